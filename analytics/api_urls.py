@@ -1,0 +1,3 @@
+"""REST API of the analytics app (mounted under /api/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""REST API of the comms app (mounted under /api/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,174 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ChannelKind(models.TextChoices):
+    PUBLIC = "public", "Public"
+    PRIVATE = "private", "Private"
+    DIRECT = "direct", "Direct message"
+
+
+class Channel(models.Model):
+    """A team chat room. Direct messages are two-member channels of kind `direct`."""
+
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=ChannelKind.choices, default=ChannelKind.PUBLIC)
+    topic = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("manage_channels", "Can create and archive channels and manage members"),
+            ("post_channel", "Can post in team chat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.slug}"
+
+
+class ChannelMember(models.Model):
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_memberships"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+    last_read_at = models.DateTimeField(null=True, blank=True)
+    is_muted = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "user"], name="member_unique_per_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.channel_id}"
+
+
+class ChannelMessage(models.Model):
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="channel_messages"
+    )
+    thread = models.ForeignKey(
+        "comms.Thread", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    body = models.TextField()
+    body_html = models.TextField(blank=True, help_text="Rendered, sanitized markup.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["channel", "thread", "created_at"], name="chatmsg_channel_thread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk} in {self.channel_id}"
+
+
+class Thread(models.Model):
+    """Replies hanging off one root message."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="threads")
+    root_message = models.OneToOneField(
+        ChannelMessage, on_delete=models.CASCADE, related_name="thread_root"
+    )
+    reply_count = models.PositiveIntegerField(default=0)
+    last_reply_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Thread on message {self.root_message_id}"
+
+
+class Mention(models.Model):
+    message = models.ForeignKey(ChannelMessage, on_delete=models.CASCADE, related_name="mentions")
+    mentioned_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions"
+    )
+    is_channel_mention = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "mentioned_user"], name="mention_unique_per_message"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.mentioned_user_id} in {self.message_id}"
+
+
+class NotificationKind(models.TextChoices):
+    MENTION = "mention", "Mention"
+    ASSIGNMENT = "assignment", "Ticket assigned"
+    HANDOFF = "handoff", "Handoff request"
+    ESCALATION = "escalation", "Escalation"
+    CSAT = "csat", "Customer satisfaction"
+    SYSTEM = "system", "System"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    title = models.CharField(max_length=255)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"
+
+
+class PresenceStatus(models.TextChoices):
+    ONLINE = "online", "Online"
+    AWAY = "away", "Away"
+    BUSY = "busy", "Busy"
+    OFFLINE = "offline", "Offline"
+
+
+class StaffPresence(models.Model):
+    """A staff member's last known presence, kept for lists and last-seen times."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presence"
+    )
+    status = models.CharField(
+        max_length=10, choices=PresenceStatus.choices, default=PresenceStatus.OFFLINE
+    )
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "staff presence"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.status}"

@@ -1,0 +1,31 @@
+"""Project-wide pytest setup: test settings, and the database/service markers."""
+
+import os
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media_and_cache(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    yield
+    cache.clear()
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "postgres" in item.keywords and not os.environ.get("TEST_DATABASE_URL"):
+            item.add_marker(
+                pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL to run it")
+            )
+        if "redis" in item.keywords and not os.environ.get("REDIS_URL"):
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL to run it"))
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request):
+    """A `postgres` test in the SQLite pass is skipped; it runs in the PostgreSQL pass."""
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("runs in the PostgreSQL pass (DATABASE_URL=$TEST_DATABASE_URL)")

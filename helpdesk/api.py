@@ -1,0 +1,44 @@
+"""The one DRF exception handler: every error leaves as {"detail", "code"} (plus field errors)."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from helpdesk.errors import ApplicationError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        data: dict[str, Any] = {"detail": exc.message, "code": exc.code}
+        if exc.fields:
+            data["fields"] = exc.fields
+        return Response(data, status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {}
+        detail = "; ".join(exc.messages) or "Invalid input."
+        data = {"detail": detail, "code": "invalid"}
+        if fields:
+            data["fields"] = fields
+        return Response(data, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {"detail": "Invalid input.", "code": "invalid", "fields": response.data}
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        response.data = {
+            "detail": str(exc.detail),
+            "code": codes if isinstance(codes, str) else "error",
+        }
+    return response

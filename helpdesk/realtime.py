@@ -1,0 +1,36 @@
+"""Publishing to WebSocket groups from synchronous code (requests, tasks, services).
+
+Services call these through `transaction.on_commit` so nothing is announced that may roll back.
+Group names follow STYLE.md: `ticket.<ref>`, `channel.<slug>`, `user.<id>`.
+"""
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+
+def group_send(group: str, event: dict[str, Any]) -> None:
+    """Send `event` (whose `type` names the consumer handler) to every socket in `group`."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(group, event)
+
+
+def ticket_group(reference: str) -> str:
+    return f"ticket.{reference}"
+
+
+def channel_group(slug: str) -> str:
+    return f"channel.{slug}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+INBOX_GROUP = "inbox"

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from helpdesk import views
+
+API_APPS = ["accounts", "tickets", "comms", "integrations", "knowledge", "analytics"]
+PAGE_APPS = ["tickets", "comms", "integrations", "knowledge", "analytics"]
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *(path("api/", include(f"{app}.api_urls")) for app in API_APPS),
+    *(path("", include(f"{app}.urls")) for app in PAGE_APPS),
+]

@@ -1,0 +1,3 @@
+"""REST API of the integrations app (mounted under /api/)."""
+
+urlpatterns: list = []

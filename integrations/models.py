@@ -1,0 +1,99 @@
+from django.conf import settings
+from django.db import models
+
+
+class Provider(models.TextChoices):
+    SHOPIFY = "shopify", "Shopify"
+    PERP = "perp", "PERP"
+    TWILIO = "twilio", "Twilio"
+    SENDGRID = "sendgrid", "SendGrid"
+    META = "meta", "Meta"
+
+
+class WebhookStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    IGNORED = "ignored", "Ignored"
+    FAILED = "failed", "Failed"
+
+
+class WebhookEvent(models.Model):
+    """Every verified inbound provider call: the idempotency key and the replay log."""
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    kind = models.CharField(max_length=64, help_text="Topic or endpoint, e.g. orders/create.")
+    event_id = models.CharField(max_length=255)
+    is_verified = models.BooleanField(default=False)
+    headers = models.JSONField(default=dict, blank=True)
+    raw_body = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=12, choices=WebhookStatus.choices, default=WebhookStatus.RECEIVED
+    )
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_unique_event"),
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="webhook_status")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind} {self.event_id}"
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class SyncLog(models.Model):
+    resource = models.CharField(max_length=32, help_text="customers, orders or products.")
+    status = models.CharField(max_length=12, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    items_seen = models.PositiveIntegerField(default=0)
+    items_created = models.PositiveIntegerField(default=0)
+    items_updated = models.PositiveIntegerField(default=0)
+    items_failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.resource} sync {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class ShopifySyncLog(SyncLog):
+    pass
+
+
+class PerpSyncLog(SyncLog):
+    pass
+
+
+class ChannelConfiguration(models.Model):
+    """Per-channel switches and sender identities staff can change without a deploy."""
+
+    channel = models.CharField(max_length=16, unique=True)
+    is_enabled = models.BooleanField(default=True)
+    display_name = models.CharField(max_length=100, blank=True)
+    sender = models.CharField(max_length=254, blank=True, help_text="From address or number.")
+    threading_window_hours = models.PositiveIntegerField(
+        default=72, help_text="Messaging channels: reuse the latest open ticket within this window."
+    )
+    options = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.display_name or self.channel

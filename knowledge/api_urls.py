@@ -1,0 +1,3 @@
+"""REST API of the knowledge app (mounted under /api/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,97 @@
+from django.contrib import admin
+
+from tickets.models import (
+    AgentHandoff,
+    Customer,
+    CustomerIdentity,
+    Escalation,
+    InternalNote,
+    Ticket,
+    TicketAssignment,
+    TicketMessage,
+)
+
+
+class CustomerIdentityInline(admin.TabularInline):
+    model = CustomerIdentity
+    extra = 0
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "shopify_customer_id", "perp_customer_id", "created_at")
+    search_fields = ("name", "identities__value", "shopify_customer_id", "perp_customer_id")
+    raw_id_fields = ("merged_into",)
+    inlines = [CustomerIdentityInline]
+
+
+@admin.register(CustomerIdentity)
+class CustomerIdentityAdmin(admin.ModelAdmin):
+    list_display = ("value", "kind", "customer", "is_primary")
+    list_filter = ("kind",)
+    search_fields = ("value", "customer__name")
+    raw_id_fields = ("customer",)
+    list_select_related = ("customer",)
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = (
+        "reference",
+        "subject",
+        "status",
+        "priority",
+        "channel",
+        "assignee",
+        "team",
+        "updated_at",
+    )
+    list_filter = ("status", "priority", "channel", "is_escalated", "team")
+    search_fields = ("reference", "subject", "customer__name", "customer__identities__value")
+    raw_id_fields = ("customer", "assignee", "follow_up_of", "merged_into")
+    list_select_related = ("assignee", "team")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(TicketMessage)
+class TicketMessageAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "direction", "channel", "delivery_status", "provider", "created_at")
+    list_filter = ("direction", "channel", "delivery_status", "provider", "is_sandbox")
+    search_fields = ("ticket__reference", "provider_message_id", "sender", "body")
+    raw_id_fields = ("ticket", "author")
+    list_select_related = ("ticket",)
+    show_full_result_count = False
+
+
+@admin.register(InternalNote)
+class InternalNoteAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "author", "created_at")
+    search_fields = ("ticket__reference", "body")
+    raw_id_fields = ("ticket", "author")
+    list_select_related = ("ticket", "author")
+
+
+@admin.register(TicketAssignment)
+class TicketAssignmentAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "from_agent", "to_agent", "to_team", "assigned_by", "created_at")
+    search_fields = ("ticket__reference",)
+    raw_id_fields = ("ticket", "assigned_by", "from_agent", "to_agent")
+    list_select_related = ("ticket", "from_agent", "to_agent", "to_team", "assigned_by")
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "escalated_by", "to_user", "to_team", "new_priority", "created_at")
+    search_fields = ("ticket__reference", "reason")
+    raw_id_fields = ("ticket", "escalated_by", "to_user")
+    list_select_related = ("ticket", "escalated_by", "to_user", "to_team")
+
+
+@admin.register(AgentHandoff)
+class AgentHandoffAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "from_agent", "to_agent", "to_team", "state", "created_at")
+    list_filter = ("state",)
+    search_fields = ("ticket__reference", "reason")
+    raw_id_fields = ("ticket", "from_agent", "to_agent", "responded_by")
+    list_select_related = ("ticket", "from_agent", "to_agent", "to_team")

@@ -1,0 +1,3 @@
+"""REST API of the tickets app (mounted under /api/)."""
+
+urlpatterns: list = []

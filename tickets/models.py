@@ -1,0 +1,335 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ChannelKind(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    INSTAGRAM = "instagram", "Instagram"
+    FACEBOOK = "facebook", "Facebook Messenger"
+
+
+class IdentityKind(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    INSTAGRAM = "instagram", "Instagram id"
+    FACEBOOK = "facebook", "Facebook PSID"
+
+
+class Customer(models.Model):
+    """A customer profile; how to reach them lives in `CustomerIdentity` rows."""
+
+    name = models.CharField(max_length=200, blank=True)
+    shopify_customer_id = models.CharField(max_length=64, blank=True, db_index=True)
+    perp_customer_id = models.CharField(max_length=64, blank=True, db_index=True)
+    external_data = models.JSONField(
+        default=dict, blank=True, help_text="Last Shopify/PERP snapshot, for display only."
+    )
+    external_synced_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name or f"Customer #{self.pk}"
+
+
+class CustomerIdentity(models.Model):
+    """One way to reach a customer: a normalized email, E.164 phone or platform id."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=16, choices=IdentityKind.choices)
+    value = models.CharField(max_length=254)
+    is_primary = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "customer identities"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="identity_unique_per_kind"),
+        ]
+        indexes = [models.Index(fields=["customer", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    PENDING = "pending", "Pending"
+    ON_HOLD = "on_hold", "On hold"
+    SOLVED = "solved", "Solved"
+    CLOSED = "closed", "Closed"
+
+
+class TicketPriority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+def reference_for(ticket_id: int) -> str:
+    """The human reference of a ticket, derived from its primary key (PD-1001, PD-1002, ...)."""
+    return f"PD-{1000 + ticket_id}"
+
+
+class Ticket(models.Model):
+    reference = models.CharField(
+        max_length=20, unique=True, null=True, blank=True, help_text="PD-<number>, set on create."
+    )
+    subject = models.CharField(max_length=255)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    channel = models.CharField(max_length=16, choices=ChannelKind.choices)
+    status = models.CharField(max_length=16, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    priority = models.CharField(
+        max_length=16, choices=TicketPriority.choices, default=TicketPriority.NORMAL
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    is_escalated = models.BooleanField(default=False)
+    follow_up_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_tickets"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        permissions = [
+            ("reply_ticket", "Can reply to customers"),
+            ("note_ticket", "Can add internal notes"),
+            ("assign_ticket", "Can assign tickets to anyone"),
+            ("take_ticket", "Can assign tickets to self"),
+            ("escalate_ticket", "Can escalate tickets"),
+            ("handoff_ticket", "Can hand tickets off"),
+            ("merge_ticket", "Can merge tickets and customers"),
+            ("export_customers", "Can export customer personal data"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-updated_at"], name="ticket_status_updated"),
+            models.Index(
+                fields=["assignee", "status", "-updated_at"], name="ticket_assignee_status"
+            ),
+            models.Index(fields=["team", "status", "-updated_at"], name="ticket_team_status"),
+            models.Index(fields=["customer", "-updated_at"], name="ticket_customer"),
+            models.Index(fields=["channel", "status"], name="ticket_channel_status"),
+            models.Index(fields=["-updated_at", "-id"], name="ticket_updated_id"),
+            models.Index(fields=["due_at"], name="ticket_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference or 'PD-?'} {self.subject}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == TicketStatus.CLOSED
+
+
+class MessageDirection(models.TextChoices):
+    INBOUND = "in", "Inbound"
+    OUTBOUND = "out", "Outbound"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    READ = "read", "Read"
+    FAILED = "failed", "Failed"
+
+
+class TicketMessage(models.Model):
+    """A message to or from the customer. Internal talk is `InternalNote`."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="messages")
+    direction = models.CharField(max_length=3, choices=MessageDirection.choices)
+    channel = models.CharField(max_length=16, choices=ChannelKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ticket_messages",
+    )
+    sender = models.CharField(max_length=254, blank=True, help_text="Address or id it came from.")
+    recipient = models.CharField(max_length=254, blank=True)
+    body = models.TextField(help_text="Plain text shown in the timeline.")
+    body_html = models.TextField(blank=True, help_text="Sanitized HTML (email only).")
+    original_body = models.TextField(blank=True, help_text="Full text before quote trimming.")
+    attachments = models.JSONField(default=list, blank=True)
+    is_automated = models.BooleanField(default=False)
+    provider = models.CharField(max_length=20, blank=True)
+    provider_message_id = models.CharField(max_length=255, null=True, blank=True)
+    email_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    delivery_status = models.CharField(
+        max_length=12, choices=DeliveryStatus.choices, blank=True, default=""
+    )
+    is_sandbox = models.BooleanField(default=False)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_message_id"],
+                condition=Q(provider_message_id__isnull=False),
+                name="message_unique_provider_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
+            models.Index(fields=["delivery_status"], name="message_delivery_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.channel} on {self.ticket_id}"
+
+
+class InternalNote(models.Model):
+    """Staff-only commentary on a ticket; never leaves the building."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="ticket_notes"
+    )
+    body = models.TextField()
+    is_automated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="note_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"Note on {self.ticket_id} by {self.author_id}"
+
+
+class TicketAssignment(models.Model):
+    """Assignment history: one row per change of assignee or team."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="assignments")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} → {self.to_agent_id or self.to_team_id}"
+
+
+class Escalation(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
+    escalated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField()
+    previous_priority = models.CharField(max_length=16, choices=TicketPriority.choices)
+    new_priority = models.CharField(max_length=16, choices=TicketPriority.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Escalation of {self.ticket_id}"
+
+
+class HandoffState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+
+
+class AgentHandoff(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="handoffs")
+    from_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incoming_handoffs",
+    )
+    to_team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="handoffs"
+    )
+    reason = models.CharField(max_length=255)
+    context_summary = models.TextField(blank=True)
+    state = models.CharField(
+        max_length=10, choices=HandoffState.choices, default=HandoffState.PENDING
+    )
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    response_note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(to_agent__isnull=False) | Q(to_team__isnull=False),
+                name="handoff_has_target",
+            ),
+        ]
+        indexes = [models.Index(fields=["to_agent", "state"], name="handoff_to_agent_state")]
+
+    def __str__(self) -> str:
+        return f"Handoff of {self.ticket_id} ({self.state})"
