@@ -309,6 +309,35 @@ def reply_to_ticket(
     return message
 
 
+@transaction.atomic
+def send_automated_message(
+    *, ticket: Ticket, body: str, channel: str | None = None
+) -> TicketMessage:
+    """Queue a system-written message to the customer (CSAT survey, proof link, auto-reply).
+
+    Unlike `reply_to_ticket` it has no author, does not count as a first response and leaves the
+    ticket's status alone, so sending a survey does not reopen a solved ticket.
+    """
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    channel = channel or default_reply_channel(ticket)
+    message = TicketMessage(
+        ticket=ticket,
+        direction=MessageDirection.OUTBOUND,
+        channel=channel,
+        body=body.strip(),
+        is_automated=True,
+        delivery_status=DeliveryStatus.QUEUED,
+    )
+    message.full_clean(exclude=["ticket", "author"])
+    message.save()
+    record_event(
+        name="message.automated", ticket=ticket, subject=message, properties={"channel": channel}
+    )
+    transaction.on_commit(partial(_enqueue_delivery, message.pk))
+    publish_ticket_updated_on_commit(ticket)
+    return message
+
+
 def _enqueue_delivery(message_id: int) -> None:
     from integrations.tasks import deliver_ticket_message
 

@@ -127,3 +127,15 @@ def test_delivery_status_only_moves_forward(sequence, final):
         )
     message.refresh_from_db()
     assert message.delivery_status == final
+
+
+def test_automated_message_leaves_status_and_first_response_alone(
+    django_capture_on_commit_callbacks,
+):
+    ticket = TicketFactory(status=TicketStatus.SOLVED, channel="email")
+    with django_capture_on_commit_callbacks(execute=True):
+        message = services.send_automated_message(ticket=ticket, body="How did we do?")
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.SOLVED
+    assert ticket.first_response_at is None
+    assert message.is_automated and message.author is None
