@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.db.models import Count, Q
 
 from accounts.models import User
@@ -27,3 +29,17 @@ def get_outbound_message(*, message_id: int) -> TicketMessage:
     if message is None:
         raise NotFound("No such outbound message.", code="message_not_found")
     return message
+
+
+def get_last_inbound_at(*, ticket: Ticket, channel: str) -> datetime | None:
+    """When the customer last wrote on `channel`, across all their tickets."""
+    return (
+        TicketMessage.objects.filter(
+            ticket__customer_id=ticket.customer_id,
+            direction=MessageDirection.INBOUND,
+            channel=channel,
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )

@@ -16,6 +16,7 @@ from accounts.permissions import Action, require
 from analytics.services import record_event
 from helpdesk.errors import ApplicationError, NotFound
 from helpdesk.realtime import INBOX_GROUP, group_send, ticket_group
+from integrations.policy import ensure_channel_can_send
 from tickets.models import (
     ChannelKind,
     Customer,
@@ -276,6 +277,7 @@ def reply_to_ticket(
         raise ApplicationError(
             f"Unknown channel '{channel}'.", code="invalid", fields={"channel": ["Unknown."]}
         )
+    ensure_channel_can_send(ticket=ticket, channel=channel)
     message = TicketMessage(
         ticket=ticket,
         direction=MessageDirection.OUTBOUND,

@@ -139,3 +139,19 @@ def test_automated_message_leaves_status_and_first_response_alone(
     assert ticket.status == TicketStatus.SOLVED
     assert ticket.first_response_at is None
     assert message.is_automated and message.author is None
+
+
+def test_whatsapp_reply_outside_24h_window_is_refused(time_machine):
+    agent = UserFactory(role=Role.AGENT)
+    ticket = TicketFactory(channel="whatsapp")
+    time_machine.move_to("2026-01-01 10:00Z")
+    services.record_inbound_message(
+        ticket=ticket, channel="whatsapp", sender="+447700900123", body="hi"
+    )
+    time_machine.move_to("2026-01-02 09:00Z")
+    services.reply_to_ticket(ticket=ticket, author=agent, body="within the window")
+    time_machine.move_to("2026-01-02 11:00Z")
+    with pytest.raises(ApplicationError) as excinfo:
+        services.reply_to_ticket(ticket=ticket, author=agent, body="too late")
+    assert excinfo.value.code == "whatsapp_window_closed"
+    services.reply_to_ticket(ticket=ticket, author=agent, body="by sms", channel="sms")
