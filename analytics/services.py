@@ -1,11 +1,30 @@
-"""Analytics writes. Services of every app record what happened through `record_event`."""
+"""Analytics writes. Services of every app record what happened through `record_event`.
 
+The Tickets app also calls two hooks here: `refresh_conversation_log` (inside its transaction,
+whenever a ticket moves to or from solved/closed) and `schedule_csat_survey` (on commit, when a
+ticket becomes solved). The survey itself is created and sent by the `send_csat_survey` task.
+"""
+
+import logging
+import secrets
+from datetime import timedelta
 from typing import Any
 
-from django.db import models
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Count, Min, Q
+from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import User
-from analytics.models import AnalyticsEvent
+from accounts.models import Role, User
+from analytics.conf import csat_survey_delay_minutes, csat_survey_expiry_days
+from analytics.models import AnalyticsEvent, ConversationLog, CustomerSatisfaction
+from helpdesk.errors import ApplicationError, Conflict, NotFound
+
+logger = logging.getLogger(__name__)
+
+CLOSED_STATES = ("solved", "closed")
+LOW_SCORE = 2
 
 
 def record_event(
@@ -29,3 +48,168 @@ def record_event(
         subject_id=str(subject.pk) if subject is not None else "",
         properties=properties or {},
     )
+
+
+# Conversation logs -----------------------------------------------------------------------------
+
+
+def _seconds_between(start, end) -> int | None:
+    if start is None or end is None:
+        return None
+    return max(0, int((end - start).total_seconds()))
+
+
+def refresh_conversation_log(*, ticket: models.Model) -> ConversationLog:
+    """Write the ticket's summary row from its messages, notes and events (idempotent).
+
+    Call it inside the transaction that moves a ticket to or from solved/closed. While the ticket
+    is open again the log keeps its counts but has no `solved_at`/resolution, so it drops out of
+    resolution metrics until the ticket is solved again; reopens are counted from the
+    `ticket.reopened` events, so a second solve reports the full history.
+    """
+    from tickets.models import MessageDirection
+
+    counts = ticket.messages.aggregate(
+        inbound=Count("pk", filter=Q(direction=MessageDirection.INBOUND)),
+        outbound=Count("pk", filter=Q(direction=MessageDirection.OUTBOUND, is_automated=False)),
+        first_reply_at=Min(
+            "created_at",
+            filter=Q(direction=MessageDirection.OUTBOUND, is_automated=False, author__isnull=False),
+        ),
+    )
+    is_done = ticket.status in CLOSED_STATES
+    solved_at = (ticket.resolved_at or ticket.closed_at or timezone.now()) if is_done else None
+    log, _ = ConversationLog.objects.update_or_create(
+        ticket=ticket,
+        defaults={
+            "channel": ticket.channel,
+            "assignee_id": ticket.assignee_id,
+            "inbound_count": counts["inbound"],
+            "outbound_count": counts["outbound"],
+            "note_count": ticket.notes.count(),
+            "reopen_count": AnalyticsEvent.objects.filter(
+                ticket=ticket, name="ticket.reopened"
+            ).count(),
+            "first_response_seconds": _seconds_between(ticket.created_at, counts["first_reply_at"]),
+            "resolution_seconds": _seconds_between(ticket.created_at, solved_at),
+            "solved_at": solved_at,
+        },
+    )
+    return log
+
+
+# CSAT surveys ----------------------------------------------------------------------------------
+
+
+def schedule_csat_survey(*, ticket_id: int) -> None:
+    """Enqueue the survey for a just-solved ticket, `CSAT_SURVEY_DELAY_MINUTES` from now.
+
+    Call it on commit. Backends that cannot defer (the immediate backend in tests) run it now.
+    """
+    from analytics.tasks import send_csat_survey
+
+    task = send_csat_survey
+    delay = timedelta(minutes=csat_survey_delay_minutes())
+    if delay and task.get_backend().supports_defer:
+        task = task.using(run_after=timezone.now() + delay)
+    task.enqueue(ticket_id=ticket_id)
+
+
+def csat_url(token: str) -> str:
+    return settings.PUBLIC_BASE_URL + reverse("analytics:csat", kwargs={"token": token})
+
+
+def _survey_body(*, ticket, channel: str, url: str) -> str:
+    if channel == "email":
+        return (
+            f"Hello,\n\nYour request {ticket.reference} ({ticket.subject}) has been solved. "
+            "How did we do? It takes ten seconds to tell us:\n\n"
+            f"{url}\n\nThank you,\nPrintdesk customer service"
+        )
+    return f"How did we do on {ticket.reference}? Rate us: {url}"
+
+
+@transaction.atomic
+def send_csat_survey_now(*, ticket_id: int) -> CustomerSatisfaction | None:
+    """Create (or renew) the ticket's survey and send it on the customer's channel.
+
+    Nothing is sent when the ticket was reopened in the meantime or its survey was already
+    answered: one answer per ticket, even when it is solved again after a reopen.
+    """
+    from tickets.models import Ticket
+    from tickets.services import default_reply_channel, send_automated_message
+
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    if ticket is None or ticket.status not in CLOSED_STATES:
+        return None
+    survey = CustomerSatisfaction.objects.select_for_update().filter(ticket=ticket).first()
+    if survey is not None and survey.answered_at is not None:
+        return None
+    now = timezone.now()
+    channel = default_reply_channel(ticket)
+    if survey is None:
+        survey = CustomerSatisfaction(ticket=ticket, customer=ticket.customer)
+    survey.token = secrets.token_urlsafe(16)
+    survey.channel = channel
+    survey.sent_at = now
+    survey.expires_at = now + timedelta(days=csat_survey_expiry_days())
+    survey.full_clean(exclude=["ticket", "customer"])
+    survey.save()
+    send_automated_message(
+        ticket=ticket,
+        body=_survey_body(ticket=ticket, channel=channel, url=csat_url(survey.token)),
+        channel=channel,
+    )
+    record_event(name="csat.sent", ticket=ticket, subject=survey, properties={"channel": channel})
+    return survey
+
+
+def _managers_to_notify(*, ticket) -> list[User]:
+    """Managers of the ticket's team or of the assignee's teams; every manager if none."""
+    team_ids = set(ticket.assignee.teams.values_list("pk", flat=True)) if ticket.assignee else set()
+    if ticket.team_id:
+        team_ids.add(ticket.team_id)
+    managers = User.objects.filter(groups__name=Role.MANAGER, is_active=True)
+    scoped = list(managers.filter(teams__in=team_ids).distinct()) if team_ids else []
+    return scoped or list(managers.distinct())
+
+
+@transaction.atomic
+def answer_csat_survey(*, token: str, rating: int, comment: str = "") -> CustomerSatisfaction:
+    """Record the customer's answer. One answer per survey; a low score alerts managers."""
+    from comms.services import notify_user
+
+    survey = (
+        CustomerSatisfaction.objects.select_for_update()
+        .select_related("ticket", "ticket__assignee")
+        .filter(token=token)
+        .first()
+    )
+    if survey is None:
+        raise NotFound("This survey does not exist.", code="csat_not_found")
+    if survey.answered_at is not None:
+        raise Conflict("This survey was already answered.", code="csat_answered")
+    if survey.expires_at <= timezone.now():
+        raise ApplicationError("This survey has expired.", code="csat_expired", status=410)
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ApplicationError(
+            "Choose a rating from 1 to 5.", code="invalid", fields={"rating": ["1 to 5."]}
+        )
+    survey.rating = rating
+    survey.comment = (comment or "").strip()[:2000]
+    survey.answered_at = timezone.now()
+    survey.save(update_fields=["rating", "comment", "answered_at"])
+    ticket = survey.ticket
+    record_event(name="csat.answered", ticket=ticket, subject=survey, properties={"rating": rating})
+    if rating <= LOW_SCORE:
+        assignee = ticket.assignee
+        for manager in _managers_to_notify(ticket=ticket):
+            notify_user(
+                recipient=manager,
+                kind="csat",
+                title=f"Low satisfaction ({rating}/5) on {ticket.reference}",
+                body=survey.comment
+                or f"Assigned to {assignee if assignee else 'nobody'}; no comment left.",
+                url=f"/tickets/{ticket.reference}/",
+            )
+    return survey

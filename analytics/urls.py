@@ -1,5 +1,11 @@
 """HTML pages of the analytics app (mounted at the site root; paths are spelled out in full)."""
 
+from django.urls import path
+
+from analytics import views
+
 app_name = "analytics"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("csat/<str:token>/", views.csat_survey, name="csat"),
+]

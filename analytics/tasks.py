@@ -1,0 +1,12 @@
+"""Background work of the analytics app."""
+
+from django_tasks import task
+
+from analytics.services import send_csat_survey_now
+
+
+@task()
+def send_csat_survey(*, ticket_id: int) -> str:
+    """Create and send the CSAT survey of a solved ticket (enqueued with a delay)."""
+    survey = send_csat_survey_now(ticket_id=ticket_id)
+    return "sent" if survey is not None else "skipped"
