@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -16,6 +17,9 @@ class ProductKnowledge(models.Model):
     status = models.CharField(max_length=20, default="active")
     shopify_updated_at = models.DateTimeField(null=True, blank=True)
     content_hash = models.CharField(max_length=64)
+    search_text = models.TextField(
+        blank=True, editable=False, help_text="Flattened product text plus staff notes."
+    )
     embedding = models.BinaryField(null=True, blank=True, editable=False)
     embedded_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -27,3 +31,21 @@ class ProductKnowledge(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ProductNote(models.Model):
+    """A staff-written note or FAQ entry about a product (turnaround, stocks); searched too."""
+
+    product = models.ForeignKey(ProductKnowledge, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Note on {self.product}"

@@ -1,0 +1,273 @@
+"""Writes for product knowledge: catalog upserts and deletes, full sync, staff notes, embeddings.
+
+Every write keeps the lexical index in step: the `search_text` column (PostgreSQL indexes an
+expression over it) and, on SQLite, the `knowledge_fts` FTS5 table.
+"""
+
+import hashlib
+import html
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from analytics.services import record_event
+from helpdesk.errors import ApplicationError
+from integrations.models import ShopifySyncLog, SyncStatus
+from integrations.shopify.types import ProductPage, ShopifyProduct
+from knowledge import embeddings
+from knowledge.models import ProductKnowledge, ProductNote
+
+logger = logging.getLogger(__name__)
+
+PageSource = Callable[..., ProductPage]
+SYNC_PAGE_SIZE = 50
+
+_TAG_RE = re.compile(r"<[^>]+>")
+_BLOCK_RE = re.compile(r"</?(p|br|li|ul|ol|div|h[1-6]|tr|table)\b[^>]*>", re.IGNORECASE)
+_SPACE_RE = re.compile(r"[ \t\r\f\v]+")
+
+
+def html_to_text(value: str) -> str:
+    """Shopify `body_html` as plain text: block tags become line breaks, entities decoded."""
+    text = _BLOCK_RE.sub("\n", value or "")
+    text = html.unescape(_TAG_RE.sub("", text))
+    lines = (_SPACE_RE.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _product_fields(product: ShopifyProduct) -> dict:
+    return {
+        "title": product.title,
+        "handle": product.handle,
+        "product_type": product.product_type,
+        "vendor": product.vendor,
+        "tags": list(product.tags),
+        "description_text": html_to_text(product.description_html),
+        "variants": [
+            {
+                "id": v.id,
+                "title": v.title,
+                "sku": v.sku,
+                "price": v.price,
+                "options": dict(v.options),
+            }
+            for v in product.variants
+        ],
+        "images": [{"url": i.url, "alt": i.alt} for i in product.images],
+        "status": product.status,
+    }
+
+
+def _content_hash(fields: dict) -> str:
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def build_search_text(*, product: ProductKnowledge, notes: list[str]) -> str:
+    """The document both indexes see: everything a customer might ask about, plus staff notes."""
+    option_values: dict[str, list[str]] = {}
+    for variant in product.variants:
+        for name, value in (variant.get("options") or {}).items():
+            values = option_values.setdefault(name, [])
+            if value not in values:
+                values.append(value)
+    parts = [
+        product.title,
+        " ".join(p for p in (product.product_type, product.vendor) if p),
+        ", ".join(product.tags),
+        product.description_text,
+        *(f"{name}: {', '.join(values)}" for name, values in option_values.items()),
+        " ".join(v.get("sku") or "" for v in product.variants),
+        *notes,
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def _reindex(product: ProductKnowledge) -> None:
+    notes = list(product.notes.values_list("body", flat=True)) if product.pk else []
+    product.search_text = build_search_text(product=product, notes=notes)
+    ProductKnowledge.objects.filter(pk=product.pk).update(search_text=product.search_text)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM knowledge_fts WHERE rowid = %s", [product.pk])
+            cursor.execute(
+                "INSERT INTO knowledge_fts(rowid, title, body) VALUES (%s, %s, %s)",
+                [product.pk, product.title, product.search_text],
+            )
+
+
+def _enqueue_embedding(product_ids: list[int]) -> None:
+    if product_ids and embeddings.is_available():
+        from knowledge.tasks import embed_products_task
+
+        transaction.on_commit(partial(embed_products_task.enqueue, product_ids=product_ids))
+
+
+@dataclass(frozen=True)
+class UpsertOutcome:
+    product: ProductKnowledge
+    is_created: bool
+    is_changed: bool
+
+
+def _upsert(product: ShopifyProduct) -> UpsertOutcome:
+    fields = _product_fields(product)
+    content_hash = _content_hash(fields)
+    # FOR UPDATE: a webhook and a full sync may write the same product at once.
+    existing = ProductKnowledge.objects.select_for_update().filter(shopify_id=product.id).first()
+    if existing is not None and existing.content_hash == content_hash:
+        return UpsertOutcome(product=existing, is_created=False, is_changed=False)
+    item = existing or ProductKnowledge(shopify_id=product.id)
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.shopify_updated_at = product.updated_at
+    item.content_hash = content_hash
+    item.full_clean(exclude=["handle"])
+    item.save()
+    _reindex(item)
+    _enqueue_embedding([item.pk])
+    return UpsertOutcome(product=item, is_created=existing is None, is_changed=True)
+
+
+@transaction.atomic
+def upsert_product(*, product: ShopifyProduct) -> ProductKnowledge:
+    """Create or refresh one product. Unchanged content (same hash) writes and embeds nothing."""
+    return _upsert(product).product
+
+
+@transaction.atomic
+def remove_product(*, shopify_id: int) -> bool:
+    """Forget a product deleted in Shopify. Returns whether it was known."""
+    pk = ProductKnowledge.objects.filter(shopify_id=shopify_id).values_list("pk", flat=True).first()
+    if pk is None:
+        return False
+    _delete_products([pk])
+    return True
+
+
+def _delete_products(pks: list[int]) -> None:
+    ProductKnowledge.objects.filter(pk__in=pks).delete()
+    if connection.vendor == "sqlite" and pks:
+        with connection.cursor() as cursor:
+            cursor.executemany("DELETE FROM knowledge_fts WHERE rowid = %s", [[pk] for pk in pks])
+
+
+def _default_page_source() -> PageSource:
+    from integrations.shopify.client import ShopifyClient
+
+    return ShopifyClient.from_settings().list_products
+
+
+def sync_catalog(
+    *,
+    list_products: PageSource | None = None,
+    page_size: int = SYNC_PAGE_SIZE,
+    triggered_by: User | None = None,
+) -> ShopifySyncLog:
+    """Full catalog sync: page through Shopify, upsert each product, delete the ones gone.
+
+    `list_products(first=, after=) -> ProductPage` defaults to the Shopify client. Progress is
+    saved on the sync log after every page; each page commits on its own, so a failure halfway
+    keeps what was synced and the log says where it stopped. Deletion runs only after a
+    complete pass.
+    """
+    source = list_products or _default_page_source()
+    log = ShopifySyncLog.objects.create(resource="products", triggered_by=triggered_by)
+    seen: set[int] = set()
+    after: str | None = None
+    try:
+        while True:
+            page = source(first=page_size, after=after)
+            with transaction.atomic():
+                for item in page.products:
+                    outcome = _upsert(item)
+                    seen.add(item.id)
+                    log.items_seen += 1
+                    log.items_created += outcome.is_created
+                    log.items_updated += outcome.is_changed and not outcome.is_created
+                log.save(update_fields=["items_seen", "items_created", "items_updated"])
+            if not page.has_next_page or not page.end_cursor:
+                break
+            after = page.end_cursor
+        with transaction.atomic():
+            gone = list(
+                ProductKnowledge.objects.exclude(shopify_id__in=seen).values_list("pk", flat=True)
+            )
+            _delete_products(gone)
+            log.status = SyncStatus.SUCCEEDED
+            log.finished_at = timezone.now()
+            log.save(update_fields=["status", "finished_at"])
+            record_event(
+                name="knowledge.catalog_synced",
+                actor=triggered_by,
+                subject=log,
+                properties={
+                    "seen": log.items_seen,
+                    "created": log.items_created,
+                    "updated": log.items_updated,
+                    "deleted": len(gone),
+                },
+            )
+    except Exception as exc:
+        # Record the failure on the log for staff, then let the caller (the task) see it.
+        log.status = SyncStatus.FAILED
+        log.error = f"{type(exc).__name__}: {exc}"
+        log.finished_at = timezone.now()
+        log.save(update_fields=["status", "error", "finished_at"])
+        raise
+    logger.info("knowledge.sync.finished", extra={"sync_log": log.pk, "deleted": len(gone)})
+    return log
+
+
+@transaction.atomic
+def add_product_note(*, product: ProductKnowledge, author: User, body: str) -> ProductNote:
+    body = body.strip()
+    if not body:
+        raise ApplicationError("A note needs some text.", code="empty_note")
+    note = ProductNote(product=product, author=author, body=body)
+    note.full_clean()
+    note.save()
+    _reindex(product)
+    _enqueue_embedding([product.pk])
+    record_event(name="knowledge.note_added", actor=author, subject=product)
+    return note
+
+
+@transaction.atomic
+def delete_product_note(*, note: ProductNote, actor: User) -> None:
+    product = note.product
+    note.delete()
+    _reindex(product)
+    _enqueue_embedding([product.pk])
+    record_event(name="knowledge.note_deleted", actor=actor, subject=product)
+
+
+def _document_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def embed_products(*, product_ids: list[int] | None = None) -> int:
+    """Embed products whose search text changed since their last embedding, in batches.
+
+    `product_ids=None` means every product. Returns how many were embedded.
+    """
+    queryset = ProductKnowledge.objects.only("pk", "search_text", "embedded_hash")
+    if product_ids is not None:
+        queryset = queryset.filter(pk__in=product_ids)
+    stale = [p for p in queryset.order_by("pk") if p.embedded_hash != _document_hash(p.search_text)]
+    for start in range(0, len(stale), embeddings.BATCH_SIZE):
+        batch = stale[start : start + embeddings.BATCH_SIZE]
+        vectors = embeddings.encode([p.search_text for p in batch])
+        for product, vector in zip(batch, vectors, strict=True):
+            # Guard on the text we embedded: a concurrent edit keeps its own, newer embedding due.
+            ProductKnowledge.objects.filter(pk=product.pk, search_text=product.search_text).update(
+                embedding=embeddings.to_blob(vector),
+                embedded_hash=_document_hash(product.search_text),
+            )
+    return len(stale)

@@ -1,0 +1,99 @@
+"""Lexical search on whichever database the pass runs on (SQLite FTS5 or PostgreSQL FTS)."""
+
+import pytest
+from django.db import connection
+
+from helpdesk.errors import ApplicationError
+from knowledge import services
+from knowledge.selectors import SearchMode, search_products
+from knowledge.tests.factories import make_product
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ml")]
+
+
+@pytest.fixture
+def catalog():
+    items = [
+        make_product(
+            title="Classic Business Cards",
+            description_html="<p>16pt matte cardstock, uncoated feel.</p>",
+            tags=["business cards", "matte"],
+        ),
+        make_product(
+            title="Vinyl Banners",
+            description_html="<p>Outdoor 13oz vinyl with grommets. Sizes 2x4 ft to 4x10 ft.</p>",
+        ),
+        make_product(
+            title="Tri-Fold Brochures", description_html="<p>Folded on 100lb gloss text.</p>"
+        ),
+    ]
+    return {p.title: services.upsert_product(product=p) for p in items}
+
+
+def titles(results):
+    return [p.title for p in results.products]
+
+
+def test_lexical_search_uses_the_vendor_index(catalog):
+    results = search_products(query="vinyl banner", mode="lexical")
+    assert titles(results) == ["Vinyl Banners"]
+    assert results.mode == SearchMode.LEXICAL
+
+
+def test_lexical_search_matches_description_and_stems(catalog):
+    assert titles(search_products(query="folding brochure", mode="lexical"))[0] == (
+        "Tri-Fold Brochures"
+    )
+    assert titles(search_products(query="grommets", mode="lexical")) == ["Vinyl Banners"]
+
+
+def test_title_matches_rank_above_body_matches(catalog):
+    services.upsert_product(
+        product=make_product(title="Grommet Kit", description_html="<p>For hanging a banner.</p>")
+    )
+    found = titles(search_products(query="banner", mode="lexical"))
+    assert found == ["Vinyl Banners", "Grommet Kit"]
+
+
+def test_typo_in_product_name_still_finds_it(catalog):
+    assert titles(search_products(query="bussiness", mode="lexical")) == ["Classic Business Cards"]
+
+
+def test_search_syntax_in_the_query_is_treated_as_text(catalog):
+    assert search_products(query='"vinyl" OR * NEAR(', mode="lexical").products == [
+        catalog["Vinyl Banners"]
+    ]
+    assert search_products(query="  ", mode="lexical").products == []
+
+
+def test_hybrid_without_ml_falls_back_to_lexical(catalog):
+    results = search_products(query="vinyl", mode="hybrid")
+    assert results.mode == SearchMode.LEXICAL
+    assert results.is_fallback
+    assert not results.is_semantic_available
+    assert titles(results) == ["Vinyl Banners"]
+
+
+def test_semantic_without_ml_is_refused(catalog):
+    with pytest.raises(ApplicationError) as exc:
+        search_products(query="vinyl", mode="semantic")
+    assert exc.value.code == "semantic_unavailable"
+
+
+@pytest.mark.postgres
+def test_postgres_full_text_index_exists():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'knowledge_search_gin'")
+        assert "gin" in cursor.fetchone()[0]
+
+
+def test_sqlite_fts_table_follows_writes(catalog):
+    if connection.vendor != "sqlite":
+        pytest.skip("the FTS5 table exists only on SQLite")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM knowledge_fts")
+        assert cursor.fetchone()[0] == 3
+    services.remove_product(shopify_id=catalog["Vinyl Banners"].shopify_id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM knowledge_fts WHERE knowledge_fts MATCH 'vinyl'")
+        assert cursor.fetchone()[0] == 0
