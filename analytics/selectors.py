@@ -1,7 +1,430 @@
-"""Analytics reads: the CSAT survey lookup and every report metric (docs/metrics.md)."""
+"""Analytics reads: the CSAT survey lookup and every report metric.
 
-from analytics.models import CustomerSatisfaction
+Each metric has exactly one function here and one entry in docs/metrics.md; the page, the CSV
+exports and the API all call these, so they show the same numbers. Every function runs a fixed
+number of queries whatever the date range: counts are grouped in SQL, percentiles use
+PERCENTILE_CONT on PostgreSQL and one ordered values query elsewhere.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.utils import timezone
+
+from accounts.models import User
+from analytics.conf import business_hours
+from analytics.models import ConversationLog, CustomerSatisfaction
+from tickets.models import MessageDirection, Ticket, TicketMessage, TicketStatus
+
+UNRESOLVED = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD)
+DONE = (TicketStatus.SOLVED, TicketStatus.CLOSED)
+SATISFIED_MIN = 4
 
 
 def get_survey_by_token(*, token: str) -> CustomerSatisfaction | None:
     return CustomerSatisfaction.objects.select_related("ticket").filter(token=token).first()
+
+
+# Filters ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """A report's scope: whole days `date_from`..`date_to` (inclusive) in TIME_ZONE."""
+
+    date_from: date
+    date_to: date
+    channel: str = ""
+    team_id: int | None = None
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.date_from, time.min, tzinfo=timezone.get_current_timezone())
+
+    @property
+    def end(self) -> datetime:
+        next_day = self.date_to + timedelta(days=1)
+        return datetime.combine(next_day, time.min, tzinfo=timezone.get_current_timezone())
+
+    def days(self) -> list[date]:
+        return [
+            self.date_from + timedelta(days=i)
+            for i in range((self.date_to - self.date_from).days + 1)
+        ]
+
+    def scope(self, prefix: str = "") -> Q:
+        """Channel and team conditions on the ticket reached through `prefix`."""
+        q = Q()
+        if self.channel:
+            q &= Q(**{f"{prefix}channel": self.channel})
+        if self.team_id:
+            q &= Q(**{f"{prefix}team_id": self.team_id})
+        return q
+
+
+# SQL helpers -----------------------------------------------------------------------------------
+
+
+class DurationSeconds(Func):
+    """Seconds from `start` to `end` as a float, on SQLite and PostgreSQL."""
+
+    output_field = FloatField()
+
+    def __init__(self, end, start, **extra):
+        super().__init__(end, start, **extra)
+
+    def as_sqlite(self, compiler, conn, **extra):
+        template = "((julianday(%(expressions)s)) * 86400.0)"
+        return self.as_sql(compiler, conn, template=template, arg_joiner=") - julianday(", **extra)
+
+    def as_postgresql(self, compiler, conn, **extra):
+        return self.as_sql(
+            compiler, conn, template="EXTRACT(EPOCH FROM (%(expressions)s))", arg_joiner=" - "
+        )
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's continuous percentile (interpolated), e.g. 0.5 for the median."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, percentile: float, **extra):
+        super().__init__(expression, percentile=float(percentile), **extra)
+
+
+def _whole(seconds: float | None) -> int | None:
+    # julianday() arithmetic on SQLite is off by microseconds; report whole seconds everywhere.
+    return None if seconds is None else round(seconds)
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float | None:
+    """PERCENTILE_CONT over an ascending list: linear interpolation between closest ranks."""
+    if not sorted_values:
+        return None
+    position = fraction * (len(sorted_values) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+def _median_p90(queryset: QuerySet, expression) -> tuple[float | None, float | None]:
+    """Median and p90 of `expression` over `queryset`, in one query."""
+    queryset = queryset.annotate(_value=expression).filter(_value__isnull=False)
+    if connection.vendor == "postgresql":
+        result = queryset.aggregate(
+            median=PercentileCont("_value", 0.5), p90=PercentileCont("_value", 0.9)
+        )
+        return _whole(result["median"]), _whole(result["p90"])
+    values = list(queryset.order_by("_value").values_list("_value", flat=True))
+    return _whole(percentile(values, 0.5)), _whole(percentile(values, 0.9))
+
+
+def _grouped_median(queryset: QuerySet, group: str, expression) -> dict[Any, float | None]:
+    """Median of `expression` per value of `group`, in one query."""
+    queryset = queryset.annotate(_value=expression).filter(_value__isnull=False)
+    if connection.vendor == "postgresql":
+        rows = queryset.values(group).annotate(median=PercentileCont("_value", 0.5))
+        return {row[group]: _whole(row["median"]) for row in rows.order_by()}
+    grouped: dict[Any, list[float]] = defaultdict(list)
+    for key, value in queryset.order_by(group, "_value").values_list(group, "_value"):
+        grouped[key].append(value)
+    return {key: _whole(percentile(values, 0.5)) for key, values in grouped.items()}
+
+
+def first_reply_at() -> Subquery:
+    """When staff first answered the ticket: its earliest outbound message written by a person.
+
+    Internal notes are another table and automated messages (auto-replies, surveys) are
+    excluded, so neither counts as a response.
+    """
+    replies = TicketMessage.objects.filter(
+        ticket=OuterRef("pk"),
+        direction=MessageDirection.OUTBOUND,
+        is_automated=False,
+        author__isnull=False,
+    ).order_by("created_at", "pk")
+    return Subquery(replies.values("created_at")[:1])
+
+
+# Business hours --------------------------------------------------------------------------------
+
+
+def _clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def business_seconds_between(start: datetime, end: datetime) -> float:
+    """Seconds of `start`..`end` inside BUSINESS_HOURS (weekdays and opening times, TIME_ZONE)."""
+    if end <= start:
+        return 0.0
+    hours = business_hours()
+    weekdays, opens, closes = set(hours["weekdays"]), _clock(hours["start"]), _clock(hours["end"])
+    tz = timezone.get_current_timezone()
+    start, end = start.astimezone(tz), end.astimezone(tz)
+    total = 0.0
+    day = start.date()
+    while day <= end.date():
+        if day.weekday() in weekdays:
+            window_start = max(start, datetime.combine(day, opens, tzinfo=tz))
+            window_end = min(end, datetime.combine(day, closes, tzinfo=tz))
+            if window_end > window_start:
+                total += (window_end - window_start).total_seconds()
+        day += timedelta(days=1)
+    return total
+
+
+# Metrics ---------------------------------------------------------------------------------------
+
+
+def _created_tickets(filters: ReportFilters) -> QuerySet:
+    return Ticket.objects.filter(
+        filters.scope(), created_at__gte=filters.start, created_at__lt=filters.end
+    )
+
+
+def _solved_logs(filters: ReportFilters) -> QuerySet:
+    return ConversationLog.objects.filter(
+        filters.scope("ticket__"), solved_at__gte=filters.start, solved_at__lt=filters.end
+    )
+
+
+def _sent_surveys(filters: ReportFilters) -> QuerySet:
+    return CustomerSatisfaction.objects.filter(
+        filters.scope("ticket__"), sent_at__gte=filters.start, sent_at__lt=filters.end
+    )
+
+
+def list_volume_by_day(*, filters: ReportFilters) -> list[dict]:
+    """Tickets created per local day and channel: [{"day", "channel", "count"}], sparse."""
+    rows = (
+        _created_tickets(filters)
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("day", "channel")
+        .annotate(count=Count("pk"))
+        .order_by("day", "channel")
+    )
+    return list(rows)
+
+
+def get_first_response_times(*, filters: ReportFilters) -> dict:
+    """FRT of tickets created in range that have a first response, in seconds.
+
+    Calendar time in SQL; business-hours time from one (created, replied) values query.
+    """
+    tickets = _created_tickets(filters).annotate(replied_at=first_reply_at())
+    median, p90 = _median_p90(tickets, DurationSeconds(F("replied_at"), F("created_at")))
+    pairs = tickets.filter(replied_at__isnull=False).values_list("created_at", "replied_at")
+    business = sorted(business_seconds_between(created, replied) for created, replied in pairs)
+    return {
+        "count": len(business),
+        "median_seconds": median,
+        "p90_seconds": p90,
+        "business_median_seconds": _whole(percentile(business, 0.5)),
+        "business_p90_seconds": _whole(percentile(business, 0.9)),
+    }
+
+
+def get_resolution_times(*, filters: ReportFilters) -> dict:
+    """Full resolution time (creation to final solve) of tickets solved in range, in seconds."""
+    logs = _solved_logs(filters)
+    median, p90 = _median_p90(logs, F("resolution_seconds"))
+    return {"count": logs.count(), "median_seconds": median, "p90_seconds": p90}
+
+
+def get_reopen_rate(*, filters: ReportFilters) -> dict:
+    """Share of tickets solved in range that were reopened at least once before that solve."""
+    counts = _solved_logs(filters).aggregate(
+        solved=Count("pk"), reopened=Count("pk", filter=Q(reopen_count__gt=0))
+    )
+    return {**counts, "rate": _ratio(counts["reopened"], counts["solved"])}
+
+
+def get_csat(*, filters: ReportFilters) -> dict:
+    """CSAT of surveys sent in range: score = % of answers rating 4-5; response rate."""
+    counts = _sent_surveys(filters).aggregate(
+        sent=Count("pk"),
+        answered=Count("pk", filter=Q(answered_at__isnull=False)),
+        satisfied=Count("pk", filter=Q(rating__gte=SATISFIED_MIN)),
+        **{f"rating_{n}": Count("pk", filter=Q(rating=n)) for n in range(1, 6)},
+    )
+    return {
+        **counts,
+        "score": _ratio(counts["satisfied"], counts["answered"]),
+        "response_rate": _ratio(counts["answered"], counts["sent"]),
+    }
+
+
+def _breached() -> Q:
+    """A ticket breached its SLA if it was answered or resolved after `due_at`, or is still
+    unresolved past it."""
+    return (
+        Q(replied_at__gt=F("due_at"))
+        | Q(resolved_at__gt=F("due_at"))
+        | Q(resolved_at__isnull=True, closed_at__gt=F("due_at"))
+        | Q(status__in=UNRESOLVED, due_at__lt=timezone.now())
+    )
+
+
+def _due_tickets(filters: ReportFilters) -> QuerySet:
+    """Tickets whose SLA deadline falls in range (and has passed)."""
+    return Ticket.objects.filter(
+        filters.scope(),
+        due_at__gte=filters.start,
+        due_at__lt=min(filters.end, timezone.now()),
+    ).annotate(replied_at=first_reply_at())
+
+
+def get_sla_breaches(*, filters: ReportFilters) -> dict:
+    """Tickets due in range, and how many of them breached."""
+    counts = _due_tickets(filters).aggregate(
+        due=Count("pk"), breached=Count("pk", filter=_breached())
+    )
+    return {**counts, "rate": _ratio(counts["breached"], counts["due"])}
+
+
+def list_sla_breaches(*, filters: ReportFilters, limit: int | None = None) -> list[dict]:
+    """The breached tickets, earliest deadline first."""
+    rows = (
+        _due_tickets(filters)
+        .filter(_breached())
+        .order_by("due_at", "pk")
+        .values(
+            "reference",
+            "subject",
+            "channel",
+            "priority",
+            "status",
+            "due_at",
+            "replied_at",
+            "resolved_at",
+            assignee_name=F("assignee__username"),
+        )
+    )
+    return list(rows[:limit] if limit else rows)
+
+
+def count_backlog_by_status(*, filters: ReportFilters) -> list[dict]:
+    """Unresolved tickets now, per status (a snapshot: the date range does not apply)."""
+    rows = (
+        Ticket.objects.filter(filters.scope(), status__in=UNRESOLVED)
+        .values("status")
+        .annotate(count=Count("pk"))
+    )
+    counts = {row["status"]: row["count"] for row in rows}
+    return [{"status": status, "count": counts.get(status, 0)} for status in UNRESOLVED]
+
+
+def list_agent_stats(*, filters: ReportFilters) -> list[dict]:
+    """Per assignee: tickets created in range assigned to them, tickets they solved in range,
+    their median FRT and CSAT score on surveys sent in range."""
+    assigned = dict(
+        _created_tickets(filters)
+        .filter(assignee__isnull=False)
+        .values("assignee")
+        .annotate(n=Count("pk"))
+        .values_list("assignee", "n")
+    )
+    solved = dict(
+        _solved_logs(filters)
+        .filter(assignee__isnull=False)
+        .values("assignee")
+        .annotate(n=Count("pk"))
+        .values_list("assignee", "n")
+    )
+    frt = _grouped_median(
+        _created_tickets(filters)
+        .filter(assignee__isnull=False)
+        .annotate(replied_at=first_reply_at()),
+        "assignee",
+        DurationSeconds(F("replied_at"), F("created_at")),
+    )
+    csat = {
+        row["ticket__assignee"]: row
+        for row in _sent_surveys(filters)
+        .filter(ticket__assignee__isnull=False)
+        .values("ticket__assignee")
+        .annotate(
+            answered=Count("pk", filter=Q(answered_at__isnull=False)),
+            satisfied=Count("pk", filter=Q(rating__gte=SATISFIED_MIN)),
+        )
+        .order_by()
+    }
+    ids = set(assigned) | set(solved) | set(frt) | set(csat)
+    users = User.objects.filter(pk__in=ids).order_by("username")
+    return [
+        {
+            "agent_id": user.pk,
+            "agent": user.username,
+            "name": str(user),
+            "assigned": assigned.get(user.pk, 0),
+            "solved": solved.get(user.pk, 0),
+            "median_frt_seconds": frt.get(user.pk),
+            "csat_answered": csat.get(user.pk, {}).get("answered", 0),
+            "csat_score": _ratio(
+                csat.get(user.pk, {}).get("satisfied", 0), csat.get(user.pk, {}).get("answered", 0)
+            ),
+        }
+        for user in users
+    ]
+
+
+def get_busiest_hours(*, filters: ReportFilters) -> list[list[int]]:
+    """Customer messages received in range by local weekday (rows, Monday first) and hour."""
+    tz = timezone.get_current_timezone()
+    rows = (
+        TicketMessage.objects.filter(
+            filters.scope("ticket__"),
+            direction=MessageDirection.INBOUND,
+            created_at__gte=filters.start,
+            created_at__lt=filters.end,
+        )
+        .annotate(
+            weekday=ExtractIsoWeekDay("created_at", tzinfo=tz),
+            hour=ExtractHour("created_at", tzinfo=tz),
+        )
+        .values("weekday", "hour")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    grid = [[0] * 24 for _ in range(7)]
+    for row in rows:
+        grid[row["weekday"] - 1][row["hour"]] = row["count"]
+    return grid
+
+
+def get_summary(*, filters: ReportFilters) -> dict:
+    """The KPI tiles: one dict built from the metric functions above."""
+    volume = list_volume_by_day(filters=filters)
+    return {
+        "from": filters.date_from,
+        "to": filters.date_to,
+        "tickets_created": sum(row["count"] for row in volume),
+        "first_response": get_first_response_times(filters=filters),
+        "resolution": get_resolution_times(filters=filters),
+        "reopens": get_reopen_rate(filters=filters),
+        "csat": get_csat(filters=filters),
+        "sla": get_sla_breaches(filters=filters),
+        "backlog": sum(row["count"] for row in count_backlog_by_status(filters=filters)),
+    }
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
