@@ -1,0 +1,311 @@
+"""Shopify Admin GraphQL client (`SHOPIFY_API_URL` is the versioned graphql.json endpoint).
+
+Handles transport errors, top-level GraphQL `errors`, mutation `userErrors`, and cost-based
+throttling: a THROTTLED answer waits until the bucket holds the requested cost (from
+`extensions.cost.throttleStatus`) and tries again. No database access here.
+"""
+
+import logging
+import time
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from integrations.http_retry import (
+    ProviderError,
+    ProviderNotConfigured,
+    ProviderUnavailable,
+    RetryPolicy,
+    new_session,
+    send_with_retry,
+)
+from integrations.perp.types import ConnectionCheck
+from integrations.shopify.types import (
+    ProductPage,
+    ShopifyCustomer,
+    ShopifyOrder,
+    ShopifyProduct,
+    ShopInfo,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ShopifyError(ProviderError):
+    provider = "shopify"
+
+
+class ShopifyUnavailable(ShopifyError, ProviderUnavailable):
+    pass
+
+
+class ShopifyNotConfigured(ShopifyError, ProviderNotConfigured):
+    pass
+
+
+class ShopifyAuthFailed(ShopifyError):
+    code = "auth_failed"
+
+
+class ShopifyThrottled(ShopifyError, ProviderUnavailable):
+    code = "throttled"
+
+
+class ShopifyGraphQLError(ShopifyError):
+    """Top-level `errors` (bad query, access denied to a field, ...) or an unusable answer."""
+
+    code = "bad_response"
+
+
+class ShopifyUserError(ShopifyError):
+    """A mutation's `userErrors`: Shopify understood and refused the input."""
+
+    code = "rejected"
+
+    def __init__(self, message: str, *, user_errors: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.user_errors = user_errors
+
+
+CUSTOMER_FIELDS = """
+  id displayName firstName lastName state tags createdAt numberOfOrders
+  defaultEmailAddress { emailAddress }
+  defaultPhoneNumber { phoneNumber }
+  amountSpent { amount currencyCode }
+"""
+
+ORDER_FIELDS = """
+  id name createdAt cancelledAt statusPageUrl
+  displayFinancialStatus displayFulfillmentStatus
+  customer { id }
+  totalPriceSet { shopMoney { amount currencyCode } }
+  lineItems(first: 20) { nodes { title quantity sku variantTitle } }
+  fulfillments(first: 5) { status trackingInfo(first: 3) { company number url } }
+"""
+
+FIND_CUSTOMERS_QUERY = f"""
+query FindCustomers($query: String!) {{
+  customers(first: 5, query: $query) {{ nodes {{ {CUSTOMER_FIELDS} }} }}
+}}"""
+
+CUSTOMER_ORDERS_QUERY = f"""
+query CustomerWithOrders($id: ID!, $first: Int!) {{
+  customer(id: $id) {{
+    {CUSTOMER_FIELDS}
+    orders(first: $first, sortKey: CREATED_AT, reverse: true) {{ nodes {{ {ORDER_FIELDS} }} }}
+  }}
+}}"""
+
+ORDER_BY_NAME_QUERY = f"""
+query OrderByName($query: String!) {{
+  orders(first: 1, query: $query) {{ nodes {{ {ORDER_FIELDS} }} }}
+}}"""
+
+PRODUCTS_QUERY = """
+query Products($first: Int!, $after: String) {
+  products(first: $first, after: $after, sortKey: ID) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id title handle productType vendor tags descriptionHtml status updatedAt
+      variants(first: 100) { nodes { id title sku price selectedOptions { name value } } }
+      images(first: 10) { nodes { url altText } }
+    }
+  }
+}"""
+
+SHOP_QUERY = "query Shop { shop { name myshopifyDomain } }"
+
+
+class ShopifyClient:
+    timeout = (3.05, 15)
+    max_throttle_waits = 5
+
+    def __init__(
+        self, *, api_url: str, access_token: str, retry: RetryPolicy | None = None
+    ) -> None:
+        if not api_url:
+            raise ShopifyNotConfigured("Shopify is not configured (SHOPIFY_API_URL is empty).")
+        self.api_url = api_url
+        self.retry = retry or RetryPolicy()
+        self.session = new_session(
+            {
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": "Printdesk/1.0",
+                "X-Shopify-Access-Token": access_token,
+            }
+        )
+
+    @classmethod
+    def from_settings(cls, *, retry: RetryPolicy | None = None) -> "ShopifyClient":
+        return cls(
+            api_url=settings.SHOPIFY_API_URL,
+            access_token=settings.SHOPIFY_ACCESS_TOKEN,
+            retry=retry,
+        )
+
+    @staticmethod
+    def is_configured() -> bool:
+        return bool(settings.SHOPIFY_API_URL)
+
+    # Queries -------------------------------------------------------------------------------
+
+    def find_customer_by_email(self, email: str) -> ShopifyCustomer | None:
+        return self._find_customer(f"email:{_quote(email)}")
+
+    def find_customer_by_phone(self, phone: str) -> ShopifyCustomer | None:
+        return self._find_customer(f"phone:{_quote(phone)}")
+
+    def get_customer_with_orders(
+        self, customer_id: int, *, first: int = 10
+    ) -> tuple[ShopifyCustomer, list[ShopifyOrder]] | None:
+        data = self.execute(
+            CUSTOMER_ORDERS_QUERY,
+            {"id": f"gid://shopify/Customer/{int(customer_id)}", "first": first},
+            operation="CustomerWithOrders",
+        )
+        node = data.get("customer")
+        if node is None:
+            return None
+        orders = [ShopifyOrder.from_graphql(o) for o in (node.get("orders") or {}).get("nodes", [])]
+        return ShopifyCustomer.from_graphql(node), orders
+
+    def get_order_by_name(self, name: str) -> ShopifyOrder | None:
+        name = name if name.startswith("#") else f"#{name}"
+        data = self.execute(
+            ORDER_BY_NAME_QUERY, {"query": f"name:{_quote(name)}"}, operation="OrderByName"
+        )
+        nodes = (data.get("orders") or {}).get("nodes") or []
+        return ShopifyOrder.from_graphql(nodes[0]) if nodes else None
+
+    def list_products(self, *, first: int = 50, after: str | None = None) -> ProductPage:
+        data = self.execute(PRODUCTS_QUERY, {"first": first, "after": after}, operation="Products")
+        products = data.get("products") or {}
+        page_info = products.get("pageInfo") or {}
+        return ProductPage(
+            products=[ShopifyProduct.from_graphql(n) for n in products.get("nodes") or []],
+            end_cursor=page_info.get("endCursor"),
+            has_next_page=bool(page_info.get("hasNextPage")),
+        )
+
+    def get_shop(self) -> ShopInfo:
+        shop = self.execute(SHOP_QUERY, {}, operation="Shop").get("shop") or {}
+        return ShopInfo(name=shop.get("name") or "", domain=shop.get("myshopifyDomain") or "")
+
+    def test_connection(self) -> ConnectionCheck:
+        """Never raises for provider trouble: the admin shows the result as it is."""
+        started = time.monotonic()
+        try:
+            shop = self.get_shop()
+        except ShopifyError as exc:
+            return ConnectionCheck(ok=False, detail=f"{exc.code}: {exc}")
+        latency = int((time.monotonic() - started) * 1000)
+        return ConnectionCheck(ok=True, detail=f"{shop.name} ({shop.domain})", latency_ms=latency)
+
+    # Transport -----------------------------------------------------------------------------
+
+    def execute(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        *,
+        operation: str,
+        mutation_field: str | None = None,
+    ) -> dict[str, Any]:
+        """POST one GraphQL document and return `data`, waiting out THROTTLED answers.
+
+        Queries are idempotent and retried on 5xx/timeouts; mutations (with `mutation_field`,
+        whose `userErrors` are checked) are sent once.
+        """
+        body = {"query": query, "variables": variables, "operationName": operation}
+        for attempt in range(self.max_throttle_waits + 1):
+            response = send_with_retry(
+                lambda: self.session.post(self.api_url, json=body, timeout=self.timeout),
+                policy=self.retry,
+                idempotent=mutation_field is None,
+                unavailable=ShopifyUnavailable,
+            )
+            payload = self._json(response)
+            wait = _throttle_wait(payload)
+            if wait is None:
+                return self._data(payload, mutation_field)
+            if attempt == self.max_throttle_waits:
+                break
+            logger.info("shopify.throttled operation=%s wait=%.2fs", operation, wait)
+            self.retry.pause(wait)
+        raise ShopifyThrottled(f"Shopify kept throttling {operation}.")
+
+    @staticmethod
+    def _json(response: requests.Response) -> dict[str, Any]:
+        status = response.status_code
+        if status in (401, 403):
+            raise ShopifyAuthFailed(f"Shopify refused the access token ({status}).")
+        if status == 429 or status >= 500:
+            raise ShopifyUnavailable(f"Shopify answered {status}.")
+        if status >= 400:
+            raise ShopifyGraphQLError(f"Shopify answered {status}: {response.text[:200]}")
+        try:
+            payload = response.json()
+        except ValueError as exc:
+            raise ShopifyGraphQLError("Shopify sent invalid JSON.") from exc
+        if not isinstance(payload, dict):
+            raise ShopifyGraphQLError("Shopify sent an unexpected JSON document.")
+        return payload
+
+    @staticmethod
+    def _data(payload: dict[str, Any], mutation_field: str | None) -> dict[str, Any]:
+        errors = payload.get("errors")
+        if errors:
+            messages = (
+                errors
+                if isinstance(errors, str)
+                else "; ".join(e.get("message", "?") for e in errors)
+            )
+            codes = (
+                []
+                if isinstance(errors, str)
+                else [(e.get("extensions") or {}).get("code") for e in errors]
+            )
+            if "ACCESS_DENIED" in codes:
+                raise ShopifyAuthFailed(f"Shopify denied access: {messages}")
+            raise ShopifyGraphQLError(f"Shopify GraphQL errors: {messages}")
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise ShopifyGraphQLError("Shopify answered without data.")
+        if mutation_field:
+            user_errors = (data.get(mutation_field) or {}).get("userErrors") or []
+            if user_errors:
+                raise ShopifyUserError(
+                    "; ".join(e.get("message", "?") for e in user_errors), user_errors=user_errors
+                )
+        return data
+
+    def _find_customer(self, query: str) -> ShopifyCustomer | None:
+        data = self.execute(FIND_CUSTOMERS_QUERY, {"query": query}, operation="FindCustomers")
+        nodes = (data.get("customers") or {}).get("nodes") or []
+        return ShopifyCustomer.from_graphql(nodes[0]) if nodes else None
+
+
+def _throttle_wait(payload: dict[str, Any]) -> float | None:
+    """Seconds to wait when the answer is THROTTLED, else None.
+
+    Shopify's leaky bucket refills `restoreRate` points per second; we wait until it holds the
+    query's `requestedQueryCost`.
+    """
+    errors = payload.get("errors")
+    if not isinstance(errors, list) or not any(
+        (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors
+    ):
+        return None
+    cost = (payload.get("extensions") or {}).get("cost") or {}
+    status = cost.get("throttleStatus") or {}
+    requested = float(cost.get("requestedQueryCost") or 0)
+    available = float(status.get("currentlyAvailable") or 0)
+    rate = float(status.get("restoreRate") or 50) or 50.0
+    return max((requested - available) / rate, 0.0) + 0.05
+
+
+def _quote(value: str) -> str:
+    """Shopify search syntax: quote values so spaces and colons stay part of the term."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
