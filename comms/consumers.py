@@ -1,8 +1,46 @@
-"""The staff WebSocket (`/ws/staff/`). The protocol is fixed in DESIGN.md."""
+"""The staff WebSocket (`/ws/staff/`). The protocol is fixed in DESIGN.md.
 
+The consumer parses frames, checks permission through selectors and forwards group events; all
+shared state (presence, who is connected) lives in the database and the channel layer, so any
+number of daphne processes can serve sockets.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from accounts.permissions import Action, can
+from comms import selectors, services
+from helpdesk.errors import ApplicationError
+from helpdesk.realtime import INBOX_GROUP, channel_group, ticket_group, user_group
+
+logger = logging.getLogger(__name__)
+
+PRESENCE_STATUSES = ("online", "away", "busy")
+
+
+class FrameError(ApplicationError):
+    default_code = "invalid_frame"
+
+
+def _target(content: dict) -> tuple[str, str]:
+    """The one `channel` or `ticket` a frame is about, as (kind, value)."""
+    channel, ticket = content.get("channel"), content.get("ticket")
+    if (channel is None) == (ticket is None):
+        raise FrameError("Name exactly one of `channel` or `ticket`.")
+    kind, value = ("channel", channel) if channel is not None else ("ticket", ticket)
+    if not isinstance(value, str) or not value:
+        raise FrameError(f"`{kind}` must be a non-empty string.")
+    return kind, value
+
+
+def _group_for(kind: str, value: str) -> str:
+    return channel_group(value) if kind == "channel" else ticket_group(value)
 
 
 class StaffConsumer(AsyncJsonWebsocketConsumer):
@@ -11,7 +49,186 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close(code=4401)
             return
+        self.user = user
+        self.subscriptions: set[str] = set()
+        self.typing_expiry: dict[tuple[str, str, int], asyncio.Task] = {}
+        self.heartbeat_task: asyncio.Task | None = None
+        self.static_groups = [user_group(user.pk), services.PRESENCE_GROUP]
+        if await database_sync_to_async(can)(user, Action.VIEW_TICKETS):
+            self.static_groups.append(INBOX_GROUP)
+        for group in self.static_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        change = await database_sync_to_async(services.register_connection)(
+            user=user, channel_name=self.channel_name
+        )
+        await self._announce([change] if change else [])
+        self.heartbeat_task = asyncio.create_task(self._heartbeat_loop())
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "user"):
+            return
+        if self.heartbeat_task is not None:
+            self.heartbeat_task.cancel()
+        for task in self.typing_expiry.values():
+            task.cancel()
+        for group in [*self.static_groups, *self.subscriptions]:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        change = await database_sync_to_async(services.unregister_connection)(
+            channel_name=self.channel_name
+        )
+        await self._announce([change] if change else [])
+
+    # Client frames ------------------------------------------------------------------------------
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        if text_data is None:
+            await self._error("Frames are JSON text.", code="invalid_frame")
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self._error("Malformed JSON.", code="malformed_json")
+            return
+        await self.receive_json(content)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        await self.send_json({"type": "error", "detail": "Realtime frames are not enabled yet."})
+        if not isinstance(content, dict):
+            await self._error("A frame is a JSON object with a `type`.", code="invalid_frame")
+            return
+        handler = self.frame_handlers.get(content.get("type"))  # type: ignore[arg-type]
+        if handler is None:
+            await self._error(f"Unknown frame type {content.get('type')!r}.", code="unknown_type")
+            return
+        try:
+            await handler(self, content)
+        except ApplicationError as exc:
+            await self._error(exc.message, code=exc.code)
+
+    async def frame_subscribe(self, content: dict) -> None:
+        kind, value = _target(content)
+        if kind == "channel":
+            allowed = await database_sync_to_async(selectors.can_subscribe_channel)(
+                user=self.user, slug=value
+            )
+        else:
+            allowed = await database_sync_to_async(selectors.can_subscribe_ticket)(
+                user=self.user, reference=value
+            )
+        if not allowed:
+            raise ApplicationError(
+                f"You cannot subscribe to that {kind}.", code="subscribe_refused"
+            )
+        group = _group_for(kind, value)
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.subscriptions.add(group)
+        await self.send_json({"type": "subscribed", kind: value})
+
+    async def frame_unsubscribe(self, content: dict) -> None:
+        kind, value = _target(content)
+        group = _group_for(kind, value)
+        if group in self.subscriptions:
+            self.subscriptions.discard(group)
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.send_json({"type": "unsubscribed", kind: value})
+
+    async def frame_typing(self, content: dict) -> None:
+        kind, value = _target(content)
+        is_typing = content.get("is_typing")
+        if not isinstance(is_typing, bool):
+            raise FrameError("`is_typing` must be true or false.")
+        group = _group_for(kind, value)
+        if group not in self.subscriptions:
+            raise ApplicationError(
+                f"Subscribe to the {kind} before typing in it.", code="not_subscribed"
+            )
+        await self.channel_layer.group_send(
+            group,
+            {
+                "type": "typing",
+                kind: value,
+                "user": services.serialize_user(self.user),
+                "is_typing": is_typing,
+            },
+        )
+
+    async def frame_presence(self, content: dict) -> None:
+        status = content.get("status")
+        if status not in PRESENCE_STATUSES:
+            raise FrameError("`status` is online, away or busy.")
+        change = await database_sync_to_async(services.set_presence_status)(
+            user=self.user, status=status
+        )
+        await self._announce([change] if change else [])
+
+    frame_handlers: dict[str, Callable[["StaffConsumer", dict], Awaitable[None]]] = {
+        "subscribe": frame_subscribe,
+        "unsubscribe": frame_unsubscribe,
+        "typing": frame_typing,
+        "presence": frame_presence,
+    }
+
+    # Group events: each is already the frame the browser receives -------------------------------
+
+    async def ticket_updated(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def notification(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def message(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def presence(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def typing(self, event: dict) -> None:
+        user_id = event.get("user", {}).get("id")
+        if user_id == self.user.pk:
+            return
+        kind = "channel" if "channel" in event else "ticket"
+        key = (kind, event[kind], user_id)
+        pending = self.typing_expiry.pop(key, None)
+        if pending is not None:
+            pending.cancel()
+        if event.get("is_typing"):
+            # The sender may vanish without a stop frame: expire it here, per receiving socket.
+            self.typing_expiry[key] = asyncio.create_task(
+                self._expire_typing(key, {**event, "is_typing": False})
+            )
+        await self.send_json(event)
+
+    # Internals ----------------------------------------------------------------------------------
+
+    async def _expire_typing(self, key: tuple[str, str, int], stop_frame: dict) -> None:
+        await asyncio.sleep(services.realtime_setting("TYPING_TTL_SECONDS"))
+        self.typing_expiry.pop(key, None)
+        await self.send_json(stop_frame)
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(services.realtime_setting("PRESENCE_HEARTBEAT_SECONDS"))
+            try:
+                alive = await database_sync_to_async(services.heartbeat_connections)(
+                    channel_names=[self.channel_name]
+                )
+                if not alive:
+                    # Swept while the database was unreachable: this socket is still here.
+                    change = await database_sync_to_async(services.register_connection)(
+                        user=self.user, channel_name=self.channel_name
+                    )
+                    await self._announce([change] if change else [])
+                changes = await database_sync_to_async(services.expire_stale_connections)()
+                await self._announce(changes)
+            except Exception:
+                # A database hiccup must not end the loop: the next beat retries.
+                logger.exception("comms.presence.heartbeat_failed")
+
+    async def _announce(self, changes: list[services.PresenceChange]) -> None:
+        for change in changes:
+            await self.channel_layer.group_send(services.PRESENCE_GROUP, change.as_event())
+
+    async def _error(self, detail: str, *, code: str) -> None:
+        await self.send_json({"type": "error", "detail": detail, "code": code})

@@ -172,3 +172,24 @@ class StaffPresence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.status}"
+
+
+class PresenceConnection(models.Model):
+    """One open staff socket, kept alive by heartbeats from the process that holds it.
+
+    A process that dies stops heartbeating; any other process sweeps its rows once they are older
+    than the presence timeout and marks users without a live socket offline.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presence_connections"
+    )
+    channel_name = models.CharField(max_length=200, unique=True)
+    connected_at = models.DateTimeField(auto_now_add=True)
+    last_heartbeat_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["last_heartbeat_at"], name="presence_conn_heartbeat")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} via {self.channel_name}"

@@ -1,12 +1,51 @@
-"""Team chat and notification writes."""
+"""Team chat, notification and presence writes."""
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.models import User
-from comms.models import Notification, NotificationKind
-from helpdesk.realtime import group_send, user_group
+from accounts.permissions import Action, can, require
+from analytics.services import record_event
+from comms.markup import parse_mentions, render_markup
+from comms.models import (
+    Channel,
+    ChannelKind,
+    ChannelMember,
+    ChannelMessage,
+    Mention,
+    Notification,
+    NotificationKind,
+    PresenceConnection,
+    PresenceStatus,
+    StaffPresence,
+    Thread,
+)
+from comms.selectors import can_view_channel, is_channel_member
+from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from helpdesk.realtime import channel_group, group_send, user_group
+
+MAX_BODY_LENGTH = 4000
+PRESENCE_GROUP = "presence"
+RESERVED_SLUGS = {"new", "dm"}
+# Group names must stay under 100 characters (channels.layers): "channel." + slug.
+MAX_SLUG_LENGTH = 80
+# Overridable from the environment in helpdesk/settings.py; these are the fallbacks.
+REALTIME_DEFAULTS = {
+    "PRESENCE_HEARTBEAT_SECONDS": 15.0,
+    "PRESENCE_TIMEOUT_SECONDS": 45.0,
+    "TYPING_TTL_SECONDS": 6.0,
+}
+
+
+def realtime_setting(name: str) -> float:
+    return float(getattr(settings, name, REALTIME_DEFAULTS[name]))
 
 
 def serialize_notification(notification: Notification) -> dict:
@@ -18,6 +57,27 @@ def serialize_notification(notification: Notification) -> dict:
         "url": notification.url,
         "created_at": notification.created_at.isoformat(),
         "read_at": notification.read_at.isoformat() if notification.read_at else None,
+    }
+
+
+def serialize_user(user: User) -> dict:
+    return {"id": user.pk, "username": user.username, "name": user.short_name}
+
+
+def serialize_message(message: ChannelMessage) -> dict:
+    is_deleted = message.deleted_at is not None
+    thread = getattr(message, "thread_root", None) if message.thread_id is None else None
+    return {
+        "id": message.pk,
+        "channel": message.channel.slug,
+        "author": serialize_user(message.author),
+        "body": "" if is_deleted else message.body,
+        "body_html": "" if is_deleted else message.body_html,
+        "thread_root": message.thread.root_message_id if message.thread_id else None,
+        "reply_count": thread.reply_count if thread else 0,
+        "created_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+        "is_deleted": is_deleted,
     }
 
 
@@ -48,3 +108,438 @@ def notify_user(
         robust=True,
     )
     return notification
+
+
+@transaction.atomic
+def mark_notification_read(*, user: User, notification_id: int) -> Notification:
+    notification = Notification.objects.filter(recipient=user, pk=notification_id).first()
+    if notification is None:
+        raise NotFound("Notification not found.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+@transaction.atomic
+def mark_all_notifications_read(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+# Chat -------------------------------------------------------------------------------------------
+
+
+def _publish_message_on_commit(message: ChannelMessage) -> None:
+    transaction.on_commit(
+        partial(
+            group_send,
+            channel_group(message.channel.slug),
+            {
+                "type": "message",
+                "channel": message.channel.slug,
+                "message": serialize_message(message),
+            },
+        ),
+        robust=True,
+    )
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise ApplicationError("Write a message first.", code="empty_message")
+    if len(body) > MAX_BODY_LENGTH:
+        raise ApplicationError(
+            f"Messages are limited to {MAX_BODY_LENGTH} characters.", code="message_too_long"
+        )
+    return body
+
+
+def _check_can_post(*, channel: Channel, user: User) -> None:
+    require(user, Action.POST_CHAT)
+    if channel.is_archived:
+        raise Conflict("This channel is archived.", code="channel_archived")
+    if not can_view_channel(user=user, channel=channel):
+        raise NotFound("Channel not found.")
+
+
+def _create_mentions(*, message: ChannelMessage, author: User, skip_user_ids: set[int]) -> None:
+    names = parse_mentions(message.body)
+    if not names:
+        return
+    recipients: dict[int, tuple[User, bool]] = {}
+    if "channel" in names:
+        members = User.objects.filter(channel_memberships__channel=message.channel, is_active=True)
+        recipients.update({u.pk: (u, True) for u in members})
+    users = User.objects.filter(username__in=names - {"channel"}, is_active=True)
+    recipients.update({u.pk: (u, False) for u in users})
+    url = f"/chat/{message.channel.slug}/#message-{message.pk}"
+    for user_id, (user, is_channel_mention) in recipients.items():
+        if user_id == author.pk or user_id in skip_user_ids:
+            continue
+        if not can_view_channel(user=user, channel=message.channel):
+            continue
+        Mention.objects.create(
+            message=message, mentioned_user=user, is_channel_mention=is_channel_mention
+        )
+        notify_user(
+            recipient=user,
+            kind=NotificationKind.MENTION,
+            title=f"{author.short_name} mentioned you in #{message.channel.slug}",
+            body=message.body[:500],
+            url=url,
+            actor=author,
+        )
+
+
+@transaction.atomic
+def post_message(
+    *, channel: Channel, author: User, body: str, thread_root_id: int | None = None
+) -> ChannelMessage:
+    """Post to a channel (or a thread under `thread_root_id`); public channels are joined."""
+    body = _clean_body(body)
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    _check_can_post(channel=channel, user=author)
+    now = timezone.now()
+    thread = None
+    if thread_root_id is not None:
+        root = ChannelMessage.objects.filter(
+            pk=thread_root_id, channel=channel, thread__isnull=True, deleted_at__isnull=True
+        ).first()
+        if root is None:
+            raise NotFound("Thread not found.", code="thread_not_found")
+        # FOR UPDATE: two replies at once must both count.
+        thread, _ = Thread.objects.select_for_update().get_or_create(
+            root_message=root, defaults={"channel": channel}
+        )
+        thread.reply_count = F("reply_count") + 1
+        thread.last_reply_at = now
+        thread.save(update_fields=["reply_count", "last_reply_at"])
+        thread.refresh_from_db()
+    message = ChannelMessage(
+        channel=channel, author=author, thread=thread, body=body, body_html=render_markup(body)
+    )
+    message.full_clean()
+    message.save()
+    channel.last_message_at = message.created_at
+    channel.save(update_fields=["last_message_at"])
+    member, _ = ChannelMember.objects.get_or_create(channel=channel, user=author)
+    member.last_read_at = message.created_at
+    member.save(update_fields=["last_read_at"])
+    _create_mentions(message=message, author=author, skip_user_ids=set())
+    record_event(
+        name="chat.message_posted",
+        actor=author,
+        subject=channel,
+        properties={"message_id": message.pk, "in_thread": thread is not None},
+    )
+    _publish_message_on_commit(message)
+    if thread is not None:
+        # The root's reply count changed: subscribers re-render it.
+        _publish_message_on_commit(thread.root_message)
+    return message
+
+
+def _get_own_message(*, message_id: int, user: User) -> ChannelMessage:
+    message = (
+        ChannelMessage.objects.select_for_update()
+        .select_related("channel", "author", "thread")
+        .filter(pk=message_id, deleted_at__isnull=True)
+        .first()
+    )
+    if message is None or not can_view_channel(user=user, channel=message.channel):
+        raise NotFound("Message not found.")
+    return message
+
+
+@transaction.atomic
+def edit_message(*, message_id: int, user: User, body: str) -> ChannelMessage:
+    body = _clean_body(body)
+    message = _get_own_message(message_id=message_id, user=user)
+    if message.author_id != user.pk:
+        raise PermissionDenied("You can only edit your own messages.", code="not_author")
+    _check_can_post(channel=message.channel, user=user)
+    already = set(message.mentions.values_list("mentioned_user_id", flat=True))
+    message.body = body
+    message.body_html = render_markup(body)
+    message.edited_at = timezone.now()
+    message.full_clean()
+    message.save(update_fields=["body", "body_html", "edited_at"])
+    _create_mentions(message=message, author=user, skip_user_ids=already)
+    record_event(name="chat.message_edited", actor=user, subject=message)
+    _publish_message_on_commit(message)
+    return message
+
+
+@transaction.atomic
+def delete_message(*, message_id: int, user: User) -> ChannelMessage:
+    """Soft delete: the row stays (threads hang off it) and shows as deleted."""
+    message = _get_own_message(message_id=message_id, user=user)
+    if message.author_id != user.pk and not can(user, Action.MANAGE_CHANNELS):
+        raise PermissionDenied("You can only delete your own messages.", code="not_author")
+    message.deleted_at = timezone.now()
+    message.save(update_fields=["deleted_at"])
+    record_event(name="chat.message_deleted", actor=user, subject=message)
+    _publish_message_on_commit(message)
+    return message
+
+
+@transaction.atomic
+def mark_channel_read(*, channel: Channel, user: User) -> ChannelMember | None:
+    """Move the member's read marker to now; non-members of public channels have none."""
+    member = ChannelMember.objects.filter(channel=channel, user=user).first()
+    if member is None:
+        return None
+    member.last_read_at = timezone.now()
+    member.save(update_fields=["last_read_at"])
+    return member
+
+
+@transaction.atomic
+def join_channel(*, channel: Channel, user: User) -> ChannelMember:
+    require(user, Action.VIEW_CHAT)
+    if channel.kind != ChannelKind.PUBLIC or channel.is_archived:
+        raise PermissionDenied("This channel is by invitation only.", code="invitation_only")
+    member, created = ChannelMember.objects.get_or_create(
+        channel=channel, user=user, defaults={"last_read_at": timezone.now()}
+    )
+    if created:
+        record_event(name="chat.channel_joined", actor=user, subject=channel)
+    return member
+
+
+@transaction.atomic
+def leave_channel(*, channel: Channel, user: User) -> None:
+    if channel.kind == ChannelKind.DIRECT:
+        raise ApplicationError("You cannot leave a direct conversation.", code="direct_channel")
+    deleted, _ = ChannelMember.objects.filter(channel=channel, user=user).delete()
+    if deleted:
+        record_event(name="chat.channel_left", actor=user, subject=channel)
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[: MAX_SLUG_LENGTH - 4].strip("-") or "channel"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-channel"
+    slug, n = base, 2
+    while Channel.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def create_channel(
+    *, actor: User, name: str, kind: str = ChannelKind.PUBLIC, topic: str = ""
+) -> Channel:
+    require(actor, Action.MANAGE_CHANNELS)
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError(
+            "Give the channel a name.", code="invalid", fields={"name": ["Required."]}
+        )
+    if kind not in (ChannelKind.PUBLIC, ChannelKind.PRIVATE):
+        raise ApplicationError("A channel is public or private.", code="invalid_kind")
+    channel = Channel(
+        name=name[:80], slug=_unique_slug(name), kind=kind, topic=topic[:255], created_by=actor
+    )
+    channel.full_clean()
+    channel.save()
+    ChannelMember.objects.create(channel=channel, user=actor, last_read_at=timezone.now())
+    record_event(
+        name="chat.channel_created", actor=actor, subject=channel, properties={"kind": kind}
+    )
+    return channel
+
+
+@transaction.atomic
+def set_channel_archived(*, channel: Channel, actor: User, is_archived: bool) -> Channel:
+    require(actor, Action.MANAGE_CHANNELS)
+    if channel.kind == ChannelKind.DIRECT:
+        raise ApplicationError("Direct conversations are not archived.", code="direct_channel")
+    channel.is_archived = is_archived
+    channel.save(update_fields=["is_archived"])
+    record_event(
+        name="chat.channel_archived" if is_archived else "chat.channel_unarchived",
+        actor=actor,
+        subject=channel,
+    )
+    return channel
+
+
+@transaction.atomic
+def add_channel_member(*, channel: Channel, actor: User, user: User) -> ChannelMember:
+    require(actor, Action.MANAGE_CHANNELS)
+    if channel.kind == ChannelKind.DIRECT:
+        raise ApplicationError("Direct conversations have two members.", code="direct_channel")
+    if not user.is_active or not can(user, Action.VIEW_CHAT):
+        raise ApplicationError("That person cannot use team chat.", code="invalid_member")
+    member, created = ChannelMember.objects.get_or_create(channel=channel, user=user)
+    if created:
+        record_event(
+            name="chat.member_added", actor=actor, subject=channel, properties={"user_id": user.pk}
+        )
+        notify_user(
+            recipient=user,
+            kind=NotificationKind.SYSTEM,
+            title=f"{actor.short_name} added you to #{channel.slug}",
+            url=f"/chat/{channel.slug}/",
+            actor=actor,
+        )
+    return member
+
+
+@transaction.atomic
+def remove_channel_member(*, channel: Channel, actor: User, user: User) -> None:
+    require(actor, Action.MANAGE_CHANNELS)
+    if channel.kind == ChannelKind.DIRECT:
+        raise ApplicationError("Direct conversations have two members.", code="direct_channel")
+    deleted, _ = ChannelMember.objects.filter(channel=channel, user=user).delete()
+    if deleted:
+        record_event(
+            name="chat.member_removed",
+            actor=actor,
+            subject=channel,
+            properties={"user_id": user.pk},
+        )
+
+
+@transaction.atomic
+def open_direct_channel(*, user: User, other: User) -> Channel:
+    """The one direct conversation between two staff members (created on first use)."""
+    require(user, Action.VIEW_CHAT)
+    if other.pk == user.pk or not other.is_active or not can(other, Action.VIEW_CHAT):
+        raise ApplicationError("You cannot message that person.", code="invalid_member")
+    low, high = sorted((user.pk, other.pk))
+    channel, created = Channel.objects.get_or_create(
+        slug=f"dm-{low}-{high}",
+        defaults={
+            "kind": ChannelKind.DIRECT,
+            "name": f"{user.short_name} & {other.short_name}"[:80],
+            "created_by": user,
+        },
+    )
+    if created:
+        now = timezone.now()
+        ChannelMember.objects.bulk_create(
+            [
+                ChannelMember(channel=channel, user=user, last_read_at=now),
+                ChannelMember(channel=channel, user=other, last_read_at=now),
+            ]
+        )
+        record_event(name="chat.direct_opened", actor=user, subject=channel)
+    elif not is_channel_member(user=user, channel=channel):
+        raise NotFound("Channel not found.")
+    return channel
+
+
+# Presence ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PresenceChange:
+    user_id: int
+    username: str
+    status: str
+
+    def as_event(self) -> dict:
+        return {
+            "type": "presence",
+            "user": {"id": self.user_id, "username": self.username},
+            "status": self.status,
+        }
+
+
+def presence_timeout() -> timedelta:
+    return timedelta(seconds=realtime_setting("PRESENCE_TIMEOUT_SECONDS"))
+
+
+def _set_status(*, user: User, status: str, only_from: list[str] | None) -> PresenceChange | None:
+    """Set the status; `only_from` limits it to those current statuses (a conditional update,
+    so of two processes racing to announce the same change only one wins)."""
+    now = timezone.now()
+    StaffPresence.objects.get_or_create(user=user)
+    rows = StaffPresence.objects.filter(user=user)
+    if only_from is not None:
+        rows = rows.filter(status__in=only_from)
+    else:
+        rows = rows.exclude(status=status)
+    changed = rows.update(status=status, last_seen_at=now, updated_at=now)
+    if not changed:
+        StaffPresence.objects.filter(user=user).update(last_seen_at=now)
+        return None
+    return PresenceChange(user_id=user.pk, username=user.username, status=status)
+
+
+@transaction.atomic
+def register_connection(*, user: User, channel_name: str) -> PresenceChange | None:
+    """A socket opened: online unless the user was already around (then nothing changes)."""
+    PresenceConnection.objects.update_or_create(
+        channel_name=channel_name, defaults={"user": user, "last_heartbeat_at": timezone.now()}
+    )
+    return _set_status(user=user, status=PresenceStatus.ONLINE, only_from=[PresenceStatus.OFFLINE])
+
+
+@transaction.atomic
+def unregister_connection(*, channel_name: str) -> PresenceChange | None:
+    """A socket closed: offline when it was the user's last live one."""
+    connection = (
+        PresenceConnection.objects.select_related("user").filter(channel_name=channel_name).first()
+    )
+    if connection is None:
+        return None
+    user = connection.user
+    connection.delete()
+    if _has_live_connection(user_id=user.pk):
+        StaffPresence.objects.filter(user=user).update(last_seen_at=timezone.now())
+        return None
+    return _set_status(user=user, status=PresenceStatus.OFFLINE, only_from=None)
+
+
+def _has_live_connection(*, user_id: int) -> bool:
+    cutoff = timezone.now() - presence_timeout()
+    return PresenceConnection.objects.filter(
+        user_id=user_id, last_heartbeat_at__gte=cutoff
+    ).exists()
+
+
+@transaction.atomic
+def set_presence_status(*, user: User, status: str) -> PresenceChange | None:
+    if status not in (PresenceStatus.ONLINE, PresenceStatus.AWAY, PresenceStatus.BUSY):
+        raise ApplicationError("Status is online, away or busy.", code="invalid_status")
+    return _set_status(user=user, status=status, only_from=None)
+
+
+def heartbeat_connections(*, channel_names: list[str], now: datetime | None = None) -> int:
+    """Keep this process's sockets alive."""
+    if not channel_names:
+        return 0
+    return PresenceConnection.objects.filter(channel_name__in=channel_names).update(
+        last_heartbeat_at=now or timezone.now()
+    )
+
+
+@transaction.atomic
+def expire_stale_connections(*, now: datetime | None = None) -> list[PresenceChange]:
+    """Drop sockets whose process stopped heartbeating; their users go offline if no socket
+    is left. Any process may run this; the conditional update announces each change once."""
+    cutoff = (now or timezone.now()) - presence_timeout()
+    stale = PresenceConnection.objects.filter(last_heartbeat_at__lt=cutoff)
+    user_ids = set(stale.values_list("user_id", flat=True))
+    stale.delete()
+    # Users marked present but with no socket row at all (e.g. a crash before any sweep ran).
+    orphaned = (
+        StaffPresence.objects.exclude(status=PresenceStatus.OFFLINE)
+        .exclude(user__presence_connections__isnull=False)
+        .values_list("user_id", flat=True)
+    )
+    user_ids.update(orphaned)
+    changes = []
+    for user in User.objects.filter(pk__in=user_ids).exclude(
+        Q(presence_connections__last_heartbeat_at__gte=cutoff)
+    ):
+        change = _set_status(user=user, status=PresenceStatus.OFFLINE, only_from=None)
+        if change is not None:
+            changes.append(change)
+    return changes

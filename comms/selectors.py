@@ -1,0 +1,180 @@
+"""Team chat, notification and presence reads."""
+
+import re
+
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from accounts.models import User
+from accounts.permissions import Action, can
+from comms.models import (
+    Channel,
+    ChannelKind,
+    ChannelMember,
+    ChannelMessage,
+    Notification,
+    StaffPresence,
+)
+from helpdesk.errors import NotFound
+from tickets.models import Ticket
+
+TICKET_REFERENCE_RE = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+CHANNEL_SLUG_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+
+def is_channel_member(*, user: User, channel: Channel) -> bool:
+    return ChannelMember.objects.filter(channel=channel, user=user).exists()
+
+
+def can_view_channel(*, user: User, channel: Channel) -> bool:
+    """Public channels are open to every chat user; private and direct ones to members."""
+    if not can(user, Action.VIEW_CHAT):
+        return False
+    if channel.kind == ChannelKind.PUBLIC:
+        return True
+    return is_channel_member(user=user, channel=channel)
+
+
+def get_channel_for_user(*, user: User, slug: str) -> Channel:
+    """The same NotFound whether the channel is missing or the user may not see it."""
+    channel = Channel.objects.filter(slug=slug).first() if CHANNEL_SLUG_RE.match(slug) else None
+    if channel is None or not can_view_channel(user=user, channel=channel):
+        raise NotFound("Channel not found.")
+    return channel
+
+
+def can_subscribe_channel(*, user: User, slug: str) -> bool:
+    try:
+        get_channel_for_user(user=user, slug=slug)
+    except NotFound:
+        return False
+    return True
+
+
+def can_subscribe_ticket(*, user: User, reference: str) -> bool:
+    if not can(user, Action.VIEW_TICKETS) or not TICKET_REFERENCE_RE.match(reference):
+        return False
+    return Ticket.objects.filter(reference=reference).exists()
+
+
+def list_channels_for_user(*, user: User) -> QuerySet[Channel]:
+    """Visible channels with `is_member` and `unread_count` annotated (one query)."""
+    if not can(user, Action.VIEW_CHAT):
+        return Channel.objects.none()
+    membership = ChannelMember.objects.filter(channel=OuterRef("pk"), user=user)
+    unread = (
+        ChannelMessage.objects.filter(
+            channel=OuterRef("pk"), thread__isnull=True, deleted_at__isnull=True
+        )
+        .exclude(author=user)
+        .filter(
+            Q(created_at__gt=Subquery(membership.values("last_read_at")[:1]))
+            | Q(Exists(membership.filter(last_read_at__isnull=True)))
+        )
+        .order_by()
+        .values("channel")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Channel.objects.filter(
+            Q(kind=ChannelKind.PUBLIC, is_archived=False) | Q(Exists(membership))
+        )
+        .annotate(
+            is_member=Exists(membership),
+            unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
+        )
+        .order_by("kind", "name")
+    )
+
+
+def _message_queryset() -> QuerySet[ChannelMessage]:
+    return ChannelMessage.objects.select_related("author", "channel", "thread", "thread_root")
+
+
+def list_channel_messages(*, channel: Channel, limit: int = 50) -> list[ChannelMessage]:
+    """The latest top-level messages, oldest first."""
+    rows = list(
+        _message_queryset()
+        .filter(channel=channel, thread__isnull=True)
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    rows.reverse()
+    return rows
+
+
+def channel_messages_queryset(*, channel: Channel) -> QuerySet[ChannelMessage]:
+    """Top-level messages for cursor pagination (newest first)."""
+    return _message_queryset().filter(channel=channel, thread__isnull=True)
+
+
+def get_channel_message(*, channel: Channel, message_id: int) -> ChannelMessage:
+    message = _message_queryset().filter(channel=channel, pk=message_id).first()
+    if message is None:
+        raise NotFound("Message not found.")
+    return message
+
+
+def list_thread_replies(*, root: ChannelMessage) -> QuerySet[ChannelMessage]:
+    return _message_queryset().filter(thread__root_message=root).order_by("created_at", "pk")
+
+
+def search_channel_messages(
+    *, channel: Channel, query: str, limit: int = 50
+) -> QuerySet[ChannelMessage]:
+    query = query.strip()
+    if not query:
+        return ChannelMessage.objects.none()
+    return (
+        _message_queryset()
+        .filter(channel=channel, deleted_at__isnull=True, body__icontains=query)
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def list_channel_members(*, channel: Channel) -> QuerySet[User]:
+    return (
+        User.objects.filter(channel_memberships__channel=channel)
+        .select_related("presence")
+        .order_by("username")
+    )
+
+
+def list_chat_staff(*, exclude: User | None = None) -> QuerySet[User]:
+    """Active staff who can use chat, with their presence (for DMs and presence dots)."""
+    staff = (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(
+                groups__permissions__codename="view_channel",
+                groups__permissions__content_type__app_label="comms",
+            )
+            | Q(is_superuser=True)
+        )
+        .distinct()
+        .select_related("presence")
+        .order_by("username")
+    )
+    return staff.exclude(pk=exclude.pk) if exclude is not None else staff
+
+
+def list_notifications(*, user: User, unread_only: bool = False) -> QuerySet[Notification]:
+    rows = Notification.objects.filter(recipient=user).select_related("actor")
+    return rows.filter(read_at__isnull=True) if unread_only else rows
+
+
+def count_unread_notifications(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def get_presence_statuses(*, user_ids: list[int]) -> dict[int, str]:
+    return dict(StaffPresence.objects.filter(user_id__in=user_ids).values_list("user_id", "status"))

@@ -1,0 +1,49 @@
+"""Transactional tests (sockets) start from a flushed database: put the migration seed back."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+
+from comms.models import Channel
+
+
+def _reseed() -> None:
+    roles = importlib.import_module("accounts.migrations.0002_seed_roles")
+    channels = importlib.import_module("comms.migrations.0002_seed_channels")
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    admin, _ = Group.objects.get_or_create(name="Admin")
+    admin.permissions.add(
+        *Permission.objects.filter(content_type__app_label__in=roles.PRINTDESK_APPS)
+    )
+    for role, names in (
+        ("Manager", roles.MANAGER),
+        ("Agent", roles.AGENT),
+        ("Viewer", roles.VIEWER),
+    ):
+        group, _ = Group.objects.get_or_create(name=role)
+        for name in names:
+            app_label, codename = name.split(".")
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+    for name, slug, kind, topic in channels.SEED_CHANNELS:
+        Channel.objects.get_or_create(
+            slug=slug, defaults={"name": name, "kind": kind, "topic": topic}
+        )
+
+
+@pytest.fixture(autouse=True)
+def _seed_transactional_db(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        _reseed()
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
