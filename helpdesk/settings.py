@@ -171,6 +171,9 @@ SENDGRID_INBOUND_USER = env.str("SENDGRID_INBOUND_USER", default="")
 SENDGRID_INBOUND_PASSWORD = env.str("SENDGRID_INBOUND_PASSWORD", default="")
 SENDGRID_EVENT_PUBLIC_KEY = env.str("SENDGRID_EVENT_PUBLIC_KEY", default="")
 SENDGRID_API_URL = env.str("SENDGRID_API_URL", default="https://api.sendgrid.com")
+# Django's own mail goes out through SendGrid; without an API key it lands in the sandbox.
+EMAIL_BACKEND = "integrations.sendgrid.email_backend.SendGridEmailBackend"
+DEFAULT_FROM_EMAIL = SENDGRID_FROM_EMAIL
 META_APP_SECRET = env.str("META_APP_SECRET", default="")
 META_VERIFY_TOKEN = env.str("META_VERIFY_TOKEN", default="")
 META_PAGE_ACCESS_TOKEN = env.str("META_PAGE_ACCESS_TOKEN", default="")

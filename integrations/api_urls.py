@@ -1,3 +1,15 @@
 """REST API of the integrations app (mounted under /api/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from integrations.meta import views as meta
+from integrations.sendgrid import views as sendgrid
+from integrations.twilio import views as twilio
+
+urlpatterns: list = [
+    path("webhooks/twilio", twilio.inbound_message, name="webhook-twilio"),
+    path("webhooks/twilio/status", twilio.status_callback, name="webhook-twilio-status"),
+    path("webhooks/sendgrid", sendgrid.inbound_parse, name="webhook-sendgrid"),
+    path("webhooks/sendgrid/events", sendgrid.event_webhook, name="webhook-sendgrid-events"),
+    path("webhooks/meta", meta.webhook, name="webhook-meta"),
+]

@@ -1,26 +1,154 @@
-"""The omnichannel router: picks the provider for an outbound message's channel and sends it.
+"""The omnichannel router: picks the provider client for an outbound message's channel and sends.
 
 Every provider runs in sandbox mode until its credentials are configured: the message is
-recorded as delivered to the sandbox, never silently dropped (DESIGN.md).
+recorded as delivered to the sandbox, never silently dropped (DESIGN.md). Retryable failures
+(timeouts, 429, 5xx) come back as a `Delivery` with `retry_in`; the task re-enqueues itself.
 """
 
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 
-from tickets.models import DeliveryStatus
+from django.conf import settings
+
+from integrations import services
+from integrations.clients import (
+    OutboundRequest,
+    ProviderRejected,
+    ProviderUnavailable,
+    SandboxClient,
+)
+from integrations.meta import client as meta
+from integrations.models import ChannelConfiguration
+from integrations.sendgrid import client as sendgrid
+from integrations.twilio import client as twilio
+from tickets.models import ChannelKind, DeliveryStatus, IdentityKind, MessageDirection
 from tickets.selectors import get_outbound_message
-from tickets.services import update_delivery_status
 
 logger = logging.getLogger(__name__)
 
+MAX_SEND_ATTEMPTS = 5
+RETRY_BASE_SECONDS = 30
 
-def deliver(*, message_id: int) -> str:
+
+@dataclass(frozen=True)
+class Delivery:
+    status: str
+    retry_in: timedelta | None = None
+
+
+RECIPIENT_KINDS = {
+    ChannelKind.EMAIL: (IdentityKind.EMAIL,),
+    ChannelKind.SMS: (IdentityKind.PHONE, IdentityKind.WHATSAPP),
+    ChannelKind.WHATSAPP: (IdentityKind.WHATSAPP, IdentityKind.PHONE),
+    ChannelKind.INSTAGRAM: (IdentityKind.INSTAGRAM,),
+    ChannelKind.FACEBOOK: (IdentityKind.FACEBOOK,),
+}
+
+
+def max_send_attempts() -> int:
+    return getattr(settings, "OUTBOUND_MAX_SEND_ATTEMPTS", MAX_SEND_ATTEMPTS)
+
+
+def backoff(attempt: int) -> timedelta:
+    """Exponential: 30 s, 60 s, 120 s, ... after the 1st, 2nd, 3rd failed attempt."""
+    base = getattr(settings, "OUTBOUND_RETRY_BASE_SECONDS", RETRY_BASE_SECONDS)
+    return timedelta(seconds=base * 2 ** (attempt - 1))
+
+
+def client_for(channel: str):
+    """The provider client for `channel`, or the sandbox when its credentials are missing."""
+    config = ChannelConfiguration.objects.filter(channel=channel).first()
+    sender = config.sender if config else ""
+    if channel == ChannelKind.EMAIL:
+        if sendgrid.is_configured():
+            return sendgrid.SendGridClient.from_settings(sender=sender)
+        return SandboxClient(provider="sendgrid")
+    if channel in (ChannelKind.SMS, ChannelKind.WHATSAPP):
+        if twilio.is_configured():
+            return twilio.TwilioClient.from_settings(sender=sender)
+        return SandboxClient(provider="twilio")
+    if meta.is_configured():
+        return meta.MetaClient.from_settings()
+    return SandboxClient(provider="meta")
+
+
+def deliver(*, message_id: int) -> Delivery:
+    """One send attempt for a queued outbound message. No transaction is held across the call."""
     message = get_outbound_message(message_id=message_id)
-    update_delivery_status(
+    if message.delivery_status != DeliveryStatus.QUEUED:
+        # Already sent (a duplicate task run) or failed and not yet retried by staff.
+        return Delivery(status=message.delivery_status)
+    attempt = services.record_send_attempt(message_id=message.pk)
+    client = client_for(message.channel)
+    try:
+        request = build_request(message, is_sandbox=isinstance(client, SandboxClient))
+        result = client.send(request)
+    except ProviderRejected as exc:
+        logger.warning("outbound.rejected message=%s code=%s %s", message.pk, exc.code, exc)
+        services.mark_delivery_failed(message_id=message.pk, code=exc.code, error=str(exc))
+        return Delivery(status=DeliveryStatus.FAILED)
+    except ProviderUnavailable as exc:
+        if attempt >= max_send_attempts():
+            logger.warning("outbound.gave_up message=%s attempts=%s %s", message.pk, attempt, exc)
+            services.mark_delivery_failed(
+                message_id=message.pk,
+                code=exc.code,
+                error=f"Gave up after {attempt} attempts: {exc}",
+            )
+            return Delivery(status=DeliveryStatus.FAILED)
+        logger.info("outbound.retry message=%s attempt=%s %s", message.pk, attempt, exc)
+        return Delivery(status=DeliveryStatus.QUEUED, retry_in=backoff(attempt))
+    services.record_send_result(message_id=message.pk, result=result)
+    return Delivery(status=result.status)
+
+
+def build_request(message, *, is_sandbox: bool = False) -> OutboundRequest:
+    try:
+        recipient = recipient_for(message)
+    except ProviderRejected:
+        if not is_sandbox:
+            raise
+        recipient = "(no address on file)"
+    if message.channel != ChannelKind.EMAIL:
+        return OutboundRequest(
+            message_id=message.pk, channel=message.channel, to=recipient, body=message.body
+        )
+    headers = services.prepare_email_threading(message_id=message.pk)
+    return OutboundRequest(
         message_id=message.pk,
-        provider="sandbox",
-        provider_message_id=f"sandbox-{message.pk}",
-        status=DeliveryStatus.DELIVERED,
-        is_sandbox=True,
+        channel=message.channel,
+        to=recipient,
+        body=message.body,
+        subject=headers.subject,
+        headers={
+            "Message-ID": headers.message_id,
+            "In-Reply-To": headers.in_reply_to,
+            "References": headers.references,
+        },
     )
-    logger.info("outbound.sandbox_delivered message=%s channel=%s", message.pk, message.channel)
-    return "sandbox"
+
+
+def recipient_for(message) -> str:
+    """Where the customer last wrote from on this channel, else their identity for it."""
+    if message.recipient:
+        return message.recipient
+    last_sender = (
+        message.ticket.messages.filter(direction=MessageDirection.INBOUND, channel=message.channel)
+        .exclude(sender="")
+        .order_by("-created_at", "-pk")
+        .values_list("sender", flat=True)
+        .first()
+    )
+    if last_sender:
+        return last_sender
+    identities: dict[str, str] = {}
+    for identity in message.ticket.customer.identities.order_by("-is_primary", "pk"):
+        identities.setdefault(identity.kind, identity.value)
+    for kind in RECIPIENT_KINDS[message.channel]:
+        if kind in identities:
+            return identities[kind]
+    raise ProviderRejected(
+        f"The customer has no {message.get_channel_display()} address to send to.",
+        code="no_recipient",
+    )

@@ -1,5 +1,6 @@
 """Background work for providers: outbound delivery, webhook processing, syncs."""
 
+from django.utils import timezone
 from django_tasks import task
 
 from integrations.router import deliver
@@ -7,5 +8,15 @@ from integrations.router import deliver
 
 @task()
 def deliver_ticket_message(*, message_id: int) -> str:
-    """Send one outbound ticket message through the provider for its channel."""
-    return deliver(message_id=message_id)
+    """Send one outbound ticket message through the provider for its channel.
+
+    A retryable failure re-enqueues this task with exponential backoff (`run_after`); a backend
+    that cannot defer (the immediate one in tests) runs the retry at once.
+    """
+    delivery = deliver(message_id=message_id)
+    if delivery.retry_in is not None:
+        retry = deliver_ticket_message
+        if retry.get_backend().supports_defer:
+            retry = retry.using(run_after=timezone.now() + delivery.retry_in)
+        retry.enqueue(message_id=message_id)
+    return delivery.status

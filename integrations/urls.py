@@ -1,5 +1,15 @@
 """HTML pages of the integrations app (mounted at the site root; paths are spelled out in full)."""
 
+from django.urls import path
+
+from integrations import outbound_views
+
 app_name = "integrations"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path(
+        "tickets/<str:reference>/messages/<int:message_id>/retry/",
+        outbound_views.retry_message,
+        name="retry-message",
+    ),
+]

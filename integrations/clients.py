@@ -1,0 +1,78 @@
+"""What every outbound provider client shares: the request, the result and the typed errors.
+
+Clients never touch the database: the router reads the message, builds an `OutboundRequest`,
+and records the `SendResult` (or the error) through the tickets services.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 10
+
+
+class ProviderError(Exception):
+    def __init__(self, message: str, *, code: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class ProviderUnavailable(ProviderError):
+    """Retryable: timeouts, connection errors, 429 and 5xx."""
+
+
+class ProviderRejected(ProviderError):
+    """Not retryable: the provider refused the request (4xx validation, auth, unknown recipient)."""
+
+
+@dataclass(frozen=True)
+class OutboundRequest:
+    message_id: int
+    channel: str
+    to: str
+    body: str
+    subject: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider: str
+    provider_message_id: str
+    status: str  # a DeliveryStatus value
+    is_sandbox: bool = False
+
+
+def is_retryable_status(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+def error_for_status(status: int, message: str, *, code: str = "") -> ProviderError:
+    kind = ProviderUnavailable if is_retryable_status(status) else ProviderRejected
+    return kind(message, code=code or f"http_{status}", status=status)
+
+
+class SandboxClient:
+    """Stands in for a provider without credentials: the send is recorded, never dropped."""
+
+    provider = "sandbox"
+
+    def __init__(self, *, provider: str) -> None:
+        self.for_provider = provider
+
+    def send(self, request: OutboundRequest) -> SendResult:
+        logger.info(
+            "outbound.sandbox_delivered message=%s channel=%s provider=%s to=%s",
+            request.message_id,
+            request.channel,
+            self.for_provider,
+            request.to,
+        )
+        return SendResult(
+            provider="sandbox",
+            provider_message_id=f"sandbox-{request.message_id}",
+            status="delivered",
+            is_sandbox=True,
+        )

@@ -1,0 +1,84 @@
+"""Processing of stored SendGrid events: inbound email and delivery events."""
+
+from email.utils import parseaddr
+
+from helpdesk.errors import NotFound
+from integrations.inbound import (
+    InboundMessage,
+    html_to_text,
+    receive_message,
+    sanitize_email_html,
+    trim_email_text,
+)
+from integrations.models import WebhookEvent, WebhookStatus
+from integrations.sendgrid.client import MESSAGE_ID_ARG
+from tickets.models import ChannelKind, DeliveryStatus, IdentityKind
+from tickets.services import update_delivery_status
+
+EVENT_STATUS = {
+    "processed": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "open": DeliveryStatus.READ,
+    "bounce": DeliveryStatus.FAILED,
+    "dropped": DeliveryStatus.FAILED,
+}
+
+
+def handle_event(event: WebhookEvent) -> WebhookStatus:
+    if event.kind == "inbound":
+        return handle_inbound_email(event.payload)
+    return handle_delivery_event(event.payload)
+
+
+def handle_inbound_email(payload: dict) -> WebhookStatus:
+    name, address = parseaddr(payload.get("from", ""))
+    text = payload.get("text", "").replace("\r\n", "\n").strip()
+    if not text and payload.get("html"):
+        text = html_to_text(payload["html"])
+    body = trim_email_text(text) if text else ""
+    attachments = payload.get("attachments") or []
+    receive_message(
+        inbound=InboundMessage(
+            channel=ChannelKind.EMAIL,
+            identity_kind=IdentityKind.EMAIL,
+            identity_value=address,
+            sender_name=name,
+            subject=payload.get("subject", ""),
+            body=body or f"({len(attachments)} attachment(s))",
+            body_html=sanitize_email_html(payload.get("html", "")),
+            original_body=text if text != body else "",
+            attachments=attachments,
+            provider="sendgrid",
+            provider_message_id=payload["message_id"],
+            email_message_id=payload["message_id"],
+            in_reply_to=payload.get("in_reply_to", ""),
+            references=payload.get("references", ""),
+        )
+    )
+    return WebhookStatus.PROCESSED
+
+
+def handle_delivery_event(item: dict) -> WebhookStatus:
+    status = EVENT_STATUS.get(item.get("event", ""))
+    if status is None:
+        return WebhookStatus.IGNORED
+    failure = {}
+    if status == DeliveryStatus.FAILED:
+        failure = {
+            "error_code": str(item.get("status") or item.get("event")),
+            "error_message": str(item.get("reason") or item.get("response") or item["event"]),
+        }
+    our_id = str(item.get(MESSAGE_ID_ARG) or "")
+    lookup = (
+        {"message_id": int(our_id)}
+        if our_id.isdigit()
+        else {
+            "provider": "sendgrid",
+            "provider_message_id": str(item.get("sg_message_id", "")).split(".")[0],
+        }
+    )
+    try:
+        update_delivery_status(status=status, **lookup, **failure)
+    except NotFound:
+        return WebhookStatus.IGNORED
+    return WebhookStatus.PROCESSED

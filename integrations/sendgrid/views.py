@@ -1,0 +1,161 @@
+"""SendGrid webhooks: Inbound Parse (HTTP basic auth) and the signed Event Webhook (ECDSA)."""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+from email.parser import HeaderParser
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import HttpRequest, HttpResponse
+from django.utils.text import get_valid_filename
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from sendgrid.helpers.eventwebhook import EventWebhook
+from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
+
+from integrations.webhooks import interesting_headers, record_webhook_event
+
+logger = logging.getLogger(__name__)
+
+PARSE_FIELDS = (
+    "headers",
+    "from",
+    "to",
+    "cc",
+    "subject",
+    "text",
+    "html",
+    "envelope",
+    "attachment-info",
+    "charsets",
+    "spam_score",
+    "sender_ip",
+)
+
+
+def _text(value: str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def has_basic_auth(request: HttpRequest) -> bool:
+    user, password = settings.SENDGRID_INBOUND_USER, settings.SENDGRID_INBOUND_PASSWORD
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if not (user and password) or scheme.lower() != "basic":
+        return False
+    try:
+        given_user, _, given_password = base64.b64decode(encoded).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    user_ok = hmac.compare_digest(given_user.encode(), user.encode())
+    password_ok = hmac.compare_digest(given_password.encode(), password.encode())
+    return user_ok and password_ok
+
+
+def _unauthorized(request: HttpRequest) -> HttpResponse:
+    logger.warning("sendgrid.webhook.bad_signature path=%s", request.path)
+    response = HttpResponse("Unauthorized.", status=401, content_type="text/plain")
+    if request.path.rstrip("/").endswith("sendgrid"):
+        response["WWW-Authenticate"] = 'Basic realm="sendgrid-inbound"'
+    return response
+
+
+def save_attachments(request: HttpRequest, *, event_id: str) -> list[dict]:
+    """Store Parse's file parts under a folder named after the mail, so a replay overwrites none."""
+    folder = "inbound/email/" + hashlib.sha256(event_id.encode()).hexdigest()[:24]
+    info = {}
+    try:
+        info = json.loads(request.POST.get("attachment-info") or "{}")
+    except ValueError:
+        info = {}
+    attachments = []
+    for field_name, upload in request.FILES.items():
+        filename = get_valid_filename(upload.name or field_name) or field_name
+        path = f"{folder}/{field_name}-{filename}"
+        if not default_storage.exists(path):
+            path = default_storage.save(path, upload)
+        attachments.append(
+            {
+                "url": default_storage.url(path),
+                "name": upload.name or filename,
+                "content_type": info.get(field_name, {}).get("type") or upload.content_type or "",
+                "size": upload.size,
+            }
+        )
+    return attachments
+
+
+@csrf_exempt
+@require_POST
+def inbound_parse(request: HttpRequest) -> HttpResponse:
+    if not has_basic_auth(request):
+        return _unauthorized(request)
+    fields = {name: _text(request.POST.get(name, "")) for name in PARSE_FIELDS}
+    headers = HeaderParser().parsestr(fields["headers"])
+    message_id = (headers.get("Message-ID") or headers.get("Message-Id") or "").strip()
+    if not message_id:
+        digest = hashlib.sha256(
+            "\n".join((fields["headers"], fields["from"], fields["text"])).encode()
+        ).hexdigest()
+        message_id = f"<sha256.{digest}@printdesk.local>"
+    payload = {
+        **fields,
+        "message_id": message_id,
+        "in_reply_to": (headers.get("In-Reply-To") or "").strip(),
+        "references": " ".join((headers.get("References") or "").split()),
+        "attachments": save_attachments(request, event_id=message_id),
+    }
+    record_webhook_event(
+        provider="sendgrid",
+        kind="inbound",
+        event_id=message_id,
+        raw_body="",
+        payload=payload,
+        headers=interesting_headers(request.headers),
+    )
+    return HttpResponse("OK", content_type="text/plain")
+
+
+def is_signed_event_batch(request: HttpRequest) -> bool:
+    public_key = settings.SENDGRID_EVENT_PUBLIC_KEY
+    signature = request.headers.get(EventWebhookHeader.SIGNATURE, "")
+    timestamp = request.headers.get(EventWebhookHeader.TIMESTAMP, "")
+    if not (public_key and signature and timestamp):
+        return False
+    try:
+        return EventWebhook(public_key).verify_signature(
+            request.body.decode("utf-8"), signature, timestamp
+        )
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return False
+
+
+@csrf_exempt
+@require_POST
+def event_webhook(request: HttpRequest) -> HttpResponse:
+    if not is_signed_event_batch(request):
+        return _unauthorized(request)
+    try:
+        events = json.loads(request.body)
+    except ValueError:
+        return HttpResponse("Body must be a JSON array.", status=400, content_type="text/plain")
+    if not isinstance(events, list):
+        return HttpResponse("Body must be a JSON array.", status=400, content_type="text/plain")
+    headers = interesting_headers(request.headers)
+    for item in events:
+        if not isinstance(item, dict):
+            continue
+        raw = json.dumps(item, sort_keys=True)
+        event_id = str(item.get("sg_event_id") or hashlib.sha256(raw.encode()).hexdigest())
+        record_webhook_event(
+            provider="sendgrid",
+            kind=f"event.{item.get('event', 'unknown')}",
+            event_id=event_id,
+            raw_body=raw,
+            payload=item,
+            headers=headers,
+        )
+    return HttpResponse("OK", content_type="text/plain")
