@@ -1,6 +1,14 @@
 """Forms of the analytics app: the public CSAT answer and the report filters."""
 
+from collections.abc import Mapping
+from datetime import date, timedelta
+
 from django import forms
+from django.utils import timezone
+
+from analytics.selectors import ReportFilters
+from helpdesk.errors import ApplicationError
+from tickets.models import ChannelKind
 
 RATING_CHOICES = [
     (5, "5: Very satisfied"),
@@ -24,4 +32,46 @@ class CsatAnswerForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         label="Anything you want to tell us? (optional)",
+    )
+
+
+MAX_RANGE_DAYS = 3 * 366
+DEFAULT_RANGE_DAYS = 30
+
+
+def parse_report_filters(*, data: Mapping[str, str]) -> ReportFilters:
+    """Report scope from query parameters `from`, `to` (YYYY-MM-DD), `channel`, `team`.
+
+    Defaults to the last 30 days up to today. Bad input raises `ApplicationError` (400) with
+    per-field messages, for the page and the API alike.
+    """
+    errors: dict[str, list[str]] = {}
+    today = timezone.localdate()
+
+    def parse_date(name: str, default: date) -> date:
+        raw = (data.get(name) or "").strip()
+        if not raw:
+            return default
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            errors[name] = ["Use a date like 2026-03-31."]
+            return default
+
+    date_to = parse_date("to", today)
+    date_from = parse_date("from", date_to - timedelta(days=DEFAULT_RANGE_DAYS - 1))
+    if not errors and date_from > date_to:
+        errors["from"] = ["The start date is after the end date."]
+    elif not errors and (date_to - date_from).days >= MAX_RANGE_DAYS:
+        errors["from"] = [f"Choose a range of at most {MAX_RANGE_DAYS} days."]
+    channel = (data.get("channel") or "").strip()
+    if channel and channel not in ChannelKind.values:
+        errors["channel"] = ["Unknown channel."]
+    team = (data.get("team") or "").strip()
+    if team and not team.isdigit():
+        errors["team"] = ["Unknown team."]
+    if errors:
+        raise ApplicationError("Invalid report filters.", code="invalid", fields=errors)
+    return ReportFilters(
+        date_from=date_from, date_to=date_to, channel=channel, team_id=int(team) if team else None
     )

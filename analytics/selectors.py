@@ -27,7 +27,7 @@ from django.db.models import (
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Team, User
 from analytics.conf import business_hours
 from analytics.models import ConversationLog, CustomerSatisfaction
 from tickets.models import MessageDirection, Ticket, TicketMessage, TicketStatus
@@ -35,6 +35,10 @@ from tickets.models import MessageDirection, Ticket, TicketMessage, TicketStatus
 UNRESOLVED = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD)
 DONE = (TicketStatus.SOLVED, TicketStatus.CLOSED)
 SATISFIED_MIN = 4
+
+
+def list_teams() -> QuerySet:
+    return Team.objects.order_by("name")
 
 
 def get_survey_by_token(*, token: str) -> CustomerSatisfaction | None:

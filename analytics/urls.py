@@ -7,5 +7,6 @@ from analytics import views
 app_name = "analytics"
 
 urlpatterns = [
+    path("analytics/", views.dashboard, name="dashboard"),
     path("csat/<str:token>/", views.csat_survey, name="csat"),
 ]

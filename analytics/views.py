@@ -1,15 +1,22 @@
 """HTML pages: the analytics dashboard (staff) and the public CSAT survey."""
 
+import csv
+
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from analytics.forms import CsatAnswerForm
-from analytics.selectors import get_survey_by_token
+from accounts.permissions import Action, can
+from analytics import reports
+from analytics.forms import CsatAnswerForm, parse_report_filters
+from analytics.selectors import get_survey_by_token, list_teams
 from analytics.services import answer_csat_survey
 from helpdesk.errors import ApplicationError, Conflict
+from tickets.models import ChannelKind
 
 CSAT_RATE_LIMIT = 30  # requests per client address per minute
 
@@ -44,3 +51,48 @@ def csat_survey(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, exc.message)
     status = 400 if form.is_bound else 200
     return render(request, "csat/survey.html", {"survey": survey, "form": form}, status=status)
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, Action.VIEW_REPORTS):
+        raise DjangoPermissionDenied
+    context = {"teams": list_teams(), "channels": ChannelKind.choices, "params": request.GET}
+    try:
+        filters = parse_report_filters(data=request.GET)
+    except ApplicationError as exc:
+        return render(request, "analytics/dashboard.html", {**context, "error": exc}, status=400)
+    if request.GET.get("format") == "csv":
+        return _csv_export(request.GET.get("table", ""), filters)
+    return render(
+        request,
+        "analytics/dashboard.html",
+        {**context, **reports.build_report_page(filters=filters)},
+    )
+
+
+def _csv_export(table_name: str, filters) -> HttpResponse:
+    if table_name not in reports.TABLES:
+        return HttpResponse(
+            f"Unknown table. Choose one of: {', '.join(reports.TABLES)}.",
+            status=400,
+            content_type="text/plain",
+        )
+    table = reports.build_table(table_name, filters=filters)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"printdesk-{table.name}-{filters.date_from}-{filters.date_to}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(table.header)
+    writer.writerows([_csv_cell(cell) for cell in row] for row in table.rows)
+    return response
+
+
+def _csv_cell(cell):
+    if cell is None:
+        return ""
+    # Customer-written text (subjects) must not run as a formula in a spreadsheet.
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
