@@ -71,14 +71,16 @@ def list_channels_for_user(*, user: User) -> QuerySet[Channel]:
     if not can(user, Action.VIEW_CHAT):
         return Channel.objects.none()
     membership = ChannelMember.objects.filter(channel=OuterRef("pk"), user=user)
+    # Relative to each message row: the reader's membership of that message's channel.
+    read_marker = ChannelMember.objects.filter(channel=OuterRef("channel"), user=user)
     unread = (
         ChannelMessage.objects.filter(
             channel=OuterRef("pk"), thread__isnull=True, deleted_at__isnull=True
         )
         .exclude(author=user)
         .filter(
-            Q(created_at__gt=Subquery(membership.values("last_read_at")[:1]))
-            | Q(Exists(membership.filter(last_read_at__isnull=True)))
+            Q(created_at__gt=Subquery(read_marker.values("last_read_at")[:1]))
+            | Q(Exists(read_marker.filter(last_read_at__isnull=True)))
         )
         .order_by()
         .values("channel")
