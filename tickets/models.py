@@ -333,3 +333,43 @@ class AgentHandoff(models.Model):
 
     def __str__(self) -> str:
         return f"Handoff of {self.ticket_id} ({self.state})"
+
+
+class SavedReply(models.Model):
+    """A canned reply (macro) with `{{placeholder}}` slots filled from the ticket on insert."""
+
+    title = models.CharField(max_length=120)
+    body = models.TextField(
+        help_text="Placeholders: {{customer_first_name}}, {{ticket_reference}}, {{order_number}}."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "pk"]
+        verbose_name_plural = "saved replies"
+        constraints = [models.UniqueConstraint(fields=["title"], name="saved_reply_unique_title")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TicketView(models.Model):
+    """When a staff member last opened a ticket; newer customer messages show as unread."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ticket_views"
+    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="views")
+    last_viewed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "ticket"], name="ticket_view_unique_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} saw {self.ticket_id} at {self.last_viewed_at:%Y-%m-%d %H:%M}"

@@ -1,10 +1,26 @@
+import base64
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Substr
 
-from accounts.models import User
-from helpdesk.errors import NotFound
-from tickets.models import MessageDirection, Ticket, TicketMessage, TicketStatus
+from accounts.models import Role, Team, User
+from accounts.permissions import Action, require
+from helpdesk.errors import ApplicationError, NotFound
+from tickets.models import (
+    AgentHandoff,
+    Customer,
+    CustomerIdentity,
+    HandoffState,
+    MessageDirection,
+    SavedReply,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+    TicketView,
+)
 
 OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD)
 
@@ -43,3 +59,356 @@ def get_last_inbound_at(*, ticket: Ticket, channel: str) -> datetime | None:
         .values_list("created_at", flat=True)
         .first()
     )
+
+
+# Tickets for a person ----------------------------------------------------------------------------
+
+
+def get_ticket_for_user(*, user: User, reference: str) -> Ticket:
+    """The ticket with its customer, assignee and team joined; `NotFound` when it is missing."""
+    require(user, Action.VIEW_TICKETS)
+    ticket = (
+        Ticket.objects.select_related("customer", "assignee", "team", "follow_up_of", "merged_into")
+        .filter(reference=reference)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound(f"No ticket {reference}.", code="ticket_not_found")
+    return ticket
+
+
+# Inbox -----------------------------------------------------------------------------------------
+
+
+class InboxView(StrEnum):
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    ALL_OPEN = "open"
+    ESCALATED = "escalated"
+    HANDOFFS = "handoffs"
+    ALL = "all"
+
+
+INBOX_VIEW_LABELS = {
+    InboxView.MINE: "Mine",
+    InboxView.UNASSIGNED: "Unassigned",
+    InboxView.ALL_OPEN: "All open",
+    InboxView.ESCALATED: "Escalated",
+    InboxView.HANDOFFS: "Pending handoffs to me",
+    InboxView.ALL: "Everything",
+}
+
+# Sort key -> (field, descending). Every sort is keyset-paginated on (field, id).
+INBOX_SORTS = {
+    "-updated": ("updated_at", True),
+    "updated": ("updated_at", False),
+    "-created": ("created_at", True),
+    "created": ("created_at", False),
+}
+INBOX_SORT_LABELS = {
+    "-updated": "Recently updated",
+    "updated": "Least recently updated",
+    "-created": "Newest",
+    "created": "Oldest",
+}
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    view: str = InboxView.ALL_OPEN
+    status: str = ""
+    priority: str = ""
+    channel: str = ""
+    assignee: int | None = None
+    team: int | None = None
+    q: str = ""
+    sort: str = "-updated"
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    tickets: list[Ticket]
+    next_cursor: str | None
+    filters: InboxFilters
+
+
+def encode_cursor(*, value: datetime, pk: int) -> str:
+    raw = f"{value.isoformat()}|{pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        value, pk = raw.rsplit("|", 1)
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive")
+        return parsed, int(pk)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApplicationError(
+            "That page link is invalid.", code="invalid_cursor", fields={"cursor": ["Invalid."]}
+        ) from exc
+
+
+def _view_filter(*, user: User, view: str) -> Q:
+    open_q = Q(status__in=OPEN_STATUSES)
+    if view == InboxView.MINE:
+        return open_q & Q(assignee=user)
+    if view == InboxView.UNASSIGNED:
+        return open_q & Q(assignee__isnull=True)
+    if view == InboxView.ESCALATED:
+        return open_q & Q(is_escalated=True)
+    if view == InboxView.HANDOFFS:
+        pending = AgentHandoff.objects.filter(ticket=OuterRef("pk"), state=HandoffState.PENDING)
+        return Q(Exists(pending.filter(Q(to_agent=user) | Q(to_team__members=user))))
+    if view == InboxView.ALL:
+        return Q()
+    return open_q
+
+
+def search_tickets_q(text: str) -> Q:
+    """Free text over reference, subject, message bodies and the customer's name/identities."""
+    text = text.strip()
+    messages = TicketMessage.objects.filter(ticket=OuterRef("pk"), body__icontains=text)
+    identities = CustomerIdentity.objects.filter(
+        customer=OuterRef("customer_id"), value__icontains=text
+    )
+    return (
+        Q(reference__iexact=text)
+        | Q(subject__icontains=text)
+        | Q(customer__name__icontains=text)
+        | Q(Exists(identities))
+        | Q(Exists(messages))
+    )
+
+
+def list_inbox(
+    *, user: User, filters: InboxFilters, cursor: str | None = None, limit: int = 50
+) -> InboxPage:
+    """One page of the inbox in a constant number of queries, keyset-paginated on (sort, id)."""
+    require(user, Action.VIEW_TICKETS)
+    field, descending = INBOX_SORTS.get(filters.sort, INBOX_SORTS["-updated"])
+    query = Ticket.objects.filter(_view_filter(user=user, view=filters.view))
+    if filters.status:
+        query = query.filter(status=filters.status)
+    if filters.priority:
+        query = query.filter(priority=filters.priority)
+    if filters.channel:
+        query = query.filter(channel=filters.channel)
+    if filters.assignee is not None:
+        query = query.filter(assignee_id=filters.assignee)
+    if filters.team is not None:
+        query = query.filter(team_id=filters.team)
+    if filters.q.strip():
+        query = query.filter(search_tickets_q(filters.q))
+    if cursor:
+        value, pk = decode_cursor(cursor)
+        if descending:
+            query = query.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk}))
+        else:
+            query = query.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
+    order = [f"-{field}", "-pk"] if descending else [field, "pk"]
+    rows = list(_with_row_data(query, user=user).order_by(*order)[: limit + 1])
+    for row in rows:
+        row.is_unread = is_unread(row)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(value=getattr(last, field), pk=last.pk)
+    return InboxPage(tickets=rows, next_cursor=next_cursor, filters=filters)
+
+
+def _with_row_data(query: QuerySet[Ticket], *, user: User) -> QuerySet[Ticket]:
+    """Join what an inbox row shows; the unread marker and preview are subqueries, not N+1."""
+    last_viewed = TicketView.objects.filter(ticket=OuterRef("pk"), user=user).values(
+        "last_viewed_at"
+    )[:1]
+    last_inbound = (
+        TicketMessage.objects.filter(ticket=OuterRef("pk"), direction=MessageDirection.INBOUND)
+        .order_by("-created_at", "-pk")
+        .values("body")[:1]
+    )
+    return query.select_related("customer", "assignee", "team").annotate(
+        viewer_last_viewed_at=Subquery(last_viewed),
+        last_inbound_preview=Substr(Subquery(last_inbound), 1, 160),
+    )
+
+
+def get_inbox_row(*, user: User, reference: str) -> Ticket:
+    require(user, Action.VIEW_TICKETS)
+    ticket = _with_row_data(Ticket.objects.filter(reference=reference), user=user).first()
+    if ticket is None:
+        raise NotFound(f"No ticket {reference}.", code="ticket_not_found")
+    ticket.is_unread = is_unread(ticket)
+    return ticket
+
+
+def is_unread(ticket: Ticket) -> bool:
+    """A customer wrote after the viewer last opened the ticket (needs `list_inbox` rows)."""
+    if ticket.last_customer_message_at is None:
+        return False
+    seen = getattr(ticket, "viewer_last_viewed_at", None)
+    return seen is None or ticket.last_customer_message_at > seen
+
+
+def list_assignable_staff() -> list[User]:
+    """Active staff who can work tickets, for assignment pickers."""
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__permissions__codename="reply_ticket")
+            | Q(user_permissions__codename="reply_ticket")
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def list_managers() -> list[User]:
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name__in=[Role.MANAGER, Role.ADMIN]))
+        .distinct()
+        .order_by("username")
+    )
+
+
+def list_teams() -> list[Team]:
+    return list(Team.objects.order_by("name"))
+
+
+# One ticket ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str  # message | note | assignment | escalation | handoff
+    at: datetime
+    item: object
+
+
+def get_ticket_timeline(*, ticket: Ticket) -> list[TimelineEntry]:
+    """Messages, notes and assignment/escalation/handoff events in time order (5 queries)."""
+    entries = [
+        TimelineEntry("message", m.created_at, m) for m in ticket.messages.select_related("author")
+    ]
+    entries += [
+        TimelineEntry("note", n.created_at, n) for n in ticket.notes.select_related("author")
+    ]
+    entries += [
+        TimelineEntry("assignment", a.created_at, a)
+        for a in ticket.assignments.select_related("assigned_by", "to_agent", "to_team")
+    ]
+    entries += [
+        TimelineEntry("escalation", e.created_at, e)
+        for e in ticket.escalations.select_related("escalated_by", "to_user", "to_team")
+    ]
+    entries += [
+        TimelineEntry("handoff", h.created_at, h)
+        for h in ticket.handoffs.select_related("from_agent", "to_agent", "to_team", "responded_by")
+    ]
+    entries.sort(key=lambda e: (e.at, e.item.pk))
+    return entries
+
+
+def list_pending_handoffs(*, ticket: Ticket) -> list[AgentHandoff]:
+    return list(
+        ticket.handoffs.filter(state=HandoffState.PENDING).select_related(
+            "from_agent", "to_agent", "to_team"
+        )
+    )
+
+
+def can_answer_handoff(*, handoff: AgentHandoff, user: User) -> bool:
+    if handoff.state != HandoffState.PENDING:
+        return False
+    if handoff.to_agent_id == user.pk:
+        return True
+    return handoff.to_team_id is not None and handoff.to_team.members.filter(pk=user.pk).exists()
+
+
+def get_handoff(*, ticket: Ticket, handoff_id: int) -> AgentHandoff:
+    handoff = ticket.handoffs.select_related("to_team").filter(pk=handoff_id).first()
+    if handoff is None:
+        raise NotFound("No such handoff on this ticket.", code="handoff_not_found")
+    return handoff
+
+
+def list_saved_replies() -> list[SavedReply]:
+    return list(SavedReply.objects.all())
+
+
+def get_saved_reply(*, saved_reply_id: int) -> SavedReply:
+    reply = SavedReply.objects.filter(pk=saved_reply_id).first()
+    if reply is None:
+        raise NotFound("No such saved reply.", code="saved_reply_not_found")
+    return reply
+
+
+# Customers -------------------------------------------------------------------------------------
+
+
+def search_customers(*, user: User, q: str = "", limit: int = 50) -> list[Customer]:
+    """Customers by name or any identity (email, phone, platform id), merged ones hidden."""
+    require(user, Action.VIEW_CUSTOMERS)
+    query = Customer.objects.filter(merged_into__isnull=True)
+    q = q.strip()
+    if q:
+        identity_match = CustomerIdentity.objects.filter(
+            customer=OuterRef("pk"), value__icontains=q.lower()
+        )
+        query = query.filter(Q(name__icontains=q) | Q(Exists(identity_match)))
+    return list(
+        query.prefetch_related("identities")
+        .annotate(ticket_count=Count("tickets"))
+        .order_by("-updated_at", "-pk")[:limit]
+    )
+
+
+def get_customer_for_user(*, user: User, customer_id: int) -> Customer:
+    require(user, Action.VIEW_CUSTOMERS)
+    customer = (
+        Customer.objects.select_related("merged_into")
+        .prefetch_related("identities")
+        .filter(pk=customer_id)
+        .first()
+    )
+    if customer is None:
+        raise NotFound("No such customer.", code="customer_not_found")
+    return customer
+
+
+def list_customer_tickets(*, customer: Customer, limit: int = 100) -> list[Ticket]:
+    return list(
+        customer.tickets.select_related("assignee", "team").order_by("-updated_at", "-pk")[:limit]
+    )
+
+
+def get_staff_by_id(*, user_id: int | str | None, field: str) -> User | None:
+    """The active staff member behind a form/API id (blank = nobody); field-level 400 if bad."""
+    if user_id in (None, ""):
+        return None
+    try:
+        return User.objects.get(pk=int(user_id), is_active=True)
+    except (User.DoesNotExist, ValueError, TypeError) as exc:
+        raise ApplicationError(
+            "Unknown staff member.", code="invalid", fields={field: ["Unknown staff member."]}
+        ) from exc
+
+
+def get_team_by_id(*, team_id: int | str | None, field: str = "team") -> Team | None:
+    if team_id in (None, ""):
+        return None
+    try:
+        return Team.objects.get(pk=int(team_id))
+    except (Team.DoesNotExist, ValueError, TypeError) as exc:
+        raise ApplicationError(
+            "Unknown team.", code="invalid", fields={field: ["Unknown team."]}
+        ) from exc
+
+
+def list_tickets_by_reference(*, references: list[str]) -> list[Ticket]:
+    return list(Ticket.objects.filter(reference__in=references).order_by("pk"))

@@ -11,23 +11,31 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.permissions import Action, require
-from analytics.services import record_event
-from helpdesk.errors import ApplicationError, NotFound
+from accounts.models import Role, Team, User
+from accounts.permissions import Action, can, require
+from analytics.services import record_event, refresh_conversation_log, schedule_csat_survey
+from comms.models import NotificationKind
+from comms.services import notify_user
+from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from helpdesk.realtime import INBOX_GROUP, group_send, ticket_group
 from integrations.policy import ensure_channel_can_send
 from tickets.models import (
+    AgentHandoff,
     ChannelKind,
     Customer,
     CustomerIdentity,
     DeliveryStatus,
+    Escalation,
+    HandoffState,
     IdentityKind,
+    InternalNote,
     MessageDirection,
     Ticket,
+    TicketAssignment,
     TicketMessage,
     TicketPriority,
     TicketStatus,
+    TicketView,
     reference_for,
 )
 
@@ -105,6 +113,57 @@ def _follow_merges(customer: Customer) -> Customer:
     while customer.merged_into_id is not None and customer.pk not in seen:
         seen.add(customer.pk)
         customer = customer.merged_into
+    return customer
+
+
+EXTERNAL_ID_FIELDS = {"shopify": "shopify_customer_id", "perp": "perp_customer_id"}
+
+
+@transaction.atomic
+def link_customer_account(
+    *,
+    customer: Customer,
+    provider: str,
+    external_id: str,
+    snapshot: dict | None = None,
+    actor: User | None = None,
+    is_manual: bool = False,
+) -> Customer:
+    """Set (or clear, with an empty id) the customer's Shopify/PERP id and cached snapshot.
+
+    Staff links pass `actor` and `is_manual`; a manual unlink is remembered in
+    `external_data["links"]` so automatic matching does not link the account again.
+    """
+    if actor is not None:
+        require(actor, Action.EDIT_CUSTOMERS)
+    field = EXTERNAL_ID_FIELDS.get(provider)
+    if field is None:
+        raise ApplicationError(f"Unknown provider '{provider}'.", code="invalid_provider")
+    external_id = (external_id or "").strip()[:64]
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    previous = getattr(customer, field)
+    data = dict(customer.external_data or {})
+    links = dict(data.get("links") or {})
+    if is_manual:
+        links[provider] = "manual" if external_id else "unlinked"
+    elif previous != external_id:
+        links[provider] = "auto"
+    if previous != external_id:
+        data.pop(provider, None)
+    if snapshot is not None and external_id:
+        data[provider] = snapshot
+        customer.external_synced_at = timezone.now()
+    data["links"] = links
+    setattr(customer, field, external_id)
+    customer.external_data = data
+    customer.save(update_fields=[field, "external_data", "external_synced_at", "updated_at"])
+    if previous != external_id:
+        record_event(
+            name="customer.linked" if external_id else "customer.unlinked",
+            actor=actor,
+            subject=customer,
+            properties={"provider": provider, "external_id": external_id, "manual": is_manual},
+        )
     return customer
 
 
@@ -233,6 +292,7 @@ def record_inbound_message(
     )
     if previous_status == TicketStatus.SOLVED:
         record_event(name="ticket.reopened", ticket=ticket, properties={"by": "customer"})
+        refresh_conversation_log(ticket=ticket)
     publish_ticket_updated_on_commit(ticket)
     return message
 
@@ -256,8 +316,12 @@ def reply_to_ticket(
     body: str,
     channel: str | None = None,
     is_automated: bool = False,
+    set_status: str | None = None,
 ) -> TicketMessage:
-    """Queue an outbound reply; delivery runs as a task after commit (integrations router)."""
+    """Queue an outbound reply; delivery runs as a task after commit (integrations router).
+
+    `set_status` applies a status change in the same transaction ("reply and mark pending").
+    """
     require(author, Action.REPLY_TICKET)
     # FOR UPDATE: two agents may reply at once; first_response_at must be set exactly once.
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -308,6 +372,8 @@ def reply_to_ticket(
     )
     transaction.on_commit(partial(_enqueue_delivery, message.pk))
     publish_ticket_updated_on_commit(ticket)
+    if set_status and set_status != ticket.status:
+        change_status(ticket=ticket, actor=author, status=set_status)
     return message
 
 
@@ -423,6 +489,466 @@ def update_delivery_status(
         )
         publish_ticket_updated_on_commit(message.ticket)
     return message
+
+
+# Status ----------------------------------------------------------------------------------------
+
+# Which status a ticket may move to from each status. Closed is final: a customer writing again
+# opens a linked follow-up instead (see `record_inbound_message`).
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    TicketStatus.NEW: frozenset(
+        {TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD, TicketStatus.SOLVED}
+    ),
+    TicketStatus.OPEN: frozenset({TicketStatus.PENDING, TicketStatus.ON_HOLD, TicketStatus.SOLVED}),
+    TicketStatus.PENDING: frozenset({TicketStatus.OPEN, TicketStatus.ON_HOLD, TicketStatus.SOLVED}),
+    TicketStatus.ON_HOLD: frozenset({TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED}),
+    TicketStatus.SOLVED: frozenset({TicketStatus.OPEN, TicketStatus.CLOSED}),
+    TicketStatus.CLOSED: frozenset(),
+}
+DONE_STATUSES = (TicketStatus.SOLVED, TicketStatus.CLOSED)
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+@transaction.atomic
+def change_status(*, ticket: Ticket, actor: User, status: str) -> Ticket:
+    """Move a ticket along the lifecycle; an illegal move is a 409 `Conflict`."""
+    require(actor, Action.UPDATE_TICKET)
+    if status not in TicketStatus.values:
+        raise ApplicationError(
+            f"Unknown status '{status}'.", code="invalid", fields={"status": ["Unknown status."]}
+        )
+    ticket = _lock(ticket)
+    previous = ticket.status
+    if status == previous:
+        return ticket
+    if status not in STATUS_TRANSITIONS[previous]:
+        raise Conflict(
+            f"A {TicketStatus(previous).label.lower()} ticket cannot become "
+            f"{TicketStatus(status).label.lower()}.",
+            code="illegal_transition",
+        )
+    now = timezone.now()
+    ticket.status = status
+    if status == TicketStatus.SOLVED:
+        ticket.resolved_at = now
+    elif status == TicketStatus.CLOSED:
+        ticket.closed_at = now
+    elif previous == TicketStatus.SOLVED:
+        ticket.resolved_at = None
+    ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
+    record_event(
+        name="ticket.status_changed",
+        actor=actor,
+        ticket=ticket,
+        properties={"from": previous, "to": status},
+    )
+    if previous == TicketStatus.SOLVED and status == TicketStatus.OPEN:
+        record_event(name="ticket.reopened", actor=actor, ticket=ticket, properties={"by": "staff"})
+    if status in DONE_STATUSES or previous in DONE_STATUSES:
+        refresh_conversation_log(ticket=ticket)
+    if status == TicketStatus.SOLVED:
+        transaction.on_commit(partial(schedule_csat_survey, ticket_id=ticket.pk), robust=True)
+    publish_ticket_updated_on_commit(ticket)
+    return ticket
+
+
+@transaction.atomic
+def change_priority(*, ticket: Ticket, actor: User, priority: str) -> Ticket:
+    """Set the priority; the SLA due time follows it (measured from the ticket's creation)."""
+    require(actor, Action.UPDATE_TICKET)
+    if priority not in TicketPriority.values:
+        raise ApplicationError(
+            f"Unknown priority '{priority}'.",
+            code="invalid",
+            fields={"priority": ["Unknown priority."]},
+        )
+    ticket = _lock(ticket)
+    previous = ticket.priority
+    if priority == previous:
+        return ticket
+    ticket.priority = priority
+    ticket.due_at = sla_due_at(priority=priority, start=ticket.created_at)
+    ticket.save(update_fields=["priority", "due_at", "updated_at"])
+    record_event(
+        name="ticket.priority_changed",
+        actor=actor,
+        ticket=ticket,
+        properties={"from": previous, "to": priority},
+    )
+    publish_ticket_updated_on_commit(ticket)
+    return ticket
+
+
+# Notes -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_internal_note(*, ticket: Ticket, author: User, body: str) -> InternalNote:
+    """Staff-only commentary; it never reaches the customer."""
+    require(author, Action.NOTE_TICKET)
+    body = (body or "").strip()
+    if not body:
+        raise ApplicationError(
+            "The note is empty.", code="empty_note", fields={"body": ["Write a note."]}
+        )
+    ticket = _lock(ticket)
+    note = InternalNote(ticket=ticket, author=author, body=body)
+    note.full_clean(exclude=["ticket", "author"])
+    note.save()
+    ticket.save(update_fields=["updated_at"])
+    record_event(name="ticket.note_added", actor=author, ticket=ticket, subject=note)
+    publish_ticket_updated_on_commit(ticket)
+    return note
+
+
+# Assignment ------------------------------------------------------------------------------------
+
+
+def _ticket_url(ticket: Ticket) -> str:
+    return f"/tickets/{ticket.reference}/"
+
+
+def _ensure_can_work_tickets(user: User, field: str) -> None:
+    if not (user.is_active and can(user, Action.REPLY_TICKET)):
+        raise ApplicationError(
+            f"{user} cannot work on tickets.",
+            code="invalid_assignee",
+            fields={field: ["This person cannot work on tickets."]},
+        )
+
+
+def _is_manager(user: User) -> bool:
+    return user.is_active and (
+        user.is_superuser or user.groups.filter(name__in=[Role.MANAGER, Role.ADMIN]).exists()
+    )
+
+
+def _assign(
+    *, ticket: Ticket, actor: User, assignee: User | None, team: Team | None, reason: str
+) -> TicketAssignment | None:
+    """Point `ticket` (already locked) at `assignee`/`team`, with a history row; no checks."""
+    if ticket.assignee_id == getattr(assignee, "pk", None) and ticket.team_id == getattr(
+        team, "pk", None
+    ):
+        return None
+    assignment = TicketAssignment.objects.create(
+        ticket=ticket,
+        assigned_by=actor,
+        from_agent_id=ticket.assignee_id,
+        to_agent=assignee,
+        to_team=team,
+        reason=reason[:255],
+    )
+    ticket.assignee = assignee
+    ticket.team = team
+    update_fields = ["assignee", "team", "updated_at"]
+    if ticket.status == TicketStatus.NEW and assignee is not None:
+        ticket.status = TicketStatus.OPEN
+        update_fields.append("status")
+    ticket.save(update_fields=update_fields)
+    record_event(
+        name="ticket.assigned",
+        actor=actor,
+        ticket=ticket,
+        subject=assignment,
+        properties={
+            "to_agent": getattr(assignee, "pk", None),
+            "to_team": getattr(team, "pk", None),
+            "reason": reason,
+        },
+    )
+    if assignee is not None:
+        notify_user(
+            recipient=assignee,
+            kind=NotificationKind.ASSIGNMENT,
+            title=f"{ticket.reference} was assigned to you",
+            body=ticket.subject,
+            url=_ticket_url(ticket),
+            actor=actor,
+        )
+    publish_ticket_updated_on_commit(ticket)
+    return assignment
+
+
+@transaction.atomic
+def assign_ticket(
+    *,
+    ticket: Ticket,
+    actor: User,
+    assignee: User | None,
+    team: Team | None,
+    reason: str = "",
+) -> Ticket:
+    """Set who works on a ticket. Both targets are explicit; pass the current team to keep it.
+
+    Agents hold only `take_ticket`: they may assign a ticket to themselves (or release their
+    own) without moving it to another team; everything else needs `assign_ticket`.
+    """
+    ticket = _lock(ticket)
+    is_self_service = ticket.team_id == getattr(team, "pk", None) and (
+        (assignee is not None and assignee.pk == actor.pk)
+        or (assignee is None and ticket.assignee_id == actor.pk)
+    )
+    if not can(actor, Action.ASSIGN_TICKET):
+        if not is_self_service:
+            raise PermissionDenied(
+                "You may only assign tickets to yourself.", code="permission_denied"
+            )
+        require(actor, Action.TAKE_TICKET)
+    if assignee is not None:
+        _ensure_can_work_tickets(assignee, "assignee")
+    if ticket.status == TicketStatus.CLOSED:
+        raise Conflict("A closed ticket cannot be reassigned.", code="ticket_closed")
+    _assign(ticket=ticket, actor=actor, assignee=assignee, team=team, reason=reason)
+    return ticket
+
+
+# Escalation ------------------------------------------------------------------------------------
+
+PRIORITY_ORDER = [
+    TicketPriority.LOW,
+    TicketPriority.NORMAL,
+    TicketPriority.HIGH,
+    TicketPriority.URGENT,
+]
+
+
+def next_priority(priority: str) -> str:
+    index = PRIORITY_ORDER.index(TicketPriority(priority))
+    return PRIORITY_ORDER[min(index + 1, len(PRIORITY_ORDER) - 1)]
+
+
+@transaction.atomic
+def escalate_ticket(
+    *,
+    ticket: Ticket,
+    actor: User,
+    reason: str,
+    to_user: User | None = None,
+    to_team: Team | None = None,
+    priority: str | None = None,
+) -> Escalation:
+    """Raise a ticket to a Manager or a team: priority goes up (one step unless given)."""
+    require(actor, Action.ESCALATE_TICKET)
+    reason = (reason or "").strip()
+    fields: dict[str, list[str]] = {}
+    if not reason:
+        fields["reason"] = ["Say why the ticket needs escalating."]
+    if to_user is None and to_team is None:
+        fields["to_user"] = ["Escalate to a manager or a team."]
+    elif to_user is not None and not _is_manager(to_user):
+        fields["to_user"] = ["Escalations go to a Manager or Admin."]
+    if priority is not None and priority not in TicketPriority.values:
+        fields["priority"] = ["Unknown priority."]
+    if fields:
+        raise ApplicationError("The escalation is incomplete.", code="invalid", fields=fields)
+    ticket = _lock(ticket)
+    if ticket.status == TicketStatus.CLOSED:
+        raise Conflict("A closed ticket cannot be escalated.", code="ticket_closed")
+    previous_priority = ticket.priority
+    new_priority = priority or next_priority(previous_priority)
+    if PRIORITY_ORDER.index(TicketPriority(new_priority)) < PRIORITY_ORDER.index(
+        TicketPriority(previous_priority)
+    ):
+        new_priority = previous_priority
+    escalation = Escalation.objects.create(
+        ticket=ticket,
+        escalated_by=actor,
+        to_user=to_user,
+        to_team=to_team,
+        reason=reason,
+        previous_priority=previous_priority,
+        new_priority=new_priority,
+    )
+    ticket.is_escalated = True
+    ticket.priority = new_priority
+    ticket.due_at = sla_due_at(priority=new_priority, start=ticket.created_at)
+    update_fields = ["is_escalated", "priority", "due_at", "updated_at"]
+    if to_team is not None and ticket.team_id != to_team.pk:
+        ticket.team = to_team
+        update_fields.append("team")
+    ticket.save(update_fields=update_fields)
+    record_event(
+        name="ticket.escalated",
+        actor=actor,
+        ticket=ticket,
+        subject=escalation,
+        properties={
+            "to_user": getattr(to_user, "pk", None),
+            "to_team": getattr(to_team, "pk", None),
+            "from_priority": previous_priority,
+            "to_priority": new_priority,
+        },
+    )
+    for recipient in _recipients(user=to_user, team=to_team):
+        notify_user(
+            recipient=recipient,
+            kind=NotificationKind.ESCALATION,
+            title=f"{ticket.reference} was escalated: {ticket.subject}"[:255],
+            body=reason,
+            url=_ticket_url(ticket),
+            actor=actor,
+        )
+    publish_ticket_updated_on_commit(ticket)
+    return escalation
+
+
+def _recipients(*, user: User | None, team: Team | None) -> list[User]:
+    if user is not None:
+        return [user]
+    if team is not None:
+        return list(team.members.filter(is_active=True))
+    return []
+
+
+# Handoffs --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_handoff(
+    *,
+    ticket: Ticket,
+    actor: User,
+    reason: str,
+    to_agent: User | None = None,
+    to_team: Team | None = None,
+    context_summary: str = "",
+) -> AgentHandoff:
+    """Ask another agent (or a team) to take over, with a summary of where things stand."""
+    require(actor, Action.HANDOFF_TICKET)
+    reason = (reason or "").strip()
+    fields: dict[str, list[str]] = {}
+    if not reason:
+        fields["reason"] = ["Say why you are handing off."]
+    if (to_agent is None) == (to_team is None):
+        fields["to_agent"] = ["Hand off to one agent or one team."]
+    elif to_agent is not None and to_agent.pk == actor.pk:
+        fields["to_agent"] = ["You cannot hand a ticket off to yourself."]
+    elif to_agent is not None:
+        _ensure_can_work_tickets(to_agent, "to_agent")
+    if fields:
+        raise ApplicationError("The handoff is incomplete.", code="invalid", fields=fields)
+    ticket = _lock(ticket)
+    if ticket.status == TicketStatus.CLOSED:
+        raise Conflict("A closed ticket cannot be handed off.", code="ticket_closed")
+    if ticket.assignee_id not in (None, actor.pk) and not can(actor, Action.ASSIGN_TICKET):
+        raise PermissionDenied(
+            "Only the assignee can hand this ticket off.", code="permission_denied"
+        )
+    if ticket.handoffs.filter(state=HandoffState.PENDING).exists():
+        raise Conflict("This ticket already has a pending handoff.", code="handoff_pending")
+    handoff = AgentHandoff.objects.create(
+        ticket=ticket,
+        from_agent=actor,
+        to_agent=to_agent,
+        to_team=to_team,
+        reason=reason[:255],
+        context_summary=(context_summary or "").strip(),
+    )
+    ticket.save(update_fields=["updated_at"])
+    record_event(
+        name="ticket.handoff_requested",
+        actor=actor,
+        ticket=ticket,
+        subject=handoff,
+        properties={
+            "to_agent": getattr(to_agent, "pk", None),
+            "to_team": getattr(to_team, "pk", None),
+        },
+    )
+    for recipient in _recipients(user=to_agent, team=to_team):
+        notify_user(
+            recipient=recipient,
+            kind=NotificationKind.HANDOFF,
+            title=f"{actor} asks you to take {ticket.reference}",
+            body=f"{reason}\n\n{handoff.context_summary}".strip(),
+            url=_ticket_url(ticket),
+            actor=actor,
+        )
+    publish_ticket_updated_on_commit(ticket)
+    return handoff
+
+
+def _lock_pending_handoff(*, handoff: AgentHandoff, actor: User) -> AgentHandoff:
+    require(actor, Action.HANDOFF_TICKET)
+    handoff = (
+        AgentHandoff.objects.select_for_update()
+        .select_related("ticket", "from_agent", "to_team")
+        .get(pk=handoff.pk)
+    )
+    is_target = handoff.to_agent_id == actor.pk or (
+        handoff.to_team_id is not None and handoff.to_team.members.filter(pk=actor.pk).exists()
+    )
+    if not is_target:
+        raise PermissionDenied(
+            "This handoff is addressed to someone else.", code="permission_denied"
+        )
+    if handoff.state != HandoffState.PENDING:
+        raise Conflict(f"This handoff was already {handoff.state}.", code="handoff_answered")
+    return handoff
+
+
+@transaction.atomic
+def accept_handoff(*, handoff: AgentHandoff, actor: User) -> AgentHandoff:
+    """The recipient takes the ticket over: it is reassigned to them."""
+    handoff = _lock_pending_handoff(handoff=handoff, actor=actor)
+    ticket = _lock(handoff.ticket)
+    handoff.state = HandoffState.ACCEPTED
+    handoff.responded_by = actor
+    handoff.responded_at = timezone.now()
+    handoff.save(update_fields=["state", "responded_by", "responded_at"])
+    team = handoff.to_team if handoff.to_team_id is not None else ticket.team
+    _assign(ticket=ticket, actor=actor, assignee=actor, team=team, reason="Handoff accepted")
+    record_event(name="ticket.handoff_accepted", actor=actor, ticket=ticket, subject=handoff)
+    if handoff.from_agent is not None:
+        notify_user(
+            recipient=handoff.from_agent,
+            kind=NotificationKind.HANDOFF,
+            title=f"{actor} accepted {ticket.reference}",
+            url=_ticket_url(ticket),
+            actor=actor,
+        )
+    publish_ticket_updated_on_commit(ticket)
+    return handoff
+
+
+@transaction.atomic
+def decline_handoff(*, handoff: AgentHandoff, actor: User, note: str = "") -> AgentHandoff:
+    """The recipient says no; the ticket stays where it was."""
+    handoff = _lock_pending_handoff(handoff=handoff, actor=actor)
+    ticket = _lock(handoff.ticket)
+    handoff.state = HandoffState.DECLINED
+    handoff.responded_by = actor
+    handoff.responded_at = timezone.now()
+    handoff.response_note = (note or "").strip()[:255]
+    handoff.save(update_fields=["state", "responded_by", "responded_at", "response_note"])
+    ticket.save(update_fields=["updated_at"])
+    record_event(name="ticket.handoff_declined", actor=actor, ticket=ticket, subject=handoff)
+    if handoff.from_agent is not None:
+        notify_user(
+            recipient=handoff.from_agent,
+            kind=NotificationKind.HANDOFF,
+            title=f"{actor} declined {ticket.reference}",
+            body=handoff.response_note,
+            url=_ticket_url(ticket),
+            actor=actor,
+        )
+    publish_ticket_updated_on_commit(ticket)
+    return handoff
+
+
+# Read markers ----------------------------------------------------------------------------------
+
+
+def mark_ticket_viewed(*, ticket: Ticket, user: User) -> TicketView:
+    """Remember when `user` last looked at `ticket` (drives the inbox unread marker)."""
+    view, _ = TicketView.objects.update_or_create(
+        user=user, ticket=ticket, defaults={"last_viewed_at": timezone.now()}
+    )
+    return view
 
 
 # Live updates ----------------------------------------------------------------------------------

@@ -1,5 +1,42 @@
 """HTML pages of the tickets app (mounted at the site root; paths are spelled out in full)."""
 
+from django.urls import path
+
+from tickets import views
+
 app_name = "tickets"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("tickets/", views.inbox, name="inbox"),
+    path("tickets/bulk/", views.inbox_bulk, name="bulk"),
+    path("tickets/<str:reference>/", views.ticket_detail, name="detail"),
+    path("tickets/<str:reference>/timeline/", views.ticket_timeline, name="timeline"),
+    path("tickets/<str:reference>/row/", views.ticket_row, name="row"),
+    path("tickets/<str:reference>/reply/", views.ticket_reply, name="reply"),
+    path("tickets/<str:reference>/notes/", views.ticket_note, name="note"),
+    path("tickets/<str:reference>/status/", views.ticket_status, name="status"),
+    path("tickets/<str:reference>/priority/", views.ticket_priority, name="priority"),
+    path("tickets/<str:reference>/assign/", views.ticket_assign, name="assign"),
+    path("tickets/<str:reference>/escalate/", views.ticket_escalate, name="escalate"),
+    path("tickets/<str:reference>/handoffs/", views.ticket_handoff, name="handoff"),
+    path(
+        "tickets/<str:reference>/handoffs/<int:handoff_id>/accept/",
+        views.handoff_answer,
+        {"answer": "accept"},
+        name="handoff_accept",
+    ),
+    path(
+        "tickets/<str:reference>/handoffs/<int:handoff_id>/decline/",
+        views.handoff_answer,
+        {"answer": "decline"},
+        name="handoff_decline",
+    ),
+    path(
+        "tickets/<str:reference>/saved-replies/<int:saved_reply_id>/",
+        views.saved_reply_render,
+        name="saved_reply",
+    ),
+    path("customers/", views.customer_list, name="customers"),
+    path("customers/<int:customer_id>/", views.customer_detail, name="customer"),
+    path("customers/<int:customer_id>/merge/", views.customer_merge, name="customer_merge"),
+]

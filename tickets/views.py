@@ -1,0 +1,404 @@
+"""Inbox, ticket and customer pages. Thin: parse, check permission, call a service, render.
+
+Every action form posts normally (works without JS); htmx posts the same forms and swaps
+`#ticket-page` out of the page it is redirected to, so common actions need no full reload.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import Action, can
+from helpdesk.errors import ApplicationError, NotFound, PermissionDenied
+from tickets import bulk, merges, saved_replies, selectors, services
+from tickets.models import ChannelKind, Ticket, TicketPriority, TicketStatus
+from tickets.rendering import timeline_context
+
+INBOX_PAGE_SIZE = 50
+
+
+def staff_page(view: Callable) -> Callable:
+    """Login required; service/selector errors become Django's 403/404 pages."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.message) from exc
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+
+    return wrapper
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _inbox_filters(request: HttpRequest) -> selectors.InboxFilters:
+    params = request.GET
+    view = params.get("view") or selectors.InboxView.ALL_OPEN
+    if view not in selectors.InboxView.__members__.values():
+        view = selectors.InboxView.ALL_OPEN
+    return selectors.InboxFilters(
+        view=view,
+        status=params.get("status", "") if params.get("status") in TicketStatus.values else "",
+        priority=(
+            params.get("priority", "") if params.get("priority") in TicketPriority.values else ""
+        ),
+        channel=params.get("channel", "") if params.get("channel") in ChannelKind.values else "",
+        assignee=_int_or_none(params.get("assignee")),
+        team=_int_or_none(params.get("team")),
+        q=params.get("q", "")[:200],
+        sort=params.get("sort") if params.get("sort") in selectors.INBOX_SORTS else "-updated",
+    )
+
+
+@staff_page
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    filters = _inbox_filters(request)
+    try:
+        page = selectors.list_inbox(
+            user=request.user,
+            filters=filters,
+            cursor=request.GET.get("cursor") or None,
+            limit=INBOX_PAGE_SIZE,
+        )
+    except PermissionDenied:
+        raise
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    context = {
+        "page": page,
+        "filters": filters,
+        "views": selectors.INBOX_VIEW_LABELS.items(),
+        "sorts": selectors.INBOX_SORT_LABELS.items(),
+        "statuses": TicketStatus.choices,
+        "priorities": TicketPriority.choices,
+        "channels": ChannelKind.choices,
+        "staff": selectors.list_assignable_staff(),
+        "teams": selectors.list_teams(),
+        "base_query": query.urlencode(),
+        "can_assign": can(request.user, Action.ASSIGN_TICKET),
+        "can_update": can(request.user, Action.UPDATE_TICKET),
+    }
+    template = "tickets/_inbox_results.html" if _is_htmx(request) else "tickets/inbox.html"
+    return render(request, template, context)
+
+
+@staff_page
+@require_POST
+def inbox_bulk(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, Action.UPDATE_TICKET):
+        raise DjangoPermissionDenied
+    back = request.POST.get("next", "")
+    if not back.startswith("/tickets/"):
+        back = reverse("tickets:inbox")
+    try:
+        bulk.bulk_update_tickets(
+            tickets=selectors.list_tickets_by_reference(references=request.POST.getlist("tickets")),
+            actor=request.user,
+            action=request.POST.get("action", ""),
+            status=request.POST.get("status") or None,
+            assignee=selectors.get_staff_by_id(
+                user_id=request.POST.get("assignee"), field="assignee"
+            ),
+            team=selectors.get_team_by_id(team_id=request.POST.get("team")),
+        )
+    except PermissionDenied:
+        raise
+    except ApplicationError as exc:
+        return render(
+            request, "tickets/bulk_error.html", {"error": exc, "back": back}, status=exc.status
+        )
+    return redirect(back)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
+    user = request.user
+    return {
+        "ticket": ticket,
+        **timeline_context(ticket=ticket),
+        "statuses": TicketStatus.choices,
+        "priorities": TicketPriority.choices,
+        "channels": ChannelKind.choices,
+        "default_channel": services.default_reply_channel(ticket),
+        "allowed_statuses": sorted(services.STATUS_TRANSITIONS[ticket.status]),
+        "staff": selectors.list_assignable_staff(),
+        "managers": selectors.list_managers(),
+        "teams": selectors.list_teams(),
+        "saved_replies": selectors.list_saved_replies(),
+        "pending_handoffs": [
+            (handoff, selectors.can_answer_handoff(handoff=handoff, user=user))
+            for handoff in selectors.list_pending_handoffs(ticket=ticket)
+        ],
+        "perm": _perms(user),
+    }
+
+
+def _perms(user) -> dict[str, bool]:
+    return {
+        "reply": can(user, Action.REPLY_TICKET),
+        "note": can(user, Action.NOTE_TICKET),
+        "update": can(user, Action.UPDATE_TICKET),
+        "assign": can(user, Action.ASSIGN_TICKET),
+        "take": can(user, Action.TAKE_TICKET),
+        "escalate": can(user, Action.ESCALATE_TICKET),
+        "handoff": can(user, Action.HANDOFF_TICKET),
+    }
+
+
+def _render_ticket(
+    request: HttpRequest, ticket: Ticket, *, error: ApplicationError | None = None, draft=""
+) -> HttpResponse:
+    context = _ticket_context(request, ticket)
+    context["error"] = error
+    context["draft"] = draft
+    # htmx only swaps 2xx answers; a plain form post gets the real status.
+    status = 200 if error is None or _is_htmx(request) else error.status
+    return render(request, "tickets/detail.html", context, status=status)
+
+
+@staff_page
+@require_GET
+def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.get_ticket_for_user(user=request.user, reference=reference)
+    services.mark_ticket_viewed(ticket=ticket, user=request.user)
+    draft = ""
+    saved_reply_id = _int_or_none(request.GET.get("saved_reply"))
+    if saved_reply_id:
+        draft = saved_replies.render_saved_reply(
+            saved_reply=selectors.get_saved_reply(saved_reply_id=saved_reply_id), ticket=ticket
+        )
+    return _render_ticket(request, ticket, draft=draft)
+
+
+@staff_page
+@require_GET
+def ticket_timeline(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.get_ticket_for_user(user=request.user, reference=reference)
+    services.mark_ticket_viewed(ticket=ticket, user=request.user)
+    context = {"ticket": ticket, "perm": _perms(request.user), **timeline_context(ticket=ticket)}
+    return render(request, "tickets/_timeline.html", context)
+
+
+@staff_page
+@require_GET
+def ticket_row(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.get_inbox_row(user=request.user, reference=reference)
+    return render(request, "tickets/_inbox_row.html", {"ticket": ticket})
+
+
+@staff_page
+@require_GET
+def saved_reply_render(request: HttpRequest, reference: str, saved_reply_id: int) -> HttpResponse:
+    ticket = selectors.get_ticket_for_user(user=request.user, reference=reference)
+    if not can(request.user, Action.REPLY_TICKET):
+        raise DjangoPermissionDenied
+    reply = selectors.get_saved_reply(saved_reply_id=saved_reply_id)
+    text = saved_replies.render_saved_reply(saved_reply=reply, ticket=ticket)
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+def _ticket_action(
+    request: HttpRequest, reference: str, perform: Callable[[Ticket], object]
+) -> HttpResponse:
+    """Run one service for a posted form; on success show the updated ticket (303)."""
+    ticket = selectors.get_ticket_for_user(user=request.user, reference=reference)
+    try:
+        perform(ticket)
+    except (PermissionDenied, NotFound):
+        raise
+    except ApplicationError as exc:
+        ticket = selectors.get_ticket_for_user(user=request.user, reference=reference)
+        return _render_ticket(request, ticket, error=exc, draft=request.POST.get("body", ""))
+    return redirect(reverse("tickets:detail", args=[ticket.reference]), permanent=False)
+
+
+@staff_page
+@require_POST
+def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
+    return _ticket_action(
+        request,
+        reference,
+        lambda ticket: services.reply_to_ticket(
+            ticket=ticket,
+            author=request.user,
+            body=request.POST.get("body", ""),
+            channel=request.POST.get("channel") or None,
+            set_status=request.POST.get("set_status") or None,
+        ),
+    )
+
+
+@staff_page
+@require_POST
+def ticket_note(request: HttpRequest, reference: str) -> HttpResponse:
+    return _ticket_action(
+        request,
+        reference,
+        lambda ticket: services.add_internal_note(
+            ticket=ticket, author=request.user, body=request.POST.get("body", "")
+        ),
+    )
+
+
+@staff_page
+@require_POST
+def ticket_status(request: HttpRequest, reference: str) -> HttpResponse:
+    return _ticket_action(
+        request,
+        reference,
+        lambda ticket: services.change_status(
+            ticket=ticket, actor=request.user, status=request.POST.get("status", "")
+        ),
+    )
+
+
+@staff_page
+@require_POST
+def ticket_priority(request: HttpRequest, reference: str) -> HttpResponse:
+    return _ticket_action(
+        request,
+        reference,
+        lambda ticket: services.change_priority(
+            ticket=ticket, actor=request.user, priority=request.POST.get("priority", "")
+        ),
+    )
+
+
+@staff_page
+@require_POST
+def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
+    def perform(ticket: Ticket) -> object:
+        if request.POST.get("take"):
+            assignee, team = request.user, ticket.team
+        else:
+            assignee = selectors.get_staff_by_id(
+                user_id=request.POST.get("assignee"), field="assignee"
+            )
+            team = selectors.get_team_by_id(team_id=request.POST.get("team"))
+        return services.assign_ticket(
+            ticket=ticket,
+            actor=request.user,
+            assignee=assignee,
+            team=team,
+            reason=request.POST.get("reason", ""),
+        )
+
+    return _ticket_action(request, reference, perform)
+
+
+@staff_page
+@require_POST
+def ticket_escalate(request: HttpRequest, reference: str) -> HttpResponse:
+    return _ticket_action(
+        request,
+        reference,
+        lambda ticket: services.escalate_ticket(
+            ticket=ticket,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            to_user=selectors.get_staff_by_id(user_id=request.POST.get("to_user"), field="to_user"),
+            to_team=selectors.get_team_by_id(team_id=request.POST.get("to_team"), field="to_team"),
+            priority=request.POST.get("priority") or None,
+        ),
+    )
+
+
+@staff_page
+@require_POST
+def ticket_handoff(request: HttpRequest, reference: str) -> HttpResponse:
+    return _ticket_action(
+        request,
+        reference,
+        lambda ticket: services.request_handoff(
+            ticket=ticket,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            to_agent=selectors.get_staff_by_id(
+                user_id=request.POST.get("to_agent"), field="to_agent"
+            ),
+            to_team=selectors.get_team_by_id(team_id=request.POST.get("to_team"), field="to_team"),
+            context_summary=request.POST.get("context_summary", ""),
+        ),
+    )
+
+
+@staff_page
+@require_POST
+def handoff_answer(request: HttpRequest, reference: str, handoff_id: int, answer: str):
+    def perform(ticket: Ticket) -> object:
+        handoff = selectors.get_handoff(ticket=ticket, handoff_id=handoff_id)
+        if answer == "accept":
+            return services.accept_handoff(handoff=handoff, actor=request.user)
+        return services.decline_handoff(
+            handoff=handoff, actor=request.user, note=request.POST.get("note", "")
+        )
+
+    return _ticket_action(request, reference, perform)
+
+
+# Customers -------------------------------------------------------------------------------------
+
+
+@staff_page
+@require_GET
+def customer_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "")[:200]
+    customers = selectors.search_customers(user=request.user, q=q)
+    return render(request, "customers/list.html", {"customers": customers, "q": q})
+
+
+@staff_page
+@require_GET
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = selectors.get_customer_for_user(user=request.user, customer_id=customer_id)
+    if customer.merged_into_id is not None:
+        return redirect("tickets:customer", customer_id=customer.merged_into_id)
+    context = {
+        "customer": customer,
+        "tickets": selectors.list_customer_tickets(customer=customer),
+        "can_merge": can(request.user, Action.MERGE),
+    }
+    return render(request, "customers/detail.html", context)
+
+
+@staff_page
+@require_POST
+def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
+    target = selectors.get_customer_for_user(user=request.user, customer_id=customer_id)
+    try:
+        source = selectors.get_customer_for_user(
+            user=request.user, customer_id=_int_or_none(request.POST.get("source")) or 0
+        )
+        merges.merge_customers(source=source, target=target, actor=request.user)
+    except PermissionDenied:
+        raise
+    except ApplicationError as exc:
+        context = {
+            "customer": target,
+            "tickets": selectors.list_customer_tickets(customer=target),
+            "can_merge": can(request.user, Action.MERGE),
+            "error": exc,
+        }
+        return render(request, "customers/detail.html", context, status=exc.status)
+    return redirect("tickets:customer", customer_id=target.pk)
