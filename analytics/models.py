@@ -87,7 +87,11 @@ class CustomerSatisfaction(models.Model):
                 name="csat_rating_1_to_5",
             ),
         ]
-        indexes = [models.Index(fields=["answered_at"], name="csat_answered")]
+        indexes = [
+            models.Index(fields=["answered_at"], name="csat_answered"),
+            # Report metrics select surveys by when they were sent (docs/metrics.md).
+            models.Index(fields=["sent_at"], name="csat_sent"),
+        ]
 
     def __str__(self) -> str:
         return f"CSAT for {self.ticket_id}: {self.rating or '-'}"
