@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.tests.factories import TeamFactory, UserFactory
+from analytics.demo import seed_analytics_demo
 from comms.models import Channel, ChannelMember, StaffPresence
 from comms.tests.factories import ChannelMessageFactory
 from tickets.models import (
@@ -132,6 +133,7 @@ class Command(BaseCommand):
             self.create_conversation(
                 ticket, sender.value if sender else "", assignee, created_at, rng
             )
+        seed_analytics_demo(rng=rng)
         for channel in Channel.objects.filter(kind="public"):
             for user in staff.values():
                 ChannelMember.objects.get_or_create(channel=channel, user=user)
