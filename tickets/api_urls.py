@@ -1,3 +1,47 @@
 """REST API of the tickets app (mounted under /api/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from tickets import api
+
+TICKET = "tickets/<str:reference>/"
+
+urlpatterns = [
+    path("tickets/", api.TicketListApi.as_view(), name="api-tickets"),
+    path("tickets/bulk/", api.TicketBulkApi.as_view(), name="api-tickets-bulk"),
+    path(TICKET, api.TicketDetailApi.as_view(), name="api-ticket"),
+    path(f"{TICKET}messages/", api.TicketMessagesApi.as_view(), name="api-ticket-messages"),
+    path(f"{TICKET}notes/", api.TicketNotesApi.as_view(), name="api-ticket-notes"),
+    path(f"{TICKET}assign/", api.TicketAssignApi.as_view(), name="api-ticket-assign"),
+    path(f"{TICKET}escalate/", api.TicketEscalateApi.as_view(), name="api-ticket-escalate"),
+    path(f"{TICKET}merge/", api.TicketMergeApi.as_view(), name="api-ticket-merge"),
+    path(f"{TICKET}handoffs/", api.TicketHandoffsApi.as_view(), name="api-ticket-handoffs"),
+    path(
+        f"{TICKET}handoffs/<int:handoff_id>/accept/",
+        api.HandoffAcceptApi.as_view(),
+        name="api-handoff-accept",
+    ),
+    path(
+        f"{TICKET}handoffs/<int:handoff_id>/decline/",
+        api.HandoffDeclineApi.as_view(),
+        name="api-handoff-decline",
+    ),
+    path("customers/", api.CustomerListApi.as_view(), name="api-customers"),
+    path("customers/<int:customer_id>/", api.CustomerDetailApi.as_view(), name="api-customer"),
+    path(
+        "customers/<int:customer_id>/merge/",
+        api.CustomerMergeApi.as_view(),
+        name="api-customer-merge",
+    ),
+    path("saved-replies/", api.SavedReplyListApi.as_view(), name="api-saved-replies"),
+    path(
+        "saved-replies/<int:saved_reply_id>/",
+        api.SavedReplyDetailApi.as_view(),
+        name="api-saved-reply",
+    ),
+    path(
+        "saved-replies/<int:saved_reply_id>/render/",
+        api.SavedReplyRenderApi.as_view(),
+        name="api-saved-reply-render",
+    ),
+]

@@ -1,11 +1,62 @@
-"""Changes to many tickets, or several fields of one, applied all-or-nothing."""
+"""Use cases composed of several services, applied all-or-nothing: staff opening a ticket for a
+customer, editing several fields of one ticket, bulk edits of many."""
 
 from django.db import transaction
 
 from accounts.models import Team, User
+from accounts.permissions import Action, require
 from helpdesk.errors import ApplicationError
-from tickets.models import Ticket, TicketStatus
-from tickets.services import assign_ticket, change_priority, change_status
+from tickets.models import ChannelKind, Customer, Ticket, TicketPriority, TicketStatus
+from tickets.services import (
+    assign_ticket,
+    change_priority,
+    change_status,
+    find_or_create_customer,
+    identity_kind_for_channel,
+    open_ticket,
+    reply_to_ticket,
+)
+
+
+@transaction.atomic
+def create_ticket(
+    *,
+    actor: User,
+    channel: str,
+    subject: str,
+    customer: Customer | None = None,
+    identity_value: str = "",
+    customer_name: str = "",
+    priority: str = TicketPriority.NORMAL,
+    body: str = "",
+) -> Ticket:
+    """Staff open a ticket for a known customer, or for whoever owns the address/number on
+    `channel` (created on first contact); an optional first message goes out as a reply."""
+    require(actor, Action.CREATE_TICKET)
+    fields = {}
+    if channel not in ChannelKind.values:
+        fields["channel"] = ["Unknown channel."]
+    if priority not in TicketPriority.values:
+        fields["priority"] = ["Unknown priority."]
+    if customer is None and not identity_value.strip():
+        fields["customer"] = ["Choose a customer or give their address on this channel."]
+    if fields:
+        raise ApplicationError("The ticket is incomplete.", code="invalid", fields=fields)
+    if customer is None:
+        try:
+            customer = find_or_create_customer(
+                kind=identity_kind_for_channel(channel), value=identity_value, name=customer_name
+            )
+        except ApplicationError as exc:
+            exc.fields = {"identity_value": [exc.message]}
+            raise
+    ticket = open_ticket(
+        customer=customer, channel=channel, subject=subject, opened_by=actor, priority=priority
+    )
+    if body.strip():
+        reply_to_ticket(ticket=ticket, author=actor, body=body, channel=channel)
+    ticket.refresh_from_db()
+    return ticket
 
 
 @transaction.atomic
@@ -20,10 +71,10 @@ def update_ticket(
     team: Team | None = None,
 ) -> Ticket:
     """Apply several edits at once (API PATCH). `reassign` says whether assignee/team are meant."""
-    if reassign:
-        assign_ticket(ticket=ticket, actor=actor, assignee=assignee, team=team)
     if priority is not None:
         change_priority(ticket=ticket, actor=actor, priority=priority)
+    if reassign:
+        assign_ticket(ticket=ticket, actor=actor, assignee=assignee, team=team)
     if status is not None:
         change_status(ticket=ticket, actor=actor, status=status)
     ticket.refresh_from_db()

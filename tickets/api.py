@@ -1,0 +1,752 @@
+"""REST API of the tickets app: one APIView per resource operation, nested Input/Output
+serializers, every write through a service. Permissions are checked by the services and
+selectors (403); unknown references are 404; illegal transitions 409."""
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import Action, require
+from tickets import bulk, merges, saved_replies, selectors, services
+from tickets.models import (
+    ChannelKind,
+    DeliveryStatus,
+    HandoffState,
+    IdentityKind,
+    MessageDirection,
+    Ticket,
+    TicketPriority,
+    TicketStatus,
+)
+from tickets.rendering import sanitize_html
+
+ERROR = inline_serializer(
+    "TicketsError",
+    fields={
+        "detail": serializers.CharField(),
+        "code": serializers.CharField(),
+        "fields": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()), required=False
+        ),
+    },
+)
+ERRORS = {400: ERROR, 403: ERROR, 404: ERROR}
+WRITE_ERRORS = {**ERRORS, 409: ERROR}
+
+
+def _validated(serializer_class: type[serializers.Serializer], data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# Shared shapes ---------------------------------------------------------------------------------
+
+
+class StaffRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(source="__str__")
+
+
+class TeamRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+
+
+class CustomerRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="__str__")
+
+
+class TicketOutputSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    subject = serializers.CharField()
+    status = serializers.ChoiceField(choices=TicketStatus.choices)
+    priority = serializers.ChoiceField(choices=TicketPriority.choices)
+    channel = serializers.ChoiceField(choices=ChannelKind.choices)
+    is_escalated = serializers.BooleanField()
+    customer = CustomerRefSerializer()
+    assignee = StaffRefSerializer(allow_null=True)
+    team = TeamRefSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    last_message_at = serializers.DateTimeField(allow_null=True)
+    last_customer_message_at = serializers.DateTimeField(allow_null=True)
+    first_response_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
+
+
+class TicketListItemSerializer(TicketOutputSerializer):
+    is_unread = serializers.BooleanField()
+
+
+class TicketDetailOutputSerializer(TicketOutputSerializer):
+    follow_up_of = serializers.CharField(source="follow_up_of.reference", allow_null=True)
+    merged_into = serializers.CharField(source="merged_into.reference", allow_null=True)
+
+
+class MessageOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    direction = serializers.ChoiceField(choices=MessageDirection.choices)
+    channel = serializers.ChoiceField(choices=ChannelKind.choices)
+    author = StaffRefSerializer(allow_null=True)
+    sender = serializers.CharField()
+    recipient = serializers.CharField()
+    body = serializers.CharField()
+    body_html = serializers.SerializerMethodField(help_text="Sanitized with nh3.")
+    attachments = serializers.JSONField()
+    is_automated = serializers.BooleanField()
+    delivery_status = serializers.ChoiceField(choices=DeliveryStatus.choices, allow_blank=True)
+    is_sandbox = serializers.BooleanField()
+    error_code = serializers.CharField()
+    error_message = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    read_at = serializers.DateTimeField(allow_null=True)
+
+    def get_body_html(self, message) -> str:
+        return str(sanitize_html(message.body_html)) if message.body_html else ""
+
+
+class NoteOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = StaffRefSerializer(allow_null=True)
+    body = serializers.CharField()
+    is_automated = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class HandoffOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    ticket = serializers.CharField(source="ticket.reference")
+    from_agent = StaffRefSerializer(allow_null=True)
+    to_agent = StaffRefSerializer(allow_null=True)
+    to_team = TeamRefSerializer(allow_null=True)
+    reason = serializers.CharField()
+    context_summary = serializers.CharField()
+    state = serializers.ChoiceField(choices=HandoffState.choices)
+    responded_by = StaffRefSerializer(allow_null=True)
+    response_note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    responded_at = serializers.DateTimeField(allow_null=True)
+
+
+class EscalationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    ticket = serializers.CharField(source="ticket.reference")
+    escalated_by = StaffRefSerializer(allow_null=True)
+    to_user = StaffRefSerializer(allow_null=True)
+    to_team = TeamRefSerializer(allow_null=True)
+    reason = serializers.CharField()
+    previous_priority = serializers.ChoiceField(choices=TicketPriority.choices)
+    new_priority = serializers.ChoiceField(choices=TicketPriority.choices)
+    created_at = serializers.DateTimeField()
+
+
+def _ticket(request: Request, reference: str) -> Ticket:
+    return selectors.get_ticket_for_user(user=request.user, reference=reference)
+
+
+def _detail(ticket: Ticket) -> dict:
+    return TicketDetailOutputSerializer(ticket).data
+
+
+# Tickets ---------------------------------------------------------------------------------------
+
+
+class TicketListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        view = serializers.ChoiceField(
+            choices=[v.value for v in selectors.InboxView], default=selectors.InboxView.ALL
+        )
+        status = serializers.ChoiceField(choices=TicketStatus.choices, required=False)
+        priority = serializers.ChoiceField(choices=TicketPriority.choices, required=False)
+        channel = serializers.ChoiceField(choices=ChannelKind.choices, required=False)
+        assignee = serializers.IntegerField(required=False)
+        team = serializers.IntegerField(required=False)
+        q = serializers.CharField(required=False, max_length=200, help_text="Free text search.")
+        sort = serializers.ChoiceField(choices=list(selectors.INBOX_SORTS), default="-updated")
+        cursor = serializers.CharField(required=False)
+        limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
+
+    class OutputSerializer(serializers.Serializer):
+        results = TicketListItemSerializer(many=True)
+        next_cursor = serializers.CharField(allow_null=True)
+        next = serializers.CharField(allow_null=True)
+
+    class InputSerializer(serializers.Serializer):
+        channel = serializers.ChoiceField(choices=ChannelKind.choices)
+        subject = serializers.CharField(max_length=255)
+        customer = serializers.IntegerField(required=False, help_text="An existing customer id.")
+        identity_value = serializers.CharField(
+            required=False,
+            default="",
+            help_text="Or the customer's address/number/id on `channel`; found or created.",
+        )
+        customer_name = serializers.CharField(required=False, default="", max_length=200)
+        priority = serializers.ChoiceField(
+            choices=TicketPriority.choices, default=TicketPriority.NORMAL
+        )
+        body = serializers.CharField(
+            required=False, default="", help_text="Optional first message, sent as a reply."
+        )
+
+    @extend_schema(
+        operation_id="tickets_list",
+        tags=["tickets"],
+        summary="List tickets: inbox views, filters, search, keyset (cursor) pagination",
+        parameters=[FilterSerializer],
+        responses={200: OutputSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        params = _validated(self.FilterSerializer, request.query_params)
+        filters = selectors.InboxFilters(
+            view=params["view"],
+            status=params.get("status", ""),
+            priority=params.get("priority", ""),
+            channel=params.get("channel", ""),
+            assignee=params.get("assignee"),
+            team=params.get("team"),
+            q=params.get("q", ""),
+            sort=params["sort"],
+        )
+        page = selectors.list_inbox(
+            user=request.user,
+            filters=filters,
+            cursor=params.get("cursor"),
+            limit=params["limit"],
+        )
+        next_url = None
+        if page.next_cursor:
+            query = request.query_params.copy()
+            query["cursor"] = page.next_cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        data = {"results": page.tickets, "next_cursor": page.next_cursor, "next": next_url}
+        return Response(self.OutputSerializer(data).data)
+
+    @extend_schema(
+        operation_id="tickets_create",
+        tags=["tickets"],
+        summary="Open a ticket for a customer (by id, or by their address on the channel)",
+        request=InputSerializer,
+        responses={201: TicketDetailOutputSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(self.InputSerializer, request.data)
+        customer_id = data.pop("customer", None)
+        customer = (
+            selectors.get_customer_for_user(user=request.user, customer_id=customer_id)
+            if customer_id is not None
+            else None
+        )
+        ticket = bulk.create_ticket(actor=request.user, customer=customer, **data)
+        ticket = _ticket(request, ticket.reference)
+        return Response(_detail(ticket), status=status.HTTP_201_CREATED)
+
+
+class TicketDetailApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=TicketStatus.choices, required=False)
+        priority = serializers.ChoiceField(choices=TicketPriority.choices, required=False)
+        assignee = serializers.IntegerField(required=False, allow_null=True)
+        team = serializers.IntegerField(required=False, allow_null=True)
+
+    @extend_schema(
+        operation_id="tickets_retrieve",
+        tags=["tickets"],
+        responses={200: TicketDetailOutputSerializer, **ERRORS},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        return Response(_detail(_ticket(request, reference)))
+
+    @extend_schema(
+        operation_id="tickets_update",
+        tags=["tickets"],
+        summary="Change status, priority, assignee and/or team (all or nothing)",
+        request=InputSerializer,
+        responses={200: TicketDetailOutputSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request: Request, reference: str) -> Response:
+        ticket = _ticket(request, reference)
+        data = _validated(self.InputSerializer, request.data)
+        reassign = "assignee" in data or "team" in data
+        bulk.update_ticket(
+            ticket=ticket,
+            actor=request.user,
+            status=data.get("status"),
+            priority=data.get("priority"),
+            reassign=reassign,
+            assignee=(
+                selectors.get_staff_by_id(user_id=data["assignee"], field="assignee")
+                if "assignee" in data
+                else ticket.assignee
+            ),
+            team=(
+                selectors.get_team_by_id(team_id=data["team"]) if "team" in data else ticket.team
+            ),
+        )
+        return Response(_detail(_ticket(request, reference)))
+
+
+class TicketMessagesApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        body = serializers.CharField()
+        channel = serializers.ChoiceField(
+            choices=ChannelKind.choices,
+            required=False,
+            help_text="Defaults to the channel the customer last wrote on.",
+        )
+        set_status = serializers.ChoiceField(
+            choices=TicketStatus.choices,
+            required=False,
+            help_text="Also move the ticket to this status (e.g. reply and mark pending).",
+        )
+
+    @extend_schema(
+        operation_id="tickets_messages_list",
+        tags=["tickets"],
+        summary="The customer conversation (inbound and outbound with delivery status)",
+        responses={200: MessageOutputSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        ticket = _ticket(request, reference)
+        messages = ticket.messages.select_related("author")
+        return Response(MessageOutputSerializer(messages, many=True).data)
+
+    @extend_schema(
+        operation_id="tickets_messages_reply",
+        tags=["tickets"],
+        summary="Reply to the customer (queued; delivered by the omnichannel router)",
+        request=InputSerializer,
+        responses={201: MessageOutputSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = _ticket(request, reference)
+        data = _validated(self.InputSerializer, request.data)
+        message = services.reply_to_ticket(
+            ticket=ticket,
+            author=request.user,
+            body=data["body"],
+            channel=data.get("channel"),
+            set_status=data.get("set_status"),
+        )
+        return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class TicketNotesApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        body = serializers.CharField()
+
+    @extend_schema(
+        operation_id="tickets_notes_list",
+        tags=["tickets"],
+        responses={200: NoteOutputSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        ticket = _ticket(request, reference)
+        return Response(NoteOutputSerializer(ticket.notes.select_related("author"), many=True).data)
+
+    @extend_schema(
+        operation_id="tickets_notes_create",
+        tags=["tickets"],
+        summary="Add an internal note (never sent to the customer)",
+        request=InputSerializer,
+        responses={201: NoteOutputSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = _ticket(request, reference)
+        data = _validated(self.InputSerializer, request.data)
+        note = services.add_internal_note(ticket=ticket, author=request.user, body=data["body"])
+        return Response(NoteOutputSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+class TicketAssignApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        assignee = serializers.IntegerField(
+            required=False, allow_null=True, help_text="Staff id; null unassigns; omit to keep."
+        )
+        team = serializers.IntegerField(
+            required=False, allow_null=True, help_text="Team id; null clears; omit to keep."
+        )
+        reason = serializers.CharField(required=False, default="", max_length=255)
+
+    @extend_schema(
+        operation_id="tickets_assign",
+        tags=["tickets"],
+        summary="Assign to an agent and/or team (Agents may only take tickets themselves)",
+        request=InputSerializer,
+        responses={200: TicketDetailOutputSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = _ticket(request, reference)
+        data = _validated(self.InputSerializer, request.data)
+        services.assign_ticket(
+            ticket=ticket,
+            actor=request.user,
+            assignee=(
+                selectors.get_staff_by_id(user_id=data["assignee"], field="assignee")
+                if "assignee" in data
+                else ticket.assignee
+            ),
+            team=(
+                selectors.get_team_by_id(team_id=data["team"]) if "team" in data else ticket.team
+            ),
+            reason=data["reason"],
+        )
+        return Response(_detail(_ticket(request, reference)))
+
+
+class TicketEscalateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField()
+        to_user = serializers.IntegerField(required=False, help_text="A Manager's id.")
+        to_team = serializers.IntegerField(required=False)
+        priority = serializers.ChoiceField(
+            choices=TicketPriority.choices,
+            required=False,
+            help_text="Defaults to one step above the current priority.",
+        )
+
+    @extend_schema(
+        operation_id="tickets_escalate",
+        tags=["tickets"],
+        request=InputSerializer,
+        responses={201: EscalationOutputSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = _ticket(request, reference)
+        data = _validated(self.InputSerializer, request.data)
+        escalation = services.escalate_ticket(
+            ticket=ticket,
+            actor=request.user,
+            reason=data["reason"],
+            to_user=selectors.get_staff_by_id(user_id=data.get("to_user"), field="to_user"),
+            to_team=selectors.get_team_by_id(team_id=data.get("to_team"), field="to_team"),
+            priority=data.get("priority"),
+        )
+        return Response(EscalationOutputSerializer(escalation).data, status=status.HTTP_201_CREATED)
+
+
+class TicketHandoffsApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        to_agent = serializers.IntegerField(required=False)
+        to_team = serializers.IntegerField(required=False)
+        reason = serializers.CharField(max_length=255)
+        context_summary = serializers.CharField(required=False, default="")
+
+    @extend_schema(
+        operation_id="tickets_handoffs_list",
+        tags=["tickets"],
+        responses={200: HandoffOutputSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        ticket = _ticket(request, reference)
+        handoffs = ticket.handoffs.select_related(
+            "ticket", "from_agent", "to_agent", "to_team", "responded_by"
+        )
+        return Response(HandoffOutputSerializer(handoffs, many=True).data)
+
+    @extend_schema(
+        operation_id="tickets_handoffs_create",
+        tags=["tickets"],
+        summary="Ask another agent or a team to take the ticket over",
+        request=InputSerializer,
+        responses={201: HandoffOutputSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = _ticket(request, reference)
+        data = _validated(self.InputSerializer, request.data)
+        handoff = services.request_handoff(
+            ticket=ticket,
+            actor=request.user,
+            reason=data["reason"],
+            to_agent=selectors.get_staff_by_id(user_id=data.get("to_agent"), field="to_agent"),
+            to_team=selectors.get_team_by_id(team_id=data.get("to_team"), field="to_team"),
+            context_summary=data["context_summary"],
+        )
+        return Response(HandoffOutputSerializer(handoff).data, status=status.HTTP_201_CREATED)
+
+
+class HandoffAcceptApi(APIView):
+    @extend_schema(
+        operation_id="tickets_handoffs_accept",
+        tags=["tickets"],
+        summary="Accept a handoff addressed to you (or your team): the ticket becomes yours",
+        request=None,
+        responses={200: HandoffOutputSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, reference: str, handoff_id: int) -> Response:
+        handoff = selectors.get_handoff(ticket=_ticket(request, reference), handoff_id=handoff_id)
+        handoff = services.accept_handoff(handoff=handoff, actor=request.user)
+        return Response(HandoffOutputSerializer(handoff).data)
+
+
+class HandoffDeclineApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        note = serializers.CharField(required=False, default="", max_length=255)
+
+    @extend_schema(
+        operation_id="tickets_handoffs_decline",
+        tags=["tickets"],
+        request=InputSerializer,
+        responses={200: HandoffOutputSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, reference: str, handoff_id: int) -> Response:
+        handoff = selectors.get_handoff(ticket=_ticket(request, reference), handoff_id=handoff_id)
+        data = _validated(self.InputSerializer, request.data)
+        handoff = services.decline_handoff(handoff=handoff, actor=request.user, note=data["note"])
+        return Response(HandoffOutputSerializer(handoff).data)
+
+
+class TicketMergeApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        into = serializers.CharField(help_text="Reference of the ticket to merge this one into.")
+
+    @extend_schema(
+        operation_id="tickets_merge",
+        tags=["tickets"],
+        summary="Merge this ticket into another; this one is closed and points at it",
+        request=InputSerializer,
+        responses={200: TicketDetailOutputSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        source = _ticket(request, reference)
+        data = _validated(self.InputSerializer, request.data)
+        target = merges.merge_tickets(
+            source=source, target=_ticket(request, data["into"]), actor=request.user
+        )
+        return Response(_detail(_ticket(request, target.reference)))
+
+
+class TicketBulkApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        tickets = serializers.ListField(child=serializers.CharField(), min_length=1, max_length=500)
+        action = serializers.ChoiceField(choices=bulk.BULK_ACTIONS)
+        status = serializers.ChoiceField(choices=TicketStatus.choices, required=False)
+        assignee = serializers.IntegerField(required=False, allow_null=True)
+        team = serializers.IntegerField(required=False, allow_null=True)
+
+    class OutputSerializer(serializers.Serializer):
+        updated = serializers.IntegerField()
+
+    @extend_schema(
+        operation_id="tickets_bulk",
+        tags=["tickets"],
+        summary="Assign, set status or close many tickets in one transaction",
+        request=InputSerializer,
+        responses={200: OutputSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(self.InputSerializer, request.data)
+        require(request.user, Action.VIEW_TICKETS)
+        updated = bulk.bulk_update_tickets(
+            tickets=selectors.list_tickets_by_reference(references=data["tickets"]),
+            actor=request.user,
+            action=data["action"],
+            status=data.get("status"),
+            assignee=selectors.get_staff_by_id(user_id=data.get("assignee"), field="assignee"),
+            team=selectors.get_team_by_id(team_id=data.get("team")),
+        )
+        return Response(self.OutputSerializer({"updated": updated}).data)
+
+
+# Customers -------------------------------------------------------------------------------------
+
+
+class IdentityOutputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=IdentityKind.choices)
+    value = serializers.CharField()
+    is_primary = serializers.BooleanField()
+
+
+class CustomerOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    identities = IdentityOutputSerializer(many=True, source="identities.all")
+    shopify_customer_id = serializers.CharField()
+    perp_customer_id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, customer) -> str:
+        return reverse("tickets:customer", args=[customer.pk])
+
+
+class CustomerListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        q = serializers.CharField(
+            required=False, default="", help_text="Name, email, phone or platform id."
+        )
+        limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
+
+    @extend_schema(
+        operation_id="customers_list",
+        tags=["customers"],
+        summary="Search customers by name or any identity",
+        parameters=[FilterSerializer],
+        responses={200: CustomerOutputSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        params = _validated(self.FilterSerializer, request.query_params)
+        customers = selectors.search_customers(
+            user=request.user, q=params["q"], limit=params["limit"]
+        )
+        return Response(CustomerOutputSerializer(customers, many=True).data)
+
+
+class CustomerDetailApi(APIView):
+    class OutputSerializer(CustomerOutputSerializer):
+        merged_into = serializers.IntegerField(source="merged_into_id", allow_null=True)
+        tickets = TicketOutputSerializer(many=True, source="recent_tickets")
+
+    @extend_schema(
+        operation_id="customers_retrieve",
+        tags=["customers"],
+        summary="A customer with identities and their latest 100 tickets",
+        responses={200: OutputSerializer, **ERRORS},
+    )
+    def get(self, request: Request, customer_id: int) -> Response:
+        customer = selectors.get_customer_for_user(user=request.user, customer_id=customer_id)
+        customer.recent_tickets = selectors.list_customer_tickets(customer=customer)
+        return Response(self.OutputSerializer(customer).data)
+
+
+class CustomerMergeApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        source = serializers.IntegerField(help_text="The duplicate customer to fold into this one.")
+
+    @extend_schema(
+        operation_id="customers_merge",
+        tags=["customers"],
+        request=InputSerializer,
+        responses={200: CustomerOutputSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, customer_id: int) -> Response:
+        target = selectors.get_customer_for_user(user=request.user, customer_id=customer_id)
+        data = _validated(self.InputSerializer, request.data)
+        source = selectors.get_customer_for_user(user=request.user, customer_id=data["source"])
+        target = merges.merge_customers(source=source, target=target, actor=request.user)
+        return Response(CustomerOutputSerializer(target).data)
+
+
+# Saved replies ---------------------------------------------------------------------------------
+
+
+class SavedReplyOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class SavedReplyInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=120)
+    body = serializers.CharField(
+        help_text="Placeholders: {{customer_first_name}}, {{ticket_reference}}, {{order_number}}."
+    )
+
+
+class SavedReplyListApi(APIView):
+    @extend_schema(
+        operation_id="saved_replies_list",
+        tags=["saved-replies"],
+        responses={200: SavedReplyOutputSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        require(request.user, Action.REPLY_TICKET)
+        return Response(SavedReplyOutputSerializer(selectors.list_saved_replies(), many=True).data)
+
+    @extend_schema(
+        operation_id="saved_replies_create",
+        tags=["saved-replies"],
+        request=SavedReplyInputSerializer,
+        responses={201: SavedReplyOutputSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(SavedReplyInputSerializer, request.data)
+        reply = saved_replies.create_saved_reply(actor=request.user, **data)
+        return Response(SavedReplyOutputSerializer(reply).data, status=status.HTTP_201_CREATED)
+
+
+class SavedReplyDetailApi(APIView):
+    @extend_schema(
+        operation_id="saved_replies_retrieve",
+        tags=["saved-replies"],
+        responses={200: SavedReplyOutputSerializer, **ERRORS},
+    )
+    def get(self, request: Request, saved_reply_id: int) -> Response:
+        require(request.user, Action.REPLY_TICKET)
+        reply = selectors.get_saved_reply(saved_reply_id=saved_reply_id)
+        return Response(SavedReplyOutputSerializer(reply).data)
+
+    @extend_schema(
+        operation_id="saved_replies_update",
+        tags=["saved-replies"],
+        request=SavedReplyInputSerializer,
+        responses={200: SavedReplyOutputSerializer, **ERRORS},
+    )
+    def put(self, request: Request, saved_reply_id: int) -> Response:
+        require(request.user, Action.MANAGE_SAVED_REPLIES)
+        reply = selectors.get_saved_reply(saved_reply_id=saved_reply_id)
+        data = _validated(SavedReplyInputSerializer, request.data)
+        reply = saved_replies.update_saved_reply(saved_reply=reply, actor=request.user, **data)
+        return Response(SavedReplyOutputSerializer(reply).data)
+
+    @extend_schema(
+        operation_id="saved_replies_delete",
+        tags=["saved-replies"],
+        responses={204: OpenApiResponse(description="Deleted."), **ERRORS},
+    )
+    def delete(self, request: Request, saved_reply_id: int) -> Response:
+        require(request.user, Action.MANAGE_SAVED_REPLIES)
+        reply = selectors.get_saved_reply(saved_reply_id=saved_reply_id)
+        saved_replies.delete_saved_reply(saved_reply=reply, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SavedReplyRenderApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        ticket = serializers.CharField(help_text="Reference of the ticket to fill placeholders.")
+
+    class OutputSerializer(serializers.Serializer):
+        text = serializers.CharField()
+
+    @extend_schema(
+        operation_id="saved_replies_render",
+        tags=["saved-replies"],
+        summary="The saved reply with its placeholders filled for a ticket",
+        parameters=[FilterSerializer],
+        responses={200: OutputSerializer, **ERRORS},
+    )
+    def get(self, request: Request, saved_reply_id: int) -> Response:
+        params = _validated(self.FilterSerializer, request.query_params)
+        ticket = _ticket(request, params["ticket"])
+        require(request.user, Action.REPLY_TICKET)
+        reply = selectors.get_saved_reply(saved_reply_id=saved_reply_id)
+        text = saved_replies.render_saved_reply(saved_reply=reply, ticket=ticket)
+        return Response(self.OutputSerializer({"text": text}).data)
+
+
+def _name_nested_serializers() -> None:
+    """drf-spectacular names every nested `InputSerializer` just "Input"; give each a unique
+    component name (`TicketAssignInput`, ...) so the schema has no collisions."""
+    for view in list(globals().values()):
+        if not (isinstance(view, type) and issubclass(view, APIView)):
+            continue
+        for attr in ("InputSerializer", "OutputSerializer", "FilterSerializer"):
+            nested = view.__dict__.get(attr)
+            if nested is not None:
+                ref_name = view.__name__.removesuffix("Api") + attr.removesuffix("Serializer")
+                nested.Meta = type("Meta", (), {"ref_name": ref_name})
+
+
+_name_nested_serializers()
