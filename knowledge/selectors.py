@@ -55,14 +55,24 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD_RE.findall(text)]
 
 
+def _query_terms(words: list[str]) -> list[str]:
+    """Query words plus adjective stems the stemmers keep apart ("glossy" -> "gloss")."""
+    terms = []
+    for word in words:
+        terms.append(word)
+        if len(word) > 4 and word.endswith("y"):
+            terms.append(word[:-1])
+    return list(dict.fromkeys(terms))
+
+
 def _fts5_ids(words: list[str], limit: int) -> list[int]:
     # Each word quoted (no FTS5 syntax from users) and prefix-matched, OR-ed, ranked by bm25
     # with titles weighted over body text.
-    match = " OR ".join('"{}"*'.format(w.replace('"', "")) for w in words)
+    match = " OR ".join('"{}"*'.format(w.replace('"', "")) for w in _query_terms(words))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT rowid FROM knowledge_fts WHERE knowledge_fts MATCH %s "
-            "ORDER BY bm25(knowledge_fts, 10.0, 1.0) LIMIT %s",
+            "ORDER BY bm25(knowledge_fts, 3.0, 1.0) LIMIT %s",
             [match, limit],
         )
         return [row[0] for row in cursor.fetchall()]
@@ -94,7 +104,7 @@ def _postgres_ids(query: str, words: list[str], limit: int) -> list[int]:
         "search_text", weight="B", config="english"
     )
     search_query = None
-    for word in words:
+    for word in _query_terms(words):
         term = SearchQuery(word, config="english")
         search_query = term if search_query is None else search_query | term
     ids = list(

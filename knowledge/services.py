@@ -131,14 +131,16 @@ def _upsert(product: ShopifyProduct) -> UpsertOutcome:
     item.full_clean(exclude=["handle"])
     item.save()
     _reindex(item)
-    _enqueue_embedding([item.pk])
     return UpsertOutcome(product=item, is_created=existing is None, is_changed=True)
 
 
 @transaction.atomic
 def upsert_product(*, product: ShopifyProduct) -> ProductKnowledge:
     """Create or refresh one product. Unchanged content (same hash) writes and embeds nothing."""
-    return _upsert(product).product
+    outcome = _upsert(product)
+    if outcome.is_changed:
+        _enqueue_embedding([outcome.product.pk])
+    return outcome.product
 
 
 @transaction.atomic
@@ -185,12 +187,17 @@ def sync_catalog(
         while True:
             page = source(first=page_size, after=after)
             with transaction.atomic():
+                changed = []
                 for item in page.products:
                     outcome = _upsert(item)
                     seen.add(item.id)
                     log.items_seen += 1
                     log.items_created += outcome.is_created
                     log.items_updated += outcome.is_changed and not outcome.is_created
+                    if outcome.is_changed:
+                        changed.append(outcome.product.pk)
+                # One batched embedding task per page, not one per product.
+                _enqueue_embedding(changed)
                 log.save(update_fields=["items_seen", "items_created", "items_updated"])
             if not page.has_next_page or not page.end_cursor:
                 break
