@@ -100,7 +100,9 @@ def list_channels_for_user(*, user: User) -> QuerySet[Channel]:
 
 
 def _message_queryset() -> QuerySet[ChannelMessage]:
-    return ChannelMessage.objects.select_related("author", "channel", "thread", "thread_root")
+    return ChannelMessage.objects.select_related(
+        "author__presence", "channel", "thread", "thread_root"
+    )
 
 
 def list_channel_messages(*, channel: Channel, limit: int = 50) -> list[ChannelMessage]:

@@ -1,0 +1,287 @@
+"""REST API of team chat and notifications (mounted under /api/). One view per resource path;
+each method parses, checks permission, calls one service or selector and serializes."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import Action, require
+from comms import selectors, services
+from comms.models import ChannelKind
+
+ERROR = inline_serializer(
+    "CommsError", fields={"detail": serializers.CharField(), "code": serializers.CharField()}
+)
+TAGS = ["chat"]
+
+
+class NewestFirstPagination(CursorPagination):
+    ordering = ("-created_at", "-pk")
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+class UserOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+
+
+class MessageOutputSerializer(serializers.Serializer):
+    """Deleted messages keep their place but lose their body."""
+
+    id = serializers.IntegerField()
+    channel = serializers.CharField()
+    author = UserOutputSerializer()
+    body = serializers.CharField()
+    body_html = serializers.CharField()
+    thread_root = serializers.IntegerField(allow_null=True)
+    reply_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+    is_deleted = serializers.BooleanField()
+
+    def to_representation(self, instance):
+        return services.serialize_message(instance)
+
+
+class MessageInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=services.MAX_BODY_LENGTH, trim_whitespace=True)
+
+
+class ChannelOutputSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ChannelKind.choices)
+    topic = serializers.CharField()
+    is_archived = serializers.BooleanField()
+    is_member = serializers.BooleanField(default=False)
+    unread_count = serializers.IntegerField(default=0)
+    last_message_at = serializers.DateTimeField(allow_null=True)
+
+
+class ChannelListApi(APIView):
+    @extend_schema(
+        operation_id="channels_list",
+        tags=TAGS,
+        summary="Channels visible to the caller, with unread counts",
+        responses={200: ChannelOutputSerializer(many=True), 403: ERROR},
+    )
+    def get(self, request: Request) -> Response:
+        require(request.user, Action.VIEW_CHAT)
+        channels = selectors.list_channels_for_user(user=request.user)
+        return Response(ChannelOutputSerializer(channels, many=True).data)
+
+
+class ChannelCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=80)
+        kind = serializers.ChoiceField(
+            choices=[ChannelKind.PUBLIC, ChannelKind.PRIVATE], default=ChannelKind.PUBLIC
+        )
+        topic = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+
+    @extend_schema(
+        operation_id="channels_create",
+        tags=TAGS,
+        summary="Create a channel (Managers)",
+        request=InputSerializer,
+        responses={201: ChannelOutputSerializer, 400: ERROR, 403: ERROR},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        channel = services.create_channel(actor=request.user, **data.validated_data)
+        return Response(ChannelOutputSerializer(channel).data, status=status.HTTP_201_CREATED)
+
+
+class ChannelJoinApi(APIView):
+    @extend_schema(
+        operation_id="channels_join",
+        tags=TAGS,
+        summary="Join a public channel",
+        request=None,
+        responses={204: OpenApiResponse(description="Joined"), 403: ERROR, 404: ERROR},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        channel = selectors.get_channel_for_user(user=request.user, slug=slug)
+        services.join_channel(channel=channel, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChannelReadApi(APIView):
+    @extend_schema(
+        operation_id="channels_mark_read",
+        tags=TAGS,
+        summary="Mark the channel read up to now",
+        request=None,
+        responses={204: OpenApiResponse(description="Marked read"), 404: ERROR},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        channel = selectors.get_channel_for_user(user=request.user, slug=slug)
+        services.mark_channel_read(channel=channel, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChannelMessagesApi(APIView):
+    @extend_schema(
+        operation_id="channel_messages_list",
+        tags=TAGS,
+        summary="Top-level messages of a channel, newest first (cursor pagination)",
+        responses={200: MessageOutputSerializer(many=True), 404: ERROR},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        channel = selectors.get_channel_for_user(user=request.user, slug=slug)
+        paginator = NewestFirstPagination()
+        page = paginator.paginate_queryset(
+            selectors.channel_messages_queryset(channel=channel), request, view=self
+        )
+        return paginator.get_paginated_response(MessageOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="channel_messages_post",
+        tags=TAGS,
+        summary="Post a message (mentions notify; subscribers get it live)",
+        request=MessageInputSerializer,
+        responses={201: MessageOutputSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        channel = selectors.get_channel_for_user(user=request.user, slug=slug)
+        data = MessageInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.post_message(
+            channel=channel, author=request.user, body=data.validated_data["body"]
+        )
+        return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class ChannelMessageApi(APIView):
+    @extend_schema(
+        operation_id="channel_message_edit",
+        tags=TAGS,
+        summary="Edit your own message",
+        request=MessageInputSerializer,
+        responses={200: MessageOutputSerializer, 403: ERROR, 404: ERROR},
+    )
+    def patch(self, request: Request, slug: str, message_id: int) -> Response:
+        selectors.get_channel_for_user(user=request.user, slug=slug)
+        data = MessageInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.edit_message(
+            message_id=message_id, user=request.user, body=data.validated_data["body"]
+        )
+        return Response(MessageOutputSerializer(message).data)
+
+    @extend_schema(
+        operation_id="channel_message_delete",
+        tags=TAGS,
+        summary="Delete your own message (soft delete)",
+        responses={204: OpenApiResponse(description="Deleted"), 403: ERROR, 404: ERROR},
+    )
+    def delete(self, request: Request, slug: str, message_id: int) -> Response:
+        selectors.get_channel_for_user(user=request.user, slug=slug)
+        services.delete_message(message_id=message_id, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ThreadApi(APIView):
+    @extend_schema(
+        operation_id="channel_thread_list",
+        tags=TAGS,
+        summary="Replies in the thread under a message, oldest first",
+        responses={200: MessageOutputSerializer(many=True), 404: ERROR},
+    )
+    def get(self, request: Request, slug: str, message_id: int) -> Response:
+        channel = selectors.get_channel_for_user(user=request.user, slug=slug)
+        root = selectors.get_channel_message(channel=channel, message_id=message_id)
+        replies = selectors.list_thread_replies(root=root)
+        return Response(MessageOutputSerializer(replies, many=True).data)
+
+    @extend_schema(
+        operation_id="channel_thread_reply",
+        tags=TAGS,
+        summary="Reply in the thread under a message",
+        request=MessageInputSerializer,
+        responses={201: MessageOutputSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+    )
+    def post(self, request: Request, slug: str, message_id: int) -> Response:
+        channel = selectors.get_channel_for_user(user=request.user, slug=slug)
+        data = MessageInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.post_message(
+            channel=channel,
+            author=request.user,
+            body=data.validated_data["body"],
+            thread_root_id=message_id,
+        )
+        return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class NotificationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    url = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, instance):
+        return services.serialize_notification(instance)
+
+
+class NotificationListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        unread = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(
+        operation_id="notifications_list",
+        tags=["notifications"],
+        summary="Your notifications, newest first (cursor pagination)",
+        parameters=[FilterSerializer],
+        responses={200: NotificationOutputSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        rows = selectors.list_notifications(
+            user=request.user, unread_only=filters.validated_data["unread"]
+        )
+        paginator = NewestFirstPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(NotificationOutputSerializer(page, many=True).data)
+
+
+class NotificationReadApi(APIView):
+    @extend_schema(
+        operation_id="notifications_mark_read",
+        tags=["notifications"],
+        summary="Mark one notification read",
+        request=None,
+        responses={200: NotificationOutputSerializer, 404: ERROR},
+    )
+    def post(self, request: Request, notification_id: int) -> Response:
+        notification = services.mark_notification_read(
+            user=request.user, notification_id=notification_id
+        )
+        return Response(NotificationOutputSerializer(notification).data)
+
+
+class NotificationReadAllApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        marked = serializers.IntegerField()
+
+    @extend_schema(
+        operation_id="notifications_mark_all_read",
+        tags=["notifications"],
+        summary="Mark all your notifications read",
+        request=None,
+        responses={200: OutputSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        marked = services.mark_all_notifications_read(user=request.user)
+        return Response(self.OutputSerializer({"marked": marked}).data)

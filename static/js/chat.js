@@ -1,0 +1,168 @@
+/* Chat page: live messages from realtime.js ("realtime:message" events) and a composer that
+ * posts without reloading. Without JS the forms post normally and the page reloads. */
+(function () {
+  "use strict";
+
+  function init() {
+    var pane = document.getElementById("chat-channel");
+    var list = document.getElementById("chat-messages");
+    if (!pane || !list) return;
+    var slug = pane.dataset.channel;
+    var me = Number(document.body.dataset.userId);
+    var canManage = pane.dataset.canManage === "1";
+    var threadPane = document.getElementById("thread-pane");
+    var threadRoot = threadPane ? Number(threadPane.dataset.threadRoot) : null;
+
+    function csrfToken() {
+      var field = document.querySelector("input[name=csrfmiddlewaretoken]");
+      return field ? field.value : "";
+    }
+
+    function postForm(action, fields) {
+      var form = document.createElement("form");
+      form.method = "post";
+      form.action = action;
+      form.className = "inline";
+      var token = document.createElement("input");
+      token.type = "hidden";
+      token.name = "csrfmiddlewaretoken";
+      token.value = csrfToken();
+      form.appendChild(token);
+      Object.keys(fields || {}).forEach(function (name) {
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = name;
+        input.value = fields[name];
+        form.appendChild(input);
+      });
+      return form;
+    }
+
+    function render(message, inThread) {
+      var li = document.createElement("li");
+      li.id = "message-" + message.id;
+      li.className = "chat-msg" + (message.is_deleted ? " is-deleted" : "");
+      li.dataset.messageId = message.id;
+      li.dataset.authorId = message.author.id;
+
+      var head = document.createElement("header");
+      head.className = "chat-msg-head";
+      var dot = document.createElement("span");
+      dot.className = "presence-dot";
+      dot.dataset.presenceUser = message.author.id;
+      var known = document.querySelector('[data-presence-user="' + message.author.id + '"]');
+      dot.dataset.status = known ? known.dataset.status : "online";
+      var author = document.createElement("strong");
+      author.className = "chat-author";
+      author.textContent = message.author.name || message.author.username;
+      var time = document.createElement("time");
+      time.className = "muted";
+      time.dateTime = message.created_at;
+      time.textContent = new Date(message.created_at).toLocaleString([], {
+        month: "short", day: "numeric", hour: "2-digit", minute: "2-digit"
+      });
+      head.append(dot, " ", author, " ", time);
+      if (message.edited_at && !message.is_deleted) {
+        var edited = document.createElement("span");
+        edited.className = "muted";
+        edited.textContent = " (edited)";
+        head.append(edited);
+      }
+      li.appendChild(head);
+
+      var content = document.createElement(message.is_deleted ? "p" : "div");
+      content.className = "chat-body" + (message.is_deleted ? " muted" : "");
+      if (message.is_deleted) content.innerHTML = "<em>This message was deleted.</em>";
+      // body_html was rendered and sanitized with nh3 on the server.
+      else content.innerHTML = message.body_html;
+      li.appendChild(content);
+
+      var actions = document.createElement("footer");
+      actions.className = "chat-msg-actions";
+      if (!message.thread_root && !inThread) {
+        var link = document.createElement("a");
+        link.className = "thread-link";
+        link.href = "/chat/" + slug + "/?thread=" + message.id + "#thread-pane";
+        var n = message.reply_count;
+        link.textContent = n ? n + (n === 1 ? " reply" : " replies") : "Reply in thread";
+        actions.appendChild(link);
+      }
+      if (!message.is_deleted && (message.author.id === me || canManage)) {
+        var del = postForm("/chat/" + slug + "/messages/" + message.id + "/delete/", {
+          next: location.pathname + location.search
+        });
+        var button = document.createElement("button");
+        button.type = "submit";
+        button.className = "link";
+        button.textContent = "Delete";
+        del.appendChild(button);
+        actions.appendChild(del);
+      }
+      li.appendChild(actions);
+      return li;
+    }
+
+    function place(container, message, inThread) {
+      var existing = container.querySelector("#message-" + message.id);
+      var element = render(message, inThread);
+      if (existing) {
+        // Keep a server-rendered edit form for own messages; refresh the rest.
+        var edit = existing.querySelector(".chat-edit");
+        if (edit && !message.is_deleted) element.querySelector(".chat-msg-actions").appendChild(edit);
+        existing.replaceWith(element);
+        return;
+      }
+      var empty = container.querySelector(".chat-empty");
+      if (empty) empty.remove();
+      var nearBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 80;
+      container.appendChild(element);
+      if (nearBottom || message.author.id === me) element.scrollIntoView({ block: "end" });
+    }
+
+    document.addEventListener("realtime:message", function (event) {
+      var frame = event.detail;
+      if (frame.channel !== slug) return;
+      var message = frame.message;
+      if (!message.thread_root) {
+        if (list.querySelector("#message-" + message.id) || !message.edited_at && !message.is_deleted) {
+          place(list, message, false);
+        }
+        if (threadPane && message.id === threadRoot) {
+          var rootList = threadPane.querySelector("ol.chat-messages");
+          if (rootList.querySelector("#message-" + message.id)) place(rootList, message, true);
+        }
+      } else if (threadPane && message.thread_root === threadRoot) {
+        place(document.getElementById("thread-replies"), message, true);
+      }
+    });
+
+    // Post without reloading; the realtime push renders the message (also for the sender).
+    document.querySelectorAll("form.chat-composer").forEach(function (form) {
+      var textarea = form.querySelector("textarea");
+      textarea.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && !event.shiftKey) {
+          event.preventDefault();
+          form.requestSubmit();
+        }
+      });
+      form.addEventListener("submit", function (event) {
+        if (!window.fetch || document.body.dataset.realtime !== "connected") return; // plain post
+        event.preventDefault();
+        var data = new FormData(form);
+        fetch(form.action, { method: "POST", body: data, credentials: "same-origin" })
+          .then(function (response) {
+            if (!response.ok) throw new Error("HTTP " + response.status);
+            textarea.value = "";
+            textarea.focus();
+          })
+          .catch(function () { form.submit(); });
+      });
+    });
+
+    var last = list.lastElementChild;
+    if (last && !location.hash) last.scrollIntoView({ block: "end" });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
