@@ -14,7 +14,9 @@ from accounts.permissions import Action, require
 from analytics.services import record_event
 from helpdesk.errors import Conflict, NotFound
 from integrations.clients import SendResult
+from integrations.models import WebhookEvent, WebhookStatus
 from integrations.policy import ensure_channel_can_send
+from integrations.webhooks import process_webhook_event
 from tickets.models import DeliveryStatus, MessageDirection, TicketMessage
 from tickets.services import publish_ticket_updated_on_commit, update_delivery_status
 
@@ -45,14 +47,28 @@ def mark_delivery_failed(*, message_id: int, code: str, error: str) -> TicketMes
     )
 
 
+@transaction.atomic
 def record_send_result(*, message_id: int, result: SendResult) -> TicketMessage:
-    return update_delivery_status(
+    """Store the provider's id and status, then replay status callbacks that arrived first.
+
+    Twilio may call the status webhook before the send call has returned here; such callbacks
+    were stored as ignored (no message had that id yet) and now run again.
+    """
+    message = update_delivery_status(
         message_id=message_id,
         provider=result.provider,
         provider_message_id=result.provider_message_id,
         status=result.status,
         is_sandbox=result.is_sandbox,
     )
+    early_callbacks = WebhookEvent.objects.filter(
+        provider=result.provider,
+        status=WebhookStatus.IGNORED,
+        event_id__startswith=f"{result.provider_message_id}:",
+    ).values_list("pk", flat=True)
+    for event_id in early_callbacks:
+        transaction.on_commit(partial(process_webhook_event.enqueue, event_id=event_id))
+    return message
 
 
 def email_subject(*, subject: str, reference: str) -> str:

@@ -13,6 +13,8 @@ from werkzeug import Response
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from integrations import tasks
+from integrations.clients import SendResult
+from integrations.services import record_send_result
 from integrations.tests import channels
 from tickets import services
 from tickets.models import DeliveryStatus
@@ -194,6 +196,21 @@ def test_status_callbacks_are_monotonic(
     message.refresh_from_db()
     assert message.delivery_status == DeliveryStatus.DELIVERED
     assert message.delivered_at is not None and message.error_code == ""
+
+
+def test_status_callback_before_send_result_is_applied_later(
+    twilio_api, client, agent, django_capture_on_commit_callbacks
+):
+    message = services.reply_to_ticket(ticket=sms_ticket(), author=agent, body="Hello")
+    early = channels.twilio_status(sid="SM6", status="delivered")
+    assert channels.twilio_post(client, "/api/webhooks/twilio/status", early).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        record_send_result(
+            message_id=message.pk,
+            result=SendResult(provider="twilio", provider_message_id="SM6", status="sent"),
+        )
+    message.refresh_from_db()
+    assert message.delivery_status == DeliveryStatus.DELIVERED
 
 
 def test_failed_status_callback_keeps_error(
