@@ -1,7 +1,11 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils import timezone
 
-from accounts.models import Team, User
+from accounts.models import ApiToken, Team, User
+from accounts.permissions import Action, can
+from accounts.services import create_api_token, revoke_api_token
 
 
 @admin.register(User)
@@ -21,3 +25,63 @@ class TeamAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("members",)
+
+
+class ApiTokenAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ("name", "owner", "expires_at")
+
+    def clean(self):
+        cleaned = super().clean()
+        owner, expires_at = cleaned.get("owner"), cleaned.get("expires_at")
+        if owner is not None and not can(owner, Action.USE_API_TOKENS):
+            self.add_error("owner", "This user may not hold API tokens (inactive or no role).")
+        if expires_at is not None and expires_at <= timezone.now():
+            self.add_error("expires_at", "The expiry must be in the future.")
+        return cleaned
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created through the service (the raw token is shown once), never edited."""
+
+    list_display = (
+        "name",
+        "owner",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "prefix", "owner__username")
+    readonly_fields = ("prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+    exclude = ("key_hash",)
+    actions = ["revoke"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenAddForm
+            kwargs["fields"] = ApiTokenAddForm.Meta.fields
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("name", "owner", "expires_at", *self.readonly_fields)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        token, raw = create_api_token(
+            actor=request.user, owner=obj.owner, name=obj.name, expires_at=obj.expires_at
+        )
+        obj.pk = token.pk
+        messages.warning(request, f"Copy the token now, it is shown only once: {raw}")
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset.select_related("owner"):
+            revoke_api_token(actor=request.user, token=token)

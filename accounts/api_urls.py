@@ -1,3 +1,11 @@
 """REST API of the accounts app (mounted under /api/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from accounts import api
+
+urlpatterns = [
+    path("me/", api.MeApi.as_view(), name="api-me"),
+    path("auth/token/", api.JwtObtainApi.as_view(), name="api-token-obtain"),
+    path("auth/token/refresh/", api.JwtRefreshApi.as_view(), name="api-token-refresh"),
+]

@@ -46,3 +46,36 @@ class User(AbstractUser):
     @property
     def short_name(self) -> str:
         return self.display_name or self.first_name or self.username
+
+
+class ApiToken(models.Model):
+    """A personal/integration API token. Only a SHA-256 of the token is stored, never the token.
+
+    The token looks like `pd_<prefix>_<secret>`; `prefix` finds the row, the hash proves it.
+    """
+
+    name = models.CharField(max_length=100)
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} (pd_{self.prefix}_…)"
+
+    def is_expired(self, now) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

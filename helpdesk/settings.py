@@ -1,5 +1,6 @@
 """Printdesk settings. Everything that differs between machines comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
     "django_tasks",
     "django_tasks_db",
     "helpdesk",
@@ -49,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login locked out by django-axes into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -86,6 +90,18 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # Refuses locked-out username+IP pairs before the password is even checked.
+    "accounts.backends.ThrottledLoginBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (django-axes): N failures per username+IP lock that pair for a cool-off.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+AXES_VERBOSE = False
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -136,6 +152,8 @@ TASKS = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so an anonymous API call gets 401 with a WWW-Authenticate: Bearer challenge.
+        "accounts.authentication.BearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -179,9 +197,25 @@ META_VERIFY_TOKEN = env.str("META_VERIFY_TOKEN", default="")
 META_PAGE_ACCESS_TOKEN = env.str("META_PAGE_ACCESS_TOKEN", default="")
 META_GRAPH_URL = env.str("META_GRAPH_URL", default="https://graph.facebook.com/v21.0")
 JWT_SECRET = env.str("JWT_SECRET", default=SECRET_KEY)
+SIMPLE_JWT = {
+    "SIGNING_KEY": JWT_SECRET,
+    "ALGORITHM": "HS256",
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=env.int("JWT_REFRESH_HOURS", default=24)),
+    "UPDATE_LAST_LOGIN": False,
+}
 
 # Ticket SLA targets in minutes from creation, per priority (see docs/decisions.md).
 TICKET_SLA_MINUTES = {"urgent": 60, "high": 4 * 60, "normal": 24 * 60, "low": 72 * 60}
+
+# Analytics (docs/metrics.md). Business hours are in TIME_ZONE; weekdays 0 = Monday.
+BUSINESS_HOURS = {
+    "weekdays": env.list("BUSINESS_WEEKDAYS", cast=int, default=[0, 1, 2, 3, 4]),
+    "start": env.str("BUSINESS_HOURS_START", default="09:00"),
+    "end": env.str("BUSINESS_HOURS_END", default="17:30"),
+}
+CSAT_SURVEY_DELAY_MINUTES = env.int("CSAT_SURVEY_DELAY_MINUTES", default=60)
+CSAT_SURVEY_EXPIRY_DAYS = env.int("CSAT_SURVEY_EXPIRY_DAYS", default=14)
 
 LOGGING = {
     "version": 1,

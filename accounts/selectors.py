@@ -1,0 +1,72 @@
+"""Reads of the accounts app shared by views, the API and authentication."""
+
+import hmac
+
+from django.contrib.auth.models import Group
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from accounts.models import ApiToken, Role, User
+from accounts.tokens import hash_token, split_token
+from helpdesk.errors import NotFound
+from tickets.selectors import OPEN_STATUSES
+
+ROLE_ORDER = [Role.ADMIN, Role.MANAGER, Role.AGENT, Role.VIEWER]
+
+
+def list_staff() -> QuerySet[User]:
+    """Every staff member with roles, presence (`comms.StaffPresence`) and open-ticket count.
+
+    Two queries whatever the number of rows: the users joined to presence, then their groups.
+    """
+    return (
+        User.objects.select_related("presence")
+        .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name")))
+        .annotate(
+            open_ticket_count=Count(
+                "assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES)
+            )
+        )
+        .order_by("-is_active", "username")
+    )
+
+
+def get_staff_member(*, user_id: int) -> User:
+    member = User.objects.prefetch_related("groups").filter(pk=user_id).first()
+    if member is None:
+        raise NotFound("No such staff member.", code="user_not_found")
+    return member
+
+
+def get_role_names(*, user: User) -> list[str]:
+    """The user's roles in matrix order (Admin first)."""
+    names = {group.name for group in user.groups.all()}
+    return [role.value for role in ROLE_ORDER if role.value in names]
+
+
+def get_effective_permissions(*, user: User) -> list[str]:
+    """Sorted `app_label.codename` permissions the user holds (none when deactivated)."""
+    if not user.is_active:
+        return []
+    return sorted(user.get_all_permissions())
+
+
+def list_api_tokens(*, owner: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(owner=owner).order_by("-created_at")
+
+
+def get_api_token(*, owner: User, token_id: int) -> ApiToken:
+    token = ApiToken.objects.filter(owner=owner, pk=token_id).first()
+    if token is None:
+        raise NotFound("No such API token.", code="token_not_found")
+    return token
+
+
+def get_api_token_for_key(*, raw: str) -> ApiToken | None:
+    """The token row matching a raw token, whatever its state, or None."""
+    prefix = split_token(raw)
+    if prefix is None:
+        return None
+    token = ApiToken.objects.select_related("owner").filter(prefix=prefix).first()
+    if token is None or not hmac.compare_digest(token.key_hash, hash_token(raw)):
+        return None
+    return token

@@ -1,0 +1,214 @@
+"""Writes of the accounts app: staff management and API tokens, each an analytics event."""
+
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ApiToken, Role, User
+from accounts.permissions import (
+    Action,
+    can_manage_member,
+    grantable_roles,
+    is_admin,
+    require,
+)
+from accounts.tasks import send_password_email_task
+from accounts.tokens import generate_token, hash_token
+from analytics.services import record_event
+from helpdesk.errors import ApplicationError, PermissionDenied
+
+# last_used_at is informative; writing it at most once a minute keeps API reads read-only.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def _check_roles(*, actor: User, roles: list[str]) -> list[str]:
+    allowed = grantable_roles(actor)
+    unknown = [r for r in roles if r not in Role.values]
+    if unknown:
+        raise ApplicationError(
+            f"Unknown role: {', '.join(unknown)}.", code="invalid_role", fields={"roles": unknown}
+        )
+    refused = [r for r in roles if r not in allowed]
+    if refused:
+        raise PermissionDenied(
+            f"You may not grant the role {', '.join(refused)}.", code="role_not_grantable"
+        )
+    if not roles:
+        raise ApplicationError("Pick at least one role.", code="invalid_role")
+    return sorted(set(roles))
+
+
+def _require_member(*, actor: User, member: User) -> None:
+    if not can_manage_member(actor, member):
+        raise PermissionDenied("You may not change this staff member.", code="permission_denied")
+
+
+def _send_password_email_on_commit(*, user: User, kind: str) -> None:
+    transaction.on_commit(
+        partial(send_password_email_task.enqueue, user_id=user.pk, kind=kind), robust=True
+    )
+
+
+@transaction.atomic
+def create_staff_member(
+    *,
+    actor: User,
+    username: str,
+    email: str,
+    roles: list[str],
+    first_name: str = "",
+    last_name: str = "",
+    display_name: str = "",
+) -> User:
+    """Invite a staff member: no password yet, a set-your-password link is emailed."""
+    require(actor, Action.MANAGE_STAFF)
+    roles = _check_roles(actor=actor, roles=roles)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ApplicationError(
+            "That username is taken.", code="username_taken", fields={"username": ["taken"]}
+        )
+    member = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        display_name=display_name,
+        is_staff=Role.ADMIN in roles,
+    )
+    member.set_unusable_password()
+    member.full_clean()
+    member.save()
+    member.groups.set(Group.objects.filter(name__in=roles))
+    record_event(name="staff.created", actor=actor, subject=member, properties={"roles": roles})
+    _send_password_email_on_commit(user=member, kind="invite")
+    return member
+
+
+@transaction.atomic
+def update_staff_member(
+    *,
+    actor: User,
+    member: User,
+    roles: list[str],
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    display_name: str = "",
+) -> User:
+    """Edit profile fields and roles; a role change is recorded with before/after."""
+    member = User.objects.select_for_update().get(pk=member.pk)
+    _require_member(actor=actor, member=member)
+    roles = _check_roles(actor=actor, roles=roles)
+    before = sorted(member.groups.values_list("name", flat=True))
+    if member.pk == actor.pk and Role.ADMIN in before and Role.ADMIN not in roles:
+        raise ApplicationError("You cannot remove your own Admin role.", code="own_admin_role")
+    member.email = email
+    member.first_name = first_name
+    member.last_name = last_name
+    member.display_name = display_name
+    member.is_staff = Role.ADMIN in roles or member.is_superuser
+    member.full_clean()
+    member.save()
+    if before != roles:
+        member.groups.set(Group.objects.filter(name__in=roles))
+        record_event(
+            name="staff.role_changed",
+            actor=actor,
+            subject=member,
+            properties={"before": before, "after": roles},
+        )
+    else:
+        record_event(name="staff.updated", actor=actor, subject=member)
+    return member
+
+
+@transaction.atomic
+def set_staff_active(*, actor: User, member: User, is_active: bool) -> User:
+    """Deactivate (never delete: tickets and messages stay theirs) or reactivate a member."""
+    member = User.objects.select_for_update().get(pk=member.pk)
+    _require_member(actor=actor, member=member)
+    if member.pk == actor.pk:
+        raise ApplicationError("You cannot deactivate yourself.", code="own_account")
+    if member.is_active == is_active:
+        return member
+    member.is_active = is_active
+    member.save(update_fields=["is_active"])
+    record_event(
+        name="staff.reactivated" if is_active else "staff.deactivated",
+        actor=actor,
+        subject=member,
+    )
+    return member
+
+
+@transaction.atomic
+def reset_staff_password(*, actor: User, member: User) -> User:
+    """Email the member a reset link; their current password keeps working until they use it."""
+    _require_member(actor=actor, member=member)
+    if not member.is_active:
+        raise ApplicationError("Reactivate the account first.", code="user_inactive")
+    if not member.email:
+        raise ApplicationError("This staff member has no email address.", code="no_email")
+    record_event(name="staff.password_reset_sent", actor=actor, subject=member)
+    _send_password_email_on_commit(user=member, kind="reset")
+    return member
+
+
+@transaction.atomic
+def create_api_token(
+    *, actor: User, owner: User, name: str, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new token for `owner`; the raw token is returned once and only its hash is stored."""
+    if actor.pk != owner.pk and not is_admin(actor):
+        raise PermissionDenied("You may only create tokens for yourself.", code="permission_denied")
+    require(owner, Action.USE_API_TOKENS)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ApplicationError(
+            "The expiry must be in the future.", code="invalid", fields={"expires_at": ["past"]}
+        )
+    raw, prefix = generate_token()
+    token = ApiToken(
+        name=name,
+        owner=owner,
+        prefix=prefix,
+        key_hash=hash_token(raw),
+        created_by=actor,
+        expires_at=expires_at,
+    )
+    token.full_clean()
+    token.save()
+    record_event(
+        name="api_token.created",
+        actor=actor,
+        subject=token,
+        properties={"owner": owner.pk, "name": name},
+    )
+    return token, raw
+
+
+@transaction.atomic
+def revoke_api_token(*, actor: User, token: ApiToken) -> ApiToken:
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.owner_id != actor.pk and not can_manage_member(actor, token.owner):
+        raise PermissionDenied("You may not revoke this token.", code="permission_denied")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record_event(
+            name="api_token.revoked",
+            actor=actor,
+            subject=token,
+            properties={"owner": token.owner_id},
+        )
+    return token
+
+
+def touch_api_token(*, token: ApiToken) -> None:
+    """Record use, at most once per TOKEN_TOUCH_INTERVAL (a single UPDATE, no lock)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now

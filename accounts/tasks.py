@@ -1,0 +1,11 @@
+"""Background work of the accounts app: staff emails go out through the outbound email path."""
+
+from django_tasks import task
+
+from accounts.emails import send_password_email
+
+
+@task()
+def send_password_email_task(*, user_id: int, kind: str) -> None:
+    """`kind` is "invite" (set your first password) or "reset" (a staff manager's reset)."""
+    send_password_email(user_id=user_id, kind=kind)

@@ -1,0 +1,62 @@
+"""Accounts rows of the project-wide permission matrix (collected by test_permission_matrix.py)."""
+
+STAFF_PAGE = {"Admin": 200, "Manager": 200, "Agent": 403, "Viewer": 403, "anonymous": 302}
+STAFF_CHANGE = {"Admin": 302, "Manager": 302, "Agent": 403, "Viewer": 403, "anonymous": 302}
+ADMIN_ONLY_PAGE = {"Admin": 200, "Manager": 403, "Agent": 403, "Viewer": 403, "anonymous": 302}
+ADMIN_ONLY_CHANGE = {"Admin": 302, "Manager": 403, "Agent": 403, "Viewer": 403, "anonymous": 302}
+TOKENS_PAGE = {"Admin": 200, "Manager": 200, "Agent": 200, "Viewer": 403, "anonymous": 302}
+EVERY_STAFF = {"Admin": 200, "Manager": 200, "Agent": 200, "Viewer": 200, "anonymous": 302}
+NEW_AGENT = {"username": "newbie", "email": "newbie@printdesk.test", "roles": ["Agent"]}
+NEW_ADMIN = {"username": "newboss", "email": "newboss@printdesk.test", "roles": ["Admin"]}
+
+
+def row(method: str, path: str, expect: dict, data: dict | None = None, api: bool = False):
+    return {"method": method, "path": path, "expect": expect, "data": data, "api": api}
+
+
+ROWS = [
+    row(
+        "GET",
+        "/accounts/login/",
+        {"Admin": 302, "Manager": 302, "Agent": 302, "Viewer": 302, "anonymous": 200},
+    ),
+    row("GET", "/accounts/password/change/", EVERY_STAFF),
+    row(
+        "GET",
+        "/accounts/password/reset/",
+        {"Admin": 200, "Manager": 200, "Agent": 200, "Viewer": 200, "anonymous": 200},
+    ),
+    row("GET", "/accounts/tokens/", TOKENS_PAGE),
+    row("POST", "/accounts/tokens/", TOKENS_PAGE, {"name": "matrix"}),
+    row("GET", "/staff/", STAFF_PAGE),
+    row("GET", "/staff/new/", STAFF_PAGE),
+    row("POST", "/staff/new/", STAFF_CHANGE, NEW_AGENT),
+    # Admin is not among a Manager's choices: the form comes back with an error (200).
+    row(
+        "POST",
+        "/staff/new/",
+        {"Admin": 302, "Manager": 200, "Agent": 403, "Viewer": 403, "anonymous": 302},
+        NEW_ADMIN,
+    ),
+    row("GET", "/staff/{user}/", STAFF_PAGE),
+    row(
+        "POST",
+        "/staff/{user}/",
+        STAFF_CHANGE,
+        {"email": "agent@printdesk.test", "roles": ["Agent", "Viewer"]},
+    ),
+    row("POST", "/staff/{user}/deactivate/", STAFF_CHANGE),
+    row("POST", "/staff/{user}/reactivate/", STAFF_CHANGE),
+    row("POST", "/staff/{user}/reset-password/", STAFF_CHANGE),
+    row("GET", "/staff/{admin}/", ADMIN_ONLY_PAGE),
+    row("POST", "/staff/{admin}/deactivate/", ADMIN_ONLY_CHANGE),
+    row("POST", "/staff/{admin}/reset-password/", ADMIN_ONLY_CHANGE),
+    row("GET", "/api/me/", {**EVERY_STAFF, "anonymous": 401}, api=True),
+    row(
+        "POST",
+        "/api/auth/token/",
+        {"Admin": 401, "Manager": 401, "Agent": 401, "Viewer": 401, "anonymous": 401},
+        {"username": "nobody", "password": "wrong"},
+        api=True,
+    ),
+]
