@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from integrations.commerce_api import CustomerContextApi
 from integrations.meta import views as meta
 from integrations.sendgrid import views as sendgrid
+from integrations.shopify import views as shopify
 from integrations.twilio import views as twilio
 
 urlpatterns: list = [
@@ -12,4 +14,10 @@ urlpatterns: list = [
     path("webhooks/sendgrid", sendgrid.inbound_parse, name="webhook-sendgrid"),
     path("webhooks/sendgrid/events", sendgrid.event_webhook, name="webhook-sendgrid-events"),
     path("webhooks/meta", meta.webhook, name="webhook-meta"),
+    path("webhooks/shopify", shopify.webhook, name="webhook-shopify"),
+    path(
+        "customers/<int:customer_id>/context/",
+        CustomerContextApi.as_view(),
+        name="customer-context-api",
+    ),
 ]

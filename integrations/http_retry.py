@@ -10,24 +10,20 @@ from dataclasses import dataclass, field
 
 import requests
 
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+from integrations.clients import ProviderError, is_retryable_status
 
 
-class ProviderError(Exception):
-    """Base of every provider client error."""
+class CodedProviderError(ProviderError):
+    """A provider error whose `code` comes from its class (`default_code`)."""
 
-    provider = ""
-    code = "provider_error"
+    default_code = "provider_error"
 
-
-class ProviderUnavailable(ProviderError):
-    """Retryable: the provider timed out, refused the connection or answered 429/5xx."""
-
-    code = "unavailable"
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message, code=self.default_code, status=status)
 
 
-class ProviderNotConfigured(ProviderError):
-    code = "not_configured"
+class ProviderNotConfigured(CodedProviderError):
+    default_code = "not_configured"
 
 
 def _sleep(seconds: float) -> None:
@@ -62,7 +58,7 @@ def send_with_retry(
     *,
     policy: RetryPolicy,
     idempotent: bool,
-    unavailable: type[ProviderUnavailable],
+    unavailable: type[CodedProviderError],
 ) -> requests.Response:
     """Call `send()`; retry timeouts, connection errors and 429/5xx when `idempotent`.
 
@@ -77,7 +73,7 @@ def send_with_retry(
             if attempt == attempts:
                 raise unavailable(f"{type(exc).__name__}: {exc}") from exc
         else:
-            if response.status_code not in RETRYABLE_STATUSES or attempt == attempts:
+            if not is_retryable_status(response.status_code) or attempt == attempts:
                 return response
         policy.pause(policy.delay(attempt))
     raise AssertionError("unreachable: the loop returns or raises on the last attempt")

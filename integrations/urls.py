@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from integrations import outbound_views
+from integrations import outbound_views, views
 
 app_name = "integrations"
 
@@ -11,5 +11,20 @@ urlpatterns: list = [
         "tickets/<str:reference>/messages/<int:message_id>/retry/",
         outbound_views.retry_message,
         name="retry-message",
+    ),
+    path(
+        "customers/<int:customer_id>/context/",
+        views.customer_context,
+        name="customer-context",
+    ),
+    path(
+        "customers/<int:customer_id>/context/order/",
+        views.customer_order,
+        name="customer-order",
+    ),
+    path(
+        "customers/<int:customer_id>/context/link/",
+        views.customer_link,
+        name="customer-link",
     ),
 ]

@@ -89,6 +89,7 @@ class FakeProvider:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def _serve(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

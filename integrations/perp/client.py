@@ -11,10 +11,10 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
+from integrations.clients import ProviderUnavailable
 from integrations.http_retry import (
-    ProviderError,
+    CodedProviderError,
     ProviderNotConfigured,
-    ProviderUnavailable,
     RetryPolicy,
     new_session,
     send_with_retry,
@@ -36,12 +36,14 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class PerpError(ProviderError):
+class PerpError(CodedProviderError):
     provider = "perp"
 
 
 class PerpUnavailable(PerpError, ProviderUnavailable):
     """Retryable: timeout, connection refused, 429 or 5xx after the retries."""
+
+    default_code = "unavailable"
 
 
 class PerpNotConfigured(PerpError, ProviderNotConfigured):
@@ -49,17 +51,17 @@ class PerpNotConfigured(PerpError, ProviderNotConfigured):
 
 
 class PerpNotFound(PerpError):
-    code = "not_found"
+    default_code = "not_found"
 
 
 class PerpAuthFailed(PerpError):
-    code = "auth_failed"
+    default_code = "auth_failed"
 
 
 class PerpBadResponse(PerpError):
     """PERP answered something we cannot use: a 4xx we did not expect, bad JSON, wrong shape."""
 
-    code = "bad_response"
+    default_code = "bad_response"
 
 
 class PerpClient:

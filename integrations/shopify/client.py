@@ -12,10 +12,10 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from integrations.clients import ProviderUnavailable
 from integrations.http_retry import (
-    ProviderError,
+    CodedProviderError,
     ProviderNotConfigured,
-    ProviderUnavailable,
     RetryPolicy,
     new_session,
     send_with_retry,
@@ -32,12 +32,12 @@ from integrations.shopify.types import (
 logger = logging.getLogger(__name__)
 
 
-class ShopifyError(ProviderError):
+class ShopifyError(CodedProviderError):
     provider = "shopify"
 
 
 class ShopifyUnavailable(ShopifyError, ProviderUnavailable):
-    pass
+    default_code = "unavailable"
 
 
 class ShopifyNotConfigured(ShopifyError, ProviderNotConfigured):
@@ -45,23 +45,23 @@ class ShopifyNotConfigured(ShopifyError, ProviderNotConfigured):
 
 
 class ShopifyAuthFailed(ShopifyError):
-    code = "auth_failed"
+    default_code = "auth_failed"
 
 
 class ShopifyThrottled(ShopifyError, ProviderUnavailable):
-    code = "throttled"
+    default_code = "throttled"
 
 
 class ShopifyGraphQLError(ShopifyError):
     """Top-level `errors` (bad query, access denied to a field, ...) or an unusable answer."""
 
-    code = "bad_response"
+    default_code = "bad_response"
 
 
 class ShopifyUserError(ShopifyError):
     """A mutation's `userErrors`: Shopify understood and refused the input."""
 
-    code = "rejected"
+    default_code = "rejected"
 
     def __init__(self, message: str, *, user_errors: list[dict[str, Any]]) -> None:
         super().__init__(message)

@@ -1,0 +1,169 @@
+import json
+
+import pytest
+
+from integrations.fakes import demo_data
+from integrations.models import WebhookEvent, WebhookStatus
+from integrations.selectors import get_customer_context
+from integrations.shopify.views import sign
+from knowledge.models import ProductKnowledge
+from tickets.models import IdentityKind
+from tickets.tests.factories import CustomerFactory, CustomerIdentityFactory
+
+pytestmark = pytest.mark.django_db
+SECRET = "shpss_test_secret"
+URL = "/api/webhooks/shopify"
+
+
+@pytest.fixture(autouse=True)
+def secret(settings):
+    settings.SHOPIFY_WEBHOOK_SECRET = SECRET
+    settings.SHOPIFY_API_URL = settings.PERP_API_URL = ""
+
+
+@pytest.fixture
+def post(django_capture_on_commit_callbacks):
+    """POST a signed delivery and run what it enqueued on commit (the processing task)."""
+
+    def send(client, topic, payload, *, webhook_id="wh-1", signature=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            return _post(client, topic, payload, webhook_id=webhook_id, signature=signature)
+
+    return send
+
+
+def _post(client, topic, payload, *, webhook_id, signature):
+    body = json.dumps(payload).encode()
+    return client.post(
+        URL,
+        data=body,
+        content_type="application/json",
+        HTTP_X_SHOPIFY_TOPIC=topic,
+        HTTP_X_SHOPIFY_WEBHOOK_ID=webhook_id,
+        HTTP_X_SHOPIFY_HMAC_SHA256=signature if signature is not None else sign(body, SECRET),
+        HTTP_X_SHOPIFY_SHOP_DOMAIN="printdesk-demo.myshopify.com",
+    )
+
+
+def rest_order(number=1013, **overrides):
+    order = {
+        "id": 5_000_000_000 + number,
+        "name": f"#{number}",
+        "created_at": "2026-11-20T10:00:00-05:00",
+        "financial_status": "paid",
+        "fulfillment_status": None,
+        "total_price": "42.50",
+        "currency": "USD",
+        "line_items": [
+            {"title": "Business Cards", "quantity": 2, "sku": "BC-1", "variant_title": "500"}
+        ],
+        "fulfillments": [],
+        "customer": {
+            "id": 6_000_000_005,
+            "email": "demo.customer.5@example.com",
+            "first_name": "Demo",
+            "last_name": "Customer 5",
+        },
+    }
+    return {**order, **overrides}
+
+
+@pytest.fixture
+def customer():
+    customer = CustomerFactory()
+    CustomerIdentityFactory(
+        customer=customer, kind=IdentityKind.EMAIL, value="demo.customer.5@example.com"
+    )
+    return customer
+
+
+def test_bad_or_missing_signature_is_401_and_stores_nothing(post, client):
+    assert post(client, "orders/create", rest_order(), signature="bm90LXZhbGlk").status_code == 401
+    assert post(client, "orders/create", rest_order(), signature="").status_code == 401
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_unsigned_when_no_secret_configured(post, client, settings):
+    settings.SHOPIFY_WEBHOOK_SECRET = ""
+    assert post(client, "orders/create", rest_order()).status_code == 401
+
+
+def test_order_webhook_links_customer_and_updates_cached_orders(post, client, customer):
+    response = post(client, "orders/create", rest_order())
+    assert response.status_code == 200 and response.json() == {"status": "accepted"}
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookStatus.PROCESSED and event.is_verified
+    customer.refresh_from_db()
+    assert customer.shopify_customer_id == "6000000005"
+    orders = customer.external_data["shopify"]["data"]["orders"]
+    assert orders[0]["name"] == "#1013" and orders[0]["fulfillment_status"] == "UNFULFILLED"
+    fulfilled = rest_order(
+        fulfillment_status="fulfilled",
+        fulfillments=[
+            {
+                "tracking_company": "UPS",
+                "tracking_numbers": ["1Z1"],
+                "tracking_urls": ["https://ups.example/1Z1"],
+            }
+        ],
+    )
+    assert post(client, "orders/fulfilled", fulfilled, webhook_id="wh-2").status_code == 200
+    customer.refresh_from_db()
+    orders = customer.external_data["shopify"]["data"]["orders"]
+    assert len(orders) == 1 and orders[0]["fulfillment_status"] == "FULFILLED"
+    assert orders[0]["tracking"][0]["number"] == "1Z1"
+
+
+def test_replay_is_200_and_changes_nothing(post, client, customer):
+    assert post(client, "orders/create", rest_order()).status_code == 200
+    replay = post(client, "orders/create", rest_order(total_price="99.00"))
+    assert replay.status_code == 200 and replay.json() == {"status": "duplicate"}
+    assert WebhookEvent.objects.count() == 1
+    customer.refresh_from_db()
+    assert customer.external_data["shopify"]["data"]["orders"][0]["total"] == "42.50"
+
+
+def test_webhook_invalidates_cached_context(post, client, customer, fake_shopify):
+    get_customer_context(customer=customer)
+    post(
+        client,
+        "customers/update",
+        {
+            "id": 6_000_000_005,
+            "email": "demo.customer.5@example.com",
+            "first_name": "Renamed",
+            "last_name": "Person",
+        },
+    )
+    customer.refresh_from_db()
+    assert customer.external_data["shopify"]["data"]["customer"]["name"] == "Renamed Person"
+    assert not get_customer_context(customer=customer).is_cached
+
+
+def test_customer_webhook_for_unknown_customer_is_ignored(post, client):
+    post(client, "customers/create", {"id": 1, "email": "nobody@example.com"})
+    assert WebhookEvent.objects.get().status == WebhookStatus.IGNORED
+
+
+def test_product_webhooks_reach_knowledge(post, client, monkeypatch):
+    monkeypatch.setattr("knowledge.embeddings.is_available", lambda: False)  # no ML model here
+    product = demo_data.catalog()[0]
+    assert post(client, "products/create", product, webhook_id="p1").status_code == 200
+    assert ProductKnowledge.objects.filter(shopify_id=product["id"]).exists()
+    assert (
+        post(client, "products/delete", {"id": product["id"]}, webhook_id="p2").status_code == 200
+    )
+    assert not ProductKnowledge.objects.filter(shopify_id=product["id"]).exists()
+
+
+def test_missing_headers_or_bad_json(post, client):
+    body = b"not json"
+    response = client.post(
+        URL,
+        data=body,
+        content_type="application/json",
+        HTTP_X_SHOPIFY_TOPIC="orders/create",
+        HTTP_X_SHOPIFY_WEBHOOK_ID="x",
+        HTTP_X_SHOPIFY_HMAC_SHA256=sign(body, SECRET),
+    )
+    assert response.status_code == 400
