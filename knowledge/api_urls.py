@@ -1,3 +1,9 @@
 """REST API of the knowledge app (mounted under /api/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from knowledge.api import ProductSearchApi
+
+urlpatterns = [
+    path("knowledge/search/", ProductSearchApi.as_view(), name="knowledge-search"),
+]

@@ -1,3 +1,5 @@
+from decimal import Decimal, InvalidOperation
+
 from django.conf import settings
 from django.db import models
 
@@ -31,6 +33,17 @@ class ProductKnowledge(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def price_range(self) -> tuple[Decimal, Decimal] | None:
+        """Lowest and highest variant price, or None without priced variants."""
+        prices = []
+        for variant in self.variants:
+            try:
+                prices.append(Decimal(str(variant.get("price"))))
+            except (InvalidOperation, ValueError):
+                continue
+        return (min(prices), max(prices)) if prices else None
 
 
 class ProductNote(models.Model):

@@ -3,7 +3,6 @@
 import difflib
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from django.db import connection
@@ -209,16 +208,6 @@ def search_products(
         is_semantic_available=is_available,
         scores={pk: scores[pk] for pk in ranked},
     )
-
-
-def price_range(*, product: ProductKnowledge) -> tuple[Decimal, Decimal] | None:
-    prices = []
-    for variant in product.variants:
-        try:
-            prices.append(Decimal(str(variant.get("price"))))
-        except (InvalidOperation, ValueError):
-            continue
-    return (min(prices), max(prices)) if prices else None
 
 
 def list_recent_products(*, limit: int = 24) -> QuerySet[ProductKnowledge]:

@@ -1,5 +1,14 @@
 """HTML pages of the knowledge app (mounted at the site root; paths are spelled out in full)."""
 
+from django.urls import path
+
+from knowledge import views
+
 app_name = "knowledge"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("knowledge/", views.search, name="search"),
+    path("knowledge/suggestions/", views.suggestions, name="suggestions"),
+    path("knowledge/products/<int:product_id>/notes/", views.note_add, name="note_add"),
+    path("knowledge/notes/<int:note_id>/delete/", views.note_delete, name="note_delete"),
+]

@@ -1,5 +1,7 @@
 import pytest
 
+from integrations.fakes.perp import FakePerp
+from integrations.fakes.shopify import FakeShopify
 from knowledge import embeddings
 
 
@@ -15,3 +17,23 @@ def ml_model():
     if not embeddings.is_available():
         pytest.skip("needs the ML extra: pip install -r requirements-ml.txt (make install-ml)")
     return embeddings.get_model()
+
+
+@pytest.fixture
+def fake_shopify(settings, monkeypatch):
+    monkeypatch.setattr("integrations.http_retry._sleep", lambda seconds: None)
+    server = FakeShopify().start()
+    settings.SHOPIFY_API_URL = server.api_url
+    settings.SHOPIFY_ACCESS_TOKEN = server.access_token
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_perp(settings, monkeypatch):
+    monkeypatch.setattr("integrations.http_retry._sleep", lambda seconds: None)
+    server = FakePerp().start()
+    settings.PERP_API_URL = server.url
+    settings.PERP_API_KEY = server.api_key
+    yield server
+    server.stop()

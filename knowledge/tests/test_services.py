@@ -123,3 +123,13 @@ def test_demo_catalog_loads():
     log = services.sync_catalog(list_products=pages_of(catalog))
     assert log.items_created == len(catalog) == ProductKnowledge.objects.count()
     assert search_products(query="vinyl banner", mode=SearchMode.LEXICAL).products
+
+
+def test_sync_catalog_from_the_fake_shopify_server(fake_shopify):
+    log = services.sync_catalog(page_size=40)
+    catalog = load_demo_catalog()
+    assert log.items_seen == len(catalog) == ProductKnowledge.objects.count()
+    stickers = ProductKnowledge.objects.get(title="Die-Cut Vinyl Stickers")
+    assert stickers.variants and stickers.images
+    again = services.sync_catalog(page_size=40)
+    assert (again.items_created, again.items_updated) == (0, 0)

@@ -1,0 +1,65 @@
+"""What the ticket page's "Suggested products" panel shows: products for the customer's latest
+message and, for order-status questions, a drafted reply for the agent to review."""
+
+import logging
+from dataclasses import dataclass
+
+from accounts.models import User
+from integrations.selectors import get_customer_context
+from knowledge import drafts
+from knowledge.models import ProductKnowledge
+from knowledge.selectors import SearchMode, search_products
+from tickets.models import MessageDirection, Ticket
+from tickets.selectors import get_ticket_for_user
+
+logger = logging.getLogger(__name__)
+SUGGESTION_COUNT = 3
+QUERY_CHARS = 500
+
+
+@dataclass(frozen=True)
+class TicketSuggestions:
+    ticket: Ticket
+    query: str
+    products: list[ProductKnowledge]
+    mode: SearchMode
+    is_semantic_available: bool
+    order_draft: str = ""
+    order_draft_error: str = ""
+
+
+def latest_customer_text(*, ticket: Ticket) -> str:
+    message = (
+        ticket.messages.filter(direction=MessageDirection.INBOUND)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return (message.body if message else "") or ticket.subject
+
+
+def get_ticket_suggestions(*, user: User, reference: str) -> TicketSuggestions:
+    ticket = get_ticket_for_user(user=user, reference=reference)
+    text = latest_customer_text(ticket=ticket)
+    results = search_products(
+        query=text[:QUERY_CHARS], mode=SearchMode.HYBRID, limit=SUGGESTION_COUNT
+    )
+    draft, error = "", ""
+    if drafts.is_order_status_question(text) or drafts.is_order_status_question(ticket.subject):
+        draft, error = _order_draft(ticket=ticket, text=f"{ticket.subject}\n{text}")
+    return TicketSuggestions(
+        ticket=ticket,
+        query=text,
+        products=results.products,
+        mode=results.mode,
+        is_semantic_available=results.is_semantic_available,
+        order_draft=draft,
+        order_draft_error=error,
+    )
+
+
+def _order_draft(*, ticket: Ticket, text: str) -> tuple[str, str]:
+    context = get_customer_context(customer=ticket.customer)
+    orders = drafts.select_orders(orders=drafts.facts_from_context(context), text=text)
+    error = "; ".join(f"{provider}: {message}" for provider, message in context.errors.items())
+    draft = drafts.draft_order_status_reply(customer_name=ticket.customer.name, orders=orders)
+    return draft, error

@@ -1,0 +1,97 @@
+"""Product knowledge pages: the search page, staff notes, and the ticket's suggestions panel."""
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import Action, can, require
+from helpdesk.errors import ApplicationError, NotFound, PermissionDenied
+from knowledge import selectors, services
+from knowledge.models import ProductNote
+from knowledge.suggestions import get_ticket_suggestions
+
+SEARCH_LIMIT = 24
+
+
+def staff_page(view: Callable) -> Callable:
+    """Login required; service/selector errors become Django's 403/404 pages."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.message) from exc
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+
+    return wrapper
+
+
+@staff_page
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.VIEW_TICKETS)
+    query = request.GET.get("q", "").strip()[:200]
+    mode = request.GET.get("mode") or selectors.SearchMode.HYBRID
+    if mode not in selectors.SearchMode.__members__.values():
+        mode = selectors.SearchMode.HYBRID
+    results, error = None, None
+    if query:
+        try:
+            results = selectors.search_products(query=query, mode=mode, limit=SEARCH_LIMIT)
+        except ApplicationError as exc:
+            error = exc.message
+    context = {
+        "query": query,
+        "mode": mode,
+        "modes": list(selectors.SearchMode),
+        "results": results,
+        "error": error,
+        "products": results.products if results else selectors.list_recent_products(),
+        "is_semantic_available": selectors.embeddings.is_available(),
+        "can_write_notes": can(request.user, Action.REPLY_TICKET),
+    }
+    return render(request, "knowledge/search.html", context)
+
+
+@staff_page
+@require_POST
+def note_add(request: HttpRequest, product_id: int) -> HttpResponse:
+    require(request.user, Action.REPLY_TICKET)
+    product = selectors.get_product(product_id=product_id)
+    try:
+        services.add_product_note(
+            product=product, author=request.user, body=request.POST.get("body", "")
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"{reverse('knowledge:search')}?{urlencode({'q': product.title})}")
+
+
+@staff_page
+@require_POST
+def note_delete(request: HttpRequest, note_id: int) -> HttpResponse:
+    require(request.user, Action.REPLY_TICKET)
+    note = ProductNote.objects.select_related("product").filter(pk=note_id).first()
+    if note is None:
+        raise NotFound("No such note.", code="note_not_found")
+    services.delete_product_note(note=note, actor=request.user)
+    return redirect(f"{reverse('knowledge:search')}?{urlencode({'q': note.product.title})}")
+
+
+@staff_page
+@require_GET
+def suggestions(request: HttpRequest) -> HttpResponse:
+    reference = request.GET.get("ticket", "")
+    suggestion = get_ticket_suggestions(user=request.user, reference=reference)
+    return render(request, "knowledge/_suggestions.html", {"s": suggestion})
