@@ -1,0 +1,22 @@
+"""Knowledge rows of the project-wide permission matrix (collected by test_permission_matrix.py)."""
+
+EVERY_STAFF = {"Admin": 200, "Manager": 200, "Agent": 200, "Viewer": 200, "anonymous": 302}
+EVERY_STAFF_API = {
+    "Admin": 200,
+    "Manager": 200,
+    "Agent": 200,
+    "Viewer": 200,
+    "anonymous": [401, 403],
+}
+
+
+def row(method: str, path: str, expect: dict, data: dict | None = None, api: bool = False):
+    return {"method": method, "path": path, "expect": expect, "data": data, "api": api}
+
+
+ROWS = [
+    row("GET", "/knowledge/", EVERY_STAFF),
+    row("GET", "/knowledge/?q=business+cards&mode=lexical", EVERY_STAFF),
+    row("GET", "/knowledge/suggestions/?ticket={ticket}", EVERY_STAFF),
+    row("GET", "/api/knowledge/search/?q=cards&mode=lexical", EVERY_STAFF_API, api=True),
+]

@@ -1,0 +1,125 @@
+import pytest
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from knowledge import services
+from knowledge.models import ProductNote
+from knowledge.tests.factories import make_product
+from tickets.tests.factories import TicketFactory, TicketMessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalog():
+    return [
+        services.upsert_product(
+            product=make_product(
+                title="Die-Cut Vinyl Stickers",
+                description_html="<p>Waterproof <b>vinyl</b>, survives rain.</p>",
+                prices=("25.00", "80.00"),
+            )
+        ),
+        services.upsert_product(product=make_product(title="Classic Business Cards")),
+    ]
+
+
+@pytest.fixture
+def agent_client(client):
+    client.force_login(UserFactory(role=Role.AGENT))
+    return client
+
+
+@pytest.mark.usefixtures("no_ml")
+def test_search_page_shows_cards_and_lexical_notice(agent_client, catalog):
+    response = agent_client.get("/knowledge/", {"q": "vinyl stickers"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Die-Cut Vinyl Stickers" in html
+    assert "Classic Business Cards" not in html
+    assert "$25.00 \u2013 $80.00" in html
+    assert "Semantic search is off" in html
+    assert "fell back from hybrid" in html
+
+
+@pytest.mark.usefixtures("no_ml")
+def test_search_page_semantic_without_ml_explains(agent_client, catalog):
+    response = agent_client.get("/knowledge/", {"q": "vinyl", "mode": "semantic"})
+    assert response.status_code == 200
+    assert "needs the ML extra" in response.content.decode()
+
+
+@pytest.mark.usefixtures("no_ml")
+def test_agent_adds_and_deletes_a_note(agent_client, catalog):
+    product = catalog[1]
+    response = agent_client.post(
+        f"/knowledge/products/{product.pk}/notes/", {"body": "Also on 300gsm matte"}
+    )
+    assert response.status_code == 302
+    note = ProductNote.objects.get()
+    assert "300gsm" in agent_client.get("/knowledge/", {"q": "300gsm"}).content.decode()
+    agent_client.post(f"/knowledge/notes/{note.pk}/delete/")
+    assert not ProductNote.objects.exists()
+
+
+def test_viewer_cannot_add_notes(client, catalog):
+    client.force_login(UserFactory(role=Role.VIEWER))
+    response = client.post(f"/knowledge/products/{catalog[0].pk}/notes/", {"body": "x"})
+    assert response.status_code == 403
+    assert not ProductNote.objects.exists()
+
+
+@pytest.mark.usefixtures("no_ml")
+def test_suggestions_partial_lists_products_for_latest_customer_message(agent_client, catalog):
+    ticket = TicketFactory(subject="Question")
+    TicketMessageFactory(ticket=ticket, body="Old question about business cards")
+    TicketMessageFactory(ticket=ticket, body="Do your vinyl stickers survive rain?")
+    response = agent_client.get("/knowledge/suggestions/", {"ticket": ticket.reference})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Die-Cut Vinyl Stickers" in html
+    assert "Classic Business Cards" not in html
+    assert 'data-insert-from="kn-snippet-' in html
+    assert "js/knowledge.js" in html
+    assert "<script>" not in html
+    assert "Drafted reply" not in html
+
+
+def test_suggestions_for_unknown_ticket_is_404(agent_client):
+    assert agent_client.get("/knowledge/suggestions/", {"ticket": "PD-999999"}).status_code == 404
+
+
+@pytest.mark.usefixtures("no_ml")
+def test_search_api_lexical(agent_client, catalog):
+    response = agent_client.get("/api/knowledge/search/", {"q": "vinyl", "mode": "lexical"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["mode"] == "lexical"
+    assert [r["title"] for r in body["results"]] == ["Die-Cut Vinyl Stickers"]
+    assert body["results"][0]["variants"][0]["price"] == "25.00"
+    assert body["results"][0]["score"] > 0
+
+
+@pytest.mark.usefixtures("no_ml")
+def test_search_api_hybrid_falls_back_and_semantic_is_400(agent_client, catalog):
+    body = agent_client.get("/api/knowledge/search/", {"q": "vinyl"}).json()
+    assert (body["requested_mode"], body["mode"], body["is_fallback"]) == (
+        "hybrid",
+        "lexical",
+        True,
+    )
+    response = agent_client.get("/api/knowledge/search/", {"q": "vinyl", "mode": "semantic"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "semantic_unavailable"
+
+
+def test_search_api_validates_input(agent_client):
+    response = agent_client.get("/api/knowledge/search/", {"q": "", "mode": "fuzzy"})
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"q", "mode"}
+
+
+def test_search_api_is_in_the_schema(agent_client):
+    response = agent_client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    assert "/api/knowledge/search/" in response.content.decode()
