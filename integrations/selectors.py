@@ -114,8 +114,8 @@ def get_customer_context(*, customer: Customer, refresh: bool = False) -> Custom
                 return replace(from_jsonable(CustomerContext, cached), is_cached=True)
             except RecordError:
                 logger.warning("integrations.context.bad_cache customer=%s", customer.pk)
-    shopify, shopify_state = _shopify_section(customer)
-    perp, perp_state = _perp_section(customer)
+    shopify, shopify_state = refresh_shopify_section(customer)
+    perp, perp_state = refresh_perp_section(customer)
     context = CustomerContext(
         customer_id=customer.pk,
         shopify=shopify,
@@ -144,7 +144,7 @@ def _can_auto_link(customer: Customer, provider: str) -> bool:
     return (customer.external_data or {}).get("links", {}).get(provider) != "unlinked"
 
 
-def _shopify_section(customer: Customer) -> tuple[ShopifySection | None, SectionState]:
+def refresh_shopify_section(customer: Customer) -> tuple[ShopifySection | None, SectionState]:
     if not ShopifyClient.is_configured():
         return None, SectionState(status=SectionStatus.NOT_CONFIGURED)
     try:
@@ -173,7 +173,7 @@ def _shopify_section(customer: Customer) -> tuple[ShopifySection | None, Section
 # PERP ------------------------------------------------------------------------------------------
 
 
-def _perp_section(customer: Customer) -> tuple[PerpSection | None, SectionState]:
+def refresh_perp_section(customer: Customer) -> tuple[PerpSection | None, SectionState]:
     if not PerpClient.is_configured():
         return None, SectionState(status=SectionStatus.NOT_CONFIGURED)
     try:

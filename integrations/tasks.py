@@ -20,3 +20,13 @@ def deliver_ticket_message(*, message_id: int) -> str:
             retry = retry.using(run_after=timezone.now() + delivery.retry_in)
         retry.enqueue(message_id=message_id)
     return delivery.status
+
+
+@task()
+def sync_provider_task(*, provider: str, resource: str, triggered_by_id: int | None = None) -> str:
+    """Scheduled or "run now" sync of Shopify/PERP customers or orders (writes a sync log)."""
+    from accounts.models import User
+    from integrations.sync import run_sync
+
+    user = User.objects.filter(pk=triggered_by_id).first() if triggered_by_id else None
+    return run_sync(provider=provider, resource=resource, triggered_by=user).status

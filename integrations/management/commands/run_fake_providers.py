@@ -1,0 +1,36 @@
+"""Serve the fake Shopify and PERP on loopback ports for local demos (Ctrl-C stops them)."""
+
+import threading
+
+from django.core.management.base import BaseCommand
+
+from integrations.fakes.perp import FakePerp
+from integrations.fakes.shopify import FakeShopify
+
+
+class Command(BaseCommand):
+    help = "Run loopback fake Shopify (GraphQL) and PERP (REST) servers with the demo data."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--shopify-port", type=int, default=8701)
+        parser.add_argument("--perp-port", type=int, default=8702)
+        parser.add_argument("--shopify-token", default="shpat_demo")
+        parser.add_argument("--perp-key", default="perp_demo")
+
+    def handle(self, *args, host, shopify_port, perp_port, shopify_token, perp_key, **options):
+        shopify = FakeShopify(host=host, port=shopify_port, access_token=shopify_token).start()
+        perp = FakePerp(host=host, port=perp_port, api_key=perp_key).start()
+        self.stdout.write(self.style.SUCCESS("Fake providers running. Put these in .env:"))
+        self.stdout.write(f"SHOPIFY_API_URL={shopify.api_url}")
+        self.stdout.write(f"SHOPIFY_ACCESS_TOKEN={shopify_token}")
+        self.stdout.write(f"PERP_API_URL={perp.url}")
+        self.stdout.write(f"PERP_API_KEY={perp_key}")
+        self.stdout.write("Stop with Ctrl-C.")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            shopify.stop()
+            perp.stop()
