@@ -64,8 +64,12 @@ def _unauthorized(request: HttpRequest) -> HttpResponse:
 
 
 def save_attachments(request: HttpRequest, *, event_id: str) -> list[dict]:
-    """Store Parse's file parts under a folder named after the mail, so a replay overwrites none."""
-    folder = "inbound/email/" + hashlib.sha256(event_id.encode()).hexdigest()[:24]
+    """Store Parse's file parts under a folder named after the mail, so a replay writes nothing.
+
+    The folder name is keyed with SECRET_KEY: knowing a Message-ID does not reveal the URL.
+    """
+    key = settings.SECRET_KEY.encode()
+    folder = "inbound/email/" + hmac.new(key, event_id.encode(), hashlib.sha256).hexdigest()[:32]
     info = {}
     try:
         info = json.loads(request.POST.get("attachment-info") or "{}")
@@ -101,6 +105,7 @@ def inbound_parse(request: HttpRequest) -> HttpResponse:
             "\n".join((fields["headers"], fields["from"], fields["text"])).encode()
         ).hexdigest()
         message_id = f"<sha256.{digest}@printdesk.local>"
+    message_id = message_id[:255]
     payload = {
         **fields,
         "message_id": message_id,
