@@ -160,6 +160,21 @@ def _delete_products(pks: list[int]) -> None:
             cursor.executemany("DELETE FROM knowledge_fts WHERE rowid = %s", [[pk] for pk in pks])
 
 
+@transaction.atomic
+def import_products(*, products: list[ShopifyProduct]) -> int:
+    """Upsert a known list of products (the demo catalog) without deleting others.
+
+    Returns how many were created or changed; one batched embedding task covers every product
+    whose embedding is missing or stale, so an install of the ML extra later catches up.
+    """
+    changed = sum(_upsert(product).is_changed for product in products)
+    if embeddings.is_available():
+        from knowledge.tasks import embed_products_task
+
+        transaction.on_commit(partial(embed_products_task.enqueue, product_ids=None))
+    return changed
+
+
 def _default_page_source() -> PageSource:
     from integrations.shopify.client import ShopifyClient
 

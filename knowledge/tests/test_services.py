@@ -133,3 +133,10 @@ def test_sync_catalog_from_the_fake_shopify_server(fake_shopify):
     assert stickers.variants and stickers.images
     again = services.sync_catalog(page_size=40)
     assert (again.items_created, again.items_updated) == (0, 0)
+
+
+def test_import_products_is_idempotent():
+    catalog = load_demo_catalog()[:10]
+    assert services.import_products(products=catalog) == 10
+    assert services.import_products(products=catalog) == 0
+    assert ProductKnowledge.objects.count() == 10

@@ -7,7 +7,7 @@ from knowledge.models import ProductNote
 from knowledge.tests.factories import make_product
 from tickets.tests.factories import TicketFactory, TicketMessageFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ml")]
 
 
 @pytest.fixture

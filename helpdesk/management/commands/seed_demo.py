@@ -1,5 +1,6 @@
 """Load demo data: staff in every role, customers on every channel, tickets, chat. Idempotent."""
 
+import json
 import random
 from datetime import timedelta
 
@@ -13,6 +14,8 @@ from accounts.tests.factories import TeamFactory, UserFactory
 from analytics.demo import seed_analytics_demo
 from comms.models import Channel, ChannelMember, StaffPresence
 from comms.tests.factories import ChannelMessageFactory
+from integrations.shopify.types import ShopifyProduct
+from knowledge.services import import_products
 from tickets.models import (
     ChannelKind,
     CustomerIdentity,
@@ -87,7 +90,16 @@ class Command(BaseCommand):
                 self.stdout.write("Demo data already present; staff logins refreshed.")
             else:
                 self.create_demo_data(staff, teams, customers=customers, tickets=tickets)
+        self.load_catalog()
         self.print_logins()
+
+    def load_catalog(self) -> None:
+        """Demo product catalog into product knowledge (unchanged products are skipped)."""
+        data = json.loads((settings.BASE_DIR / "fixtures" / "shopify-products.json").read_text())
+        changed = import_products(products=[ShopifyProduct.from_rest(p) for p in data["products"]])
+        self.stdout.write(
+            f"Product catalog: {changed} of {len(data['products'])} products updated."
+        )
 
     def ensure_staff(self) -> dict[str, User]:
         staff = {}
