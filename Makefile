@@ -10,21 +10,27 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# PRINTDESK_SEMANTIC=1 adds the ML extra (semantic product search) to run/test installs.
+ML_STAMP := $(if $(filter 1,$(PRINTDESK_SEMANTIC)),$(VENV)/.installed-ml)
+
 $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
-	@if [ "$$PRINTDESK_SEMANTIC" = "1" ] && [ -f requirements-ml.txt ]; then $(BIN)/pip install --quiet -r requirements-ml.txt; fi
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+# torch==2.13.0 resolves to the CPU wheel on this machine's disk (see requirements-ml.txt).
+$(VENV)/.installed-ml: requirements-ml.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-ml.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed $(ML_STAMP)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(ML_STAMP)
 
 install-dev: $(VENV)/.installed-dev
 
-install-ml: $(VENV)/.installed
-	$(BIN)/pip install --quiet -r requirements-ml.txt
+install-ml: $(VENV)/.installed-ml
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
