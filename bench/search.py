@@ -1,0 +1,74 @@
+"""Product search at 10k products: lexical and hybrid p50, in-process, model load excluded."""
+
+import json
+import subprocess
+
+from bench.core import (
+    PYTHON,
+    ROOT,
+    Database,
+    Result,
+    Sizes,
+    django_env,
+    median,
+    migrate,
+    percentile,
+)
+
+NAME = "product search"
+GOALS = {"lexical": 30.0, "hybrid": 80.0}
+
+
+def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
+    db = dbs["search"]
+    migrate(db)
+    modes = ["lexical"] if sizes.smoke else ["lexical", "hybrid"]
+    p50s: dict[str, list[float]] = {mode: [] for mode in modes}
+    p99s: dict[str, list[float]] = {mode: [] for mode in modes}
+    done = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "bench.search_worker",
+            str(sizes.products),
+            str(sizes.searches * sizes.repeats),
+            ",".join(modes),
+        ],
+        # No task worker runs here: the loader embeds directly, so enqueue nothing.
+        env=django_env(db, TASKS_BACKEND="django_tasks.backends.dummy.DummyBackend"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if done.stderr.strip():
+        log(done.stderr.rstrip())
+    if done.returncode != 0:
+        raise RuntimeError(f"search_worker failed:\n{done.stderr[-2000:]}")
+    outcome = json.loads(done.stdout)
+    for mode in modes:
+        timings = outcome.get(mode, [])
+        for repeat in range(sizes.repeats if timings else 0):
+            chunk = timings[repeat * sizes.searches : (repeat + 1) * sizes.searches]
+            p50s[mode].append(percentile(chunk, 50))
+            p99s[mode].append(percentile(chunk, 99))
+            log(f"  {mode} #{repeat + 1}: p50 {p50s[mode][-1]:.1f} ms")
+    results = []
+    engine = "PostgreSQL" if db.is_postgres else "SQLite"
+    for mode, goal in GOALS.items():
+        label = f"{NAME} {mode} ({sizes.products:,} products)"
+        if not p50s.get(mode):
+            reason = "smoke mode" if sizes.smoke else "ML extra not installed"
+            results.append(Result(label, "not run", f"p50 < {goal:.0f} ms", None, reason))
+            continue
+        p50 = median(p50s[mode])
+        results.append(
+            Result(
+                label,
+                f"p50 {p50:.1f} ms, p99 {median(p99s[mode]):.1f} ms",
+                f"p50 < {goal:.0f} ms",
+                p50 < goal,
+                f"{engine}, {sizes.searches} queries x {sizes.repeats}, model load excluded",
+            )
+        )
+    return results
