@@ -16,7 +16,7 @@ class _Money(serializers.DecimalField):
         super().__init__(max_digits=14, decimal_places=2, coerce_to_string=True, **kwargs)
 
 
-class SectionStateSerializer(serializers.Serializer):
+class ContextSectionStateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "not_configured", "not_linked", "error"])
     error = serializers.CharField()
     error_code = serializers.CharField()
@@ -24,14 +24,14 @@ class SectionStateSerializer(serializers.Serializer):
     is_stale = serializers.BooleanField(help_text="True when the data shown is older cached data.")
 
 
-class LineItemSerializer(serializers.Serializer):
+class ShopifyLineItemSerializer(serializers.Serializer):
     title = serializers.CharField()
     quantity = serializers.IntegerField()
     sku = serializers.CharField()
     variant_title = serializers.CharField()
 
 
-class TrackingSerializer(serializers.Serializer):
+class ShopifyTrackingSerializer(serializers.Serializer):
     company = serializers.CharField()
     number = serializers.CharField()
     url = serializers.CharField()
@@ -48,8 +48,8 @@ class ShopifyOrderSerializer(serializers.Serializer):
     customer_id = serializers.IntegerField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
     status_url = serializers.CharField()
-    line_items = LineItemSerializer(many=True)
-    tracking = TrackingSerializer(many=True)
+    line_items = ShopifyLineItemSerializer(many=True)
+    tracking = ShopifyTrackingSerializer(many=True)
 
 
 class ShopifyCustomerSerializer(serializers.Serializer):
@@ -79,7 +79,7 @@ class PerpCustomerSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(allow_null=True)
 
 
-class WalletSerializer(serializers.Serializer):
+class PerpWalletSerializer(serializers.Serializer):
     customer_id = serializers.CharField()
     tier = serializers.CharField()
     balance = _Money()
@@ -101,7 +101,7 @@ class PerpOrderSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField(allow_null=True)
 
 
-class ProductionJobSerializer(serializers.Serializer):
+class PerpProductionJobSerializer(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
     stage = serializers.CharField(help_text="prepress, printing, finishing, packing, shipped")
@@ -111,14 +111,14 @@ class ProductionJobSerializer(serializers.Serializer):
     estimated_ready_at = serializers.DateTimeField(allow_null=True)
 
 
-class ProductionSerializer(serializers.Serializer):
+class PerpProductionSerializer(serializers.Serializer):
     order_id = serializers.CharField()
     status = serializers.CharField()
-    jobs = ProductionJobSerializer(many=True)
+    jobs = PerpProductionJobSerializer(many=True)
     updated_at = serializers.DateTimeField(allow_null=True)
 
 
-class ArtworkSerializer(serializers.Serializer):
+class PerpArtworkSerializer(serializers.Serializer):
     id = serializers.CharField()
     order_id = serializers.CharField()
     file_name = serializers.CharField()
@@ -133,11 +133,11 @@ class ArtworkSerializer(serializers.Serializer):
 
 class PerpOrderDetailSerializer(serializers.Serializer):
     order = PerpOrderSerializer()
-    production = ProductionSerializer(allow_null=True)
-    artwork = ArtworkSerializer(many=True)
+    production = PerpProductionSerializer(allow_null=True)
+    artwork = PerpArtworkSerializer(many=True)
 
 
-class InvoiceSerializer(serializers.Serializer):
+class PerpInvoiceSerializer(serializers.Serializer):
     id = serializers.CharField()
     number = serializers.CharField()
     customer_id = serializers.CharField()
@@ -153,22 +153,27 @@ class InvoiceSerializer(serializers.Serializer):
 
 class PerpSectionSerializer(serializers.Serializer):
     customer = PerpCustomerSerializer()
-    wallet = WalletSerializer(allow_null=True)
+    wallet = PerpWalletSerializer(allow_null=True)
     orders = PerpOrderDetailSerializer(many=True)
     order_count = serializers.IntegerField()
-    invoices = InvoiceSerializer(many=True)
+    invoices = PerpInvoiceSerializer(many=True)
+
+
+class CustomerContextSerializer(serializers.Serializer):
+    customer_id = serializers.IntegerField()
+    generated_at = serializers.DateTimeField()
+    is_cached = serializers.BooleanField()
+    shopify_state = ContextSectionStateSerializer()
+    perp_state = ContextSectionStateSerializer()
+    shopify = ShopifySectionSerializer(allow_null=True)
+    perp = PerpSectionSerializer(allow_null=True)
+    errors = serializers.DictField(
+        child=serializers.CharField(), help_text="provider -> error message, when one failed"
+    )
 
 
 class CustomerContextApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        customer_id = serializers.IntegerField()
-        generated_at = serializers.DateTimeField()
-        is_cached = serializers.BooleanField()
-        shopify_state = SectionStateSerializer()
-        perp_state = SectionStateSerializer()
-        shopify = ShopifySectionSerializer(allow_null=True)
-        perp = PerpSectionSerializer(allow_null=True)
-        errors = serializers.DictField(child=serializers.CharField())
+    OutputSerializer = CustomerContextSerializer
 
     @extend_schema(
         operation_id="customer_context",
