@@ -180,7 +180,7 @@ def answer_csat_survey(*, token: str, rating: int, comment: str = "") -> Custome
     from comms.services import notify_user
 
     survey = (
-        CustomerSatisfaction.objects.select_for_update()
+        CustomerSatisfaction.objects.select_for_update(of=("self",))
         .select_related("ticket", "ticket__assignee")
         .filter(token=token)
         .first()
