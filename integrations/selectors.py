@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from helpdesk.errors import NotFound
 from integrations.clients import ProviderError
+from integrations.http_retry import RetryPolicy
 from integrations.perp.client import PerpClient, PerpNotFound
 from integrations.perp.types import (
     ORDER_NUMBER,
@@ -39,6 +40,8 @@ CONTEXT_TTL_SECONDS = 120
 # A context with a provider error is kept only briefly, so recovery shows up soon.
 DEGRADED_TTL_SECONDS = 15
 RECENT_ORDERS = 5
+# The sidebar is interactive: fail fast (one retry, short timeouts) and show the cached data.
+INTERACTIVE = {"retry": RetryPolicy(attempts=2, backoff_seconds=0.25), "timeout": (2.0, 5.0)}
 RECENT_INVOICES = 10
 SHOPIFY_ORDER_NUMBER = re.compile(r"(?<![&\w])#\d{4,}\b")
 
@@ -148,7 +151,7 @@ def refresh_shopify_section(customer: Customer) -> tuple[ShopifySection | None, 
     if not ShopifyClient.is_configured():
         return None, SectionState(status=SectionStatus.NOT_CONFIGURED)
     try:
-        client = ShopifyClient.from_settings()
+        client = ShopifyClient.from_settings(**INTERACTIVE)
         shopify_id = customer.shopify_customer_id
         if not shopify_id and _can_auto_link(customer, "shopify"):
             found = _match(customer, client.find_customer_by_email, client.find_customer_by_phone)
@@ -177,7 +180,7 @@ def refresh_perp_section(customer: Customer) -> tuple[PerpSection | None, Sectio
     if not PerpClient.is_configured():
         return None, SectionState(status=SectionStatus.NOT_CONFIGURED)
     try:
-        client = PerpClient.from_settings()
+        client = PerpClient.from_settings(**INTERACTIVE)
         perp_id = customer.perp_customer_id
         if not perp_id and _can_auto_link(customer, "perp"):
             found = _match(
@@ -310,7 +313,7 @@ def get_order_detail(*, customer: Customer, number: str) -> OrderDetail:
     is_perp = ORDER_NUMBER.fullmatch(number) is not None
     if is_perp and PerpClient.is_configured():
         try:
-            client = PerpClient.from_settings()
+            client = PerpClient.from_settings(**INTERACTIVE)
             order = client.search_order_by_number(number)
             perp_detail = fetch_perp_order_detail(client, order) if order else None
         except ProviderError as exc:
@@ -323,7 +326,9 @@ def get_order_detail(*, customer: Customer, number: str) -> OrderDetail:
     )
     if shopify_name and ShopifyClient.is_configured():
         try:
-            shopify_order = ShopifyClient.from_settings().get_order_by_name(shopify_name)
+            shopify_order = ShopifyClient.from_settings(**INTERACTIVE).get_order_by_name(
+                shopify_name
+            )
         except ProviderError as exc:
             errors["shopify"] = str(exc)
     invoices = context.invoices_for(perp_detail.order.id) if perp_detail else []

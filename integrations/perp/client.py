@@ -67,19 +67,34 @@ class PerpBadResponse(PerpError):
 class PerpClient:
     timeout = (3.05, 10)
 
-    def __init__(self, *, base_url: str, api_key: str, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> None:
         if not base_url:
             raise PerpNotConfigured("PERP is not configured (PERP_API_URL is empty).")
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
+        self.timeout = timeout or self.timeout
         headers = {"Accept": "application/json", "User-Agent": "Printdesk/1.0"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         self.session = new_session(headers)
 
     @classmethod
-    def from_settings(cls, *, retry: RetryPolicy | None = None) -> "PerpClient":
-        return cls(base_url=settings.PERP_API_URL, api_key=settings.PERP_API_KEY, retry=retry)
+    def from_settings(
+        cls, *, retry: RetryPolicy | None = None, timeout: tuple[float, float] | None = None
+    ) -> "PerpClient":
+        return cls(
+            base_url=settings.PERP_API_URL,
+            api_key=settings.PERP_API_KEY,
+            retry=retry,
+            timeout=timeout,
+        )
 
     @staticmethod
     def is_configured() -> bool:

@@ -122,12 +122,18 @@ class ShopifyClient:
     max_throttle_waits = 5
 
     def __init__(
-        self, *, api_url: str, access_token: str, retry: RetryPolicy | None = None
+        self,
+        *,
+        api_url: str,
+        access_token: str,
+        retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] | None = None,
     ) -> None:
         if not api_url:
             raise ShopifyNotConfigured("Shopify is not configured (SHOPIFY_API_URL is empty).")
         self.api_url = api_url
         self.retry = retry or RetryPolicy()
+        self.timeout = timeout or self.timeout
         self.session = new_session(
             {
                 "Content-Type": "application/json",
@@ -138,11 +144,14 @@ class ShopifyClient:
         )
 
     @classmethod
-    def from_settings(cls, *, retry: RetryPolicy | None = None) -> "ShopifyClient":
+    def from_settings(
+        cls, *, retry: RetryPolicy | None = None, timeout: tuple[float, float] | None = None
+    ) -> "ShopifyClient":
         return cls(
             api_url=settings.SHOPIFY_API_URL,
             access_token=settings.SHOPIFY_ACCESS_TOKEN,
             retry=retry,
+            timeout=timeout,
         )
 
     @staticmethod

@@ -8,11 +8,14 @@ their own without JavaScript.
 """
 
 import re
+from datetime import datetime
 from urllib.parse import quote
 
 from django import template
+from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 
 from integrations.perp.types import ORDER_NUMBER
 from integrations.selectors import SHOPIFY_ORDER_NUMBER
@@ -45,3 +48,13 @@ def link_order_numbers(text: str, customer_id: int | None, autoescape: bool = Tr
     return mark_safe(  # noqa: S308 (the text was escaped; links are built with format_html)
         ORDER_REFERENCE.sub(lambda m: _link(customer_id, m.group()), escaped)
     )
+
+
+@register.filter
+def age(value: datetime | None) -> str:
+    """How old data is, for humans: "just now", "5 minutes ago"."""
+    if value is None:
+        return "at an unknown time"
+    if (timezone.now() - value).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(value)} ago"

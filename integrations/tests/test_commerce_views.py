@@ -54,7 +54,7 @@ def test_sidebar_renders_inline_error_when_perp_down(
     response = agent_client.get(f"/customers/{demo_customer.pk}/context/?refresh=1")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "PERP is unavailable" in html and "Showing data from" in html
+    assert "PERP is unavailable" in html and "Showing data fetched just now" in html
     assert "#1011" in html  # Shopify still fine
 
 
@@ -146,3 +146,15 @@ def test_link_order_numbers_filter_escapes_then_links():
         )
         == "#1001 &lt;i&gt;"
     )
+
+
+def test_age_filter():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.templatetags.commerce import age
+
+    assert age(timezone.now()) == "just now"
+    assert age(timezone.now() - timedelta(minutes=5)) == "5\xa0minutes ago"
+    assert age(None) == "at an unknown time"

@@ -66,7 +66,7 @@ def test_context_is_cached_until_refresh(providers, demo_customer):
     assert not fresh.is_cached and len(shopify.requests) + len(perp.requests) > calls
 
 
-def test_provider_down_shows_error_with_last_good_data(providers, demo_customer):
+def test_provider_down_shows_error_with_last_good_data(providers, demo_customer, sleeps):
     _shopify, perp = providers
     get_customer_context(customer=demo_customer)
     perp.is_down = True
@@ -76,6 +76,7 @@ def test_provider_down_shows_error_with_last_good_data(providers, demo_customer)
     assert context.perp_state.is_stale and context.perp_state.fetched_at is not None
     assert context.perp.wallet.tier == "Platinum"  # the stored snapshot
     assert set(context.errors) == {"perp"}
+    assert sleeps == [0.25]  # the sidebar fails fast: one retry, then cached data
 
 
 def test_provider_down_without_earlier_data(fake_shopify, settings, demo_customer):

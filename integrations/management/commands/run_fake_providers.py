@@ -27,6 +27,7 @@ class Command(BaseCommand):
         self.stdout.write(f"PERP_API_URL={perp.url}")
         self.stdout.write(f"PERP_API_KEY={perp_key}")
         self.stdout.write("Stop with Ctrl-C.")
+        self.stdout.flush()
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
