@@ -6,9 +6,11 @@ from tickets.models import (
     CustomerIdentity,
     Escalation,
     InternalNote,
+    SavedReply,
     Ticket,
     TicketAssignment,
     TicketMessage,
+    TicketView,
 )
 
 
@@ -95,3 +97,18 @@ class AgentHandoffAdmin(admin.ModelAdmin):
     search_fields = ("ticket__reference", "reason")
     raw_id_fields = ("ticket", "from_agent", "to_agent", "responded_by")
     list_select_related = ("ticket", "from_agent", "to_agent", "to_team")
+
+
+@admin.register(SavedReply)
+class SavedReplyAdmin(admin.ModelAdmin):
+    list_display = ("title", "created_by", "updated_at")
+    search_fields = ("title", "body")
+    raw_id_fields = ("created_by",)
+    list_select_related = ("created_by",)
+
+
+@admin.register(TicketView)
+class TicketViewAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "user", "last_viewed_at")
+    raw_id_fields = ("ticket", "user")
+    list_select_related = ("ticket", "user")
