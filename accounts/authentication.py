@@ -71,10 +71,12 @@ class BearerAuthentication(authentication.BaseAuthentication):
             ) from exc
         try:
             user = jwt.get_user(validated)
-        except (InvalidToken, exceptions.AuthenticationFailed) as exc:
-            code = exc.get_codes() if isinstance(exc.get_codes(), str) else "token_not_valid"
+        except exceptions.AuthenticationFailed as exc:
+            # simplejwt's detail is a dict carrying the code (user_inactive, user_not_found, ...).
+            detail = exc.detail if isinstance(exc.detail, dict) else {}
             raise exceptions.AuthenticationFailed(
-                _("Token owner is unknown or deactivated."), code=code
+                _("Token owner is unknown or deactivated."),
+                code=str(detail.get("code", "token_not_valid")),
             ) from exc
         return user, validated
 
