@@ -71,7 +71,8 @@ def send_with_retry(
             response = send()
         except (requests.Timeout, requests.ConnectionError) as exc:
             if attempt == attempts:
-                raise unavailable(f"{type(exc).__name__}: {exc}") from exc
+                what = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
+                raise unavailable(f"No answer after {attempts} attempts ({what}).") from exc
         else:
             if not is_retryable_status(response.status_code) or attempt == attempts:
                 return response
