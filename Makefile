@@ -57,8 +57,13 @@ format: install-dev
 migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-bench: install-dev
-	$(BIN)/python -m bench
+# The peer (django-helpdesk) gets its own venv under bench/, never a project dependency.
+bench/.peer-venv/bin/gunicorn: bench/peer/requirements.txt
+	bash bench/peer/setup.sh
+	touch $@
+
+bench: install-dev bench/.peer-venv/bin/gunicorn
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

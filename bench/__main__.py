@@ -12,11 +12,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from importlib import import_module
 from pathlib import Path
 
-from bench.core import CORES, ROOT, Database, Result, Sizes, smoke_database
+from bench.core import CORES, ROOT, Database, Result, Sizes, smoke_databases
 
 # name -> module in bench/ with `run(sizes, dbs, *, log) -> list[Result]`, in running order.
 BENCHMARKS = {
@@ -57,8 +58,7 @@ def make_sizes(args: argparse.Namespace) -> Sizes:
 def databases(args: argparse.Namespace, tmp: Path) -> dict[str, Database]:
     """One database per concern, so a benchmark's writes never change another's volume."""
     if args.smoke:
-        shared = smoke_database(tmp)
-        return {name: shared for name in ("main", "ingest", "realtime", "search")} | {
+        return smoke_databases(tmp, ["main", "ingest", "realtime", "search"]) | {
             "peer": Database(f"sqlite:///{tmp / 'peer.sqlite3'}")
         }
     base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pd_bench")
@@ -72,19 +72,37 @@ def databases(args: argparse.Namespace, tmp: Path) -> dict[str, Database]:
 
 
 def run_benchmarks(
-    names: list[str], sizes: Sizes, dbs: dict[str, Database], *, log
+    names: list[str], sizes: Sizes, dbs: dict[str, Database], *, log, parallel: bool = False
 ) -> list[Result]:
-    """Run the named benchmarks in order; one that breaks becomes an `error` row."""
-    results: list[Result] = []
-    for name in names:
-        log(f"[{name}]")
+    """Run the named benchmarks; one that breaks becomes an `error` row.
+
+    Measurements run one after another. `parallel` (smoke runs, where only "does it still work"
+    matters) runs `data` first and then the rest at once, each on its own database.
+    """
+
+    def one(name: str) -> list[Result]:
+        def named_log(line: str) -> None:
+            log(f"[{name}] {line.strip()}" if parallel else line)
+
+        if not parallel:
+            log(f"[{name}]")
         started = time.perf_counter()
         try:
-            results.extend(import_module(BENCHMARKS[name]).run(sizes, dbs, log=log))
+            results = import_module(BENCHMARKS[name]).run(sizes, dbs, log=named_log)
         except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as exc:
-            results.append(Result(name, "error", "-", False, str(exc).splitlines()[0][:200]))
-            log(f"  error: {exc}")
-        log(f"  ({time.perf_counter() - started:.1f}s)")
+            results = [Result(name, "error", "-", False, str(exc).splitlines()[0][:200])]
+            named_log(f"  error: {exc}")
+        named_log(f"  ({time.perf_counter() - started:.1f}s)")
+        return results
+
+    if not parallel:
+        return [result for name in names for result in one(name)]
+    first = [name for name in names if name == "data"]
+    rest = [name for name in names if name != "data"]
+    results = [result for name in first for result in one(name)]
+    with ThreadPoolExecutor(max_workers=max(1, len(rest))) as pool:
+        for batch in pool.map(one, rest):
+            results.extend(batch)
     return results
 
 
@@ -141,7 +159,8 @@ def main(argv: list[str]) -> int:
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        results = run_benchmarks(chosen, sizes, databases(args, Path(tmp)), log=log)
+        dbs = databases(args, Path(tmp))
+        results = run_benchmarks(chosen, sizes, dbs, log=log, parallel=sizes.smoke)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     mode = "smoke" if sizes.smoke else f"{sizes.tickets:,} tickets"
     header = (

@@ -4,6 +4,7 @@ import json
 import math
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -59,6 +60,8 @@ class Sizes:
     products: int = 10_000
     searches: int = 50
     peer_requests: int = 20
+    workers: int = CORES  # gunicorn workers (DESIGN.md: workers = cores)
+    settle: float = 1.0  # seconds of quiet between a fan-out warm-up and its measurement
 
     @classmethod
     def for_smoke(cls) -> "Sizes":
@@ -76,6 +79,8 @@ class Sizes:
             products=40,
             searches=3,
             peer_requests=2,
+            workers=1,
+            settle=0.2,
         )
 
 
@@ -85,6 +90,7 @@ class Database:
 
     url: str
     env_extra: dict[str, str] = field(default_factory=dict)
+    is_migrated: bool = False  # by this process, so a second `migrate()` is skipped
 
     @property
     def is_postgres(self) -> bool:
@@ -192,8 +198,11 @@ def manage(db: Database, *args: str, timeout: float = 900, **extra: str) -> str:
 
 
 def migrate(db: Database) -> None:
+    if db.is_migrated:
+        return
     db.create()
     manage(db, "migrate", "--noinput", "-v", "0")
+    db.is_migrated = True
 
 
 def ensure_bench_data(db: Database, sizes: Sizes, *, log) -> float:
@@ -213,8 +222,10 @@ def ensure_bench_data(db: Database, sizes: Sizes, *, log) -> float:
         if have == wanted and saved.get("tickets") == sizes.tickets:
             log(f"  data: {have['tickets']:,} tickets / {have['messages']:,} messages in place")
             return float(saved["seconds"])
-    db.drop()
-    migrate(db)
+    if not db.is_migrated or db.scalar("SELECT count(*) FROM tickets_ticket"):
+        db.drop()
+        db.is_migrated = False
+        migrate(db)
     started = time.perf_counter()
     out = manage(
         db,
@@ -239,8 +250,16 @@ def ensure_bench_data(db: Database, sizes: Sizes, *, log) -> float:
     return seconds
 
 
-def smoke_database(tmp: Path) -> Database:
-    return Database(f"sqlite:///{tmp / 'bench.sqlite3'}")
+def smoke_databases(tmp: Path, names: Sequence[str]) -> dict[str, Database]:
+    """SQLite files for a smoke run: migrated once, copied per concern (copies are cheap)."""
+    template = Database(f"sqlite:///{tmp / 'template.sqlite3'}")
+    migrate(template)
+    dbs = {}
+    for name in names:
+        path = tmp / f"{name}.sqlite3"
+        shutil.copyfile(template.path, path)
+        dbs[name] = Database(f"sqlite:///{path}", is_migrated=True)
+    return dbs
 
 
 def free_port() -> int:

@@ -79,7 +79,7 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
     per_url: dict[str, list[list]] = {label: [] for label in urls}
     missing: dict[str, int] = {}
     env = django_env(db, BENCH_TIMING="1", PUBLIC_BASE_URL=base)
-    with server(gunicorn_cmd(port), env=env, port=port):
+    with server(gunicorn_cmd(port, workers=sizes.workers), env=env, port=port):
         session = login(base, USERNAME, PASSWORD)
         for label, path in urls.items():
             status = session.get(base + path, timeout=120).status_code

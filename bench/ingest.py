@@ -18,7 +18,6 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from bench.core import (
-    CORES,
     ROOT,
     Database,
     Result,
@@ -171,7 +170,10 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
     )
     ceilings, reals, ratios = [], [], []
     real_status = None
-    with server(gunicorn_cmd(port), env=env, port=port), tempfile.TemporaryDirectory() as tmp:
+    with (
+        server(gunicorn_cmd(port, workers=sizes.workers), env=env, port=port),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         real_status = probe(base, REAL_PATH)
         for repeat in range(sizes.repeats):
             ceiling = load(
@@ -194,7 +196,7 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
             f"{ceiling_rate:,.0f} msgs/s",
             "reference",
             None,
-            f"gunicorn {CORES} sync workers, wrk -c{sizes.connections}, {db_label(db)}",
+            f"gunicorn {sizes.workers} sync workers, wrk -c{sizes.connections}, {db_label(db)}",
         )
     ]
     if real_status != 200:

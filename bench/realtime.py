@@ -103,6 +103,7 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
                     "typing": {"type": "typing", "channel": "general"},
                     "frames": sizes.ws_frames,
                     "rate": sizes.ws_rate,
+                    "settle": sizes.settle,
                 }
                 outcome = load(config, sizes)
                 lat = outcome["latencies_ms"]

@@ -13,7 +13,6 @@ import subprocess
 from pathlib import Path
 
 from bench.core import (
-    CORES,
     ROOT,
     Database,
     Result,
@@ -83,8 +82,8 @@ def ensure_peer_data(peer: Database, source: Database, sizes: Sizes, *, log) -> 
     record.write_text(json.dumps(wanted))
 
 
-def peer_gunicorn(port: int) -> list[str]:
-    cmd = gunicorn_cmd(port, app="peer_site.wsgi:application")
+def peer_gunicorn(port: int, workers: int) -> list[str]:
+    cmd = gunicorn_cmd(port, workers=workers, app="peer_site.wsgi:application")
     cmd[0] = str(PEER_VENV / "bin" / "gunicorn")
     return cmd
 
@@ -105,12 +104,12 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
     ratios, ours_rps, peer_rps = [], [], []
     with (
         server(
-            gunicorn_cmd(ours_port),
+            gunicorn_cmd(ours_port, workers=sizes.workers),
             env=django_env(ours_db, BENCH_TIMING="1", PUBLIC_BASE_URL=ours_base),
             port=ours_port,
         ),
         server(
-            peer_gunicorn(peer_port),
+            peer_gunicorn(peer_port, sizes.workers),
             env=peer_env(peer_db, BENCH_TIMING="1"),
             port=peer_port,
             ready_path="/login/",
@@ -156,7 +155,7 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
             f"(100 rows: {peer_queries[100]})",
             "reference",
             None,
-            f"{sizes.tickets:,} tickets, {engine}, gunicorn {CORES} workers, concurrency 1",
+            f"{sizes.tickets:,} tickets, {engine}, gunicorn {sizes.workers} workers, concurrency 1",
         ),
         Result(
             f"{NAME}: our /tickets/ (50 rows) vs peer",

@@ -59,7 +59,7 @@ async def run(config: dict) -> dict:
     while min(len(r.arrivals) for r in receivers) == 0 and time.perf_counter() < deadline:
         await sender.send(json.dumps({**typing, "is_typing": False}))
         await asyncio.sleep(0.2)
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(config.get("settle", 1.0))
     for r in receivers:
         r.arrivals.clear()
 
