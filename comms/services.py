@@ -244,7 +244,7 @@ def post_message(
 
 def _get_own_message(*, message_id: int, user: User) -> ChannelMessage:
     message = (
-        ChannelMessage.objects.select_for_update()
+        ChannelMessage.objects.select_for_update(of=("self",))
         .select_related("channel", "author", "thread")
         .filter(pk=message_id, deleted_at__isnull=True)
         .first()
