@@ -12,6 +12,7 @@ from integrations.selectors import (
     get_customer_for_context,
     get_order_detail,
     get_ticket_reference_for_customer,
+    invalidate_customer_context,
     list_ticket_order_numbers,
 )
 from tickets.services import link_customer_account
@@ -92,6 +93,7 @@ def customer_link(request: HttpRequest, customer_id: int) -> HttpResponse:
         )
     except ApplicationError as exc:
         return _error(request, exc)
+    invalidate_customer_context(customer_id=customer.pk)
     if request.headers.get("HX-Request"):
         customer = get_customer_for_context(customer_id=customer.pk)
         return _render_context(

@@ -16,12 +16,21 @@ from tickets.services import link_customer_account, normalize_identity
 
 logger = logging.getLogger(__name__)
 
+ORDER_TOPICS = (
+    "orders/create",
+    "orders/updated",
+    "orders/fulfilled",
+    "orders/partially_fulfilled",
+    "orders/paid",
+    "orders/cancelled",
+)
+
 
 def handle_event(event: WebhookEvent) -> str:
     topic, payload = event.kind, event.payload
     if topic in ("customers/create", "customers/update"):
         return _customer_changed(ShopifyCustomer.from_rest(payload))
-    if topic in ("orders/create", "orders/updated", "orders/fulfilled"):
+    if topic in ORDER_TOPICS:
         return _order_changed(ShopifyOrder.from_rest(payload), payload.get("customer") or {})
     if topic in ("products/create", "products/update"):
         from knowledge.services import upsert_product
