@@ -37,8 +37,28 @@ PARSE_FIELDS = (
 )
 
 
-def _text(value: str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+# Parse posts each field in the mail's own charset (listed in the `charsets` field), so the form
+# is read as latin-1, which maps bytes to characters one to one, and each field is then decoded.
+WIRE_ENCODING = "iso-8859-1"
+
+
+def _decode(value: str, charset: str | None) -> str:
+    raw = value.encode(WIRE_ENCODING, "replace")
+    try:
+        return raw.decode(charset or "utf-8", "replace")
+    except LookupError:
+        return raw.decode("utf-8", "replace")
+
+
+def _parse_fields(request: HttpRequest) -> dict[str, str]:
+    request.encoding = WIRE_ENCODING
+    try:
+        charsets = json.loads(request.POST.get("charsets") or "{}")
+    except ValueError:
+        charsets = {}
+    if not isinstance(charsets, dict):
+        charsets = {}
+    return {name: _decode(request.POST.get(name, ""), charsets.get(name)) for name in PARSE_FIELDS}
 
 
 def has_basic_auth(request: HttpRequest) -> bool:
@@ -77,14 +97,15 @@ def save_attachments(request: HttpRequest, *, event_id: str) -> list[dict]:
         info = {}
     attachments = []
     for field_name, upload in request.FILES.items():
-        filename = get_valid_filename(upload.name or field_name) or field_name
+        name = _decode(upload.name or "", "utf-8")
+        filename = get_valid_filename(name or field_name) or field_name
         path = f"{folder}/{field_name}-{filename}"
         if not default_storage.exists(path):
             path = default_storage.save(path, upload)
         attachments.append(
             {
                 "url": default_storage.url(path),
-                "name": upload.name or filename,
+                "name": name or filename,
                 "content_type": info.get(field_name, {}).get("type") or upload.content_type or "",
                 "size": upload.size,
             }
@@ -97,7 +118,7 @@ def save_attachments(request: HttpRequest, *, event_id: str) -> list[dict]:
 def inbound_parse(request: HttpRequest) -> HttpResponse:
     if not has_basic_auth(request):
         return _unauthorized(request)
-    fields = {name: _text(request.POST.get(name, "")) for name in PARSE_FIELDS}
+    fields = _parse_fields(request)
     headers = HeaderParser().parsestr(fields["headers"])
     message_id = (headers.get("Message-ID") or headers.get("Message-Id") or "").strip()
     if not message_id:

@@ -155,6 +155,42 @@ def test_sendgrid_parse_creates_email_ticket(client, secrets):
     assert attachment["name"] == "art.pdf" and attachment["url"].endswith(".pdf")
 
 
+def test_sendgrid_parse_decodes_each_field_in_its_charset(client, secrets):
+    body = (
+        (
+            "--B\r\n"
+            'Content-Disposition: form-data; name="headers"\r\n\r\n'
+            "Message-ID: <latin@example.com>\r\n"
+            "--B\r\n"
+            'Content-Disposition: form-data; name="from"\r\n\r\n'
+            "Zoë <zoe@example.com>\r\n"
+            "--B\r\n"
+            'Content-Disposition: form-data; name="subject"\r\n\r\n'
+            "Größe\r\n"
+            "--B\r\n"
+            'Content-Disposition: form-data; name="text"\r\n\r\n'
+        ).encode()
+        + "Ça coûte combien ?".encode("iso-8859-1")
+        + (
+            b"\r\n--B\r\n"
+            b'Content-Disposition: form-data; name="charsets"\r\n\r\n'
+            b'{"from": "UTF-8", "subject": "UTF-8", "text": "iso-8859-1", "headers": "UTF-8"}\r\n'
+            b"--B--\r\n"
+        )
+    )
+    response = client.post(
+        "/api/webhooks/sendgrid",
+        data=body,
+        content_type="multipart/form-data; boundary=B",
+        headers=channels.basic_auth("parse", "s3cret"),
+    )
+    assert response.status_code == 200
+    message = TicketMessage.objects.get()
+    assert message.body == "Ça coûte combien ?"
+    assert message.ticket.subject == "Größe"
+    assert message.ticket.customer.name == "Zoë"
+
+
 @pytest.mark.parametrize(
     "auth", [{}, channels.basic_auth("parse", "wrong"), {"Authorization": "Basic !!!"}]
 )

@@ -32,7 +32,7 @@ def fake(live_server, settings):
 
 
 def wait_for(message: TicketMessage, status: str) -> TicketMessage:
-    for _ in range(100):
+    for _ in range(300):  # up to 15 s on a loaded CI machine
         message.refresh_from_db()
         if message.delivery_status == status:
             break
