@@ -10,6 +10,8 @@ class DashboardSummary:
     unassigned: int
     all_open: int
     escalated: int
+    overdue: int
+    handoffs_to_me: int
 
 
 def get_dashboard_summary(*, user: User) -> DashboardSummary:

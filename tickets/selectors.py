@@ -5,6 +5,7 @@ from enum import StrEnum
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
+from django.utils import timezone
 
 from accounts.models import Role, Team, User
 from accounts.permissions import Action, require
@@ -26,14 +27,23 @@ OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, Tick
 
 
 def count_tickets_for_dashboard(*, user: User) -> dict[str, int]:
-    """Counts for the dashboard tiles, in one query."""
+    """Counts for the dashboard tiles, in two queries (tickets, then handoffs)."""
     open_filter = Q(status__in=OPEN_STATUSES)
-    return Ticket.objects.aggregate(
+    counts = Ticket.objects.aggregate(
         mine_open=Count("pk", filter=open_filter & Q(assignee=user)),
         unassigned=Count("pk", filter=open_filter & Q(assignee__isnull=True)),
         all_open=Count("pk", filter=open_filter),
         escalated=Count("pk", filter=open_filter & Q(is_escalated=True)),
+        overdue=Count("pk", filter=open_filter & Q(due_at__lt=timezone.now())),
     )
+    counts["handoffs_to_me"] = (
+        AgentHandoff.objects.filter(state=HandoffState.PENDING)
+        .filter(Q(to_agent=user) | Q(to_team__members=user))
+        .values("pk")
+        .distinct()
+        .count()
+    )
+    return counts
 
 
 def get_outbound_message(*, message_id: int) -> TicketMessage:
