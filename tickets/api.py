@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import Action, require
-from tickets import bulk, merges, saved_replies, selectors, services
+from tickets import bulk, merges, routing, saved_replies, selectors, services
 from tickets.models import (
     ChannelKind,
     DeliveryStatus,
@@ -424,7 +424,7 @@ class TicketEscalateApi(APIView):
     def post(self, request: Request, reference: str) -> Response:
         ticket = _ticket(request, reference)
         data = _validated(self.InputSerializer, request.data)
-        escalation = services.escalate_ticket(
+        escalation = routing.escalate_ticket(
             ticket=ticket,
             actor=request.user,
             reason=data["reason"],
@@ -464,7 +464,7 @@ class TicketHandoffsApi(APIView):
     def post(self, request: Request, reference: str) -> Response:
         ticket = _ticket(request, reference)
         data = _validated(self.InputSerializer, request.data)
-        handoff = services.request_handoff(
+        handoff = routing.request_handoff(
             ticket=ticket,
             actor=request.user,
             reason=data["reason"],
@@ -485,7 +485,7 @@ class HandoffAcceptApi(APIView):
     )
     def post(self, request: Request, reference: str, handoff_id: int) -> Response:
         handoff = selectors.get_handoff(ticket=_ticket(request, reference), handoff_id=handoff_id)
-        handoff = services.accept_handoff(handoff=handoff, actor=request.user)
+        handoff = routing.accept_handoff(handoff=handoff, actor=request.user)
         return Response(HandoffOutputSerializer(handoff).data)
 
 
@@ -502,7 +502,7 @@ class HandoffDeclineApi(APIView):
     def post(self, request: Request, reference: str, handoff_id: int) -> Response:
         handoff = selectors.get_handoff(ticket=_ticket(request, reference), handoff_id=handoff_id)
         data = _validated(self.InputSerializer, request.data)
-        handoff = services.decline_handoff(handoff=handoff, actor=request.user, note=data["note"])
+        handoff = routing.decline_handoff(handoff=handoff, actor=request.user, note=data["note"])
         return Response(HandoffOutputSerializer(handoff).data)
 
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Role, Team, User
+from accounts.models import Team, User
 from accounts.permissions import Action, can, require
 from analytics.services import record_event, refresh_conversation_log, schedule_csat_survey
 from comms.models import NotificationKind
@@ -20,13 +20,10 @@ from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDeni
 from helpdesk.realtime import INBOX_GROUP, group_send, ticket_group
 from integrations.policy import ensure_channel_can_send
 from tickets.models import (
-    AgentHandoff,
     ChannelKind,
     Customer,
     CustomerIdentity,
     DeliveryStatus,
-    Escalation,
-    HandoffState,
     IdentityKind,
     InternalNote,
     MessageDirection,
@@ -508,7 +505,7 @@ STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
 DONE_STATUSES = (TicketStatus.SOLVED, TicketStatus.CLOSED)
 
 
-def _lock(ticket: Ticket) -> Ticket:
+def lock_ticket(ticket: Ticket) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=ticket.pk)
 
 
@@ -520,7 +517,7 @@ def change_status(*, ticket: Ticket, actor: User, status: str) -> Ticket:
         raise ApplicationError(
             f"Unknown status '{status}'.", code="invalid", fields={"status": ["Unknown status."]}
         )
-    ticket = _lock(ticket)
+    ticket = lock_ticket(ticket)
     previous = ticket.status
     if status == previous:
         return ticket
@@ -565,7 +562,7 @@ def change_priority(*, ticket: Ticket, actor: User, priority: str) -> Ticket:
             code="invalid",
             fields={"priority": ["Unknown priority."]},
         )
-    ticket = _lock(ticket)
+    ticket = lock_ticket(ticket)
     previous = ticket.priority
     if priority == previous:
         return ticket
@@ -594,7 +591,7 @@ def add_internal_note(*, ticket: Ticket, author: User, body: str) -> InternalNot
         raise ApplicationError(
             "The note is empty.", code="empty_note", fields={"body": ["Write a note."]}
         )
-    ticket = _lock(ticket)
+    ticket = lock_ticket(ticket)
     note = InternalNote(ticket=ticket, author=author, body=body)
     note.full_clean(exclude=["ticket", "author"])
     note.save()
@@ -607,11 +604,11 @@ def add_internal_note(*, ticket: Ticket, author: User, body: str) -> InternalNot
 # Assignment ------------------------------------------------------------------------------------
 
 
-def _ticket_url(ticket: Ticket) -> str:
+def ticket_url(ticket: Ticket) -> str:
     return f"/tickets/{ticket.reference}/"
 
 
-def _ensure_can_work_tickets(user: User, field: str) -> None:
+def ensure_can_work_tickets(user: User, field: str) -> None:
     if not (user.is_active and can(user, Action.REPLY_TICKET)):
         raise ApplicationError(
             f"{user} cannot work on tickets.",
@@ -620,13 +617,7 @@ def _ensure_can_work_tickets(user: User, field: str) -> None:
         )
 
 
-def _is_manager(user: User) -> bool:
-    return user.is_active and (
-        user.is_superuser or user.groups.filter(name__in=[Role.MANAGER, Role.ADMIN]).exists()
-    )
-
-
-def _assign(
+def apply_assignment(
     *, ticket: Ticket, actor: User, assignee: User | None, team: Team | None, reason: str
 ) -> TicketAssignment | None:
     """Point `ticket` (already locked) at `assignee`/`team`, with a history row; no checks."""
@@ -666,7 +657,7 @@ def _assign(
             kind=NotificationKind.ASSIGNMENT,
             title=f"{ticket.reference} was assigned to you",
             body=ticket.subject,
-            url=_ticket_url(ticket),
+            url=ticket_url(ticket),
             actor=actor,
         )
     publish_ticket_updated_on_commit(ticket)
@@ -687,7 +678,7 @@ def assign_ticket(
     Agents hold only `take_ticket`: they may assign a ticket to themselves (or release their
     own) without moving it to another team; everything else needs `assign_ticket`.
     """
-    ticket = _lock(ticket)
+    ticket = lock_ticket(ticket)
     is_self_service = ticket.team_id == getattr(team, "pk", None) and (
         (assignee is not None and assignee.pk == actor.pk)
         or (assignee is None and ticket.assignee_id == actor.pk)
@@ -699,245 +690,11 @@ def assign_ticket(
             )
         require(actor, Action.TAKE_TICKET)
     if assignee is not None:
-        _ensure_can_work_tickets(assignee, "assignee")
+        ensure_can_work_tickets(assignee, "assignee")
     if ticket.status == TicketStatus.CLOSED:
         raise Conflict("A closed ticket cannot be reassigned.", code="ticket_closed")
-    _assign(ticket=ticket, actor=actor, assignee=assignee, team=team, reason=reason)
+    apply_assignment(ticket=ticket, actor=actor, assignee=assignee, team=team, reason=reason)
     return ticket
-
-
-# Escalation ------------------------------------------------------------------------------------
-
-PRIORITY_ORDER = [
-    TicketPriority.LOW,
-    TicketPriority.NORMAL,
-    TicketPriority.HIGH,
-    TicketPriority.URGENT,
-]
-
-
-def next_priority(priority: str) -> str:
-    index = PRIORITY_ORDER.index(TicketPriority(priority))
-    return PRIORITY_ORDER[min(index + 1, len(PRIORITY_ORDER) - 1)]
-
-
-@transaction.atomic
-def escalate_ticket(
-    *,
-    ticket: Ticket,
-    actor: User,
-    reason: str,
-    to_user: User | None = None,
-    to_team: Team | None = None,
-    priority: str | None = None,
-) -> Escalation:
-    """Raise a ticket to a Manager or a team: priority goes up (one step unless given)."""
-    require(actor, Action.ESCALATE_TICKET)
-    reason = (reason or "").strip()
-    fields: dict[str, list[str]] = {}
-    if not reason:
-        fields["reason"] = ["Say why the ticket needs escalating."]
-    if to_user is None and to_team is None:
-        fields["to_user"] = ["Escalate to a manager or a team."]
-    elif to_user is not None and not _is_manager(to_user):
-        fields["to_user"] = ["Escalations go to a Manager or Admin."]
-    if priority is not None and priority not in TicketPriority.values:
-        fields["priority"] = ["Unknown priority."]
-    if fields:
-        raise ApplicationError("The escalation is incomplete.", code="invalid", fields=fields)
-    ticket = _lock(ticket)
-    if ticket.status == TicketStatus.CLOSED:
-        raise Conflict("A closed ticket cannot be escalated.", code="ticket_closed")
-    previous_priority = ticket.priority
-    new_priority = priority or next_priority(previous_priority)
-    if PRIORITY_ORDER.index(TicketPriority(new_priority)) < PRIORITY_ORDER.index(
-        TicketPriority(previous_priority)
-    ):
-        new_priority = previous_priority
-    escalation = Escalation.objects.create(
-        ticket=ticket,
-        escalated_by=actor,
-        to_user=to_user,
-        to_team=to_team,
-        reason=reason,
-        previous_priority=previous_priority,
-        new_priority=new_priority,
-    )
-    ticket.is_escalated = True
-    ticket.priority = new_priority
-    ticket.due_at = sla_due_at(priority=new_priority, start=ticket.created_at)
-    update_fields = ["is_escalated", "priority", "due_at", "updated_at"]
-    if to_team is not None and ticket.team_id != to_team.pk:
-        ticket.team = to_team
-        update_fields.append("team")
-    ticket.save(update_fields=update_fields)
-    record_event(
-        name="ticket.escalated",
-        actor=actor,
-        ticket=ticket,
-        subject=escalation,
-        properties={
-            "to_user": getattr(to_user, "pk", None),
-            "to_team": getattr(to_team, "pk", None),
-            "from_priority": previous_priority,
-            "to_priority": new_priority,
-        },
-    )
-    for recipient in _recipients(user=to_user, team=to_team):
-        notify_user(
-            recipient=recipient,
-            kind=NotificationKind.ESCALATION,
-            title=f"{ticket.reference} was escalated: {ticket.subject}"[:255],
-            body=reason,
-            url=_ticket_url(ticket),
-            actor=actor,
-        )
-    publish_ticket_updated_on_commit(ticket)
-    return escalation
-
-
-def _recipients(*, user: User | None, team: Team | None) -> list[User]:
-    if user is not None:
-        return [user]
-    if team is not None:
-        return list(team.members.filter(is_active=True))
-    return []
-
-
-# Handoffs --------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def request_handoff(
-    *,
-    ticket: Ticket,
-    actor: User,
-    reason: str,
-    to_agent: User | None = None,
-    to_team: Team | None = None,
-    context_summary: str = "",
-) -> AgentHandoff:
-    """Ask another agent (or a team) to take over, with a summary of where things stand."""
-    require(actor, Action.HANDOFF_TICKET)
-    reason = (reason or "").strip()
-    fields: dict[str, list[str]] = {}
-    if not reason:
-        fields["reason"] = ["Say why you are handing off."]
-    if (to_agent is None) == (to_team is None):
-        fields["to_agent"] = ["Hand off to one agent or one team."]
-    elif to_agent is not None and to_agent.pk == actor.pk:
-        fields["to_agent"] = ["You cannot hand a ticket off to yourself."]
-    elif to_agent is not None:
-        _ensure_can_work_tickets(to_agent, "to_agent")
-    if fields:
-        raise ApplicationError("The handoff is incomplete.", code="invalid", fields=fields)
-    ticket = _lock(ticket)
-    if ticket.status == TicketStatus.CLOSED:
-        raise Conflict("A closed ticket cannot be handed off.", code="ticket_closed")
-    if ticket.assignee_id not in (None, actor.pk) and not can(actor, Action.ASSIGN_TICKET):
-        raise PermissionDenied(
-            "Only the assignee can hand this ticket off.", code="permission_denied"
-        )
-    if ticket.handoffs.filter(state=HandoffState.PENDING).exists():
-        raise Conflict("This ticket already has a pending handoff.", code="handoff_pending")
-    handoff = AgentHandoff.objects.create(
-        ticket=ticket,
-        from_agent=actor,
-        to_agent=to_agent,
-        to_team=to_team,
-        reason=reason[:255],
-        context_summary=(context_summary or "").strip(),
-    )
-    ticket.save(update_fields=["updated_at"])
-    record_event(
-        name="ticket.handoff_requested",
-        actor=actor,
-        ticket=ticket,
-        subject=handoff,
-        properties={
-            "to_agent": getattr(to_agent, "pk", None),
-            "to_team": getattr(to_team, "pk", None),
-        },
-    )
-    for recipient in _recipients(user=to_agent, team=to_team):
-        notify_user(
-            recipient=recipient,
-            kind=NotificationKind.HANDOFF,
-            title=f"{actor} asks you to take {ticket.reference}",
-            body=f"{reason}\n\n{handoff.context_summary}".strip(),
-            url=_ticket_url(ticket),
-            actor=actor,
-        )
-    publish_ticket_updated_on_commit(ticket)
-    return handoff
-
-
-def _lock_pending_handoff(*, handoff: AgentHandoff, actor: User) -> AgentHandoff:
-    require(actor, Action.HANDOFF_TICKET)
-    handoff = (
-        AgentHandoff.objects.select_for_update()
-        .select_related("ticket", "from_agent", "to_team")
-        .get(pk=handoff.pk)
-    )
-    is_target = handoff.to_agent_id == actor.pk or (
-        handoff.to_team_id is not None and handoff.to_team.members.filter(pk=actor.pk).exists()
-    )
-    if not is_target:
-        raise PermissionDenied(
-            "This handoff is addressed to someone else.", code="permission_denied"
-        )
-    if handoff.state != HandoffState.PENDING:
-        raise Conflict(f"This handoff was already {handoff.state}.", code="handoff_answered")
-    return handoff
-
-
-@transaction.atomic
-def accept_handoff(*, handoff: AgentHandoff, actor: User) -> AgentHandoff:
-    """The recipient takes the ticket over: it is reassigned to them."""
-    handoff = _lock_pending_handoff(handoff=handoff, actor=actor)
-    ticket = _lock(handoff.ticket)
-    handoff.state = HandoffState.ACCEPTED
-    handoff.responded_by = actor
-    handoff.responded_at = timezone.now()
-    handoff.save(update_fields=["state", "responded_by", "responded_at"])
-    team = handoff.to_team if handoff.to_team_id is not None else ticket.team
-    _assign(ticket=ticket, actor=actor, assignee=actor, team=team, reason="Handoff accepted")
-    record_event(name="ticket.handoff_accepted", actor=actor, ticket=ticket, subject=handoff)
-    if handoff.from_agent is not None:
-        notify_user(
-            recipient=handoff.from_agent,
-            kind=NotificationKind.HANDOFF,
-            title=f"{actor} accepted {ticket.reference}",
-            url=_ticket_url(ticket),
-            actor=actor,
-        )
-    publish_ticket_updated_on_commit(ticket)
-    return handoff
-
-
-@transaction.atomic
-def decline_handoff(*, handoff: AgentHandoff, actor: User, note: str = "") -> AgentHandoff:
-    """The recipient says no; the ticket stays where it was."""
-    handoff = _lock_pending_handoff(handoff=handoff, actor=actor)
-    ticket = _lock(handoff.ticket)
-    handoff.state = HandoffState.DECLINED
-    handoff.responded_by = actor
-    handoff.responded_at = timezone.now()
-    handoff.response_note = (note or "").strip()[:255]
-    handoff.save(update_fields=["state", "responded_by", "responded_at", "response_note"])
-    ticket.save(update_fields=["updated_at"])
-    record_event(name="ticket.handoff_declined", actor=actor, ticket=ticket, subject=handoff)
-    if handoff.from_agent is not None:
-        notify_user(
-            recipient=handoff.from_agent,
-            kind=NotificationKind.HANDOFF,
-            title=f"{actor} declined {ticket.reference}",
-            body=handoff.response_note,
-            url=_ticket_url(ticket),
-            actor=actor,
-        )
-    publish_ticket_updated_on_commit(ticket)
-    return handoff
 
 
 # Read markers ----------------------------------------------------------------------------------

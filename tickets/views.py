@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import Action, can
 from helpdesk.errors import ApplicationError, NotFound, PermissionDenied
-from tickets import bulk, merges, saved_replies, selectors, services
+from tickets import bulk, merges, routing, saved_replies, selectors, services
 from tickets.models import ChannelKind, Ticket, TicketPriority, TicketStatus
 from tickets.rendering import timeline_context
 
@@ -313,7 +313,7 @@ def ticket_escalate(request: HttpRequest, reference: str) -> HttpResponse:
     return _ticket_action(
         request,
         reference,
-        lambda ticket: services.escalate_ticket(
+        lambda ticket: routing.escalate_ticket(
             ticket=ticket,
             actor=request.user,
             reason=request.POST.get("reason", ""),
@@ -330,7 +330,7 @@ def ticket_handoff(request: HttpRequest, reference: str) -> HttpResponse:
     return _ticket_action(
         request,
         reference,
-        lambda ticket: services.request_handoff(
+        lambda ticket: routing.request_handoff(
             ticket=ticket,
             actor=request.user,
             reason=request.POST.get("reason", ""),
@@ -349,8 +349,8 @@ def handoff_answer(request: HttpRequest, reference: str, handoff_id: int, answer
     def perform(ticket: Ticket) -> object:
         handoff = selectors.get_handoff(ticket=ticket, handoff_id=handoff_id)
         if answer == "accept":
-            return services.accept_handoff(handoff=handoff, actor=request.user)
-        return services.decline_handoff(
+            return routing.accept_handoff(handoff=handoff, actor=request.user)
+        return routing.decline_handoff(
             handoff=handoff, actor=request.user, note=request.POST.get("note", "")
         )
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from analytics.models import AnalyticsEvent, ConversationLog
 from comms.models import Notification, NotificationKind
 from helpdesk.errors import ApplicationError, Conflict, PermissionDenied
-from tickets import services
+from tickets import routing, services
 from tickets.models import (
     AgentHandoff,
     Escalation,
@@ -274,7 +274,7 @@ def test_reassigning_the_same_target_writes_no_history(manager, agent):
 
 def test_escalation_raises_priority_flags_and_notifies_manager(agent, manager):
     ticket = TicketFactory(status=S.OPEN, priority=TicketPriority.NORMAL)
-    escalation = services.escalate_ticket(
+    escalation = routing.escalate_ticket(
         ticket=ticket, actor=agent, reason="Customer threatens chargeback", to_user=manager
     )
     ticket.refresh_from_db()
@@ -286,7 +286,7 @@ def test_escalation_raises_priority_flags_and_notifies_manager(agent, manager):
 def test_escalation_to_team_routes_and_notifies_members(manager, agent, other_agent, team):
     team.members.add(agent, other_agent)
     ticket = TicketFactory(status=S.OPEN, priority=TicketPriority.HIGH)
-    services.escalate_ticket(
+    routing.escalate_ticket(
         ticket=ticket, actor=agent, reason="Press broke", to_team=team, priority="urgent"
     )
     ticket.refresh_from_db()
@@ -297,7 +297,7 @@ def test_escalation_to_team_routes_and_notifies_members(manager, agent, other_ag
 
 def test_escalation_never_lowers_priority(manager):
     ticket = TicketFactory(status=S.OPEN, priority=TicketPriority.URGENT)
-    escalation = services.escalate_ticket(
+    escalation = routing.escalate_ticket(
         ticket=ticket, actor=manager, reason="x", to_user=manager, priority="low"
     )
     assert escalation.new_priority == TicketPriority.URGENT
@@ -306,14 +306,14 @@ def test_escalation_never_lowers_priority(manager):
 def test_escalation_needs_reason_and_a_manager(agent, other_agent):
     ticket = TicketFactory(status=S.OPEN)
     with pytest.raises(ApplicationError) as caught:
-        services.escalate_ticket(ticket=ticket, actor=agent, reason="", to_user=other_agent)
+        routing.escalate_ticket(ticket=ticket, actor=agent, reason="", to_user=other_agent)
     assert set(caught.value.fields) == {"reason", "to_user"}
     assert not Escalation.objects.exists()
 
 
 def test_viewer_cannot_escalate(viewer, manager):
     with pytest.raises(PermissionDenied):
-        services.escalate_ticket(ticket=TicketFactory(), actor=viewer, reason="x", to_user=manager)
+        routing.escalate_ticket(ticket=TicketFactory(), actor=viewer, reason="x", to_user=manager)
 
 
 # Handoffs --------------------------------------------------------------------------------------
@@ -321,7 +321,7 @@ def test_viewer_cannot_escalate(viewer, manager):
 
 def test_handoff_to_agent_accept_reassigns_and_notifies(agent, other_agent):
     ticket = TicketFactory(status=S.OPEN, assignee=agent)
-    handoff = services.request_handoff(
+    handoff = routing.request_handoff(
         ticket=ticket,
         actor=agent,
         to_agent=other_agent,
@@ -329,7 +329,7 @@ def test_handoff_to_agent_accept_reassigns_and_notifies(agent, other_agent):
         context_summary="Waiting for artwork v2",
     )
     assert Notification.objects.get(recipient=other_agent).kind == NotificationKind.HANDOFF
-    services.accept_handoff(handoff=handoff, actor=other_agent)
+    routing.accept_handoff(handoff=handoff, actor=other_agent)
     ticket.refresh_from_db()
     handoff.refresh_from_db()
     assert ticket.assignee == other_agent
@@ -341,38 +341,38 @@ def test_handoff_to_agent_accept_reassigns_and_notifies(agent, other_agent):
 def test_handoff_to_team_is_accepted_by_a_member(agent, other_agent, team):
     team.members.add(other_agent)
     ticket = TicketFactory(status=S.OPEN, assignee=agent)
-    handoff = services.request_handoff(ticket=ticket, actor=agent, to_team=team, reason="Print")
-    services.accept_handoff(handoff=handoff, actor=other_agent)
+    handoff = routing.request_handoff(ticket=ticket, actor=agent, to_team=team, reason="Print")
+    routing.accept_handoff(handoff=handoff, actor=other_agent)
     ticket.refresh_from_db()
     assert (ticket.assignee, ticket.team) == (other_agent, team)
 
 
 def test_only_the_addressee_answers_and_only_once(agent, other_agent, manager):
     ticket = TicketFactory(status=S.OPEN, assignee=agent)
-    handoff = services.request_handoff(ticket=ticket, actor=agent, to_agent=other_agent, reason="x")
+    handoff = routing.request_handoff(ticket=ticket, actor=agent, to_agent=other_agent, reason="x")
     with pytest.raises(PermissionDenied):
-        services.accept_handoff(handoff=handoff, actor=manager)
-    services.decline_handoff(handoff=handoff, actor=other_agent, note="Full queue")
+        routing.accept_handoff(handoff=handoff, actor=manager)
+    routing.decline_handoff(handoff=handoff, actor=other_agent, note="Full queue")
     with pytest.raises(Conflict):
-        services.accept_handoff(handoff=handoff, actor=other_agent)
+        routing.accept_handoff(handoff=handoff, actor=other_agent)
     ticket.refresh_from_db()
     assert ticket.assignee == agent
 
 
 def test_one_pending_handoff_per_ticket(agent, other_agent, team):
     ticket = TicketFactory(status=S.OPEN, assignee=agent)
-    services.request_handoff(ticket=ticket, actor=agent, to_agent=other_agent, reason="x")
+    routing.request_handoff(ticket=ticket, actor=agent, to_agent=other_agent, reason="x")
     with pytest.raises(Conflict):
-        services.request_handoff(ticket=ticket, actor=agent, to_team=team, reason="y")
+        routing.request_handoff(ticket=ticket, actor=agent, to_team=team, reason="y")
 
 
 def test_handoff_validation(agent, other_agent, team):
     ticket = TicketFactory(status=S.OPEN, assignee=agent)
     with pytest.raises(ApplicationError) as caught:
-        services.request_handoff(ticket=ticket, actor=agent, to_agent=agent, reason="")
+        routing.request_handoff(ticket=ticket, actor=agent, to_agent=agent, reason="")
     assert set(caught.value.fields) == {"reason", "to_agent"}
     with pytest.raises(ApplicationError):
-        services.request_handoff(
+        routing.request_handoff(
             ticket=ticket, actor=agent, to_agent=other_agent, to_team=team, reason="x"
         )
     assert not AgentHandoff.objects.exists()
@@ -381,7 +381,7 @@ def test_handoff_validation(agent, other_agent, team):
 def test_agent_cannot_hand_off_someone_elses_ticket(agent, other_agent, manager):
     ticket = TicketFactory(status=S.OPEN, assignee=other_agent)
     with pytest.raises(PermissionDenied):
-        services.request_handoff(ticket=ticket, actor=agent, to_agent=manager, reason="x")
+        routing.request_handoff(ticket=ticket, actor=agent, to_agent=manager, reason="x")
 
 
 def test_mark_ticket_viewed_is_idempotent(agent):
