@@ -128,12 +128,8 @@ def retry_message_delivery(*, message: TicketMessage, actor: User) -> TicketMess
     record_event(
         name="message.retried", actor=actor, ticket=message.ticket, subject=message, properties={}
     )
-    transaction.on_commit(partial(_enqueue_delivery, message.pk))
+    from integrations.tasks import deliver_ticket_message  # the task module imports this one
+
+    transaction.on_commit(partial(deliver_ticket_message.enqueue, message_id=message.pk))
     publish_ticket_updated_on_commit(message.ticket)
     return message
-
-
-def _enqueue_delivery(message_id: int) -> None:
-    from integrations.tasks import deliver_ticket_message
-
-    deliver_ticket_message.enqueue(message_id=message_id)
