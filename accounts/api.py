@@ -1,6 +1,11 @@
 """REST API of the accounts app: who am I, and JWT obtain/refresh."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,8 +17,9 @@ from rest_framework_simplejwt.serializers import (
 )
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from accounts import selectors
+from accounts import selectors, services
 from accounts.models import ApiToken
+from accounts.permissions import Action, ActionPermission
 
 ERROR = inline_serializer(
     "Error", fields={"detail": serializers.CharField(), "code": serializers.CharField()}
@@ -29,6 +35,7 @@ def auth_method(request: Request) -> str:
 
 
 class MeApi(APIView):
+    @extend_schema_serializer(component_name="Me")
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         username = serializers.CharField()
@@ -101,3 +108,73 @@ class JwtRefreshApi(_NormalizedTokenErrors, TokenRefreshView):
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
         return super().post(request, *args, **kwargs)
+
+
+class ApiTokenOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "ApiToken"
+
+
+class ApiTokenListApi(APIView):
+    """The caller's own API tokens (never the secret); POST creates one and shows it once."""
+
+    permission_classes = [ActionPermission]
+    required_action = Action.USE_API_TOKENS
+    pagination_class = None
+
+    @extend_schema_serializer(component_name="ApiTokenCreate")
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+        expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    @extend_schema_serializer(component_name="ApiTokenCreated")
+    class CreatedSerializer(ApiTokenOutputSerializer):
+        token = serializers.CharField(help_text="The raw token. Shown only in this response.")
+
+    @extend_schema(
+        operation_id="api_tokens_list",
+        tags=["auth"],
+        responses={200: ApiTokenOutputSerializer(many=True), 401: ERROR, 403: ERROR},
+    )
+    def get(self, request: Request) -> Response:
+        tokens = selectors.list_api_tokens(owner=request.user)
+        return Response(ApiTokenOutputSerializer(tokens, many=True).data)
+
+    @extend_schema(
+        operation_id="api_tokens_create",
+        tags=["auth"],
+        request=InputSerializer,
+        responses={201: CreatedSerializer, 400: ERROR, 401: ERROR, 403: ERROR},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, raw = services.create_api_token(
+            actor=request.user, owner=request.user, **serializer.validated_data
+        )
+        data = {**ApiTokenOutputSerializer(token).data, "token": raw}
+        return Response(self.CreatedSerializer(data).data, status=201)
+
+
+class ApiTokenRevokeApi(APIView):
+    permission_classes = [ActionPermission]
+    required_action = Action.USE_API_TOKENS
+
+    @extend_schema(
+        operation_id="api_tokens_revoke",
+        tags=["auth"],
+        request=None,
+        responses={200: ApiTokenOutputSerializer, 401: ERROR, 403: ERROR, 404: ERROR},
+    )
+    def post(self, request: Request, token_id: int) -> Response:
+        token = selectors.get_api_token(owner=request.user, token_id=token_id)
+        token = services.revoke_api_token(actor=request.user, token=token)
+        return Response(ApiTokenOutputSerializer(token).data)

@@ -60,3 +60,10 @@ ROWS = [
         api=True,
     ),
 ]
+
+TOKENS_API = {**TOKENS_PAGE, "anonymous": 401}
+TOKENS_API_CREATE = {"Admin": 201, "Manager": 201, "Agent": 201, "Viewer": 403, "anonymous": 401}
+ROWS += [
+    row("GET", "/api/tokens/", TOKENS_API, api=True),
+    row("POST", "/api/tokens/", TOKENS_API_CREATE, {"name": "matrix"}, api=True),
+]
