@@ -108,3 +108,16 @@ def test_admin_run_now_and_test_connection(client, fake_shopify, fake_perp, cust
         {"action": "run_again_now", "_selected_action": [log.pk]},
     )
     assert response.status_code == 302 and ShopifySyncLog.objects.count() == 2
+
+
+def test_run_fake_providers_prints_settings_and_stops_on_ctrl_c(monkeypatch, capsys):
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(
+        "integrations.management.commands.run_fake_providers.Command.wait_forever", interrupted
+    )
+    call_command("run_fake_providers", "--shopify-port", "0", "--perp-port", "0")
+    out = capsys.readouterr().out
+    assert "SHOPIFY_API_URL=http://127.0.0.1:" in out and "/admin/api/2025-07/graphql.json" in out
+    assert "PERP_API_KEY=perp_demo" in out

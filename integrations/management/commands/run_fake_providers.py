@@ -29,9 +29,12 @@ class Command(BaseCommand):
         self.stdout.write("Stop with Ctrl-C.")
         self.stdout.flush()
         try:
-            threading.Event().wait()
+            self.wait_forever()
         except KeyboardInterrupt:
             pass
         finally:
             shopify.stop()
             perp.stop()
+
+    def wait_forever(self) -> None:
+        threading.Event().wait()
