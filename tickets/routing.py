@@ -203,7 +203,7 @@ def request_handoff(
 def _lock_pending_handoff(*, handoff: AgentHandoff, actor: User) -> AgentHandoff:
     require(actor, Action.HANDOFF_TICKET)
     handoff = (
-        AgentHandoff.objects.select_for_update()
+        AgentHandoff.objects.select_for_update(of=("self",))
         .select_related("ticket", "from_agent", "to_team")
         .get(pk=handoff.pk)
     )
