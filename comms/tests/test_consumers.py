@@ -20,11 +20,6 @@ from tickets.tests.factories import TicketFactory
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.anyio]
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 TIMEOUT = 2
 
 

@@ -45,11 +45,6 @@ print(json.dumps(out))
 """
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
