@@ -133,6 +133,11 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Presence: each process heartbeats its sockets; a socket silent for the timeout counts as gone
+# (its process died), so the user goes offline. Typing indicators expire after the TTL.
+PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=15.0)
+PRESENCE_TIMEOUT_SECONDS = env.float("PRESENCE_TIMEOUT_SECONDS", default=45.0)
+TYPING_TTL_SECONDS = env.float("TYPING_TTL_SECONDS", default=6.0)
 
 CACHES = {
     "default": {
