@@ -29,3 +29,11 @@ def _postgres_only(request):
     """A `postgres` test in the SQLite pass is skipped; it runs in the PostgreSQL pass."""
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
         pytest.skip("runs in the PostgreSQL pass (DATABASE_URL=$TEST_DATABASE_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _semantic_search_only_in_ml_tests(request, monkeypatch):
+    """Outside `ml` tests, behave as if the ML extra were missing: writes enqueue no embedding
+    work and search is lexical, so the suite stays fast and the same with or without the extra."""
+    if not request.node.get_closest_marker("ml"):
+        monkeypatch.setattr("knowledge.embeddings.is_available", lambda: False)

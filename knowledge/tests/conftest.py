@@ -5,12 +5,6 @@ from integrations.fakes.shopify import FakeShopify
 from knowledge import embeddings
 
 
-@pytest.fixture
-def no_ml(monkeypatch):
-    """Behave as if the ML extra were not installed."""
-    monkeypatch.setattr(embeddings, "is_available", lambda: False)
-
-
 @pytest.fixture(scope="session")
 def ml_model():
     """The real sentence model, loaded once per test session (skips without the ML extra)."""

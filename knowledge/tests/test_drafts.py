@@ -71,7 +71,6 @@ def test_draft_without_orders_asks_for_the_number():
 
 
 @pytest.mark.django_db
-@pytest.mark.usefixtures("no_ml")
 def test_suggestions_draft_uses_real_production_stage(fake_shopify, fake_perp):
     n = 3
     newest = demo_data.order_numbers(n)[0]

@@ -8,7 +8,7 @@ from knowledge import services
 from knowledge.selectors import SearchMode, search_products
 from knowledge.tests.factories import make_product
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ml")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

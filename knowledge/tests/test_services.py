@@ -10,7 +10,7 @@ from knowledge.models import ProductKnowledge
 from knowledge.selectors import SearchMode, search_products
 from knowledge.tests.factories import load_demo_catalog, make_product, pages_of
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ml")]
+pytestmark = pytest.mark.django_db
 
 
 def test_html_to_text_strips_tags_and_decodes_entities():

@@ -7,7 +7,7 @@ from knowledge.models import ProductNote
 from knowledge.tests.factories import make_product
 from tickets.tests.factories import TicketFactory, TicketMessageFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ml")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -30,7 +30,6 @@ def agent_client(client):
     return client
 
 
-@pytest.mark.usefixtures("no_ml")
 def test_search_page_shows_cards_and_lexical_notice(agent_client, catalog):
     response = agent_client.get("/knowledge/", {"q": "vinyl stickers"})
     html = response.content.decode()
@@ -42,14 +41,12 @@ def test_search_page_shows_cards_and_lexical_notice(agent_client, catalog):
     assert "fell back from hybrid" in html
 
 
-@pytest.mark.usefixtures("no_ml")
 def test_search_page_semantic_without_ml_explains(agent_client, catalog):
     response = agent_client.get("/knowledge/", {"q": "vinyl", "mode": "semantic"})
     assert response.status_code == 200
     assert "needs the ML extra" in response.content.decode()
 
 
-@pytest.mark.usefixtures("no_ml")
 def test_agent_adds_and_deletes_a_note(agent_client, catalog):
     product = catalog[1]
     response = agent_client.post(
@@ -69,7 +66,6 @@ def test_viewer_cannot_add_notes(client, catalog):
     assert not ProductNote.objects.exists()
 
 
-@pytest.mark.usefixtures("no_ml")
 def test_suggestions_partial_lists_products_for_latest_customer_message(agent_client, catalog):
     ticket = TicketFactory(subject="Question")
     TicketMessageFactory(ticket=ticket, body="Old question about business cards")
@@ -89,7 +85,6 @@ def test_suggestions_for_unknown_ticket_is_404(agent_client):
     assert agent_client.get("/knowledge/suggestions/", {"ticket": "PD-999999"}).status_code == 404
 
 
-@pytest.mark.usefixtures("no_ml")
 def test_search_api_lexical(agent_client, catalog):
     response = agent_client.get("/api/knowledge/search/", {"q": "vinyl", "mode": "lexical"})
     assert response.status_code == 200
@@ -100,7 +95,6 @@ def test_search_api_lexical(agent_client, catalog):
     assert body["results"][0]["score"] > 0
 
 
-@pytest.mark.usefixtures("no_ml")
 def test_search_api_hybrid_falls_back_and_semantic_is_400(agent_client, catalog):
     body = agent_client.get("/api/knowledge/search/", {"q": "vinyl"}).json()
     assert (body["requested_mode"], body["mode"], body["is_fallback"]) == (
