@@ -9,6 +9,7 @@ app_name = "tickets"
 urlpatterns = [
     path("tickets/", views.inbox, name="inbox"),
     path("tickets/bulk/", views.inbox_bulk, name="bulk"),
+    path("tickets/new/", views.ticket_new, name="new"),
     path("tickets/<str:reference>/", views.ticket_detail, name="detail"),
     path("tickets/<str:reference>/timeline/", views.ticket_timeline, name="timeline"),
     path("tickets/<str:reference>/row/", views.ticket_row, name="row"),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("tickets/<str:reference>/assign/", views.ticket_assign, name="assign"),
     path("tickets/<str:reference>/escalate/", views.ticket_escalate, name="escalate"),
     path("tickets/<str:reference>/handoffs/", views.ticket_handoff, name="handoff"),
+    path("tickets/<str:reference>/merge/", views.ticket_merge, name="merge"),
     path(
         "tickets/<str:reference>/handoffs/<int:handoff_id>/accept/",
         views.handoff_answer,

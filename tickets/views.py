@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import Action, can
 from helpdesk.errors import ApplicationError, NotFound, PermissionDenied
@@ -163,6 +163,7 @@ def _perms(user) -> dict[str, bool]:
         "take": can(user, Action.TAKE_TICKET),
         "escalate": can(user, Action.ESCALATE_TICKET),
         "handoff": can(user, Action.HANDOFF_TICKET),
+        "merge": can(user, Action.MERGE),
     }
 
 
@@ -355,6 +356,55 @@ def handoff_answer(request: HttpRequest, reference: str, handoff_id: int, answer
         )
 
     return _ticket_action(request, reference, perform)
+
+
+@staff_page
+@require_POST
+def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.get_ticket_for_user(user=request.user, reference=reference)
+    into = request.POST.get("into", "").strip().upper()
+    try:
+        target = selectors.get_ticket_for_user(user=request.user, reference=into)
+        target = merges.merge_tickets(source=ticket, target=target, actor=request.user)
+    except PermissionDenied:
+        raise
+    except ApplicationError as exc:
+        if isinstance(exc, NotFound):
+            exc = ApplicationError(exc.message, code=exc.code, fields={"into": [exc.message]})
+        return _render_ticket(request, ticket, error=exc)
+    return redirect(reverse("tickets:detail", args=[target.reference]))
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, Action.CREATE_TICKET):
+        raise DjangoPermissionDenied
+    error = None
+    if request.method == "POST":
+        try:
+            ticket = bulk.create_ticket(
+                actor=request.user,
+                channel=request.POST.get("channel", ""),
+                subject=request.POST.get("subject", ""),
+                identity_value=request.POST.get("identity_value", ""),
+                customer_name=request.POST.get("customer_name", ""),
+                priority=request.POST.get("priority", "normal"),
+                body=request.POST.get("body", ""),
+            )
+        except PermissionDenied:
+            raise
+        except ApplicationError as exc:
+            error = exc
+        else:
+            return redirect(reverse("tickets:detail", args=[ticket.reference]))
+    context = {
+        "error": error,
+        "form": request.POST,
+        "channels": ChannelKind.choices,
+        "priorities": TicketPriority.choices,
+    }
+    return render(request, "tickets/new.html", context, status=error.status if error else 200)
 
 
 # Customers -------------------------------------------------------------------------------------

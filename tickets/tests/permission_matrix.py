@@ -56,6 +56,23 @@ ROWS = [
         WORKERS_CHANGE,
         {"tickets": "{ticket}", "action": "status", "status": "pending"},
     ),
+    row(
+        "GET",
+        "/tickets/new/",
+        {"Admin": 200, "Manager": 200, "Agent": 200, "Viewer": 403, "anonymous": 302},
+    ),
+    row(
+        "POST",
+        "/tickets/new/",
+        WORKERS_CHANGE,
+        {"channel": "email", "identity_value": "matrix@example.com", "subject": "Matrix"},
+    ),
+    row(
+        "POST",
+        "/tickets/{ticket}/merge/",
+        {"Admin": 400, "Manager": 400, "Agent": 403, "Viewer": 403, "anonymous": 302},
+        {"into": "{ticket}"},
+    ),
     row("GET", "/customers/", EVERY_STAFF),
     row("GET", "/customers/?q=example", EVERY_STAFF),
     row("GET", "/customers/{customer}/", EVERY_STAFF),

@@ -6,6 +6,7 @@ from tickets.models import (
     AgentHandoff,
     DeliveryStatus,
     InternalNote,
+    Ticket,
     TicketMessage,
     TicketStatus,
 )
@@ -167,3 +168,39 @@ def test_dashboard_tiles_count_and_link_to_inbox_views(client, agent, other_agen
     assert (summary.mine_open, summary.handoffs_to_me, summary.unassigned) == (1, 1, 1)
     assert (summary.all_open, summary.escalated) == (3, 1)
     assert 'href="/tickets/?view=handoffs"' in response.content.decode()
+
+
+def test_staff_open_a_ticket_from_the_new_ticket_page(client, agent):
+    client.force_login(agent)
+    assert client.get("/tickets/new/").status_code == 200
+    response = client.post(
+        "/tickets/new/",
+        {
+            "channel": "sms",
+            "identity_value": "+44 7700 900456",
+            "customer_name": "Pat",
+            "subject": "Call-back request",
+            "priority": "high",
+        },
+    )
+    ticket = Ticket.objects.get(subject="Call-back request")
+    assert response.status_code == 302
+    assert response["Location"] == f"/tickets/{ticket.reference}/"
+    assert ticket.customer.identities.get().value == "+447700900456"
+    bad = client.post("/tickets/new/", {"channel": "sms", "identity_value": "123", "subject": "x"})
+    assert bad.status_code == 400
+    assert "identity_value" in bad.content.decode()
+
+
+def test_merge_ticket_from_the_page(client, manager):
+    target = TicketFactory(status=TicketStatus.OPEN)
+    source = TicketFactory(status=TicketStatus.OPEN)
+    client.force_login(manager)
+    response = client.post(f"/tickets/{source.reference}/merge/", {"into": target.reference})
+    assert response["Location"] == f"/tickets/{target.reference}/"
+    source.refresh_from_db()
+    assert source.merged_into == target
+    # A mistyped reference is a form error on this page, not a 404 for the page itself.
+    unknown = client.post(f"/tickets/{target.reference}/merge/", {"into": "PD-0"})
+    assert unknown.status_code == 400
+    assert "No ticket PD-0" in unknown.content.decode()
