@@ -90,7 +90,7 @@ class SlaBreachSerializer(serializers.Serializer):
     priority = serializers.CharField()
     status = serializers.CharField()
     due_at = serializers.DateTimeField()
-    replied_at = serializers.DateTimeField(allow_null=True)
+    first_response_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
     assignee_name = serializers.CharField(allow_null=True)
 

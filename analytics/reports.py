@@ -108,7 +108,7 @@ def sla_table(filters: ReportFilters, *, limit: int | None = None) -> Table:
             row["priority"],
             row["status"],
             row["due_at"].isoformat(),
-            row["replied_at"].isoformat() if row["replied_at"] else "",
+            row["first_response_at"].isoformat() if row["first_response_at"] else "",
             row["resolved_at"].isoformat() if row["resolved_at"] else "",
             row["assignee_name"] or "",
         ]

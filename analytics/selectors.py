@@ -15,16 +15,28 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Aggregate,
+    Case,
     Count,
     F,
     FloatField,
     Func,
-    OuterRef,
+    IntegerField,
     Q,
     QuerySet,
-    Subquery,
+    Value,
+    When,
 )
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.db.models.functions import (
+    ExtractHour,
+    ExtractIsoWeekDay,
+    ExtractMinute,
+    ExtractSecond,
+    Greatest,
+    Least,
+    Mod,
+    TruncDate,
+)
+from django.db.models.lookups import Exact, In
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -128,16 +140,18 @@ def percentile(sorted_values: list[float], fraction: float) -> float | None:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
 
 
-def _median_p90(queryset: QuerySet, expression) -> tuple[float | None, float | None]:
-    """Median and p90 of `expression` over `queryset`, in one query."""
+def _median_p90(queryset: QuerySet, expression) -> tuple[int, int | None, int | None]:
+    """Count, median and p90 of `expression` over `queryset`, in one query."""
     queryset = queryset.annotate(_value=expression).filter(_value__isnull=False)
     if connection.vendor == "postgresql":
         result = queryset.aggregate(
-            median=PercentileCont("_value", 0.5), p90=PercentileCont("_value", 0.9)
+            count=Count("pk"),
+            median=PercentileCont("_value", 0.5),
+            p90=PercentileCont("_value", 0.9),
         )
-        return _whole(result["median"]), _whole(result["p90"])
+        return result["count"], _whole(result["median"]), _whole(result["p90"])
     values = list(queryset.order_by("_value").values_list("_value", flat=True))
-    return _whole(percentile(values, 0.5)), _whole(percentile(values, 0.9))
+    return len(values), _whole(percentile(values, 0.5)), _whole(percentile(values, 0.9))
 
 
 def _grouped_median(queryset: QuerySet, group: str, expression) -> dict[Any, float | None]:
@@ -152,19 +166,8 @@ def _grouped_median(queryset: QuerySet, group: str, expression) -> dict[Any, flo
     return {key: _whole(percentile(values, 0.5)) for key, values in grouped.items()}
 
 
-def first_reply_at() -> Subquery:
-    """When staff first answered the ticket: its earliest outbound message written by a person.
-
-    Internal notes are another table and automated messages (auto-replies, surveys) are
-    excluded, so neither counts as a response.
-    """
-    replies = TicketMessage.objects.filter(
-        ticket=OuterRef("pk"),
-        direction=MessageDirection.OUTBOUND,
-        is_automated=False,
-        author__isnull=False,
-    ).order_by("created_at", "pk")
-    return Subquery(replies.values("created_at")[:1])
+def _frt_seconds() -> DurationSeconds:
+    return DurationSeconds(F("first_response_at"), F("created_at"))
 
 
 # Business hours --------------------------------------------------------------------------------
@@ -175,24 +178,67 @@ def _clock(value: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def business_seconds_between(start: datetime, end: datetime) -> float:
-    """Seconds of `start`..`end` inside BUSINESS_HOURS (weekdays and opening times, TIME_ZONE)."""
-    if end <= start:
-        return 0.0
+class DaysSinceEpoch(Func):
+    """Whole days from Monday 3 January 2000 to a date expression (so `% 7` is the weekday)."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, conn, **extra):
+        template = "CAST(julianday(%(expressions)s) - julianday('2000-01-03') AS INTEGER)"
+        return self.as_sql(compiler, conn, template=template, **extra)
+
+    def as_postgresql(self, compiler, conn, **extra):
+        return self.as_sql(compiler, conn, template="(%(expressions)s - DATE '2000-01-03')")
+
+
+def _business_clock(field: str):
+    """Business seconds from Monday 3 January 2000 to `field`, as an SQL expression.
+
+    BUSINESS_HOURS are wall-clock times in TIME_ZONE on the listed weekdays: whole weeks count
+    `weekly` seconds, the days of the current week before today count a full business day each
+    when they are business days, and today counts the part of its opening hours already gone.
+    A business duration is the difference of two readings. Holidays are not modelled.
+    """
     hours = business_hours()
-    weekdays, opens, closes = set(hours["weekdays"]), _clock(hours["start"]), _clock(hours["end"])
+    weekdays = sorted(set(hours["weekdays"]))
+    opens, closes = _clock(hours["start"]), _clock(hours["end"])
+    opens_at, closes_at = (
+        opens.hour * 3600 + opens.minute * 60,
+        closes.hour * 3600 + closes.minute * 60,
+    )
+    day_length = max(0, closes_at - opens_at)
     tz = timezone.get_current_timezone()
-    start, end = start.astimezone(tz), end.astimezone(tz)
-    total = 0.0
-    day = start.date()
-    while day <= end.date():
-        if day.weekday() in weekdays:
-            window_start = max(start, datetime.combine(day, opens, tzinfo=tz))
-            window_end = min(end, datetime.combine(day, closes, tzinfo=tz))
-            if window_end > window_start:
-                total += (window_end - window_start).total_seconds()
-        day += timedelta(days=1)
-    return total
+    day = DaysSinceEpoch(TruncDate(field, tzinfo=tz))
+    weekday = Mod(day, 7)
+    clock = (
+        ExtractHour(field, tzinfo=tz) * 3600
+        + ExtractMinute(field, tzinfo=tz) * 60
+        + ExtractSecond(field, tzinfo=tz)
+    )
+    earlier_days = Case(
+        *(
+            When(Exact(weekday, k), then=Value(sum(1 for d in weekdays if d < k) * day_length))
+            for k in range(7)
+        ),
+        output_field=FloatField(),
+    )
+    today = Case(
+        When(
+            In(weekday, weekdays),
+            then=Least(Greatest(clock, Value(opens_at)), Value(closes_at)) - Value(opens_at),
+        ),
+        default=Value(0),
+        output_field=FloatField(),
+    )
+    weeks = (day - weekday) / 7
+    return weeks * (day_length * len(weekdays)) + earlier_days + today
+
+
+def business_seconds(*, start: str, end: str):
+    """Business seconds from datetime field `start` to `end`, as an SQL expression."""
+    return Greatest(
+        _business_clock(end) - _business_clock(start), Value(0.0), output_field=FloatField()
+    )
 
 
 # Metrics ---------------------------------------------------------------------------------------
@@ -231,26 +277,28 @@ def list_volume_by_day(*, filters: ReportFilters) -> list[dict]:
 def get_first_response_times(*, filters: ReportFilters) -> dict:
     """FRT of tickets created in range that have a first response, in seconds.
 
-    Calendar time in SQL; business-hours time from one (created, replied) values query.
+    `Ticket.first_response_at` is written once, by `reply_to_ticket`, for the first outbound
+    message a person wrote: internal notes and automated messages never set it. Calendar time
+    in SQL; business-hours time from one (created, first response) values query.
     """
-    tickets = _created_tickets(filters).annotate(replied_at=first_reply_at())
-    median, p90 = _median_p90(tickets, DurationSeconds(F("replied_at"), F("created_at")))
-    pairs = tickets.filter(replied_at__isnull=False).values_list("created_at", "replied_at")
-    business = sorted(business_seconds_between(created, replied) for created, replied in pairs)
+    tickets = _created_tickets(filters).filter(first_response_at__isnull=False)
+    count, median, p90 = _median_p90(tickets, _frt_seconds())
+    _, business_median, business_p90 = _median_p90(
+        tickets, business_seconds(start="created_at", end="first_response_at")
+    )
     return {
-        "count": len(business),
+        "count": count,
         "median_seconds": median,
         "p90_seconds": p90,
-        "business_median_seconds": _whole(percentile(business, 0.5)),
-        "business_p90_seconds": _whole(percentile(business, 0.9)),
+        "business_median_seconds": business_median,
+        "business_p90_seconds": business_p90,
     }
 
 
 def get_resolution_times(*, filters: ReportFilters) -> dict:
     """Full resolution time (creation to final solve) of tickets solved in range, in seconds."""
-    logs = _solved_logs(filters)
-    median, p90 = _median_p90(logs, F("resolution_seconds"))
-    return {"count": logs.count(), "median_seconds": median, "p90_seconds": p90}
+    count, median, p90 = _median_p90(_solved_logs(filters), F("resolution_seconds"))
+    return {"count": count, "median_seconds": median, "p90_seconds": p90}
 
 
 def get_reopen_rate(*, filters: ReportFilters) -> dict:
@@ -280,7 +328,7 @@ def _breached() -> Q:
     """A ticket breached its SLA if it was answered or resolved after `due_at`, or is still
     unresolved past it."""
     return (
-        Q(replied_at__gt=F("due_at"))
+        Q(first_response_at__gt=F("due_at"))
         | Q(resolved_at__gt=F("due_at"))
         | Q(resolved_at__isnull=True, closed_at__gt=F("due_at"))
         | Q(status__in=UNRESOLVED, due_at__lt=timezone.now())
@@ -293,7 +341,7 @@ def _due_tickets(filters: ReportFilters) -> QuerySet:
         filters.scope(),
         due_at__gte=filters.start,
         due_at__lt=min(filters.end, timezone.now()),
-    ).annotate(replied_at=first_reply_at())
+    )
 
 
 def get_sla_breaches(*, filters: ReportFilters) -> dict:
@@ -317,7 +365,7 @@ def list_sla_breaches(*, filters: ReportFilters, limit: int | None = None) -> li
             "priority",
             "status",
             "due_at",
-            "replied_at",
+            "first_response_at",
             "resolved_at",
             assignee_name=F("assignee__username"),
         )
@@ -354,11 +402,7 @@ def list_agent_stats(*, filters: ReportFilters) -> list[dict]:
         .values_list("assignee", "n")
     )
     frt = _grouped_median(
-        _created_tickets(filters)
-        .filter(assignee__isnull=False)
-        .annotate(replied_at=first_reply_at()),
-        "assignee",
-        DurationSeconds(F("replied_at"), F("created_at")),
+        _created_tickets(filters).filter(assignee__isnull=False), "assignee", _frt_seconds()
     )
     csat = {
         row["ticket__assignee"]: row

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -72,10 +72,6 @@ def refresh_conversation_log(*, ticket: models.Model) -> ConversationLog:
     counts = ticket.messages.aggregate(
         inbound=Count("pk", filter=Q(direction=MessageDirection.INBOUND)),
         outbound=Count("pk", filter=Q(direction=MessageDirection.OUTBOUND, is_automated=False)),
-        first_reply_at=Min(
-            "created_at",
-            filter=Q(direction=MessageDirection.OUTBOUND, is_automated=False, author__isnull=False),
-        ),
     )
     is_done = ticket.status in CLOSED_STATES
     solved_at = (ticket.resolved_at or ticket.closed_at or timezone.now()) if is_done else None
@@ -90,7 +86,7 @@ def refresh_conversation_log(*, ticket: models.Model) -> ConversationLog:
             "reopen_count": AnalyticsEvent.objects.filter(
                 ticket=ticket, name="ticket.reopened"
             ).count(),
-            "first_response_seconds": _seconds_between(ticket.created_at, counts["first_reply_at"]),
+            "first_response_seconds": _seconds_between(ticket.created_at, ticket.first_response_at),
             "resolution_seconds": _seconds_between(ticket.created_at, solved_at),
             "solved_at": solved_at,
         },

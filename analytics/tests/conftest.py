@@ -12,6 +12,7 @@ Clock for reading: Tue 10 Mar 12:00.
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import TeamFactory, UserFactory
@@ -48,7 +49,7 @@ def world(db, time_machine, settings):
     at(0, 9 + 5 / 60)
     InternalNoteFactory(ticket=a, author=ana)
     at(0, 9.5)
-    OutboundMessageFactory(ticket=a, author=ana)
+    _reply(a, ana)
     at(0, 11)
     _solve(a)
     CustomerSatisfactionFactory(ticket=a, rating=5, answered_at=MON + timedelta(hours=12))
@@ -68,7 +69,7 @@ def world(db, time_machine, settings):
     )
     TicketMessageFactory(ticket=b)
     at(7, 9.5)
-    OutboundMessageFactory(ticket=b, author=ben)
+    _reply(b, ben)
     record_event(name="ticket.reopened", ticket=b)
     at(7, 10)
     _solve(b)
@@ -78,9 +79,14 @@ def world(db, time_machine, settings):
     return {"a": a, "b": b, "c": c, "ana": ana, "ben": ben, "sales": sales}
 
 
-def _solve(ticket) -> None:
-    from django.utils import timezone
+def _reply(ticket, author) -> None:
+    # What reply_to_ticket writes (test_hooks.py checks it through the real service).
+    OutboundMessageFactory(ticket=ticket, author=author)
+    ticket.first_response_at = timezone.now()
+    ticket.save()
 
+
+def _solve(ticket) -> None:
     ticket.status = TicketStatus.SOLVED
     ticket.resolved_at = timezone.now()
     ticket.save()

@@ -5,16 +5,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
 from analytics.models import ConversationLog, CustomerSatisfaction
+from analytics.selectors import ReportFilters, get_first_response_times
 from analytics.services import refresh_conversation_log, schedule_csat_survey
 from tickets.models import ChannelKind, IdentityKind, MessageDirection, TicketStatus
-from tickets.services import record_inbound_message
+from tickets.services import (
+    open_ticket,
+    record_inbound_message,
+    reply_to_ticket,
+    send_automated_message,
+)
 from tickets.tests.factories import (
     CustomerIdentityFactory,
     InternalNoteFactory,
-    OutboundMessageFactory,
     TicketFactory,
-    TicketMessageFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -28,16 +34,20 @@ def solve(ticket) -> None:
     refresh_conversation_log(ticket=ticket)
 
 
-def test_log_counts_and_durations_ignore_notes_and_automated(time_machine):
+def test_first_response_ignores_notes_and_automated_messages(time_machine):
     time_machine.move_to(T0, tick=False)
-    ticket = TicketFactory()
-    TicketMessageFactory(ticket=ticket)
+    agent = UserFactory(role=Role.AGENT)
+    customer = CustomerIdentityFactory(value="fr@example.com").customer
+    ticket = open_ticket(customer=customer, channel=ChannelKind.EMAIL, subject="Proof")
+    record_inbound_message(ticket=ticket, channel="email", sender="fr@example.com", body="Hi")
+    time_machine.move_to(T0 + timedelta(minutes=1), tick=False)
+    send_automated_message(ticket=ticket, body="We got your message.")
     time_machine.move_to(T0 + timedelta(minutes=5), tick=False)
-    InternalNoteFactory(ticket=ticket)
-    OutboundMessageFactory(ticket=ticket, author=None, is_automated=True)
+    InternalNoteFactory(ticket=ticket, author=agent)
     time_machine.move_to(T0 + timedelta(minutes=30), tick=False)
-    OutboundMessageFactory(ticket=ticket)
+    reply_to_ticket(ticket=ticket, author=agent, body="Here is your proof.")
     time_machine.move_to(T0 + timedelta(hours=2), tick=False)
+    ticket.refresh_from_db()
     solve(ticket)
 
     log = ConversationLog.objects.get(ticket=ticket)
@@ -46,6 +56,9 @@ def test_log_counts_and_durations_ignore_notes_and_automated(time_machine):
     assert log.resolution_seconds == 2 * 3600
     assert log.solved_at == T0 + timedelta(hours=2)
     assert log.reopen_count == 0
+    day = ReportFilters(date_from=T0.date(), date_to=T0.date())
+    frt = get_first_response_times(filters=day)
+    assert (frt["count"], frt["median_seconds"], frt["business_median_seconds"]) == (1, 1800, 1800)
 
 
 def test_log_follows_reopen_and_second_solve(time_machine):

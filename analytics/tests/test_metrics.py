@@ -1,13 +1,16 @@
 """Metric formulas against the hand-computed data set in conftest.py."""
 
-from datetime import UTC, date, datetime
+import random
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from analytics import selectors
-from analytics.selectors import ReportFilters, business_seconds_between
+from analytics.selectors import ReportFilters, business_seconds
+from tickets.models import Ticket
+from tickets.tests.factories import TicketFactory
 
 MARCH = ReportFilters(date_from=date(2026, 3, 1), date_to=date(2026, 3, 10))
 
@@ -21,7 +24,7 @@ def test_volume_by_channel_and_day(world):
     ]
 
 
-def test_first_response_ignores_notes_and_automated_and_counts_business_hours(world):
+def test_first_response_median_p90_and_business_hours(world):
     frt = selectors.get_first_response_times(filters=MARCH)
     # A: 30 min (the automated reply at 09:01 and the note at 09:05 do not count).
     # B: Fri 17:00 -> Mon 09:30 = 232200 s calendar, 30 + 30 min = 3600 s in business hours.
@@ -108,13 +111,53 @@ def test_query_count_does_not_depend_on_range(world):
         (datetime(2026, 3, 2, 9, 0), datetime(2026, 3, 3, 9, 0), 30600),  # one full day
     ],
 )
-def test_business_seconds(settings, start, end, expected):
+def test_business_seconds(db, settings, start, end, expected):
     settings.BUSINESS_HOURS = {"weekdays": [0, 1, 2, 3, 4], "start": "09:00", "end": "17:30"}
-    assert business_seconds_between(start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)) == expected
+    pairs = [(start.replace(tzinfo=UTC), end.replace(tzinfo=UTC))]
+    assert _sql_business_seconds(pairs) == [expected]
 
 
-def test_business_hours_are_in_local_time(settings):
+def test_business_hours_are_in_local_time(db, settings):
     settings.TIME_ZONE = "Europe/Amsterdam"
     # 08:00-09:00 UTC on a Monday in March is 09:00-10:00 in Amsterdam: one business hour.
     start, end = datetime(2026, 3, 2, 8, 0, tzinfo=UTC), datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    assert business_seconds_between(start, end) == 3600
+    assert _sql_business_seconds([(start, end)]) == [3600]
+
+
+def _sql_business_seconds(pairs: list[tuple[datetime, datetime]]) -> list[float]:
+    """The SQL business-hours expression, evaluated on tickets created/answered at `pairs`."""
+    ids = []
+    for start, end in pairs:
+        ticket = TicketFactory()
+        Ticket.objects.filter(pk=ticket.pk).update(created_at=start, first_response_at=end)
+        ids.append(ticket.pk)
+    rows = dict(
+        Ticket.objects.filter(pk__in=ids)
+        .annotate(b=business_seconds(start="created_at", end="first_response_at"))
+        .values_list("pk", "b")
+    )
+    return [round(rows[pk]) for pk in ids]
+
+
+def _naive_business_seconds(start: datetime, end: datetime) -> float:
+    """Day by day, the obvious way: the reference the O(1) clock must agree with."""
+    total, day = 0.0, start.date()
+    while day <= end.date():
+        if day.weekday() < 5:
+            opens = datetime.combine(day, time(9, 0), tzinfo=UTC)
+            closes = datetime.combine(day, time(17, 30), tzinfo=UTC)
+            total += max(0.0, (min(end, closes) - max(start, opens)).total_seconds())
+        day += timedelta(days=1)
+    return total
+
+
+def test_sql_business_hours_agree_with_the_naive_count(db, settings):
+    settings.TIME_ZONE = "UTC"
+    settings.BUSINESS_HOURS = {"weekdays": [0, 1, 2, 3, 4], "start": "09:00", "end": "17:30"}
+    rng = random.Random(7)
+    base = datetime(2026, 2, 23, tzinfo=UTC)
+    pairs = []
+    for _ in range(80):
+        start = base + timedelta(minutes=rng.randint(0, 60 * 24 * 20))
+        pairs.append((start, start + timedelta(minutes=rng.randint(0, 60 * 24 * 12))))
+    assert _sql_business_seconds(pairs) == [_naive_business_seconds(s, e) for s, e in pairs]
