@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import Action, can, require
 from helpdesk.errors import ApplicationError, NotFound, PermissionDenied
-from knowledge import selectors, services
+from knowledge import embeddings, selectors, services
 from knowledge.models import ProductNote
 from knowledge.suggestions import get_ticket_suggestions
 
@@ -58,7 +58,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "results": results,
         "error": error,
         "products": results.products if results else selectors.list_recent_products(),
-        "is_semantic_available": selectors.embeddings.is_available(),
+        "is_semantic_available": embeddings.is_available(),
         "can_write_notes": can(request.user, Action.REPLY_TICKET),
     }
     return render(request, "knowledge/search.html", context)

@@ -2,8 +2,9 @@ import pytest
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from integrations.models import ShopifySyncLog, SyncStatus
 from knowledge import services
-from knowledge.models import ProductNote
+from knowledge.models import ProductKnowledge, ProductNote
 from knowledge.tests.factories import make_product
 from tickets.tests.factories import TicketFactory, TicketMessageFactory
 
@@ -117,3 +118,23 @@ def test_search_api_is_in_the_schema(agent_client):
     response = agent_client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     assert "/api/knowledge/search/" in response.content.decode()
+
+
+def test_admin_action_queues_a_catalog_sync(
+    client, fake_shopify, django_capture_on_commit_callbacks
+):
+    admin_user = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(admin_user)
+    services.upsert_product(product=make_product(title="Gone from Shopify"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/knowledge/productknowledge/",
+            {
+                "action": "sync_catalog_now",
+                "_selected_action": list(ProductKnowledge.objects.values_list("pk", flat=True)),
+            },
+        )
+    assert response.status_code == 302
+    log = ShopifySyncLog.objects.get()
+    assert (log.status, log.triggered_by) == (SyncStatus.SUCCEEDED, admin_user)
+    assert not ProductKnowledge.objects.filter(title="Gone from Shopify").exists()
