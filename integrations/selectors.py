@@ -147,11 +147,13 @@ def _can_auto_link(customer: Customer, provider: str) -> bool:
     return (customer.external_data or {}).get("links", {}).get(provider) != "unlinked"
 
 
-def refresh_shopify_section(customer: Customer) -> tuple[ShopifySection | None, SectionState]:
+def refresh_shopify_section(
+    customer: Customer, *, is_interactive: bool = True
+) -> tuple[ShopifySection | None, SectionState]:
     if not ShopifyClient.is_configured():
         return None, SectionState(status=SectionStatus.NOT_CONFIGURED)
     try:
-        client = ShopifyClient.from_settings(**INTERACTIVE)
+        client = ShopifyClient.from_settings(**(INTERACTIVE if is_interactive else {}))
         shopify_id = customer.shopify_customer_id
         if not shopify_id and _can_auto_link(customer, "shopify"):
             found = _match(customer, client.find_customer_by_email, client.find_customer_by_phone)
@@ -176,11 +178,13 @@ def refresh_shopify_section(customer: Customer) -> tuple[ShopifySection | None, 
 # PERP ------------------------------------------------------------------------------------------
 
 
-def refresh_perp_section(customer: Customer) -> tuple[PerpSection | None, SectionState]:
+def refresh_perp_section(
+    customer: Customer, *, is_interactive: bool = True
+) -> tuple[PerpSection | None, SectionState]:
     if not PerpClient.is_configured():
         return None, SectionState(status=SectionStatus.NOT_CONFIGURED)
     try:
-        client = PerpClient.from_settings(**INTERACTIVE)
+        client = PerpClient.from_settings(**(INTERACTIVE if is_interactive else {}))
         perp_id = customer.perp_customer_id
         if not perp_id and _can_auto_link(customer, "perp"):
             found = _match(

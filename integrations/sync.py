@@ -75,7 +75,8 @@ def run_sync(
         for done, customer in enumerate(customers, start=1):
             before_id = getattr(customer, id_field)
             before = (customer.external_data or {}).get(provider, {}).get("data")
-            _, state = refresh(customer)
+            # Background work can afford the full retry policy and longer timeouts.
+            _, state = refresh(customer, is_interactive=False)
             log.items_seen += 1
             if state.status == SectionStatus.ERROR:
                 if state.error_code in ABORT_CODES:

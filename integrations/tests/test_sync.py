@@ -57,10 +57,11 @@ def test_orders_sync_counts_changes(fake_perp, customers, monkeypatch):
     )
 
 
-def test_sync_fails_and_logs_when_provider_down(fake_perp, customers):
+def test_sync_fails_and_logs_when_provider_down(fake_perp, customers, sleeps):
     fake_perp.is_down = True
     log = run_sync(provider="perp", resource="customers")
     assert log.status == SyncStatus.FAILED and "Stopped" in log.error
+    assert sleeps == [0.5, 1.0]  # background syncs use the full retry policy
     assert log.items_seen == 1 and log.finished_at is not None
 
 
