@@ -58,3 +58,10 @@ def age(value: datetime | None) -> str:
     if (timezone.now() - value).total_seconds() < 60:
         return "just now"
     return f"{timesince(value)} ago"
+
+
+@register.filter
+def http_url(value: str) -> str:
+    """The URL if it is http(s), else "": provider data must not smuggle `javascript:` links."""
+    value = (value or "").strip()
+    return value if value.lower().startswith(("https://", "http://")) else ""

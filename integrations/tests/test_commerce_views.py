@@ -158,3 +158,18 @@ def test_age_filter():
     assert age(timezone.now()) == "just now"
     assert age(timezone.now() - timedelta(minutes=5)) == "5\xa0minutes ago"
     assert age(None) == "at an unknown time"
+
+
+def test_provider_links_must_be_http(
+    agent_client, fake_shopify, fake_perp, demo_customer, monkeypatch
+):
+    from integrations.fakes import demo_data
+
+    original = demo_data.perp_artwork_list
+
+    def hostile(number, base_url):
+        return [{**a, "file_url": "javascript:alert(1)"} for a in original(number, base_url)]
+
+    monkeypatch.setattr("integrations.fakes.demo_data.perp_artwork_list", hostile)
+    html = agent_client.get(f"/customers/{demo_customer.pk}/context/").content.decode()
+    assert "javascript:" not in html and "thumbnail.svg" in html
