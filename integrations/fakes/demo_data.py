@@ -200,9 +200,9 @@ def shopify_product(product: dict[str, Any]) -> dict[str, Any]:
                 for v in product.get("variants") or []
             ]
         },
-        "images": {
+        "media": {
             "nodes": [
-                {"url": i.get("src") or "", "altText": i.get("alt")}
+                {"image": {"url": i.get("src") or "", "altText": i.get("alt")}}
                 for i in product.get("images") or []
             ]
         },

@@ -109,7 +109,7 @@ query Products($first: Int!, $after: String) {
     nodes {
       id title handle productType vendor tags descriptionHtml status updatedAt
       variants(first: 100) { nodes { id title sku price selectedOptions { name value } } }
-      images(first: 10) { nodes { url altText } }
+      media(first: 10) { nodes { ... on MediaImage { image { url altText } } } }
     }
   }
 }"""

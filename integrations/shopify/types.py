@@ -81,7 +81,10 @@ class ShopifyProduct:
 
     @classmethod
     def from_graphql(cls, node: dict[str, Any]) -> "ShopifyProduct":
-        """The Admin GraphQL `Product` shape the client queries (see client.PRODUCTS_QUERY)."""
+        """The Admin GraphQL `Product` shape the client queries (see client.PRODUCTS_QUERY).
+
+        Images come from `media` (`Product.images` is deprecated), MediaImage nodes only.
+        """
         variants = [
             ProductVariant(
                 id=legacy_id(v["id"]),
@@ -105,7 +108,8 @@ class ShopifyProduct:
             variants=variants,
             images=[
                 ProductImage(url=i.get("url") or "", alt=i.get("altText") or "")
-                for i in _nodes(node.get("images"))
+                for i in (m.get("image") for m in _nodes(node.get("media")))
+                if i  # only MediaImage nodes carry an image (not videos or 3D models)
             ],
         )
 

@@ -65,6 +65,22 @@ def test_list_products_paginates_with_cursors(client):
     first = seen[0]
     assert first.id == catalog[0]["id"] and first.status == "active"
     assert first.variants[0].options and first.variants[0].sku == catalog[0]["variants"][0]["sku"]
+    assert first.images[0].url == catalog[0]["images"][0]["src"]
+
+
+def test_product_from_graphql_skips_non_image_media():
+    from integrations.shopify.types import ShopifyProduct
+
+    node = {
+        "id": "gid://shopify/Product/1",
+        "title": "Flyers",
+        "status": "DRAFT",
+        "media": {"nodes": [{}, {"image": {"url": "https://cdn.example/f.png", "altText": None}}]},
+        "variants": {"nodes": []},
+    }
+    product = ShopifyProduct.from_graphql(node)
+    assert product.id == 1 and product.status == "draft"
+    assert [i.url for i in product.images] == ["https://cdn.example/f.png"]
 
 
 def test_throttled_waits_per_cost_and_retries(client, fake_shopify, sleeps):
