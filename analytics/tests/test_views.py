@@ -5,7 +5,9 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role
@@ -183,3 +185,14 @@ def test_survey_is_rate_limited(time_machine):
     client = Client()
     statuses = [client.get(f"/csat/{survey.token}/").status_code for _ in range(31)]
     assert statuses[:30] == [200] * 30 and statuses[30] == 429
+
+
+def test_page_query_count_does_not_depend_on_range(world):
+    client = _client_for(Role.MANAGER)
+
+    def queries(query: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/analytics/?{query}").status_code == 200
+        return len(ctx.captured_queries)
+
+    assert queries("from=2026-03-02&to=2026-03-02") == queries("from=2025-01-01&to=2026-12-31")
