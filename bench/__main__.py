@@ -38,8 +38,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--only", default="", help=f"comma list of {', '.join(BENCHMARKS)}")
     parser.add_argument("--tickets", type=int)
     parser.add_argument("--messages-per-ticket", type=int)
+    parser.add_argument("--products", type=int)
+    parser.add_argument("--ws-clients", type=int)
     parser.add_argument("--repeats", type=int)
     parser.add_argument("--seconds", type=float, help="one load measurement (max 30)")
+    parser.add_argument(
+        "--prepare", action="store_true", help="only generate/load the data the run needs"
+    )
     parser.add_argument("--update-readme", action="store_true", help="write the table to README")
     return parser.parse_args(argv)
 
@@ -49,6 +54,8 @@ def make_sizes(args: argparse.Namespace) -> Sizes:
     overrides = {
         "tickets": args.tickets,
         "messages_per_ticket": args.messages_per_ticket,
+        "products": args.products,
+        "ws_clients": args.ws_clients,
         "repeats": args.repeats,
         "seconds": min(args.seconds, 30.0) if args.seconds else None,
     }
@@ -160,6 +167,11 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         dbs = databases(args, Path(tmp))
+        if args.prepare:
+            for module in ("bench.data", "bench.search", "bench.versus_peer"):
+                log(f"[prepare {module}]")
+                import_module(module).prepare(sizes, dbs, log=log)
+            return 0
         results = run_benchmarks(chosen, sizes, dbs, log=log, parallel=sizes.smoke)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     mode = "smoke" if sizes.smoke else f"{sizes.tickets:,} tickets"

@@ -53,13 +53,13 @@ class Sizes:
     repeats: int = 3
     seconds: float = 10.0  # one load measurement, never above 30 s
     connections: int = 16
-    requests: int = 200  # latency samples per URL and repeat
+    requests: int = 100  # latency samples per URL and repeat (bounded by `seconds`)
     ws_clients: int = 200
     ws_frames: int = 100
     ws_rate: float = 20.0
     products: int = 10_000
     searches: int = 50
-    peer_requests: int = 20
+    peer_requests: int = 50  # per side and repeat (bounded by `seconds`)
     workers: int = CORES  # gunicorn workers (DESIGN.md: workers = cores)
     settle: float = 1.0  # seconds of quiet between a fan-out warm-up and its measurement
 
@@ -349,6 +349,7 @@ class Sample:
     client_ms: float
     server_ms: float | None
     queries: int | None
+    cpu_ms: float | None = None
 
 
 def login(base: str, username: str, password: str, *, path: str = "/accounts/login/"):
@@ -373,17 +374,26 @@ def login(base: str, username: str, password: str, *, path: str = "/accounts/log
     return session
 
 
-def sample(session, url: str, count: int, *, headers: dict | None = None) -> list[Sample]:
-    """`count` sequential GETs (concurrency 1), with the bench middleware's figures if present."""
-    samples = []
-    for _ in range(count):
+def sample(
+    session, url: str, count: int, *, headers: dict | None = None, max_seconds: float = 30.0
+) -> list[Sample]:
+    """Up to `count` sequential GETs (concurrency 1) within `max_seconds` (at least one), with
+    the bench middleware's figures when the server has it."""
+    samples: list[Sample] = []
+    deadline = time.perf_counter() + max_seconds
+    while len(samples) < count and (not samples or time.perf_counter() < deadline):
         started = time.perf_counter()
         response = session.get(url, headers=headers, timeout=60)
         client_ms = (time.perf_counter() - started) * 1000
-        timing = response.headers.get("Server-Timing", "")
-        server_ms = float(timing.split("dur=")[1]) if "dur=" in timing else None
+        timings = dict(re.findall(r"(\w+);dur=([\d.]+)", response.headers.get("Server-Timing", "")))
         queries = response.headers.get("X-Bench-Queries")
         samples.append(
-            Sample(response.status_code, client_ms, server_ms, int(queries) if queries else None)
+            Sample(
+                response.status_code,
+                client_ms,
+                float(timings["app"]) if "app" in timings else None,
+                int(queries) if queries else None,
+                float(timings["cpu"]) if "cpu" in timings else None,
+            )
         )
     return samples

@@ -7,6 +7,10 @@ GOAL_SECONDS = 300  # 100k tickets + 1M messages in "a few minutes"
 GOAL_ROWS = 100_000 * 11
 
 
+def prepare(sizes: Sizes, dbs: dict[str, Database], *, log) -> None:
+    ensure_bench_data(dbs["main"], sizes, log=log)
+
+
 def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
     db = dbs["main"]
     seconds = ensure_bench_data(db, sizes, log=log)

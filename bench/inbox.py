@@ -90,7 +90,9 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
                 if label in missing:
                     continue
                 sample(session, base + path, WARMUP)
-                samples = sample(session, base + path, sizes.requests)
+                samples = sample(
+                    session, base + path, sizes.requests, max_seconds=sizes.seconds * 1.5
+                )
                 per_url[label].append(samples)
                 server_ms = [s.server_ms for s in samples]
                 log(
@@ -98,7 +100,6 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
                     f"p99 {percentile(server_ms, 99):.1f} ms, queries {samples[0].queries}"
                 )
     engine = "PostgreSQL" if db.is_postgres else "SQLite"
-    scale = f"{sizes.tickets:,} tickets, {sizes.requests} req x {sizes.repeats}, {engine}"
     results = []
     for label, runs in per_url.items():
         if label in missing:
@@ -106,14 +107,17 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
             continue
         p50 = median([percentile([s.server_ms for s in r], 50) for r in runs])
         p99 = median([percentile([s.server_ms for s in r], 99) for r in runs])
+        cpu = median([percentile([s.cpu_ms for s in r], 50) for r in runs])
         queries = sorted({s.queries for r in runs for s in r})
+        count = sum(len(r) for r in runs)
+        scale = f"{sizes.tickets:,} tickets, {count} req in {len(runs)} repeats, {engine}"
         results.append(
             Result(
                 f"{NAME} {label}",
                 f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, {'/'.join(map(str, queries))} queries",
                 GOAL,
                 p99 < 100,
-                scale,
+                f"{scale}; app CPU p50 {cpu:.1f} ms",
             )
         )
     for label, counts in query_scaling(db).items():

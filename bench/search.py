@@ -19,12 +19,7 @@ NAME = "product search"
 GOALS = {"lexical": 30.0, "hybrid": 80.0}
 
 
-def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
-    db = dbs["search"]
-    migrate(db)
-    modes = ["lexical"] if sizes.smoke else ["lexical", "hybrid"]
-    p50s: dict[str, list[float]] = {mode: [] for mode in modes}
-    p99s: dict[str, list[float]] = {mode: [] for mode in modes}
+def worker(db: Database, sizes: Sizes, modes: list[str], searches: int, *, log) -> dict:
     done = subprocess.run(
         [
             PYTHON,
@@ -45,7 +40,26 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
         log(done.stderr.rstrip())
     if done.returncode != 0:
         raise RuntimeError(f"search_worker failed:\n{done.stderr[-2000:]}")
-    outcome = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+def modes_for(sizes: Sizes) -> list[str]:
+    return ["lexical"] if sizes.smoke else ["lexical", "hybrid"]
+
+
+def prepare(sizes: Sizes, dbs: dict[str, Database], *, log) -> None:
+    """Load (and embed) the products without measuring."""
+    migrate(dbs["search"])
+    worker(dbs["search"], sizes, modes_for(sizes), 0, log=log)
+
+
+def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
+    db = dbs["search"]
+    migrate(db)
+    modes = modes_for(sizes)
+    p50s: dict[str, list[float]] = {mode: [] for mode in modes}
+    p99s: dict[str, list[float]] = {mode: [] for mode in modes}
+    outcome = worker(db, sizes, modes, sizes.searches * sizes.repeats, log=log)
     for mode in modes:
         timings = outcome.get(mode, [])
         for repeat in range(sizes.repeats if timings else 0):

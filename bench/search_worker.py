@@ -105,7 +105,7 @@ def main(count: int, searches: int, modes: list[str]) -> dict:
     modes = [m for m in modes if m == "lexical" or semantic]
     load(count, embed="hybrid" in modes)
     out: dict = {"semantic_available": semantic, "products": count}
-    for mode in modes:
+    for mode in modes if searches else []:
         timed(QUERIES[0], mode)  # warm-up: model load, connections, statement caches
         out[mode] = [timed(QUERIES[n % len(QUERIES)], mode) for n in range(searches)]
     return out

@@ -93,12 +93,21 @@ def throughput(samples) -> float:
     return len(samples) / (sum(s.client_ms for s in samples) / 1000)
 
 
+def is_installed() -> bool:
+    return (PEER_VENV / "bin" / "gunicorn").exists()
+
+
+def prepare(sizes: Sizes, dbs: dict[str, Database], *, log) -> None:
+    if is_installed():
+        ensure_bench_data(dbs["main"], sizes, log=log)
+        ensure_peer_data(dbs["peer"], dbs["main"], sizes, log=log)
+
+
 def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
-    if not (PEER_VENV / "bin" / "gunicorn").exists() or not has_gunicorn():
+    if not is_installed() or not has_gunicorn():
         return [Result(NAME, "not run", GOAL, None, "run bench/peer/setup.sh first")]
     ours_db, peer_db = dbs["main"], dbs["peer"]
-    ensure_bench_data(ours_db, sizes, log=log)
-    ensure_peer_data(peer_db, ours_db, sizes, log=log)
+    prepare(sizes, dbs, log=log)
     ours_port, peer_port = free_port(), free_port()
     ours_base, peer_base = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{peer_port}"
     ratios, ours_rps, peer_rps = [], [], []
@@ -129,8 +138,10 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
         for repeat in range(sizes.repeats):
             sample(ours, ours_url, WARMUP)
             sample(peer, peer_url, WARMUP, headers=json_headers)
-            ours_samples = sample(ours, ours_url, sizes.peer_requests)
-            peer_samples = sample(peer, peer_url, sizes.peer_requests, headers=json_headers)
+            ours_samples = sample(ours, ours_url, sizes.peer_requests, max_seconds=sizes.seconds)
+            peer_samples = sample(
+                peer, peer_url, sizes.peer_requests, headers=json_headers, max_seconds=sizes.seconds
+            )
             ours_rps.append(throughput(ours_samples))
             peer_rps.append(throughput(peer_samples))
             ratios.append(ours_rps[-1] / peer_rps[-1])
