@@ -132,14 +132,17 @@ def send_csat_survey_now(*, ticket_id: int) -> CustomerSatisfaction | None:
     Nothing is sent when the ticket was reopened in the meantime or its survey was already
     answered: one answer per ticket, even when it is solved again after a reopen.
     """
+    # Imported here: tickets.services imports this module for the hooks above.
     from tickets.models import Ticket
     from tickets.services import default_reply_channel, send_automated_message
 
     ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
     if ticket is None or ticket.status not in CLOSED_STATES:
+        logger.info("analytics.csat.skipped ticket=%s reason=not_solved", ticket_id)
         return None
     survey = CustomerSatisfaction.objects.select_for_update().filter(ticket=ticket).first()
     if survey is not None and survey.answered_at is not None:
+        logger.info("analytics.csat.skipped ticket=%s reason=already_answered", ticket_id)
         return None
     now = timezone.now()
     channel = default_reply_channel(ticket)
