@@ -20,6 +20,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from accounts import selectors, services
 from accounts.models import ApiToken
 from accounts.permissions import Action, ActionPermission
+from helpdesk.errors import ApplicationError
 
 ERROR = inline_serializer(
     "Error", fields={"detail": serializers.CharField(), "code": serializers.CharField()}
@@ -89,10 +90,21 @@ class JwtObtainApi(_NormalizedTokenErrors, TokenObtainPairView):
                 fields={"access": serializers.CharField(), "refresh": serializers.CharField()},
             ),
             401: OpenApiResponse(ERROR, description="Wrong credentials or inactive account."),
+            429: OpenApiResponse(ERROR, description="Too many failures: locked for a cool-off."),
         },
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
-        return super().post(request, *args, **kwargs)
+        try:
+            return super().post(request, *args, **kwargs)
+        except exceptions.AuthenticationFailed:
+            # django-axes flags the request it refused; say so instead of "wrong password".
+            if getattr(request, "axes_locked_out", False):
+                raise ApplicationError(
+                    "Too many failed sign-in attempts; try again later.",
+                    code="locked_out",
+                    status=429,
+                ) from None
+            raise
 
 
 class JwtRefreshApi(_NormalizedTokenErrors, TokenRefreshView):

@@ -114,3 +114,11 @@ def test_deactivated_user_cannot_obtain_or_use_jwt(client, manager):
     response = me(client, access)
     assert response.status_code == 401
     assert response.json()["code"] == "user_inactive"
+
+
+def test_jwt_obtain_is_throttled_like_the_login_page(client, manager, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        obtain(client, "mona", "nope")
+    response = obtain(client, "mona", DEFAULT_PASSWORD)
+    assert response.status_code == 429
+    assert response.json()["code"] == "locked_out"
