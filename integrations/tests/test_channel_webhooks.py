@@ -370,3 +370,18 @@ def test_meta_replay_is_a_no_op(client, secrets):
     for _ in range(2):
         channels.meta_post(client, body)
     assert TicketMessage.objects.count() == 1 and Customer.objects.count() == 1
+
+
+def test_unprocessable_message_is_recorded_as_failed_not_a_5xx(client, secrets):
+    params = channels.twilio_sms(sid="SM10", sender="not-a-number")
+    assert channels.twilio_post(client, "/api/webhooks/twilio", params).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookStatus.FAILED
+    assert "E.164" in event.error
+    assert not TicketMessage.objects.exists()
+
+
+def test_status_for_unknown_message_is_ignored(client, secrets):
+    params = channels.twilio_status(sid="SMunknown", status="delivered")
+    assert channels.twilio_post(client, "/api/webhooks/twilio/status", params).status_code == 200
+    assert WebhookEvent.objects.get().status == WebhookStatus.IGNORED
