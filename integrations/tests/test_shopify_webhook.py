@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -167,3 +168,34 @@ def test_missing_headers_or_bad_json(post, client):
         HTTP_X_SHOPIFY_HMAC_SHA256=sign(body, SECRET),
     )
     assert response.status_code == 400
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "shopify"
+
+
+def _signed_fixture(name: str) -> tuple[bytes, dict[str, str], str]:
+    """Raw body, headers and secret of a recorded delivery (HMAC computed with openssl)."""
+    headers = json.loads((FIXTURES / f"{name}.headers.json").read_text())
+    secret = headers.pop("_secret")
+    return (FIXTURES / f"{name}.json").read_bytes(), headers, secret
+
+
+def _deliver(client, body: bytes, headers: dict[str, str]):
+    meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    return client.post(URL, data=body, content_type="application/json", **meta)
+
+
+def test_signed_fixture_valid_tampered_and_replayed(
+    client, settings, customer, django_capture_on_commit_callbacks
+):
+    body, headers, secret = _signed_fixture("orders_create")
+    settings.SHOPIFY_WEBHOOK_SECRET = secret
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _deliver(client, body, headers).status_code == 200
+    customer.refresh_from_db()
+    assert customer.external_data["shopify"]["data"]["orders"][0]["name"] == "#1013"
+    tampered = body.replace(b'"137.99"', b'"1.00"', 1)
+    assert _deliver(client, tampered, headers).status_code == 401
+    replay = _deliver(client, body, headers)
+    assert replay.status_code == 200 and replay.json() == {"status": "duplicate"}
+    assert WebhookEvent.objects.count() == 1
