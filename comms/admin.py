@@ -6,6 +6,7 @@ from comms.models import (
     ChannelMessage,
     Mention,
     Notification,
+    PresenceConnection,
     StaffPresence,
     Thread,
 )
@@ -65,5 +66,13 @@ class StaffPresenceAdmin(admin.ModelAdmin):
     list_display = ("user", "status", "last_seen_at")
     list_filter = ("status",)
     search_fields = ("user__username",)
+    raw_id_fields = ("user",)
+    list_select_related = ("user",)
+
+
+@admin.register(PresenceConnection)
+class PresenceConnectionAdmin(admin.ModelAdmin):
+    list_display = ("user", "channel_name", "connected_at", "last_heartbeat_at")
+    search_fields = ("user__username", "channel_name")
     raw_id_fields = ("user",)
     list_select_related = ("user",)

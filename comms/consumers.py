@@ -8,6 +8,7 @@ number of daphne processes can serve sockets.
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +23,8 @@ from helpdesk.realtime import INBOX_GROUP, channel_group, ticket_group, user_gro
 logger = logging.getLogger(__name__)
 
 PRESENCE_STATUSES = ("online", "away", "busy")
+# When this process last swept stale sockets (a throttle only; the state itself is in the DB).
+_last_sweep_at = float("-inf")
 
 
 class FrameError(ApplicationError):
@@ -220,11 +223,20 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
                         user=self.user, channel_name=self.channel_name
                     )
                     await self._announce([change] if change else [])
-                changes = await database_sync_to_async(services.expire_stale_connections)()
-                await self._announce(changes)
+                await self._sweep()
             except Exception:
                 # A database hiccup must not end the loop: the next beat retries.
                 logger.exception("comms.presence.heartbeat_failed")
+
+    async def _sweep(self) -> None:
+        """Expire other processes' dead sockets; once per beat per process is enough."""
+        global _last_sweep_at
+        now = time.monotonic()
+        if now - _last_sweep_at < services.realtime_setting("PRESENCE_HEARTBEAT_SECONDS") * 0.9:
+            return
+        _last_sweep_at = now
+        changes = await database_sync_to_async(services.expire_stale_connections)()
+        await self._announce(changes)
 
     async def _announce(self, changes: list[services.PresenceChange]) -> None:
         for change in changes:

@@ -6,6 +6,8 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.management import create_contenttypes
+from django.contrib.contenttypes.models import ContentType
 
 from comms.models import Channel
 
@@ -13,7 +15,10 @@ from comms.models import Channel
 def _reseed() -> None:
     roles = importlib.import_module("accounts.migrations.0002_seed_roles")
     channels = importlib.import_module("comms.migrations.0002_seed_channels")
+    # Another test's flush may have left the content type cache pointing at deleted rows.
+    ContentType.objects.clear_cache()
     for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
         create_permissions(app_config, verbosity=0)
     admin, _ = Group.objects.get_or_create(name="Admin")
     admin.permissions.add(
