@@ -24,6 +24,7 @@ class SyncLogAdmin(admin.ModelAdmin):
     """Sync history with "run now" buttons and a "test connection" check for the provider."""
 
     provider = ""
+    resources: tuple[str, ...] = RESOURCES
     list_display = (
         "resource",
         "status",
@@ -58,25 +59,31 @@ class SyncLogAdmin(admin.ModelAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "sync_resources": RESOURCES}
+        extra_context = {**(extra_context or {}), "sync_resources": self.resources}
         return super().changelist_view(request, extra_context=extra_context)
 
     def _enqueue(self, request, resource: str) -> None:
-        sync_provider_task.enqueue(
-            provider=self.provider, resource=resource, triggered_by_id=request.user.pk
-        )
+        if resource == "products":
+            # The catalog sync belongs to product knowledge; it writes the same log.
+            from knowledge.tasks import sync_catalog_task
+
+            sync_catalog_task.enqueue(triggered_by_id=request.user.pk)
+        else:
+            sync_provider_task.enqueue(
+                provider=self.provider, resource=resource, triggered_by_id=request.user.pk
+            )
         self.message_user(request, f"{self.provider} {resource} sync queued.", messages.SUCCESS)
 
     @admin.action(description="Run the selected syncs again now")
     def run_again_now(self, request, queryset):
         for resource in sorted(set(queryset.values_list("resource", flat=True))):
-            if resource in RESOURCES:
+            if resource in self.resources:
                 self._enqueue(request, resource)
 
     def run_now_view(self, request, resource: str):
         if request.method != "POST" or not self.has_change_permission(request):
             raise PermissionDenied
-        if resource not in RESOURCES:
+        if resource not in self.resources:
             raise Http404
         self._enqueue(request, resource)
         return redirect(
@@ -97,6 +104,7 @@ class SyncLogAdmin(admin.ModelAdmin):
 
 class ShopifySyncLogAdmin(SyncLogAdmin):
     provider = "shopify"
+    resources = (*RESOURCES, "products")
 
 
 class PerpSyncLogAdmin(SyncLogAdmin):

@@ -109,6 +109,11 @@ def test_admin_run_now_and_test_connection(client, fake_shopify, fake_perp, cust
         {"action": "run_again_now", "_selected_action": [log.pk]},
     )
     assert response.status_code == 302 and ShopifySyncLog.objects.count() == 2
+    assert "Sync products now" in page.content.decode()
+    assert (
+        "Sync products now" not in client.get("/admin/integrations/perpsynclog/").content.decode()
+    )
+    assert client.post("/admin/integrations/perpsynclog/run/products/").status_code == 404
 
 
 def test_run_fake_providers_prints_settings_and_stops_on_ctrl_c(monkeypatch, capsys):
@@ -122,3 +127,15 @@ def test_run_fake_providers_prints_settings_and_stops_on_ctrl_c(monkeypatch, cap
     out = capsys.readouterr().out
     assert "SHOPIFY_API_URL=http://127.0.0.1:" in out and "/admin/api/2025-07/graphql.json" in out
     assert "PERP_API_KEY=perp_demo" in out
+
+
+def test_admin_runs_the_catalog_sync_through_the_shopify_client(client, fake_shopify, monkeypatch):
+    from integrations.fakes import demo_data
+    from knowledge.models import ProductKnowledge
+
+    monkeypatch.setattr("knowledge.embeddings.is_available", lambda: False)  # no ML model here
+    client.force_login(UserFactory(role=Role.ADMIN, is_superuser=True))
+    assert client.post("/admin/integrations/shopifysynclog/run/products/").status_code == 302
+    log = ShopifySyncLog.objects.get(resource="products")
+    assert log.status == SyncStatus.SUCCEEDED
+    assert ProductKnowledge.objects.count() == len(demo_data.catalog()) == log.items_created
