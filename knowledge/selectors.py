@@ -54,10 +54,20 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD_RE.findall(text)]
 
 
+# Question words that carry no product meaning; PostgreSQL's english config drops its own list.
+_STOPWORD_TEXT = (
+    "a an and are as at be but by can come comes could do does for from have how i in is it me "
+    "my of on or our please so that the their them they this to us we what when where which "
+    "who will with would you your"
+)
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
 def _query_terms(words: list[str]) -> list[str]:
-    """Query words plus adjective stems the stemmers keep apart ("glossy" -> "gloss")."""
+    """Query words without stopwords, plus adjective stems the stemmers keep apart
+    ("glossy" -> "gloss")."""
     terms = []
-    for word in words:
+    for word in [w for w in words if w not in STOPWORDS] or words:
         terms.append(word)
         if len(word) > 4 and word.endswith("y"):
             terms.append(word[:-1])

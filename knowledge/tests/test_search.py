@@ -97,3 +97,14 @@ def test_sqlite_fts_table_follows_writes(catalog):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM knowledge_fts WHERE knowledge_fts MATCH 'vinyl'")
         assert cursor.fetchone()[0] == 0
+
+
+def test_question_words_do_not_drown_the_product_words(catalog):
+    services.upsert_product(
+        product=make_product(title="Do-It-Yourself Kits", description_html="<p>What you need.</p>")
+    )
+    found = titles(
+        search_products(query="what sizes does the vinyl banner come in", mode="lexical")
+    )
+    assert found[0] == "Vinyl Banners"
+    assert "Do-It-Yourself Kits" not in found[:2]
