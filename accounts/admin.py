@@ -56,6 +56,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "revoked_at",
     )
     list_filter = ("revoked_at",)
+    list_select_related = ("owner",)
     search_fields = ("name", "prefix", "owner__username")
     readonly_fields = ("prefix", "created_by", "created_at", "last_used_at", "revoked_at")
     exclude = ("key_hash",)
