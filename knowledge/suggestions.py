@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 
 from accounts.models import User
-from integrations.selectors import get_customer_context
+from integrations.selectors import SectionStatus, get_customer_context
 from knowledge import drafts
 from knowledge.models import ProductKnowledge
 from knowledge.selectors import SearchMode, search_products
@@ -60,6 +60,11 @@ def get_ticket_suggestions(*, user: User, reference: str) -> TicketSuggestions:
 def _order_draft(*, ticket: Ticket, text: str) -> tuple[str, str]:
     context = get_customer_context(customer=ticket.customer)
     orders = drafts.select_orders(orders=drafts.facts_from_context(context), text=text)
-    error = "; ".join(f"{provider}: {message}" for provider, message in context.errors.items())
+    states = {"Shopify": context.shopify_state, "PERP": context.perp_state}
+    error = "; ".join(
+        f"{provider}: {state.error or state.status.replace('_', ' ')}"
+        for provider, state in states.items()
+        if state.status != SectionStatus.OK
+    )
     draft = drafts.draft_order_status_reply(customer_name=ticket.customer.name, orders=orders)
     return draft, error

@@ -88,3 +88,18 @@ def test_suggestions_draft_uses_real_production_stage(fake_shopify, fake_perp):
         suggestion.order_draft
     )
     assert suggestion.order_draft_error == ""
+
+
+@pytest.mark.django_db
+def test_suggestions_draft_says_when_providers_are_not_configured(settings):
+    settings.SHOPIFY_API_URL = ""
+    settings.PERP_API_URL = ""
+    ticket = TicketFactory(subject="Where is my order?")
+    TicketMessageFactory(ticket=ticket, body="Hello?")
+
+    suggestion = get_ticket_suggestions(
+        user=UserFactory(role=Role.AGENT), reference=ticket.reference
+    )
+
+    assert "order number" in suggestion.order_draft
+    assert suggestion.order_draft_error == "Shopify: not configured; PERP: not configured"
