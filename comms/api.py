@@ -25,18 +25,18 @@ class NewestFirstPagination(CursorPagination):
     page_size_query_param = "page_size"
 
 
-class UserOutputSerializer(serializers.Serializer):
+class ChatUserOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     name = serializers.CharField()
 
 
-class MessageOutputSerializer(serializers.Serializer):
+class ChatMessageOutputSerializer(serializers.Serializer):
     """Deleted messages keep their place but lose their body."""
 
     id = serializers.IntegerField()
     channel = serializers.CharField()
-    author = UserOutputSerializer()
+    author = ChatUserOutputSerializer()
     body = serializers.CharField()
     body_html = serializers.CharField()
     thread_root = serializers.IntegerField(allow_null=True)
@@ -49,11 +49,11 @@ class MessageOutputSerializer(serializers.Serializer):
         return services.serialize_message(instance)
 
 
-class MessageInputSerializer(serializers.Serializer):
+class ChatMessageInputSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=services.MAX_BODY_LENGTH, trim_whitespace=True)
 
 
-class ChannelOutputSerializer(serializers.Serializer):
+class ChatChannelOutputSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=ChannelKind.choices)
@@ -69,16 +69,16 @@ class ChannelListApi(APIView):
         operation_id="channels_list",
         tags=TAGS,
         summary="Channels visible to the caller, with unread counts",
-        responses={200: ChannelOutputSerializer(many=True), 403: ERROR},
+        responses={200: ChatChannelOutputSerializer(many=True), 403: ERROR},
     )
     def get(self, request: Request) -> Response:
         require(request.user, Action.VIEW_CHAT)
         channels = selectors.list_channels_for_user(user=request.user)
-        return Response(ChannelOutputSerializer(channels, many=True).data)
+        return Response(ChatChannelOutputSerializer(channels, many=True).data)
 
 
 class ChannelCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class ChannelCreateInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=80)
         kind = serializers.ChoiceField(
             choices=[ChannelKind.PUBLIC, ChannelKind.PRIVATE], default=ChannelKind.PUBLIC
@@ -89,14 +89,14 @@ class ChannelCreateApi(APIView):
         operation_id="channels_create",
         tags=TAGS,
         summary="Create a channel (Managers)",
-        request=InputSerializer,
-        responses={201: ChannelOutputSerializer, 400: ERROR, 403: ERROR},
+        request=ChannelCreateInputSerializer,
+        responses={201: ChatChannelOutputSerializer, 400: ERROR, 403: ERROR},
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.ChannelCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         channel = services.create_channel(actor=request.user, **data.validated_data)
-        return Response(ChannelOutputSerializer(channel).data, status=status.HTTP_201_CREATED)
+        return Response(ChatChannelOutputSerializer(channel).data, status=status.HTTP_201_CREATED)
 
 
 class ChannelJoinApi(APIView):
@@ -132,7 +132,7 @@ class ChannelMessagesApi(APIView):
         operation_id="channel_messages_list",
         tags=TAGS,
         summary="Top-level messages of a channel, newest first (cursor pagination)",
-        responses={200: MessageOutputSerializer(many=True), 404: ERROR},
+        responses={200: ChatMessageOutputSerializer(many=True), 404: ERROR},
     )
     def get(self, request: Request, slug: str) -> Response:
         channel = selectors.get_channel_for_user(user=request.user, slug=slug)
@@ -140,23 +140,29 @@ class ChannelMessagesApi(APIView):
         page = paginator.paginate_queryset(
             selectors.channel_messages_queryset(channel=channel), request, view=self
         )
-        return paginator.get_paginated_response(MessageOutputSerializer(page, many=True).data)
+        return paginator.get_paginated_response(ChatMessageOutputSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="channel_messages_post",
         tags=TAGS,
         summary="Post a message (mentions notify; subscribers get it live)",
-        request=MessageInputSerializer,
-        responses={201: MessageOutputSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        request=ChatMessageInputSerializer,
+        responses={
+            201: ChatMessageOutputSerializer,
+            400: ERROR,
+            403: ERROR,
+            404: ERROR,
+            409: ERROR,
+        },
     )
     def post(self, request: Request, slug: str) -> Response:
         channel = selectors.get_channel_for_user(user=request.user, slug=slug)
-        data = MessageInputSerializer(data=request.data)
+        data = ChatMessageInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         message = services.post_message(
             channel=channel, author=request.user, body=data.validated_data["body"]
         )
-        return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+        return Response(ChatMessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
 class ChannelMessageApi(APIView):
@@ -164,17 +170,17 @@ class ChannelMessageApi(APIView):
         operation_id="channel_message_edit",
         tags=TAGS,
         summary="Edit your own message",
-        request=MessageInputSerializer,
-        responses={200: MessageOutputSerializer, 403: ERROR, 404: ERROR},
+        request=ChatMessageInputSerializer,
+        responses={200: ChatMessageOutputSerializer, 403: ERROR, 404: ERROR},
     )
     def patch(self, request: Request, slug: str, message_id: int) -> Response:
         selectors.get_channel_for_user(user=request.user, slug=slug)
-        data = MessageInputSerializer(data=request.data)
+        data = ChatMessageInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         message = services.edit_message(
             message_id=message_id, user=request.user, body=data.validated_data["body"]
         )
-        return Response(MessageOutputSerializer(message).data)
+        return Response(ChatMessageOutputSerializer(message).data)
 
     @extend_schema(
         operation_id="channel_message_delete",
@@ -193,24 +199,24 @@ class ThreadApi(APIView):
         operation_id="channel_thread_list",
         tags=TAGS,
         summary="Replies in the thread under a message, oldest first",
-        responses={200: MessageOutputSerializer(many=True), 404: ERROR},
+        responses={200: ChatMessageOutputSerializer(many=True), 404: ERROR},
     )
     def get(self, request: Request, slug: str, message_id: int) -> Response:
         channel = selectors.get_channel_for_user(user=request.user, slug=slug)
         root = selectors.get_channel_message(channel=channel, message_id=message_id)
         replies = selectors.list_thread_replies(root=root)
-        return Response(MessageOutputSerializer(replies, many=True).data)
+        return Response(ChatMessageOutputSerializer(replies, many=True).data)
 
     @extend_schema(
         operation_id="channel_thread_reply",
         tags=TAGS,
         summary="Reply in the thread under a message",
-        request=MessageInputSerializer,
-        responses={201: MessageOutputSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+        request=ChatMessageInputSerializer,
+        responses={201: ChatMessageOutputSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
     )
     def post(self, request: Request, slug: str, message_id: int) -> Response:
         channel = selectors.get_channel_for_user(user=request.user, slug=slug)
-        data = MessageInputSerializer(data=request.data)
+        data = ChatMessageInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         message = services.post_message(
             channel=channel,
@@ -218,7 +224,7 @@ class ThreadApi(APIView):
             body=data.validated_data["body"],
             thread_root_id=message_id,
         )
-        return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+        return Response(ChatMessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
 class NotificationOutputSerializer(serializers.Serializer):
@@ -272,7 +278,7 @@ class NotificationReadApi(APIView):
 
 
 class NotificationReadAllApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class NotificationsMarkedSerializer(serializers.Serializer):
         marked = serializers.IntegerField()
 
     @extend_schema(
@@ -280,8 +286,8 @@ class NotificationReadAllApi(APIView):
         tags=["notifications"],
         summary="Mark all your notifications read",
         request=None,
-        responses={200: OutputSerializer},
+        responses={200: NotificationsMarkedSerializer},
     )
     def post(self, request: Request) -> Response:
         marked = services.mark_all_notifications_read(user=request.user)
-        return Response(self.OutputSerializer({"marked": marked}).data)
+        return Response(self.NotificationsMarkedSerializer({"marked": marked}).data)
