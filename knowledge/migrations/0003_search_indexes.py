@@ -5,7 +5,11 @@ PostgreSQL: a GIN index over the same weighted tsvector expression the selector 
 a trigram index on titles for typo tolerance when the pg_trgm extension can be created.
 """
 
-from django.db import migrations
+import logging
+
+from django.db import DatabaseError, migrations, transaction
+
+logger = logging.getLogger(__name__)
 
 SQLITE_CREATE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS knowledge_fts USING fts5("
@@ -37,8 +41,14 @@ def create_indexes(apps, schema_editor):
             cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
             has_trgm = cursor.fetchone() is not None
         if has_trgm:
-            schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            schema_editor.execute(PG_TRGM_INDEX)
+            try:
+                # A savepoint: without the privilege to create extensions, search still works
+                # (lexical without trigram typo tolerance) and the migration must not fail.
+                with transaction.atomic(using=schema_editor.connection.alias):
+                    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                    schema_editor.execute(PG_TRGM_INDEX)
+            except DatabaseError as exc:
+                logger.warning("knowledge.migration.no_trigram: %s", exc)
 
 
 def drop_indexes(apps, schema_editor):
