@@ -36,10 +36,14 @@ def is_channel_member(*, user: User, channel: Channel) -> bool:
 
 
 def can_view_channel(*, user: User, channel: Channel) -> bool:
-    """Public channels are open to every chat user; private and direct ones to members."""
+    """Public channels are open to every chat user; private ones to members and Managers;
+    direct ones to their two members only."""
     if not can(user, Action.VIEW_CHAT):
         return False
     if channel.kind == ChannelKind.PUBLIC:
+        return True
+    # Managers oversee private channels (the seeded #managers starts without members).
+    if channel.kind == ChannelKind.PRIVATE and can(user, Action.MANAGE_CHANNELS):
         return True
     return is_channel_member(user=user, channel=channel)
 
@@ -87,10 +91,11 @@ def list_channels_for_user(*, user: User) -> QuerySet[Channel]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    visible = Q(kind=ChannelKind.PUBLIC, is_archived=False) | Q(Exists(membership))
+    if can(user, Action.MANAGE_CHANNELS):
+        visible |= Q(kind=ChannelKind.PRIVATE)
     return (
-        Channel.objects.filter(
-            Q(kind=ChannelKind.PUBLIC, is_archived=False) | Q(Exists(membership))
-        )
+        Channel.objects.filter(visible)
         .annotate(
             is_member=Exists(membership),
             unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),

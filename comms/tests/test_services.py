@@ -205,3 +205,15 @@ def test_presence_status_validation(agent):
     change = services.set_presence_status(user=agent, status="away")
     assert change.as_event()["status"] == "away"
     assert services.set_presence_status(user=agent, status="away") is None
+
+
+def test_managers_see_private_channels_but_not_direct_messages(agent):
+    manager = UserFactory(role=Role.MANAGER)
+    dm = services.open_direct_channel(user=agent, other=UserFactory(role=Role.AGENT))
+    slugs = set(selectors.list_channels_for_user(user=manager).values_list("slug", flat=True))
+    assert "managers" in slugs and dm.slug not in slugs
+    assert selectors.can_view_channel(user=manager, channel=Channel.objects.get(slug="managers"))
+    assert not selectors.can_view_channel(user=manager, channel=dm)
+    assert "managers" not in set(
+        selectors.list_channels_for_user(user=agent).values_list("slug", flat=True)
+    )
