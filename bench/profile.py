@@ -19,6 +19,7 @@ def main() -> None:
     parser.add_argument("path")
     parser.add_argument("--user", default=USERNAME)
     parser.add_argument("--requests", type=int, default=5)
+    parser.add_argument("--htmx", action="store_true", help="send HX-Request: true")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     os.environ.setdefault(
@@ -33,7 +34,7 @@ def main() -> None:
 
     from accounts.models import User
 
-    client = Client()
+    client = Client(headers={"HX-Request": "true"} if args.htmx else None)
     client.force_login(User.objects.get(username=args.user))
     client.get(args.path)  # warm-up
     profiler = Profiler(interval=0.0005)
