@@ -95,6 +95,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "base_query": query.urlencode(),
         "can_assign": can(request.user, Action.ASSIGN_TICKET),
         "can_update": can(request.user, Action.UPDATE_TICKET),
+        "can_take": can(request.user, Action.TAKE_TICKET),
     }
     template = "tickets/_inbox_results.html" if _is_htmx(request) else "tickets/inbox.html"
     return render(request, template, context)
@@ -204,8 +205,15 @@ def ticket_timeline(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_page
 @require_GET
 def ticket_row(request: HttpRequest, reference: str) -> HttpResponse:
+    return _render_row(request, reference)
+
+
+def _render_row(
+    request: HttpRequest, reference: str, *, error: ApplicationError | None = None
+) -> HttpResponse:
     ticket = selectors.get_inbox_row(user=request.user, reference=reference)
-    return render(request, "tickets/_inbox_row.html", {"ticket": ticket})
+    context = {"ticket": ticket, "can_take": can(request.user, Action.TAKE_TICKET), "error": error}
+    return render(request, "tickets/_inbox_row.html", context)
 
 
 @staff_page
@@ -222,15 +230,24 @@ def saved_reply_render(request: HttpRequest, reference: str, saved_reply_id: int
 def _ticket_action(
     request: HttpRequest, reference: str, perform: Callable[[Ticket], object]
 ) -> HttpResponse:
-    """Run one service for a posted form; on success show the updated ticket (303)."""
+    """Run one service for a posted form; on success show the updated ticket (302).
+
+    An htmx post from an inbox row (`return=row`) gets that row back instead, so the inbox
+    updates in place.
+    """
     ticket = selectors.get_ticket_for_user(user=request.user, reference=reference)
+    wants_row = _is_htmx(request) and request.POST.get("return") == "row"
     try:
         perform(ticket)
     except (PermissionDenied, NotFound):
         raise
     except ApplicationError as exc:
+        if wants_row:
+            return _render_row(request, reference, error=exc)
         ticket = selectors.get_ticket_for_user(user=request.user, reference=reference)
         return _render_ticket(request, ticket, error=exc, draft=request.POST.get("body", ""))
+    if wants_row:
+        return _render_row(request, reference)
     return redirect(reverse("tickets:detail", args=[ticket.reference]), permanent=False)
 
 

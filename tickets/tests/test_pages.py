@@ -204,3 +204,21 @@ def test_merge_ticket_from_the_page(client, manager):
     unknown = client.post(f"/tickets/{target.reference}/merge/", {"into": "PD-0"})
     assert unknown.status_code == 400
     assert "No ticket PD-0" in unknown.content.decode()
+
+
+def test_take_from_an_inbox_row_returns_the_updated_row(client, agent):
+    ticket = TicketFactory(status=TicketStatus.NEW)
+    client.force_login(agent)
+    inbox = client.get("/tickets/").content.decode()
+    assert 'name="return" value="row"' in inbox
+    response = client.post(
+        f"/tickets/{ticket.reference}/assign/",
+        {"take": "1", "return": "row"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.strip().startswith(f'<tr id="ticket-row-{ticket.reference}"')
+    assert str(agent) in html
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent and ticket.status == TicketStatus.OPEN
