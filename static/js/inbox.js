@@ -40,6 +40,8 @@
       case "j": select(current + 1); break;
       case "k": select(current < 0 ? 0 : current - 1); break;
       case "Enter": {
+        // A focused link or button keeps its own Enter.
+        if (event.target.closest("a, button, summary")) { handled = false; break; }
         const row = rows()[current];
         const link = row && row.querySelector("a.ticket-link");
         if (link) window.location.assign(link.href); else handled = false;
