@@ -38,6 +38,8 @@ urlpatterns = [
         views.saved_reply_render,
         name="saved_reply",
     ),
+    path("saved-replies/", views.saved_reply_list, name="saved_replies"),
+    path("saved-replies/<int:saved_reply_id>/", views.saved_reply_edit, name="saved_reply_edit"),
     path("customers/", views.customer_list, name="customers"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer"),
     path("customers/<int:customer_id>/merge/", views.customer_merge, name="customer_merge"),

@@ -469,3 +469,61 @@ def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
         }
         return render(request, "customers/detail.html", context, status=exc.status)
     return redirect("tickets:customer", customer_id=target.pk)
+
+
+# Saved replies ---------------------------------------------------------------------------------
+
+
+def _saved_reply_page(request: HttpRequest, *, error=None, editing=None, status=200):
+    if not can(request.user, Action.REPLY_TICKET):
+        raise DjangoPermissionDenied
+    context = {
+        "saved_replies": selectors.list_saved_replies(),
+        "can_manage": can(request.user, Action.MANAGE_SAVED_REPLIES),
+        "placeholders": saved_replies.PLACEHOLDERS,
+        "error": error,
+        "editing": editing,
+        "form": request.POST,
+    }
+    return render(request, "tickets/saved_replies.html", context, status=status)
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def saved_reply_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _saved_reply_page(request)
+    try:
+        saved_replies.create_saved_reply(
+            actor=request.user,
+            title=request.POST.get("title", ""),
+            body=request.POST.get("body", ""),
+        )
+    except PermissionDenied:
+        raise
+    except ApplicationError as exc:
+        return _saved_reply_page(request, error=exc, status=exc.status)
+    return redirect("tickets:saved_replies")
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def saved_reply_edit(request: HttpRequest, saved_reply_id: int) -> HttpResponse:
+    reply = selectors.get_saved_reply(saved_reply_id=saved_reply_id)
+    if request.method == "GET":
+        return _saved_reply_page(request, editing=reply)
+    try:
+        if request.POST.get("delete"):
+            saved_replies.delete_saved_reply(saved_reply=reply, actor=request.user)
+        else:
+            saved_replies.update_saved_reply(
+                saved_reply=reply,
+                actor=request.user,
+                title=request.POST.get("title", ""),
+                body=request.POST.get("body", ""),
+            )
+    except PermissionDenied:
+        raise
+    except ApplicationError as exc:
+        return _saved_reply_page(request, error=exc, editing=reply, status=exc.status)
+    return redirect("tickets:saved_replies")

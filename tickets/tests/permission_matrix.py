@@ -73,6 +73,17 @@ ROWS = [
         {"Admin": 400, "Manager": 400, "Agent": 403, "Viewer": 403, "anonymous": 302},
         {"into": "{ticket}"},
     ),
+    row(
+        "GET",
+        "/saved-replies/",
+        {"Admin": 200, "Manager": 200, "Agent": 200, "Viewer": 403, "anonymous": 302},
+    ),
+    row(
+        "POST",
+        "/saved-replies/",
+        {"Admin": 302, "Manager": 302, "Agent": 403, "Viewer": 403, "anonymous": 302},
+        {"title": "Matrix", "body": "Hello {{customer_first_name}}"},
+    ),
     row("GET", "/customers/", EVERY_STAFF),
     row("GET", "/customers/?q=example", EVERY_STAFF),
     row("GET", "/customers/{customer}/", EVERY_STAFF),

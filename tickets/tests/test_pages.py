@@ -6,6 +6,7 @@ from tickets.models import (
     AgentHandoff,
     DeliveryStatus,
     InternalNote,
+    SavedReply,
     Ticket,
     TicketMessage,
     TicketStatus,
@@ -222,3 +223,22 @@ def test_take_from_an_inbox_row_returns_the_updated_row(client, agent):
     assert str(agent) in html
     ticket.refresh_from_db()
     assert ticket.assignee == agent and ticket.status == TicketStatus.OPEN
+
+
+def test_saved_replies_page_manage_and_read_only(client, agent, manager):
+    client.force_login(manager)
+    response = client.post("/saved-replies/", {"title": "Thanks", "body": "Thanks {{nope}}"})
+    assert response.status_code == 400
+    assert "Unknown placeholder" in response.content.decode()
+    client.post("/saved-replies/", {"title": "Thanks", "body": "Thanks {{customer_first_name}}"})
+    reply = SavedReply.objects.get()
+    client.post(f"/saved-replies/{reply.pk}/", {"title": "Thank you", "body": reply.body})
+    reply.refresh_from_db()
+    assert reply.title == "Thank you"
+    client.force_login(agent)
+    html = client.get("/saved-replies/").content.decode()
+    assert "Thank you" in html and "New saved reply" not in html
+    assert client.post(f"/saved-replies/{reply.pk}/", {"delete": "1"}).status_code == 403
+    client.force_login(manager)
+    client.post(f"/saved-replies/{reply.pk}/", {"delete": "1"})
+    assert not SavedReply.objects.exists()
