@@ -75,3 +75,18 @@ def parse_report_filters(*, data: Mapping[str, str]) -> ReportFilters:
     return ReportFilters(
         date_from=date_from, date_to=date_to, channel=channel, team_id=int(team) if team else None
     )
+
+
+def range_presets() -> list[tuple[str, date, date]]:
+    """Shortcuts above the filters: (label, from, to) in local days."""
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    first_of_month = today.replace(day=1)
+    last_month_end = first_of_month - timedelta(days=1)
+    return [
+        ("This week", monday, today),
+        ("Last week", monday - timedelta(days=7), monday - timedelta(days=1)),
+        ("Last 30 days", today - timedelta(days=29), today),
+        ("This month", first_of_month, today),
+        ("Last month", last_month_end.replace(day=1), last_month_end),
+    ]

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.permissions import Action, can
 from analytics import reports
-from analytics.forms import CsatAnswerForm, parse_report_filters
+from analytics.forms import CsatAnswerForm, parse_report_filters, range_presets
 from analytics.selectors import get_survey_by_token, list_teams
 from analytics.services import answer_csat_survey
 from helpdesk.errors import ApplicationError, Conflict
@@ -58,7 +58,12 @@ def csat_survey(request: HttpRequest, token: str) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Action.VIEW_REPORTS):
         raise DjangoPermissionDenied
-    context = {"teams": list_teams(), "channels": ChannelKind.choices, "params": request.GET}
+    context = {
+        "teams": list_teams(),
+        "channels": ChannelKind.choices,
+        "params": request.GET,
+        "presets": range_presets(),
+    }
     try:
         filters = parse_report_filters(data=request.GET)
     except ApplicationError as exc:
