@@ -2,8 +2,11 @@
 
 import hmac
 
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import ApiToken, Role, User
 from accounts.tokens import hash_token, split_token
@@ -70,3 +73,13 @@ def get_api_token_for_key(*, raw: str) -> ApiToken | None:
     if token is None or not hmac.compare_digest(token.key_hash, hash_token(raw)):
         return None
     return token
+
+
+def list_locked_out_usernames() -> set[str]:
+    """Usernames with a django-axes lockout still inside its cool-off (one query)."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return set(
+        AccessAttempt.objects.filter(
+            failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
+        ).values_list("username", flat=True)
+    )

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 from functools import partial
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
@@ -155,6 +156,17 @@ def reset_staff_password(*, actor: User, member: User) -> User:
     record_event(name="staff.password_reset_sent", actor=actor, subject=member)
     _send_password_email_on_commit(user=member, kind="reset")
     return member
+
+
+@transaction.atomic
+def unlock_staff_login(*, actor: User, member: User) -> int:
+    """Lift a login-throttling lockout (every IP) early; returns the attempts cleared."""
+    _require_member(actor=actor, member=member)
+    cleared = axes_reset(username=member.username)
+    record_event(
+        name="staff.login_unlocked", actor=actor, subject=member, properties={"cleared": cleared}
+    )
+    return cleared
 
 
 @transaction.atomic

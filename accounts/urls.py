@@ -76,6 +76,7 @@ urlpatterns = [
         {"is_active": True},
         name="staff_reactivate",
     ),
+    path("staff/<int:user_id>/unlock/", views.staff_unlock, name="staff_unlock"),
     path(
         "staff/<int:user_id>/reset-password/",
         views.staff_reset_password,

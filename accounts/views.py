@@ -46,8 +46,10 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     _require(request, Action.MANAGE_STAFF)
     staff = list(selectors.list_staff())
     actor_is_admin = is_admin(request.user)  # once, not once per row
+    locked = selectors.list_locked_out_usernames()
     for member in staff:
         member.is_manageable = actor_is_admin or not has_admin_role(member)
+        member.is_locked_out = member.username in locked
     return render(request, "staff/list.html", {"staff": staff})
 
 
@@ -100,6 +102,7 @@ def _after_row_action(request: HttpRequest, member_id: int, message: str) -> Htt
     if request.headers.get("HX-Request"):
         member = selectors.list_staff().get(pk=member_id)
         member.is_manageable = can_manage_member(request.user, member)
+        member.is_locked_out = member.username in selectors.list_locked_out_usernames()
         return render(request, "staff/_row.html", {"member": member, "notice": message})
     messages.success(request, message)
     return redirect("accounts:staff_list")
@@ -128,6 +131,14 @@ def staff_reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("accounts:staff_list")
     return _after_row_action(request, member.pk, f"Password reset link emailed to {member}.")
+
+
+@login_required
+@require_POST
+def staff_unlock(request: HttpRequest, user_id: int) -> HttpResponse:
+    member = _managed_member(request, user_id)
+    services.unlock_staff_login(actor=request.user, member=member)
+    return _after_row_action(request, member.pk, f"Sign-in unlocked for {member}.")
 
 
 @login_required

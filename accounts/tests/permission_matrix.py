@@ -48,6 +48,8 @@ ROWS = [
     row("POST", "/staff/{user}/deactivate/", STAFF_CHANGE),
     row("POST", "/staff/{user}/reactivate/", STAFF_CHANGE),
     row("POST", "/staff/{user}/reset-password/", STAFF_CHANGE),
+    row("POST", "/staff/{user}/unlock/", STAFF_CHANGE),
+    row("POST", "/staff/{admin}/unlock/", ADMIN_ONLY_CHANGE),
     row("GET", "/staff/{admin}/", ADMIN_ONLY_PAGE),
     row("POST", "/staff/{admin}/deactivate/", ADMIN_ONLY_CHANGE),
     row("POST", "/staff/{admin}/reset-password/", ADMIN_ONLY_CHANGE),

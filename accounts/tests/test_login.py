@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from analytics.models import AnalyticsEvent
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 
@@ -144,3 +145,17 @@ def test_password_reset_for_unknown_email_looks_the_same_and_sends_nothing(clien
     response = client.post("/accounts/password/reset/", {"email": "nobody@example.com"})
     assert response.status_code == 302
     assert mailoutbox == []
+
+
+def test_staff_manager_sees_the_lockout_and_unlocks_it(client, agent, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(client, "alex", "nope")
+    manager = UserFactory(role=Role.MANAGER)
+    staff_client = client.__class__()
+    staff_client.force_login(manager)
+    assert "Locked out" in staff_client.get("/staff/").content.decode()
+    response = staff_client.post(f"/staff/{agent.pk}/unlock/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Locked out" not in response.content.decode()
+    assert AnalyticsEvent.objects.filter(name="staff.login_unlocked", actor=manager).exists()
+    assert login(client, "alex", DEFAULT_PASSWORD).status_code == 302
