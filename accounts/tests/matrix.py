@@ -34,7 +34,11 @@ class MatrixWorld:
     def fill(self, value: Any) -> Any:
         """Placeholders filled in a string, or recursively in a dict/list of strings."""
         if isinstance(value, str):
-            return value.format(**self.placeholders)
+            try:
+                return value.format(**self.placeholders)
+            except KeyError as exc:
+                known = ", ".join(sorted(self.placeholders))
+                raise KeyError(f"unknown placeholder {exc} in {value!r}; known: {known}") from exc
         if isinstance(value, dict):
             return {k: self.fill(v) for k, v in value.items()}
         if isinstance(value, list):
