@@ -134,6 +134,15 @@ class AgentRowSerializer(serializers.Serializer):
     csat_score = _rate()
 
 
+class CsatAnswerSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    rating = serializers.IntegerField()
+    comment = serializers.CharField(allow_blank=True)
+    channel = serializers.CharField()
+    answered_at = serializers.DateTimeField()
+    assignee_name = serializers.CharField(allow_null=True)
+
+
 class SlaBreachesSerializer(SlaSerializer):
     tickets = SlaBreachSerializer(many=True, help_text=f"First {SLA_TABLE_LIMIT * 2} breaches.")
 
@@ -215,6 +224,12 @@ AnalyticsCsatApi = report_api(
     "CSAT score (% rating 4-5) and response rate of surveys sent in range",
     lambda f: selectors.get_csat(filters=f),
     CsatSerializer(),
+)
+AnalyticsCsatAnswersApi = report_api(
+    "csat_answers",
+    "Survey answers of surveys sent in range, lowest rating first",
+    lambda f: selectors.list_csat_answers(filters=f),
+    CsatAnswerSerializer(many=True),
 )
 AnalyticsSlaBreachesApi = report_api(
     "sla_breaches",

@@ -18,6 +18,11 @@ urlpatterns = [
     path("analytics/reopens/", api.AnalyticsReopensApi.as_view(), name="analytics-reopens"),
     path("analytics/csat/", api.AnalyticsCsatApi.as_view(), name="analytics-csat"),
     path(
+        "analytics/csat-answers/",
+        api.AnalyticsCsatAnswersApi.as_view(),
+        name="analytics-csat-answers",
+    ),
+    path(
         "analytics/sla-breaches/",
         api.AnalyticsSlaBreachesApi.as_view(),
         name="analytics-sla-breaches",

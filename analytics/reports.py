@@ -128,6 +128,22 @@ def sla_table(filters: ReportFilters, *, limit: int | None = None) -> Table:
     return Table("sla_breaches", "SLA breaches", header, rows)
 
 
+def csat_answers_table(filters: ReportFilters, *, limit: int | None = None) -> Table:
+    rows = [
+        [
+            row["reference"],
+            row["rating"],
+            row["comment"],
+            row["channel"],
+            row["answered_at"].isoformat(),
+            row["assignee_name"] or "",
+        ]
+        for row in selectors.list_csat_answers(filters=filters, limit=limit)
+    ]
+    header = ["Ticket", "Rating", "Comment", "Channel", "Answered", "Assignee"]
+    return Table("csat_answers", "Survey answers (lowest first)", header, rows)
+
+
 def heatmap_table(filters: ReportFilters) -> Table:
     grid = selectors.get_busiest_hours(filters=filters)
     rows = [[WEEKDAYS[i], *counts] for i, counts in enumerate(grid)]
@@ -140,6 +156,7 @@ TABLES: dict[str, Callable[[ReportFilters], Table]] = {
     "agents": agents_table,
     "backlog": backlog_table,
     "sla_breaches": sla_table,
+    "csat_answers": csat_answers_table,
     "heatmap": heatmap_table,
 }
 
@@ -186,6 +203,8 @@ def build_report_page(*, filters: ReportFilters) -> dict:
         "backlog": backlog,
         "agents": agents_table(filters),
         "sla": sla_table(filters, limit=SLA_TABLE_LIMIT),
+        "csat_answers": csat_answers_table(filters, limit=SLA_TABLE_LIMIT),
+        "csat_note": f"The page lists at most {SLA_TABLE_LIMIT}; the CSV has them all.",
         "sla_note": (
             "Tickets due in this range that were answered or solved after their deadline, or "
             f"are still unresolved past it. The page lists at most {SLA_TABLE_LIMIT}; the CSV "

@@ -324,6 +324,24 @@ def get_csat(*, filters: ReportFilters) -> dict:
     }
 
 
+def list_csat_answers(*, filters: ReportFilters, limit: int | None = None) -> list[dict]:
+    """Answers to surveys sent in range, lowest rating first, then newest."""
+    rows = (
+        _sent_surveys(filters)
+        .filter(answered_at__isnull=False)
+        .order_by("rating", "-answered_at", "-pk")
+        .values(
+            "rating",
+            "comment",
+            "answered_at",
+            "channel",
+            reference=F("ticket__reference"),
+            assignee_name=F("ticket__assignee__username"),
+        )
+    )
+    return list(rows[:limit] if limit else rows)
+
+
 def _breached() -> Q:
     """A ticket breached its SLA if it was answered or resolved after `due_at`, or is still
     unresolved past it."""

@@ -15,6 +15,7 @@ ENDPOINTS = [
     "resolution",
     "reopens",
     "csat",
+    "csat-answers",
     "sla-breaches",
     "backlog",
     "agents",
@@ -70,6 +71,8 @@ def test_metric_endpoints(world):
         world["c"].reference,
         world["b"].reference,
     ]
+    answers = api.get(f"/api/analytics/csat-answers/?{RANGE}").json()
+    assert [(a["reference"], a["rating"]) for a in answers] == [(world["a"].reference, 5)]
     volume = api.get(f"/api/analytics/volume/?{RANGE}&channel=sms").json()
     assert volume == [{"day": "2026-03-06", "channel": "sms", "count": 1}]
 
