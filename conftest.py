@@ -16,6 +16,17 @@ def _isolated_media_and_cache(settings, tmp_path):
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        db_marker = item.get_closest_marker("django_db")
+        if db_marker is not None and db_marker.kwargs.get("transaction"):
+            # A transactional test ends by flushing every table, which would also wipe what the
+            # data migrations seeded (roles, permissions, channels) for the tests after it.
+            # Serialized rollback restores that content after the flush.
+            item.add_marker(
+                pytest.mark.django_db(
+                    *db_marker.args, **db_marker.kwargs, serialized_rollback=True
+                ),
+                append=False,
+            )
         if "postgres" in item.keywords and not os.environ.get("TEST_DATABASE_URL"):
             item.add_marker(
                 pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL to run it")
