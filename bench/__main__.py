@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from importlib import import_module
 from pathlib import Path
 
-from bench.core import CORES, ROOT, Database, Result, Sizes, smoke_databases
+from bench.core import CORES, ROOT, SMOKE_ENV, Database, Result, Sizes, smoke_databases
 
 # name -> module in bench/ with `run(sizes, dbs, *, log) -> list[Result]`, in running order.
 BENCHMARKS = {
@@ -66,7 +66,7 @@ def databases(args: argparse.Namespace, tmp: Path) -> dict[str, Database]:
     """One database per concern, so a benchmark's writes never change another's volume."""
     if args.smoke:
         return smoke_databases(tmp, ["main", "ingest", "realtime", "search"]) | {
-            "peer": Database(f"sqlite:///{tmp / 'peer.sqlite3'}")
+            "peer": Database(f"sqlite:///{tmp / 'peer.sqlite3'}", SMOKE_ENV)
         }
     base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pd_bench")
     return {

@@ -250,15 +250,18 @@ def ensure_bench_data(db: Database, sizes: Sizes, *, log) -> float:
     return seconds
 
 
+SMOKE_ENV = {"BENCH_FAST_PASSWORDS": "1"}
+
+
 def smoke_databases(tmp: Path, names: Sequence[str]) -> dict[str, Database]:
     """SQLite files for a smoke run: migrated once, copied per concern (copies are cheap)."""
-    template = Database(f"sqlite:///{tmp / 'template.sqlite3'}")
+    template = Database(f"sqlite:///{tmp / 'template.sqlite3'}", SMOKE_ENV)
     migrate(template)
     dbs = {}
     for name in names:
         path = tmp / f"{name}.sqlite3"
         shutil.copyfile(template.path, path)
-        dbs[name] = Database(f"sqlite:///{path}", is_migrated=True)
+        dbs[name] = Database(f"sqlite:///{path}", SMOKE_ENV, is_migrated=True)
     return dbs
 
 
@@ -294,6 +297,7 @@ def server(
 
 def wait_until_ready(proc: subprocess.Popen, port: int, path: str | None, log, timeout=60) -> None:
     deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             log.seek(0)
@@ -304,9 +308,14 @@ def wait_until_ready(proc: subprocess.Popen, port: int, path: str | None, log, t
             else:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2).close()
             return
-        except OSError:
+        except OSError as exc:  # refused while booting, or an HTTP error status
+            last_error = exc
             time.sleep(0.1)
-    raise RuntimeError(f"server on port {port} did not start in {timeout}s")
+    log.seek(0)
+    raise RuntimeError(
+        f"server on port {port} not ready in {timeout}s ({last_error}):\n"
+        f"{log.read().decode()[-3000:]}"
+    )
 
 
 def gunicorn_cmd(port: int, *, workers: int = CORES, app: str = "helpdesk.wsgi:application"):

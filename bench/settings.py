@@ -17,6 +17,9 @@ ASGI_APPLICATION = "bench.asgi.application"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 if os.environ.get("BENCH_TIMING") == "1":
     MIDDLEWARE = ["bench.middleware.ServerTimingMiddleware", *MIDDLEWARE]
+if os.environ.get("BENCH_FAST_PASSWORDS") == "1":
+    # Smoke runs only: a PBKDF2 hash costs ~1 s of CPU per login on a busy 2-core machine.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A log line per request would measure the terminal, not the server.
 LOGGING = {
     "version": 1,
