@@ -23,7 +23,7 @@ def pytest_collection_modifyitems(config, items):
             # Serialized rollback restores that content after the flush.
             item.add_marker(
                 pytest.mark.django_db(
-                    *db_marker.args, **db_marker.kwargs, serialized_rollback=True
+                    *db_marker.args, **{**db_marker.kwargs, "serialized_rollback": True}
                 ),
                 append=False,
             )
