@@ -1,0 +1,196 @@
+"""Admin: rules (validated JSON with the format shown), SLA policies, calendars, webhooks, logs."""
+
+import json
+import secrets
+
+from django import forms
+from django.contrib import admin
+
+from automation.models import (
+    BusinessCalendar,
+    Holiday,
+    Rule,
+    RuleRun,
+    SlaPolicy,
+    TicketSla,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEventType,
+    WorkingHours,
+)
+from automation.rules import ACTIONS_HELP, FORMAT_HELP
+
+CONDITIONS_EXAMPLE = [
+    {"field": "channel", "op": "equals", "value": "whatsapp"},
+    {"field": "customer_is_vip", "op": "equals", "value": True},
+]
+ACTIONS_EXAMPLE = [
+    {"type": "set_priority", "priority": "high"},
+    {"type": "assign_team", "team": "sales", "round_robin": True},
+]
+
+
+class PrettyJSONField(forms.JSONField):
+    def prepare_value(self, value):
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+class RuleForm(forms.ModelForm):
+    conditions = PrettyJSONField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "style": "font-family: monospace"}),
+        help_text=f"{FORMAT_HELP} Example: {json.dumps(CONDITIONS_EXAMPLE)}",
+    )
+    actions = PrettyJSONField(
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "style": "font-family: monospace"}),
+        help_text=f"{ACTIONS_HELP} Example: {json.dumps(ACTIONS_EXAMPLE)}",
+    )
+
+    class Meta:
+        model = Rule
+        fields = [
+            "name",
+            "description",
+            "event",
+            "conditions",
+            "actions",
+            "position",
+            "stop_processing",
+            "is_active",
+        ]
+
+    def clean_conditions(self):
+        return self.cleaned_data.get("conditions") or []
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    form = RuleForm
+    list_display = ["name", "event", "position", "stop_processing", "is_active", "updated_at"]
+    list_filter = ["event", "is_active"]
+    list_editable = ["position", "is_active"]
+    search_fields = ["name", "description"]
+    ordering = ["event", "position", "pk"]
+
+
+@admin.register(RuleRun)
+class RuleRunAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "rule_name", "ticket", "event", "depth", "error"]
+    list_filter = ["event"]
+    search_fields = ["rule_name", "ticket__reference"]
+    list_select_related = ["ticket"]
+    readonly_fields = [f.name for f in RuleRun._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "timezone", "is_default"]
+    inlines = [WorkingHoursInline, HolidayInline]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "priority",
+        "channel",
+        "first_response_minutes",
+        "next_response_minutes",
+        "resolution_minutes",
+        "calendar",
+        "is_active",
+    ]
+    list_filter = ["priority", "channel", "is_active"]
+
+
+@admin.register(TicketSla)
+class TicketSlaAdmin(admin.ModelAdmin):
+    list_display = [
+        "ticket",
+        "policy",
+        "first_response_due_at",
+        "next_response_due_at",
+        "resolution_due_at",
+        "perp_order_number",
+        "promised_ship_at",
+    ]
+    list_select_related = ["ticket", "policy"]
+    search_fields = ["ticket__reference", "perp_order_number"]
+    readonly_fields = [f.name for f in TicketSla._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        choices=WebhookEventType.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["name", "url", "events", "secret", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.initial.setdefault("secret", secrets.token_hex(32))
+
+    def save(self, commit=True):
+        endpoint = super().save(commit=False)
+        if endpoint.is_active and endpoint.disabled_at is not None:
+            # Re-activated by an admin: start counting failures afresh.
+            endpoint.disabled_at = None
+            endpoint.failure_count = 0
+        if commit:
+            endpoint.save()
+        return endpoint
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ["name", "url", "is_active", "failure_count", "last_success_at", "disabled_at"]
+    list_filter = ["is_active"]
+    readonly_fields = ["failure_count", "disabled_at", "last_success_at", "created_at"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "endpoint",
+        "event",
+        "state",
+        "attempts",
+        "response_status",
+        "delivered_at",
+    ]
+    list_filter = ["state", "event", "endpoint"]
+    list_select_related = ["endpoint"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,234 @@
+"""The rule format: validation of conditions/actions, and matching conditions against a ticket.
+
+A condition is `{"field": ..., "op": ..., "value": ...}`; all of a rule's conditions must hold.
+An action is `{"type": ..., <params>}`; docs/automation.md lists them with examples.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from accounts.models import Team, User
+from comms.models import Channel
+from tickets.models import (
+    ChannelKind,
+    MessageDirection,
+    SavedReply,
+    Ticket,
+    TicketPriority,
+    TicketStatus,
+)
+
+CHOICE_OPS = ("equals", "not_equals", "in", "not_in")
+TEXT_OPS = ("contains", "not_contains", "equals")
+REF_OPS = ("equals", "not_equals", "is_set", "is_unset")
+BOOL_OPS = ("equals",)
+
+# field -> (ops, allowed values or None for free text / references, kind)
+CONDITION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None, str]] = {
+    "channel": (CHOICE_OPS, tuple(ChannelKind.values), "choice"),
+    "status": (CHOICE_OPS, tuple(TicketStatus.values), "choice"),
+    "priority": (CHOICE_OPS, tuple(TicketPriority.values), "choice"),
+    "assignee": (REF_OPS, None, "user"),
+    "team": (REF_OPS, None, "team"),
+    "subject": (TEXT_OPS, None, "text"),
+    "body": (TEXT_OPS, None, "text"),
+    "customer_identity": (TEXT_OPS, None, "text"),
+    "customer_is_vip": (BOOL_OPS, None, "bool"),
+    "customer_vip_tier": (CHOICE_OPS, None, "choice"),
+    "in_business_hours": (BOOL_OPS, None, "bool"),
+}
+
+# action type -> required params (name -> kind), optional params
+ACTION_TYPES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "assign_agent": ({"user": "user"}, {}),
+    "assign_team": ({"team": "team"}, {"round_robin": "bool"}),
+    "set_priority": ({"priority": "priority"}, {}),
+    "set_status": ({"status": "status"}, {}),
+    "add_note": ({"body": "text"}, {}),
+    "send_saved_reply": ({"saved_reply": "saved_reply"}, {}),
+    "notify_channel": ({"channel": "channel"}, {"message": "text"}),
+    "escalate": ({"reason": "text"}, {"team": "team", "user": "user", "priority": "priority"}),
+}
+
+FORMAT_HELP = (
+    'Conditions: a JSON list of {"field", "op", "value"}. Fields: '
+    + ", ".join(CONDITION_FIELDS)
+    + ". Ops: equals, not_equals, in, not_in (lists), contains, not_contains (text), "
+    "is_set, is_unset (assignee, team). Users by username, teams and channels by slug."
+)
+ACTIONS_HELP = (
+    'Actions: a JSON list of {"type", ...}. Types: '
+    + "; ".join(
+        f"{name}({', '.join([*req, *(o + '?' for o in opt)])})"
+        for name, (req, opt) in ACTION_TYPES.items()
+    )
+    + ". Saved replies by title. Messages may use {reference}, {subject} and {url}."
+)
+
+
+def _fail(index: int, message: str) -> None:
+    raise ValidationError(f"Item {index + 1}: {message}")
+
+
+def _check_reference(index: int, kind: str, value: Any) -> None:
+    if kind == "bool":
+        if not isinstance(value, bool):
+            _fail(index, "expected true or false.")
+        return
+    if not isinstance(value, str) or not value.strip():
+        _fail(index, f"expected a non-empty {kind}.")
+    lookups: dict[str, Callable[[str], bool]] = {
+        "user": lambda v: User.objects.filter(username=v, is_active=True).exists(),
+        "team": lambda v: Team.objects.filter(slug=v).exists(),
+        "channel": lambda v: Channel.objects.filter(slug=v, is_archived=False).exists(),
+        "saved_reply": lambda v: SavedReply.objects.filter(title=v).exists(),
+        "priority": lambda v: v in TicketPriority.values,
+        "status": lambda v: v in TicketStatus.values,
+        "text": lambda v: True,
+    }
+    if not lookups[kind](value):
+        _fail(index, f"no {kind.replace('_', ' ')} '{value}'.")
+
+
+def validate_conditions(conditions: Any) -> None:
+    if not isinstance(conditions, list):
+        raise ValidationError("Conditions are a JSON list (empty: always).")
+    for index, condition in enumerate(conditions):
+        if not isinstance(condition, dict) or set(condition) - {"field", "op", "value"}:
+            _fail(index, 'a condition is {"field", "op", "value"}.')
+        spec = CONDITION_FIELDS.get(condition.get("field"))
+        if spec is None:
+            _fail(index, f"unknown field '{condition.get('field')}'.")
+        ops, allowed, kind = spec
+        op = condition.get("op")
+        if op not in ops:
+            _fail(index, f"'{condition['field']}' supports {', '.join(ops)}.")
+        if op in ("is_set", "is_unset"):
+            continue
+        value = condition.get("value")
+        values = value if op in ("in", "not_in") else [value]
+        if op in ("in", "not_in") and (not isinstance(value, list) or not value):
+            _fail(index, f"'{op}' takes a non-empty list.")
+        for item in values:
+            if kind == "bool":
+                _check_reference(index, "bool", item)
+            elif kind in ("user", "team"):
+                _check_reference(index, kind, item)
+            elif not isinstance(item, str) or not item:
+                _fail(index, "expected a non-empty string.")
+            elif allowed is not None and item not in allowed:
+                _fail(index, f"'{item}' is not one of {', '.join(allowed)}.")
+
+
+def validate_actions(actions: Any) -> None:
+    if not isinstance(actions, list) or not actions:
+        raise ValidationError("Actions are a non-empty JSON list.")
+    for index, action in enumerate(actions):
+        if not isinstance(action, dict) or action.get("type") not in ACTION_TYPES:
+            _fail(index, f"the type is one of {', '.join(ACTION_TYPES)}.")
+        required, optional = ACTION_TYPES[action["type"]]
+        unknown = set(action) - {"type", *required, *optional}
+        if unknown:
+            _fail(index, f"unknown parameter {', '.join(sorted(unknown))}.")
+        for name, kind in required.items():
+            if name not in action:
+                _fail(index, f"'{action['type']}' needs '{name}'.")
+            _check_reference(index, kind, action[name])
+        for name, kind in optional.items():
+            if name in action:
+                _check_reference(index, kind, action[name])
+        if action["type"] == "escalate" and not (action.get("team") or action.get("user")):
+            _fail(index, "escalate needs a 'team' or a 'user' (a Manager).")
+
+
+# Matching --------------------------------------------------------------------------------------
+
+
+@dataclass
+class TicketFacts:
+    """What conditions look at; the slow facts (VIP status) are fetched only when asked."""
+
+    ticket: Ticket
+    vip_lookup: Callable[[Ticket], tuple[bool, str]]
+    business_hours_check: Callable[[], bool]
+
+    @cached_property
+    def vip(self) -> tuple[bool, str]:
+        return self.vip_lookup(self.ticket)
+
+    def value(self, name: str) -> Any:
+        ticket = self.ticket
+        if name in ("channel", "status", "priority", "subject"):
+            return getattr(ticket, name)
+        if name == "assignee":
+            return ticket.assignee.username if ticket.assignee_id else None
+        if name == "team":
+            return ticket.team.slug if ticket.team_id else None
+        if name == "body":
+            last = (
+                ticket.messages.filter(direction=MessageDirection.INBOUND)
+                .order_by("-created_at", "-pk")
+                .values_list("body", flat=True)
+                .first()
+            )
+            return last or ""
+        if name == "customer_identity":
+            return "\n".join(ticket.customer.identities.values_list("value", flat=True))
+        if name == "customer_is_vip":
+            return self.vip[0]
+        if name == "customer_vip_tier":
+            return self.vip[1]
+        if name == "in_business_hours":
+            return self.business_hours_check()
+        raise KeyError(name)
+
+
+def condition_holds(condition: dict, facts: TicketFacts) -> bool:
+    op, expected = condition["op"], condition.get("value")
+    actual = facts.value(condition["field"])
+    if op == "is_set":
+        return bool(actual)
+    if op == "is_unset":
+        return not actual
+    if isinstance(actual, str) and condition["field"] in ("subject", "body", "customer_identity"):
+        actual, expected = actual.casefold(), str(expected).casefold()
+    elif condition["field"] == "customer_vip_tier":
+        actual = (actual or "").casefold()
+        expected = (
+            [str(v).casefold() for v in expected]
+            if isinstance(expected, list)
+            else str(expected).casefold()
+        )
+    if op == "equals":
+        return actual == expected
+    if op == "not_equals":
+        return actual != expected
+    if op == "in":
+        return actual in expected
+    if op == "not_in":
+        return actual not in expected
+    if op == "contains":
+        return expected in actual
+    if op == "not_contains":
+        return expected not in actual
+    raise ValueError(f"Unknown op {op}")
+
+
+def conditions_hold(conditions: list[dict], facts: TicketFacts) -> bool:
+    return all(condition_holds(c, facts) for c in conditions)
+
+
+def render_message(template: str, ticket: Ticket) -> str:
+    """Fill only the known tokens (no format engine: an admin's text cannot reach attributes)."""
+    values = {
+        "{reference}": ticket.reference or "",
+        "{subject}": ticket.subject,
+        "{url}": f"/tickets/{ticket.reference}/",
+    }
+    for token, value in values.items():
+        template = template.replace(token, value)
+    return template

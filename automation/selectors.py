@@ -1,0 +1,97 @@
+"""Automation reads shared by pages, the API, tasks and the socket."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from accounts.models import User
+from automation.models import RuleRun, SlaMetric, TicketSla, TicketViewer
+from comms.models import PresenceConnection
+from tickets.models import Ticket, TicketMessage
+
+
+def build_webhook_payload(*, ticket_id: int, message_id: int | None = None) -> dict | None:
+    ticket = (
+        Ticket.objects.select_related("assignee", "team", "customer").filter(pk=ticket_id).first()
+    )
+    if ticket is None:
+        return None
+    payload = {
+        "ticket": {
+            "reference": ticket.reference,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "channel": ticket.channel,
+            "assignee": ticket.assignee.username if ticket.assignee_id else None,
+            "team": ticket.team.slug if ticket.team_id else None,
+            "customer_id": ticket.customer_id,
+            "created_at": ticket.created_at.isoformat(),
+            "updated_at": ticket.updated_at.isoformat(),
+        }
+    }
+    message = TicketMessage.objects.filter(pk=message_id, ticket=ticket).first()
+    if message is not None:
+        payload["message"] = {
+            "id": message.pk,
+            "direction": message.direction,
+            "channel": message.channel,
+            "body": message.body,
+            "is_automated": message.is_automated,
+            "created_at": message.created_at.isoformat(),
+        }
+    return payload
+
+
+@dataclass(frozen=True)
+class Deadline:
+    metric: str
+    label: str
+    due_at: datetime
+    is_breached: bool
+    is_warned: bool
+
+
+@dataclass(frozen=True)
+class SlaPanel:
+    sla: TicketSla | None
+    deadlines: list[Deadline]
+    runs: list[RuleRun]
+
+
+def get_sla_panel(*, ticket: Ticket) -> SlaPanel:
+    """The open deadlines of a ticket (soonest first) and the rules that fired on it."""
+    sla = TicketSla.objects.select_related("policy").filter(ticket=ticket).first()
+    deadlines = []
+    if sla is not None and ticket.status not in ("solved", "closed"):
+        for metric in SlaMetric:
+            due_at = getattr(sla, f"{metric.value}_due_at")
+            if due_at is None:
+                continue
+            if metric == SlaMetric.FIRST_RESPONSE and ticket.first_response_at is not None:
+                continue
+            breached_at = getattr(sla, f"{metric.value}_breached_at")
+            deadlines.append(
+                Deadline(
+                    metric=metric.value,
+                    label=metric.label,
+                    due_at=due_at,
+                    is_breached=breached_at is not None or due_at <= timezone.now(),
+                    is_warned=getattr(sla, f"{metric.value}_warned_at") is not None,
+                )
+            )
+    deadlines.sort(key=lambda d: d.due_at)
+    runs = list(RuleRun.objects.filter(ticket=ticket).order_by("-created_at", "-pk")[:20])
+    return SlaPanel(sla=sla, deadlines=deadlines, runs=runs)
+
+
+def list_ticket_viewers(*, reference: str) -> list[User]:
+    """Staff with a live socket on the ticket page, once each."""
+    live = PresenceConnection.objects.values("channel_name")
+    user_ids = (
+        TicketViewer.objects.filter(reference=reference, channel_name__in=live)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    return list(User.objects.filter(pk__in=user_ids).order_by("username"))

@@ -1,0 +1,350 @@
+"""Automation writes: running rules and performing their actions through the tickets and comms
+services (never writing their models directly), round-robin assignment, reply collisions."""
+
+import logging
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Permission
+from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from accounts.models import Role, Team, User
+from accounts.permissions import Action, can
+from analytics.services import record_event
+from automation.calendar import is_business_time, schedule_for
+from automation.events import MAX_DEPTH, rule_origin
+from automation.models import BusinessCalendar, Rule, RuleRun, TicketViewer
+from automation.rules import TicketFacts, conditions_hold, render_message
+from comms.models import Channel, PresenceStatus
+from comms.services import post_message
+from helpdesk.errors import ApplicationError, Conflict
+from tickets import routing
+from tickets import services as ticket_services
+from tickets.models import (
+    MessageDirection,
+    SavedReply,
+    Ticket,
+    TicketAssignment,
+    TicketMessage,
+    TicketStatus,
+)
+from tickets.saved_replies import render_saved_reply
+
+logger = logging.getLogger(__name__)
+
+AUTOMATION_USERNAME = "automation"
+# What rule actions need; the automation account holds these directly, not through a role.
+AUTOMATION_PERMISSIONS = [
+    Action.VIEW_TICKETS,
+    Action.UPDATE_TICKET,
+    Action.REPLY_TICKET,
+    Action.NOTE_TICKET,
+    Action.ASSIGN_TICKET,
+    Action.ESCALATE_TICKET,
+    Action.VIEW_CHAT,
+    Action.POST_CHAT,
+]
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD)
+
+
+def get_automation_actor() -> User:
+    """The account rules act as ("Automation" on timelines); created on first use."""
+    user, created = User.objects.get_or_create(
+        username=AUTOMATION_USERNAME,
+        defaults={"display_name": "Automation", "is_active": True, "max_open_tickets": 0},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        for action in AUTOMATION_PERMISSIONS:
+            app_label, codename = str(action).split(".")
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        user = User.objects.get(pk=user.pk)  # drop the permission cache
+    return user
+
+
+# Customer facts --------------------------------------------------------------------------------
+
+
+def lookup_vip(ticket: Ticket) -> tuple[bool, str]:
+    """(is VIP, tier) from the PERP VIP wallet. Cache-backed; a provider that is down or a
+    customer PERP does not know counts as not VIP rather than failing or delaying the rule run."""
+    from integrations.selectors import get_customer_context
+
+    try:
+        context = get_customer_context(customer=ticket.customer)
+    except Exception:
+        logger.exception("automation.vip_lookup_failed ticket=%s", ticket.pk)
+        return False, ""
+    wallet = context.perp.wallet if context.perp is not None else None
+    return (wallet is not None, wallet.tier if wallet is not None else "")
+
+
+def default_calendar() -> BusinessCalendar | None:
+    return (
+        BusinessCalendar.objects.prefetch_related("hours", "holidays")
+        .filter(is_default=True)
+        .first()
+    )
+
+
+# Rules -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunResult:
+    runs: list[RuleRun]
+    skipped_for_depth: bool = False
+
+
+def run_rules(
+    *, event: str, ticket_id: int, depth: int = 0, skip_rule_ids: list[int] | None = None
+) -> RunResult:
+    """Run the active rules for `event` on a ticket, in order, recording each that fires.
+
+    `skip_rule_ids` are the rules whose actions caused this event (loop prevention); beyond
+    `MAX_DEPTH` chained events nothing runs.
+    """
+    if depth > MAX_DEPTH:
+        logger.warning("automation.rules.depth_cap event=%s ticket=%s", event, ticket_id)
+        return RunResult(runs=[], skipped_for_depth=True)
+    rules = list(
+        Rule.objects.filter(event=event, is_active=True)
+        .exclude(pk__in=skip_rule_ids or [])
+        .order_by("position", "pk")
+    )
+    if not rules:
+        return RunResult(runs=[])
+    schedule = schedule_for(default_calendar())
+    runs = []
+    vip_cache: dict[int, tuple[bool, str]] = {}
+
+    def vip(ticket: Ticket) -> tuple[bool, str]:
+        if ticket.customer_id not in vip_cache:
+            vip_cache[ticket.customer_id] = lookup_vip(ticket)
+        return vip_cache[ticket.customer_id]
+
+    def in_business_hours() -> bool:
+        return is_business_time(schedule, timezone.now())
+
+    for rule in rules:
+        ticket = (
+            Ticket.objects.select_related("customer", "assignee", "team")
+            .filter(pk=ticket_id)
+            .first()
+        )
+        if ticket is None or ticket.status == TicketStatus.CLOSED:
+            break
+        facts = TicketFacts(
+            ticket=ticket,
+            vip_lookup=vip,
+            business_hours_check=in_business_hours,
+        )
+        if not conditions_hold(rule.conditions, facts):
+            continue
+        runs.append(
+            _fire(rule=rule, ticket=ticket, event=event, depth=depth, skip=set(skip_rule_ids or []))
+        )
+        if rule.stop_processing:
+            break
+    return RunResult(runs=runs)
+
+
+def _fire(*, rule: Rule, ticket: Ticket, event: str, depth: int, skip: set[int]) -> RuleRun:
+    actor = get_automation_actor()
+    performed: list[str] = []
+    error = ""
+    with rule_origin(depth=depth, rule_ids=frozenset(skip | {rule.pk})):
+        for action in rule.actions:
+            try:
+                performed.append(
+                    perform_action(action=action, ticket=ticket, actor=actor, rule=rule)
+                )
+            except (ApplicationError, ObjectMissing) as exc:
+                error = f"{action.get('type')}: {exc}"
+                logger.warning(
+                    "automation.action_failed rule=%s ticket=%s %s", rule.pk, ticket.pk, error
+                )
+                break
+            ticket.refresh_from_db()
+    with transaction.atomic():
+        run = RuleRun.objects.create(
+            rule=rule,
+            rule_name=rule.name,
+            ticket=ticket,
+            event=event,
+            depth=depth,
+            performed=performed,
+            error=error,
+        )
+        record_event(
+            name="automation.rule_fired",
+            ticket=ticket,
+            subject=run,
+            properties={"rule": rule.pk, "event": event, "depth": depth, "error": bool(error)},
+        )
+        ticket_services.publish_ticket_updated_on_commit(ticket)
+    return run
+
+
+class ObjectMissing(Exception):
+    """A rule names a user, team, channel or saved reply that no longer exists."""
+
+
+def _get(model, **lookup):
+    found = model.objects.filter(**lookup).first()
+    if found is None:
+        raise ObjectMissing(f"{model._meta.verbose_name} {lookup} no longer exists")
+    return found
+
+
+def perform_action(*, action: dict, ticket: Ticket, actor: User, rule: Rule) -> str:
+    """Do one action through the owning app's service; returns a line for the rule log."""
+    kind = action["type"]
+    reason = f"Rule: {rule.name}"
+    if kind == "assign_agent":
+        user = _get(User, username=action["user"], is_active=True)
+        ticket_services.assign_ticket(
+            ticket=ticket, actor=actor, assignee=user, team=ticket.team, reason=reason
+        )
+        return f"Assigned to {user}"
+    if kind == "assign_team":
+        team = _get(Team, slug=action["team"])
+        agent = pick_round_robin_agent(team=team) if action.get("round_robin", True) else None
+        ticket_services.assign_ticket(
+            ticket=ticket, actor=actor, assignee=agent, team=team, reason=reason
+        )
+        return f"Assigned to {team}" + (f" ({agent})" if agent else " (nobody online with room)")
+    if kind == "set_priority":
+        ticket_services.change_priority(ticket=ticket, actor=actor, priority=action["priority"])
+        return f"Priority set to {action['priority']}"
+    if kind == "set_status":
+        ticket_services.change_status(ticket=ticket, actor=actor, status=action["status"])
+        return f"Status set to {action['status']}"
+    if kind == "add_note":
+        ticket_services.add_internal_note(
+            ticket=ticket, author=actor, body=render_message(action["body"], ticket)
+        )
+        return "Note added"
+    if kind == "send_saved_reply":
+        saved = _get(SavedReply, title=action["saved_reply"])
+        ticket_services.send_automated_message(
+            ticket=ticket, body=render_saved_reply(saved_reply=saved, ticket=ticket)
+        )
+        return f"Sent saved reply “{saved.title}”"
+    if kind == "notify_channel":
+        channel = _get(Channel, slug=action["channel"], is_archived=False)
+        template = action.get("message") or "{reference} “{subject}” {url}"
+        post_message(
+            channel=channel, author=actor, body=f"{reason} · {render_message(template, ticket)}"
+        )
+        return f"Notified #{channel.slug}"
+    if kind == "escalate":
+        team = _get(Team, slug=action["team"]) if action.get("team") else None
+        user = _get(User, username=action["user"]) if action.get("user") else None
+        routing.escalate_ticket(
+            ticket=ticket,
+            actor=actor,
+            reason=render_message(action["reason"], ticket),
+            to_user=user,
+            to_team=team,
+            priority=action.get("priority"),
+        )
+        return f"Escalated to {team or user}"
+    raise ObjectMissing(f"unknown action type {kind}")
+
+
+# Round-robin -----------------------------------------------------------------------------------
+
+
+def pick_round_robin_agent(*, team: Team | None) -> User | None:
+    """The online agent (of `team`) with room who was auto-assigned longest ago (never first).
+
+    Room: fewer open tickets than their `max_open_tickets`. Rotating on the last automatic
+    assignment spreads new tickets evenly however long each agent's tickets stay open.
+    """
+    actor = get_automation_actor()
+    last_auto = (
+        TicketAssignment.objects.filter(to_agent=OuterRef("pk"), assigned_by=actor)
+        .order_by("-created_at", "-pk")
+        .values("created_at")[:1]
+    )
+    candidates = (
+        User.objects.filter(is_active=True, presence__status=PresenceStatus.ONLINE)
+        .exclude(pk=actor.pk)
+        .annotate(
+            open_count=Count(
+                "assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES)
+            ),
+            last_auto_at=Subquery(last_auto),
+        )
+        .order_by("pk")
+    )
+    if team is not None:
+        candidates = candidates.filter(teams=team)
+    eligible = [
+        u for u in candidates if u.open_count < u.max_open_tickets and can(u, Action.REPLY_TICKET)
+    ]
+    if not eligible:
+        return None
+    never = [u for u in eligible if u.last_auto_at is None]
+    if never:
+        return never[0]
+    return min(eligible, key=lambda u: (u.last_auto_at, u.pk))
+
+
+# Collision detection ---------------------------------------------------------------------------
+
+
+def check_reply_collision(*, ticket: Ticket, user: User, last_seen_message_id: int | None) -> None:
+    """Refuse (409 `reply_collision`) when someone else replied after the message the agent saw.
+
+    The reply form carries the newest message id it rendered; a confirmed resend skips this.
+    """
+    if last_seen_message_id is None:
+        return
+    newer = (
+        TicketMessage.objects.filter(
+            ticket=ticket, direction=MessageDirection.OUTBOUND, pk__gt=last_seen_message_id
+        )
+        .exclude(author=user)
+        .select_related("author")
+        .order_by("pk")
+        .first()
+    )
+    if newer is None:
+        return
+    who = newer.author.short_name if newer.author_id else "An automated message"
+    raise Conflict(
+        f"{who} replied to this customer while you were writing. Read the new reply, then send "
+        "yours anyway if it still fits.",
+        code="reply_collision",
+    )
+
+
+def list_admins() -> list[User]:
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name=Role.ADMIN))
+        .distinct()
+    )
+
+
+def start_viewing(*, user: User, reference: str, channel_name: str) -> None:
+    """Record that this socket has the ticket open (the consumer checked the subscription)."""
+    TicketViewer.objects.get_or_create(
+        channel_name=channel_name, reference=reference, defaults={"user": user}
+    )
+
+
+def stop_viewing(*, channel_name: str, reference: str | None = None) -> list[str]:
+    """Forget this socket's viewing (of one ticket, or all); returns the references it left."""
+    rows = TicketViewer.objects.filter(channel_name=channel_name)
+    if reference is not None:
+        rows = rows.filter(reference=reference)
+    references = sorted(set(rows.values_list("reference", flat=True)))
+    rows.delete()
+    return references

@@ -1,0 +1,285 @@
+"""SLA state per ticket: deadlines in business time, ship-date deadlines from PERP, and the
+periodic check that marks warnings and breaches (idempotently), notifies and fires rule events.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Role, User
+from analytics.services import record_event
+from automation.calendar import add_business_minutes, schedule_for
+from automation.events import dispatch_event_on_commit
+from automation.models import SlaMetric, SlaPolicy, TicketSla
+from automation.services import OPEN_STATUSES, get_automation_actor
+from comms.models import Channel, NotificationKind
+from comms.services import notify_user, post_message
+from helpdesk.errors import ApplicationError
+from integrations.clients import ProviderError
+from integrations.perp.client import PerpClient
+from integrations.perp.types import ORDER_NUMBER
+from integrations.selectors import INTERACTIVE, list_ticket_order_numbers
+from tickets import routing
+from tickets import services as ticket_services
+from tickets.models import MessageDirection, Ticket, TicketPriority
+
+logger = logging.getLogger(__name__)
+
+METRICS = [m.value for m in SlaMetric]
+PRODUCTION_CHANNEL = "production"
+# How long each remaining production stage still needs (wall clock) before an order can ship.
+# A job whose stage needs longer than is left until the promised date cannot make it.
+STAGE_LEAD_TIME = {
+    "prepress": timedelta(days=3),
+    "printing": timedelta(days=2),
+    "finishing": timedelta(days=1),
+    "packing": timedelta(hours=4),
+    "shipped": timedelta(0),
+}
+OPEN_ORDER_STATUSES = ("received", "in_production")
+
+
+def get_policy(*, priority: str, channel: str) -> SlaPolicy | None:
+    """The active policy for this priority: the channel's own first, else the every-channel one."""
+    policies = (
+        SlaPolicy.objects.filter(is_active=True, priority=priority)
+        .filter(Q(channel=channel) | Q(channel=""))
+        .select_related("calendar")
+        .prefetch_related("calendar__hours", "calendar__holidays")
+    )
+    return min(policies, key=lambda p: p.channel == "", default=None)
+
+
+def _awaiting_reply_since(ticket: Ticket) -> datetime | None:
+    """When the customer wrote after our last human reply (next-response clock), else None."""
+    if ticket.first_response_at is None or ticket.last_customer_message_at is None:
+        return None
+    last_reply = (
+        ticket.messages.filter(direction=MessageDirection.OUTBOUND, is_automated=False)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if last_reply is not None and last_reply >= ticket.last_customer_message_at:
+        return None
+    return ticket.last_customer_message_at
+
+
+@transaction.atomic
+def refresh_ticket_sla(*, ticket_id: int, link_order: bool = False) -> TicketSla | None:
+    """Recompute a ticket's deadlines from its policy; a moved deadline clears its marks."""
+    ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
+    if ticket is None:
+        return None
+    sla, _ = TicketSla.objects.select_for_update().get_or_create(ticket=ticket)
+    if link_order and not sla.perp_order_id:
+        _link_perp_order(sla=sla, ticket=ticket)
+    policy = get_policy(priority=ticket.priority, channel=ticket.channel)
+    sla.policy = policy
+    due: dict[str, datetime | None] = dict.fromkeys(METRICS)
+    if policy is not None:
+        schedule = schedule_for(policy.calendar)
+        due[SlaMetric.FIRST_RESPONSE] = add_business_minutes(
+            schedule, ticket.created_at, policy.first_response_minutes
+        )
+        waiting_since = _awaiting_reply_since(ticket)
+        if waiting_since is not None:
+            due[SlaMetric.NEXT_RESPONSE] = add_business_minutes(
+                schedule, waiting_since, policy.next_response_minutes
+            )
+        due[SlaMetric.RESOLUTION] = add_business_minutes(
+            schedule, ticket.created_at, policy.resolution_minutes
+        )
+    if sla.promised_ship_at is not None:
+        margin = timedelta(minutes=policy.ship_date_margin_minutes if policy else 240)
+        ship_due = sla.promised_ship_at - margin
+        current = due[SlaMetric.RESOLUTION]
+        due[SlaMetric.RESOLUTION] = ship_due if current is None else min(current, ship_due)
+    now = timezone.now()
+    for metric, due_at in due.items():
+        if getattr(sla, f"{metric}_due_at") != due_at:
+            setattr(sla, f"{metric}_due_at", due_at)
+            if due_at is None or due_at > now:
+                setattr(sla, f"{metric}_warned_at", None)
+                setattr(sla, f"{metric}_breached_at", None)
+    sla.save()
+    return sla
+
+
+def _link_perp_order(*, sla: TicketSla, ticket: Ticket) -> None:
+    """Link the PERP order the conversation names (PD-ORD-…) and take its promised date."""
+    if not PerpClient.is_configured():
+        return
+    numbers = [n for n in list_ticket_order_numbers(ticket=ticket) if ORDER_NUMBER.fullmatch(n)]
+    if not numbers:
+        return
+    try:
+        order = PerpClient.from_settings(**INTERACTIVE).search_order_by_number(numbers[0])
+    except ProviderError as exc:
+        # Retried on the next event or check; SLA works without the ship date meanwhile.
+        logger.warning("automation.sla.perp_unavailable ticket=%s error=%s", ticket.pk, exc)
+        return
+    if order is None or order.status not in OPEN_ORDER_STATUSES:
+        return
+    sla.perp_order_id = order.id
+    sla.perp_order_number = order.number
+    sla.promised_ship_at = order.due_at
+
+
+# Periodic check ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckReport:
+    refreshed: int = 0
+    warned: list[tuple[int, str]] = field(default_factory=list)
+    breached: list[tuple[int, str]] = field(default_factory=list)
+    production_risks: list[int] = field(default_factory=list)
+
+
+def run_sla_checks(*, now: datetime | None = None) -> CheckReport:
+    """Mark due warnings and breaches once each; safe to run as often as you like."""
+    now = now or timezone.now()
+    report = CheckReport()
+    missing = Ticket.objects.filter(status__in=OPEN_STATUSES, sla__isnull=True).values_list(
+        "pk", flat=True
+    )
+    for ticket_id in list(missing[:500]):
+        refresh_ticket_sla(ticket_id=ticket_id, link_order=True)
+        report.refreshed += 1
+    for metric in METRICS:
+        due, warned, breached = f"{metric}_due_at", f"{metric}_warned_at", f"{metric}_breached_at"
+        pending = TicketSla.objects.filter(
+            ticket__status__in=OPEN_STATUSES,
+            **{f"{due}__isnull": False, f"{breached}__isnull": True},
+        ).select_related("policy", "ticket")
+        if metric == SlaMetric.FIRST_RESPONSE:
+            pending = pending.filter(ticket__first_response_at__isnull=True)
+        for sla in pending.filter(**{f"{due}__lte": now}):
+            if _mark(sla=sla, field_name=breached, now=now, metric=metric, kind="breached"):
+                report.breached.append((sla.ticket_id, metric))
+        for sla in pending.filter(**{f"{warned}__isnull": True}):
+            warn_at = getattr(sla, due) - timedelta(
+                minutes=sla.policy.warn_before_minutes if sla.policy else 30
+            )
+            if warn_at <= now < getattr(sla, due) and _mark(
+                sla=sla, field_name=warned, now=now, metric=metric, kind="warning"
+            ):
+                report.warned.append((sla.ticket_id, metric))
+    report.production_risks = check_production_risks(now=now)
+    return report
+
+
+@transaction.atomic
+def _mark(*, sla: TicketSla, field_name: str, now: datetime, metric: str, kind: str) -> bool:
+    # Conditional UPDATE: two checkers running at once mark (and notify) exactly once.
+    if not TicketSla.objects.filter(pk=sla.pk, **{f"{field_name}__isnull": True}).update(
+        **{field_name: now}
+    ):
+        return False
+    ticket = sla.ticket
+    label = SlaMetric(metric).label.lower()
+    title = (
+        f"SLA breached: {label} on {ticket.reference}"
+        if kind == "breached"
+        else f"SLA warning: {label} on {ticket.reference} is due soon"
+    )
+    for recipient in _sla_recipients(ticket):
+        notify_user(
+            recipient=recipient,
+            kind=NotificationKind.SYSTEM,
+            title=title,
+            body=ticket.subject,
+            url=ticket_services.ticket_url(ticket),
+        )
+    record_event(name=f"sla.{kind}", ticket=ticket, properties={"metric": metric})
+    dispatch_event_on_commit(event=f"sla.{kind}", ticket_id=ticket.pk)
+    ticket_services.publish_ticket_updated_on_commit(ticket)
+    return True
+
+
+def _sla_recipients(ticket: Ticket) -> list[User]:
+    if ticket.assignee_id is not None:
+        return [ticket.assignee]
+    if ticket.team_id is not None:
+        members = list(ticket.team.members.filter(is_active=True))
+        if members:
+            return members
+    return list(User.objects.filter(is_active=True, groups__name=Role.MANAGER))
+
+
+# Ship dates ------------------------------------------------------------------------------------
+
+
+def production_is_at_risk(*, jobs: list, promised_ship_at: datetime, now: datetime) -> bool:
+    """True when some unfinished job cannot be ready by the promised ship date."""
+    for job in jobs:
+        if job.status == "done" or job.stage == "shipped":
+            continue
+        if job.estimated_ready_at is not None and job.estimated_ready_at > promised_ship_at:
+            return True
+        if now + STAGE_LEAD_TIME.get(job.stage, timedelta(0)) > promised_ship_at:
+            return True
+    return False
+
+
+def check_production_risks(*, now: datetime) -> list[int]:
+    """Raise priority and tell #production about tickets whose order can no longer ship on time."""
+    if not PerpClient.is_configured():
+        return []
+    flagged = []
+    candidates = TicketSla.objects.filter(
+        ticket__status__in=OPEN_STATUSES,
+        promised_ship_at__isnull=False,
+        production_risk_at__isnull=True,
+    ).exclude(perp_order_id="")
+    client = PerpClient.from_settings(**INTERACTIVE)
+    for sla in candidates.select_related("ticket"):
+        try:
+            production = client.get_production_status(sla.perp_order_id)
+        except ProviderError as exc:
+            logger.warning("automation.sla.production_unavailable ticket=%s %s", sla.ticket_id, exc)
+            continue
+        if production_is_at_risk(
+            jobs=production.jobs, promised_ship_at=sla.promised_ship_at, now=now
+        ) and flag_production_risk(sla_id=sla.pk, stage=production.status, now=now):
+            flagged.append(sla.ticket_id)
+    return flagged
+
+
+@transaction.atomic
+def flag_production_risk(*, sla_id: int, stage: str, now: datetime) -> bool:
+    if not TicketSla.objects.filter(pk=sla_id, production_risk_at__isnull=True).update(
+        production_risk_at=now
+    ):
+        return False
+    sla = TicketSla.objects.select_related("ticket").get(pk=sla_id)
+    ticket, actor = sla.ticket, get_automation_actor()
+    raised = routing.next_priority(ticket.priority)
+    if ticket.priority == TicketPriority.LOW:
+        raised = TicketPriority.HIGH
+    ticket_services.change_priority(ticket=ticket, actor=actor, priority=raised)
+    channel = Channel.objects.filter(slug=PRODUCTION_CHANNEL, is_archived=False).first()
+    if channel is not None:
+        try:
+            post_message(
+                channel=channel,
+                author=actor,
+                body=(
+                    f"{sla.perp_order_number} is at {stage} and cannot make its promised ship "
+                    f"date {sla.promised_ship_at:%Y-%m-%d %H:%M %Z}. Customer ticket "
+                    f"{ticket.reference}: {ticket_services.ticket_url(ticket)}"
+                ),
+            )
+        except ApplicationError as exc:
+            logger.warning("automation.sla.production_notice_failed %s", exc)
+    record_event(
+        name="sla.production_risk",
+        ticket=ticket,
+        properties={"order": sla.perp_order_number, "stage": stage, "priority": raised},
+    )
+    return True

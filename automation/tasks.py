@@ -1,0 +1,78 @@
+"""Background work: ticket events (SLA refresh, rules, webhooks), webhook sends, SLA checks."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from automation import services, sla, webhooks
+from automation.selectors import build_webhook_payload
+
+logger = logging.getLogger(__name__)
+
+RULE_EVENTS = {
+    "ticket.created",
+    "message.received",
+    "ticket.updated",
+    "sla.warning",
+    "sla.breached",
+}
+# Which outbound webhook event a ticket event becomes.
+WEBHOOK_EVENTS = {
+    "ticket.created": "ticket.created",
+    "ticket.updated": "ticket.updated",
+    "message.received": "message.created",
+    "message.sent": "message.created",
+}
+SLA_REFRESH_EVENTS = {"ticket.created", "message.received", "message.sent", "ticket.updated"}
+
+
+@task()
+def process_ticket_event(
+    *,
+    event: str,
+    ticket_id: int,
+    message_id: int | None = None,
+    depth: int = 0,
+    skip_rule_ids: list[int] | None = None,
+) -> str:
+    if event in SLA_REFRESH_EVENTS:
+        sla.refresh_ticket_sla(
+            ticket_id=ticket_id, link_order=event in ("ticket.created", "message.received")
+        )
+    fired = 0
+    if event in RULE_EVENTS:
+        fired = len(
+            services.run_rules(
+                event=event, ticket_id=ticket_id, depth=depth, skip_rule_ids=skip_rule_ids
+            ).runs
+        )
+    if event in WEBHOOK_EVENTS:
+        payload = build_webhook_payload(ticket_id=ticket_id, message_id=message_id)
+        if payload is not None:
+            with transaction.atomic():
+                webhooks.queue_webhooks(event=WEBHOOK_EVENTS[event], payload=payload)
+    return f"{event}: {fired} rule(s) fired"
+
+
+@task()
+def deliver_webhook(*, delivery_id: int) -> str:
+    """One attempt; a retryable failure re-enqueues with backoff (`run_after`). A backend that
+    cannot defer (the immediate one in tests) runs the retry at once."""
+    result = webhooks.attempt_delivery(delivery_id=delivery_id)
+    if result.retry_in is not None:
+        retry = deliver_webhook
+        if retry.get_backend().supports_defer:
+            retry = retry.using(run_after=timezone.now() + result.retry_in)
+        retry.enqueue(delivery_id=delivery_id)
+    return result.delivery.state
+
+
+@task()
+def run_sla_checks_task() -> str:
+    report = sla.run_sla_checks()
+    return (
+        f"warned={len(report.warned)} breached={len(report.breached)} "
+        f"production_risks={len(report.production_risks)}"
+    )
