@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "integrations",
     "knowledge",
     "analytics",
+    "automation",
 ]
 
 MIDDLEWARE = [

@@ -4,9 +4,25 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from helpdesk import views
 
-API_APPS = ["accounts", "tickets", "comms", "integrations", "knowledge", "analytics"]
+API_APPS = [
+    "accounts",
+    "tickets",
+    "comms",
+    "integrations",
+    "knowledge",
+    "analytics",
+    "automation",
+]
 # Each app's urls.py is mounted at the root and writes full paths (accounts/login/, staff/).
-PAGE_APPS = ["accounts", "tickets", "comms", "integrations", "knowledge", "analytics"]
+PAGE_APPS = [
+    "accounts",
+    "tickets",
+    "comms",
+    "integrations",
+    "knowledge",
+    "analytics",
+    "automation",
+]
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
