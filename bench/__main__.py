@@ -168,9 +168,11 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         dbs = databases(args, Path(tmp))
         if args.prepare:
-            for module in ("bench.data", "bench.search", "bench.versus_peer"):
-                log(f"[prepare {module}]")
-                import_module(module).prepare(sizes, dbs, log=log)
+            for name in chosen:
+                module = import_module(BENCHMARKS[name])
+                if hasattr(module, "prepare"):
+                    log(f"[prepare {name}]")
+                    module.prepare(sizes, dbs, log=log)
             return 0
         results = run_benchmarks(chosen, sizes, dbs, log=log, parallel=sizes.smoke)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
