@@ -6,12 +6,15 @@ from datetime import datetime
 from django.utils import timezone
 
 from accounts.models import User
+from analytics.models import CustomerSatisfaction
 from automation.models import RuleRun, SlaMetric, TicketSla, TicketViewer
 from comms.models import PresenceConnection
 from tickets.models import Ticket, TicketMessage
 
 
-def build_webhook_payload(*, ticket_id: int, message_id: int | None = None) -> dict | None:
+def build_webhook_payload(
+    *, ticket_id: int, message_id: int | None = None, include_csat: bool = False
+) -> dict | None:
     ticket = (
         Ticket.objects.select_related("assignee", "team", "customer").filter(pk=ticket_id).first()
     )
@@ -40,6 +43,17 @@ def build_webhook_payload(*, ticket_id: int, message_id: int | None = None) -> d
             "body": message.body,
             "is_automated": message.is_automated,
             "created_at": message.created_at.isoformat(),
+        }
+    survey = (
+        CustomerSatisfaction.objects.filter(ticket=ticket, answered_at__isnull=False).first()
+        if include_csat
+        else None
+    )
+    if survey is not None:
+        payload["csat"] = {
+            "rating": survey.rating,
+            "comment": survey.comment,
+            "answered_at": survey.answered_at.isoformat(),
         }
     return payload
 

@@ -24,6 +24,7 @@ WEBHOOK_EVENTS = {
     "ticket.updated": "ticket.updated",
     "message.received": "message.created",
     "message.sent": "message.created",
+    "csat.received": "csat.received",
 }
 SLA_REFRESH_EVENTS = {"ticket.created", "message.received", "message.sent", "ticket.updated"}
 
@@ -49,7 +50,9 @@ def process_ticket_event(
             ).runs
         )
     if event in WEBHOOK_EVENTS:
-        payload = build_webhook_payload(ticket_id=ticket_id, message_id=message_id)
+        payload = build_webhook_payload(
+            ticket_id=ticket_id, message_id=message_id, include_csat=event == "csat.received"
+        )
         if payload is not None:
             with transaction.atomic():
                 webhooks.queue_webhooks(event=WEBHOOK_EVENTS[event], payload=payload)

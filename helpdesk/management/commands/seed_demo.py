@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.tests.factories import TeamFactory, UserFactory
 from analytics.demo import seed_analytics_demo
+from automation.demo import seed_automation_demo
 from comms.models import Channel, ChannelMember, StaffPresence
 from comms.tests.factories import ChannelMessageFactory
 from integrations.shopify.types import ShopifyProduct
@@ -84,6 +85,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             staff = self.ensure_staff()
             teams = [TeamFactory(name=name, slug=slug) for name, slug in DEMO_TEAMS]
+            seed_automation_demo()
             if CustomerIdentity.objects.filter(
                 kind=IdentityKind.EMAIL, value=MARKER_EMAIL
             ).exists():

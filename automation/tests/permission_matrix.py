@@ -1,0 +1,24 @@
+"""Automation rows of the project-wide permission matrix (see accounts/tests/matrix.py).
+
+Rules, SLA policies, calendars and webhooks are edited in Django admin (Admin role only); the
+ticket's SLA panel and its API follow ticket visibility.
+"""
+
+EVERY_STAFF = {"Admin": 200, "Manager": 200, "Agent": 200, "Viewer": 200, "anonymous": 302}
+NOT_FOUND = {"Admin": 404, "Manager": 404, "Agent": 404, "Viewer": 404, "anonymous": 302}
+API_READ = {"Admin": 200, "Manager": 200, "Agent": 200, "Viewer": 200, "anonymous": [401, 403]}
+ADMIN_ONLY = {"Admin": 200, "Manager": 302, "Agent": 302, "Viewer": 302, "anonymous": 302}
+
+
+def row(method: str, path: str, expect: dict, data: dict | None = None, api: bool = False):
+    return {"method": method, "path": path, "expect": expect, "data": data, "api": api}
+
+
+ROWS = [
+    row("GET", "/tickets/{ticket}/sla/", EVERY_STAFF),
+    row("GET", "/tickets/PD-0/sla/", NOT_FOUND),
+    row("GET", "/api/tickets/{ticket}/sla/", API_READ, api=True),
+    row("GET", "/admin/automation/rule/", ADMIN_ONLY),
+    row("GET", "/admin/automation/rule/add/", ADMIN_ONLY),
+    row("GET", "/admin/automation/webhookendpoint/", ADMIN_ONLY),
+]
