@@ -174,6 +174,11 @@ def django_env(db: Database, **extra: str) -> dict[str, str]:
         DATABASE_URL=db.url,
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="bench-only-secret-key-not-for-production-use-0123456789",
+        # Plain HTTP on loopback with no TLS proxy in front, and no collectstatic run:
+        # the rest of the production hardening stays on.
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_SECURE_COOKIES="0",
+        DJANGO_STATIC_MANIFEST="0",
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
     )

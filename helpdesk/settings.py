@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "integrations",
     "knowledge",
     "analytics",
+    "printshop",
     "automation",
 ]
 
@@ -222,6 +223,30 @@ BUSINESS_HOURS = {
 }
 CSAT_SURVEY_DELAY_MINUTES = env.int("CSAT_SURVEY_DELAY_MINUTES", default=60)
 CSAT_SURVEY_EXPIRY_DAYS = env.int("CSAT_SURVEY_EXPIRY_DAYS", default=14)
+
+# Print-shop workflows (printshop/; docs/channels.md "Orders"). Order references recognized in
+# inbound messages: each pattern's `number` group is formatted into the stored order number; an
+# earlier pattern wins where two match the same text ("job #4411" is a job, not Shopify #4411).
+PRINTSHOP_ORDER_PATTERNS = [
+    {
+        "source": "perp",
+        "pattern": r"(?i)\bPD-ORD-(?P<number>\d{5,})\b",
+        "format": "PD-ORD-{number}",
+    },
+    {
+        "source": "perp",
+        "pattern": r"(?i)\bjob\s*(?:no\.?|number|#)?\s*(?P<number>\d{3,})\b",
+        "format": "JOB-{number}",
+    },
+    {"source": "shopify", "pattern": r"(?<![&#])#(?P<number>\d{4,})\b", "format": "#{number}"},
+]
+# A message naming an order linked to an open ticket of the same customer joins that ticket.
+PRINTSHOP_THREAD_BY_ORDER = env.bool("PRINTSHOP_THREAD_BY_ORDER", default=True)
+PRINTSHOP_PROOF_EXPIRY_DAYS = env.int("PRINTSHOP_PROOF_EXPIRY_DAYS", default=14)
+PRINTSHOP_PROOF_MAX_BYTES = env.int("PRINTSHOP_PROOF_MAX_BYTES", default=25 * 1024 * 1024)
+PRINTSHOP_MIN_DPI = env.int("PRINTSHOP_MIN_DPI", default=300)
+PRINTSHOP_BLEED_MM = env.float("PRINTSHOP_BLEED_MM", default=3.0)
+PRINTSHOP_PERP_WRITEBACK_ATTEMPTS = env.int("PRINTSHOP_PERP_WRITEBACK_ATTEMPTS", default=6)
 
 LOGGING = {
     "version": 1,

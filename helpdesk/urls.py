@@ -11,6 +11,7 @@ API_APPS = [
     "integrations",
     "knowledge",
     "analytics",
+    "printshop",
     "automation",
 ]
 # Each app's urls.py is mounted at the root and writes full paths (accounts/login/, staff/).
@@ -21,6 +22,7 @@ PAGE_APPS = [
     "integrations",
     "knowledge",
     "analytics",
+    "printshop",
     "automation",
 ]
 
