@@ -6,7 +6,11 @@ Threading rules (also in docs/channels.md):
   that ticket belongs to the sender, else a new ticket.
 - SMS, WhatsApp, Messenger, Instagram: the customer's latest ticket on that channel whose last
   message is within the channel's `threading_window_hours` (72 without configuration), else new.
+- Orders (any channel, after the email rules, before the messaging window): a message naming an
+  order (`#1001`, `PD-ORD-10042`, `job 4411`) linked to an open ticket of the same customer joins
+  that ticket, across channels (`PRINTSHOP_THREAD_BY_ORDER`; printshop.selectors).
 - A message threaded into a closed ticket opens a linked follow-up (`record_inbound_message`).
+Order references in every stored message are linked to its ticket (printshop `TicketOrder`).
 """
 
 import html
@@ -19,6 +23,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import ChannelConfiguration
+from printshop.selectors import find_open_ticket_for_orders
+from printshop.services import link_order_references
 from tickets.models import ChannelKind, Customer, Ticket, TicketMessage
 from tickets.services import (
     find_or_create_customer,
@@ -64,15 +70,20 @@ def receive_message(*, inbound: InboundMessage) -> TicketMessage:
     existing = _already_stored(inbound)
     if existing is not None:
         return existing
+    text = f"{inbound.subject}\n{inbound.body}"
     if inbound.channel == ChannelKind.EMAIL:
-        ticket = find_email_thread(customer=customer, inbound=inbound)
+        ticket = find_email_thread(customer=customer, inbound=inbound) or (
+            find_open_ticket_for_orders(customer=customer, text=text)
+        )
     else:
-        ticket = find_messaging_thread(customer=customer, channel=inbound.channel)
+        ticket = find_open_ticket_for_orders(customer=customer, text=text) or find_messaging_thread(
+            customer=customer, channel=inbound.channel
+        )
     if ticket is None:
         ticket = open_ticket(
             customer=customer, channel=inbound.channel, subject=subject_for(inbound)
         )
-    return record_inbound_message(
+    message = record_inbound_message(
         ticket=ticket,
         channel=inbound.channel,
         sender=normalize_identity(kind=inbound.identity_kind, value=inbound.identity_value),
@@ -85,6 +96,8 @@ def receive_message(*, inbound: InboundMessage) -> TicketMessage:
         email_message_id=inbound.email_message_id,
         in_reply_to=inbound.in_reply_to,
     )
+    link_order_references(ticket=message.ticket, text=text)
+    return message
 
 
 def _already_stored(inbound: InboundMessage) -> TicketMessage | None:

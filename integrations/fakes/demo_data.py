@@ -6,6 +6,7 @@ PERP as PD-ORD-10001.., production jobs per line item, artwork with proof states
 order and a VIP wallet. Everything derives from N, so tests and demos see the same data.
 """
 
+import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from pypdf import PdfWriter
+from pypdf.generic import RectangleObject
 
 MAX_CUSTOMERS = 500
 EMAIL = re.compile(r"^demo\.customer\.(\d+)@example\.com$", re.IGNORECASE)
@@ -355,3 +358,18 @@ def thumbnail_svg(artwork_id: str) -> str:
         f'<text x="48" y="36" font-size="9" text-anchor="middle" font-family="sans-serif">'
         f"{label}</text></svg>"
     )
+
+
+@cache
+def artwork_pdf(artwork_id: str) -> bytes:
+    """A one-page A5 print file with 3 mm bleed (TrimBox inside the MediaBox), as PERP sends."""
+    mm = 72 / 25.4
+    bleed, width, height = 3 * mm, 148 * mm, 210 * mm
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=width + 2 * bleed, height=height + 2 * bleed)
+    page.trimbox = RectangleObject([bleed, bleed, bleed + width, bleed + height])
+    page.bleedbox = page.mediabox
+    writer.add_metadata({"/Title": f"Artwork {artwork_id}"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

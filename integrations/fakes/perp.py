@@ -55,6 +55,7 @@ class FakePerp(FakeProvider):
             ("GET", r"/orders/(?P<oid>[^/]+)/artwork", self.order_artwork),
             ("GET", r"/artwork/(?P<aid>[^/]+)", self.artwork),
             ("GET", r"/artwork/(?P<aid>[^/]+)/thumbnail.svg", self.thumbnail),
+            ("GET", r"/artwork/(?P<aid>[^/]+)/file(?:\.pdf)?", self.artwork_file),
             ("POST", r"/artwork/(?P<aid>[^/]+)/approve", self.approve),
             ("POST", r"/artwork/(?P<aid>[^/]+)/reject", self.reject),
             ("GET", r"/invoices", self.search_invoices),
@@ -65,7 +66,8 @@ class FakePerp(FakeProvider):
         for route_method, pattern, view in self.routes:
             match = re.fullmatch(pattern, path)
             if match and route_method == method:
-                if not path.endswith("thumbnail.svg") and (
+                # Thumbnails and file.pdf are what file_url/thumbnail_url hand to browsers.
+                if not path.endswith(("thumbnail.svg", "file.pdf")) and (
                     headers.get("Authorization") != f"Bearer {self.api_key}"
                 ):
                     return FakeResponse(401, {"error": "invalid API key"})
@@ -143,6 +145,11 @@ class FakePerp(FakeProvider):
         if not self._find_artwork(aid):
             return self.not_found()
         return FakeResponse(200, demo_data.thumbnail_svg(aid), content_type="image/svg+xml")
+
+    def artwork_file(self, *, aid, **_):
+        if not self._find_artwork(aid):
+            return self.not_found()
+        return FakeResponse(200, demo_data.artwork_pdf(aid), content_type="application/pdf")
 
     def approve(self, *, aid, body, **_):
         if not self._find_artwork(aid):

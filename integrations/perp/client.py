@@ -21,6 +21,7 @@ from integrations.http_retry import (
 )
 from integrations.perp.types import (
     Artwork,
+    ArtworkFile,
     ConnectionCheck,
     Invoice,
     InvoicePage,
@@ -139,6 +140,35 @@ class PerpClient:
     def get_order_artwork(self, order_id: str) -> list[Artwork]:
         data = self._get(f"/orders/{_seg(order_id)}/artwork")
         return [self._parse(Artwork, item) for item in self._results(data)]
+
+    def get_artwork_file(self, artwork_id: str, *, max_bytes: int) -> ArtworkFile:
+        """The artwork's print file (PDF/PNG/JPEG bytes); larger than `max_bytes` is refused."""
+        path = f"/artwork/{_seg(artwork_id)}/file"
+        url = f"{self.base_url}{path}"
+        response = send_with_retry(
+            lambda: self.session.get(
+                url,
+                timeout=self.timeout,
+                headers={"Accept": "application/pdf, image/*"},
+                stream=True,
+            ),
+            policy=self.retry,
+            idempotent=True,
+            unavailable=PerpUnavailable,
+        )
+        with response:
+            if response.status_code >= 400:
+                self._json(response, path)
+            content = bytearray()
+            try:
+                for chunk in response.iter_content(chunk_size=64 * 1024):
+                    content += chunk
+                    if len(content) > max_bytes:
+                        raise PerpBadResponse(f"The artwork file is over {max_bytes} bytes.")
+            except requests.RequestException as exc:
+                raise PerpUnavailable(f"The artwork download broke off on {path}.") from exc
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        return ArtworkFile(content=bytes(content), content_type=content_type)
 
     def approve_proof(self, artwork_id: str, *, approved_by: str, note: str = "") -> Artwork:
         """Not retried: a POST that timed out may have been applied; the caller decides."""

@@ -85,6 +85,14 @@ class Artwork:
 
 
 @dataclass(frozen=True)
+class ArtworkFile:
+    """The bytes of an artwork's print file and the type PERP declared (sniff before trusting)."""
+
+    content: bytes
+    content_type: str = ""
+
+
+@dataclass(frozen=True)
 class Invoice:
     id: str
     number: str

@@ -1,0 +1,164 @@
+"""Order references on inbound messages: linking, cross-channel threading, the order API."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from integrations.inbound import InboundMessage, receive_message
+from printshop import services
+from printshop.models import OrderSource, TicketOrder
+from tickets.models import IdentityKind, TicketStatus
+from tickets.tests.factories import CustomerFactory, CustomerIdentityFactory, TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+EMAIL = "jo@example.com"
+PHONE = "+447700900123"
+
+
+@pytest.fixture
+def customer():
+    customer = CustomerFactory(name="Jo")
+    CustomerIdentityFactory(customer=customer, kind=IdentityKind.EMAIL, value=EMAIL)
+    CustomerIdentityFactory(customer=customer, kind=IdentityKind.WHATSAPP, value=PHONE)
+    return customer
+
+
+def email(body: str, *, mid: str, subject: str = "Question", sender: str = EMAIL):
+    return receive_message(
+        inbound=InboundMessage(
+            channel="email",
+            identity_kind="email",
+            identity_value=sender,
+            subject=subject,
+            body=body,
+            provider="sendgrid",
+            provider_message_id=mid,
+            email_message_id=f"<{mid}@example.com>",
+        )
+    )
+
+
+def whatsapp(body: str, *, mid: str, sender: str = PHONE):
+    return receive_message(
+        inbound=InboundMessage(
+            channel="whatsapp",
+            identity_kind="whatsapp",
+            identity_value=sender,
+            body=body,
+            provider="twilio",
+            provider_message_id=mid,
+        )
+    )
+
+
+def linked(ticket) -> list[tuple[str, str]]:
+    return list(ticket.orders.values_list("number", "source"))
+
+
+def test_order_references_in_subject_and_body_are_linked(customer):
+    message = email("Also job 4411 please.", mid="m1", subject="Order #1001 and PD-ORD-10042")
+    assert linked(message.ticket) == [
+        ("#1001", OrderSource.SHOPIFY),
+        ("PD-ORD-10042", OrderSource.PERP),
+        ("JOB-4411", OrderSource.PERP),
+    ]
+    assert all(link.linked_by is None for link in message.ticket.orders.all())
+
+
+def test_a_message_naming_a_linked_order_threads_across_channels(customer):
+    first = email("Where is PD-ORD-10042?", mid="m1")
+    second = whatsapp("Hi, any news on pd-ord-10042?", mid="w1")
+    assert second.ticket == first.ticket
+    assert second.channel == "whatsapp"
+    assert TicketOrder.objects.filter(number="PD-ORD-10042").count() == 1
+
+
+def test_threading_by_order_beats_the_messaging_window(customer):
+    other = whatsapp("Do you print banners?", mid="w1").ticket
+    about_order = email("Status of #1001?", mid="m1").ticket
+    assert about_order != other
+    assert whatsapp("Any news on #1001?", mid="w2").ticket == about_order
+    assert whatsapp("And banners?", mid="w3").ticket == other
+
+
+def test_without_an_order_reference_the_channel_rules_apply(customer):
+    first = email("Where is PD-ORD-10042?", mid="m1")
+    assert whatsapp("Hello", mid="w1").ticket != first.ticket
+
+
+def test_solved_tickets_do_not_attract_order_messages(customer):
+    first = email("Where is PD-ORD-10042?", mid="m1").ticket
+    first.status = TicketStatus.SOLVED
+    first.save(update_fields=["status"])
+    assert whatsapp("PD-ORD-10042 again", mid="w1").ticket != first
+
+
+def test_another_customers_order_does_not_thread(customer):
+    first = email("Where is PD-ORD-10042?", mid="m1").ticket
+    stranger = whatsapp("I have PD-ORD-10042 too", mid="w1", sender="+447700900999").ticket
+    assert stranger != first and stranger.customer != customer
+
+
+def test_threading_by_order_can_be_turned_off(customer, settings):
+    settings.PRINTSHOP_THREAD_BY_ORDER = False
+    first = email("Where is PD-ORD-10042?", mid="m1").ticket
+    second = whatsapp("Any news on PD-ORD-10042?", mid="w1").ticket
+    assert second != first
+    assert linked(second) == [("PD-ORD-10042", OrderSource.PERP)]
+
+
+def test_email_reply_headers_still_win_over_orders(customer):
+    first = email("Where is PD-ORD-10042?", mid="m1").ticket
+    other = email("New question about #1001", mid="m2").ticket
+    assert other != first
+    reply = receive_message(
+        inbound=InboundMessage(
+            channel="email",
+            identity_kind="email",
+            identity_value=EMAIL,
+            subject="Re: New question",
+            body="And PD-ORD-10042?",
+            provider="sendgrid",
+            provider_message_id="m3",
+            in_reply_to="<m2@example.com>",
+        )
+    )
+    assert reply.ticket == other
+
+
+def test_staff_link_an_order_by_hand():
+    agent = UserFactory(role=Role.AGENT)
+    ticket = TicketFactory()
+    link = services.link_order_by_number(ticket=ticket, actor=agent, number=" #1001 ")
+    assert (link.number, link.source, link.linked_by) == ("#1001", "shopify", agent)
+    assert services.link_order_by_number(ticket=ticket, actor=agent, number="#1001") == link
+    with pytest.raises(Exception) as exc:
+        services.link_order_by_number(ticket=ticket, actor=agent, number="hello")
+    assert exc.value.code == "invalid_order_number"
+
+
+def test_api_lists_tickets_for_an_order(customer):
+    ticket = email("Where is #1001?", mid="m1").ticket
+    TicketFactory()  # unrelated
+    client = APIClient()
+    client.force_authenticate(UserFactory(role=Role.VIEWER))
+    for path in ("/api/orders/%231001/tickets/", "/api/orders/1001/tickets/"):
+        response = client.get(path)
+        assert response.status_code == 200, response.content
+        assert [t["reference"] for t in response.json()] == [ticket.reference]
+    assert client.get("/api/orders/PD-ORD-99999/tickets/").json() == []
+    anonymous = APIClient().get("/api/orders/1001/tickets/")
+    assert anonymous.status_code == 401
+
+
+def test_api_lists_a_tickets_orders_and_proofs(customer):
+    ticket = email("Where is #1001?", mid="m1").ticket
+    client = APIClient()
+    client.force_authenticate(UserFactory(role=Role.AGENT))
+    response = client.get(f"/api/tickets/{ticket.reference}/proofs/")
+    assert response.status_code == 200
+    assert response.json()["orders"][0]["number"] == "#1001"
+    assert response.json()["proofs"] == []
+    assert client.get("/api/tickets/PD-0/proofs/").status_code == 404
