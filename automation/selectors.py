@@ -9,6 +9,7 @@ from accounts.models import User
 from analytics.models import CustomerSatisfaction
 from automation.models import RuleRun, SlaMetric, TicketSla, TicketViewer
 from comms.models import PresenceConnection
+from comms.services import serialize_user
 from tickets.models import Ticket, TicketMessage
 
 
@@ -109,3 +110,12 @@ def list_ticket_viewers(*, reference: str) -> list[User]:
         .distinct()
     )
     return list(User.objects.filter(pk__in=user_ids).order_by("username"))
+
+
+def build_viewing_frame(*, reference: str) -> dict:
+    """The `viewing` frame for a ticket group: everyone with the ticket open right now."""
+    return {
+        "type": "viewing",
+        "ticket": reference,
+        "viewers": [serialize_user(user) for user in list_ticket_viewers(reference=reference)],
+    }

@@ -14,21 +14,14 @@ from accounts.permissions import Action, can
 from analytics.services import record_event
 from automation.calendar import is_business_time, schedule_for
 from automation.events import MAX_DEPTH, rule_origin
-from automation.models import BusinessCalendar, Rule, RuleRun, TicketViewer
+from automation.models import BusinessCalendar, Rule, RuleRun
 from automation.rules import TicketFacts, conditions_hold, render_message
 from comms.models import Channel, PresenceStatus
 from comms.services import post_message
-from helpdesk.errors import ApplicationError, Conflict
+from helpdesk.errors import ApplicationError
 from tickets import routing
 from tickets import services as ticket_services
-from tickets.models import (
-    MessageDirection,
-    SavedReply,
-    Ticket,
-    TicketAssignment,
-    TicketMessage,
-    TicketStatus,
-)
+from tickets.models import SavedReply, Ticket, TicketAssignment, TicketStatus
 from tickets.saved_replies import render_saved_reply
 
 logger = logging.getLogger(__name__)
@@ -105,7 +98,8 @@ def run_rules(
 ) -> RunResult:
     """Run the active rules for `event` on a ticket, in order, recording each that fires.
 
-    `skip_rule_ids` are the rules whose actions caused this event (loop prevention); beyond
+    `skip_rule_ids` are the rules whose actions caused this event (loop prevention): they and
+    the rules fired in this run are skipped for the events these actions cause. Beyond
     `MAX_DEPTH` chained events nothing runs.
     """
     if depth > MAX_DEPTH:
@@ -119,6 +113,7 @@ def run_rules(
     if not rules:
         return RunResult(runs=[])
     schedule = schedule_for(default_calendar())
+    chain = set(skip_rule_ids or [])
     runs = []
     vip_cache: dict[int, tuple[bool, str]] = {}
 
@@ -146,18 +141,19 @@ def run_rules(
         if not conditions_hold(rule.conditions, facts):
             continue
         runs.append(
-            _fire(rule=rule, ticket=ticket, event=event, depth=depth, skip=set(skip_rule_ids or []))
+            _fire(rule=rule, ticket=ticket, event=event, depth=depth, chain=chain | {rule.pk})
         )
+        chain.add(rule.pk)
         if rule.stop_processing:
             break
     return RunResult(runs=runs)
 
 
-def _fire(*, rule: Rule, ticket: Ticket, event: str, depth: int, skip: set[int]) -> RuleRun:
+def _fire(*, rule: Rule, ticket: Ticket, event: str, depth: int, chain: set[int]) -> RuleRun:
     actor = get_automation_actor()
     performed: list[str] = []
     error = ""
-    with rule_origin(depth=depth, rule_ids=frozenset(skip | {rule.pk})):
+    with rule_origin(depth=depth, rule_ids=frozenset(chain)):
         for action in rule.actions:
             try:
                 performed.append(
@@ -296,55 +292,9 @@ def pick_round_robin_agent(*, team: Team | None) -> User | None:
     return min(eligible, key=lambda u: (u.last_auto_at, u.pk))
 
 
-# Collision detection ---------------------------------------------------------------------------
-
-
-def check_reply_collision(*, ticket: Ticket, user: User, last_seen_message_id: int | None) -> None:
-    """Refuse (409 `reply_collision`) when someone else replied after the message the agent saw.
-
-    The reply form carries the newest message id it rendered; a confirmed resend skips this.
-    """
-    if last_seen_message_id is None:
-        return
-    newer = (
-        TicketMessage.objects.filter(
-            ticket=ticket, direction=MessageDirection.OUTBOUND, pk__gt=last_seen_message_id
-        )
-        .exclude(author=user)
-        .select_related("author")
-        .order_by("pk")
-        .first()
-    )
-    if newer is None:
-        return
-    who = newer.author.short_name if newer.author_id else "An automated message"
-    raise Conflict(
-        f"{who} replied to this customer while you were writing. Read the new reply, then send "
-        "yours anyway if it still fits.",
-        code="reply_collision",
-    )
-
-
 def list_admins() -> list[User]:
     return list(
         User.objects.filter(is_active=True)
         .filter(Q(is_superuser=True) | Q(groups__name=Role.ADMIN))
         .distinct()
     )
-
-
-def start_viewing(*, user: User, reference: str, channel_name: str) -> None:
-    """Record that this socket has the ticket open (the consumer checked the subscription)."""
-    TicketViewer.objects.get_or_create(
-        channel_name=channel_name, reference=reference, defaults={"user": user}
-    )
-
-
-def stop_viewing(*, channel_name: str, reference: str | None = None) -> list[str]:
-    """Forget this socket's viewing (of one ticket, or all); returns the references it left."""
-    rows = TicketViewer.objects.filter(channel_name=channel_name)
-    if reference is not None:
-        rows = rows.filter(reference=reference)
-    references = sorted(set(rows.values_list("reference", flat=True)))
-    rows.delete()
-    return references
