@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install install-dev install-ml test test-postgres lint format migrations-check bench clean
+.PHONY: run install install-dev install-ml test test-postgres test-fuzz test-e2e lint format migrations-check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ test: install-dev
 
 test-postgres: install-dev
 	DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fuzz and browser suites (e2e/, outside testpaths) each start a live daphne server on a
+# seeded SQLite file; they run once, not in both passes of `make test`.
+test-fuzz: install-dev
+	$(BIN)/python -m pytest e2e -m fuzz $(PYTEST_ARGS)
+
+test-e2e: install-dev
+	$(BIN)/python -m pytest e2e -m e2e $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

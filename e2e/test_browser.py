@@ -1,0 +1,161 @@
+"""Playwright driving Debian's Chromium against a live daphne server with the demo data.
+
+Covers the agent's main path (log in, filter the inbox, open a ticket, reply, add a note), live
+typing between two agents in a chat channel over the WebSocket, the same reply with JavaScript
+disabled (plain form posts), and no Content-Security-Policy violations on the main pages.
+A failing test leaves a full-page screenshot of every open page in a temporary directory.
+"""
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT_DIR = (
+    Path(os.environ.get("E2E_SCREENSHOT_DIR") or tempfile.gettempdir()) / "printdesk-e2e"
+)
+TIMEOUT_MS = 15_000
+MAIN_PAGES = ["/", "/tickets/", "/chat/general/", "/knowledge/", "/analytics/", "/customers/"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs it with apt-get")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_context(browser, demo_server, request):
+    """Browser contexts on the live server; console errors and CSP reports are collected."""
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(base_url=demo_server.base_url, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.console_errors = []
+        context.on(
+            "console",
+            lambda message: message.type == "error" and context.console_errors.append(message.text),
+        )
+        contexts.append(context)
+        return context
+
+    yield make
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        for n, context in enumerate(contexts):
+            for m, page in enumerate(context.pages):
+                path = SCREENSHOT_DIR / f"{request.node.name}-{n}-{m}.png"
+                page.screenshot(path=path, full_page=True)
+                print(f"screenshot: {path}")
+    for context in contexts:
+        context.close()
+
+
+def log_in(page, username: str, password: str = DEMO_PASSWORD, next_url: str = "/tickets/"):
+    page.goto(f"/accounts/login/?{urlencode({'next': next_url})}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(re.escape(next_url) + r"$"))
+
+
+def csp_violations(context) -> list[str]:
+    return [text for text in context.console_errors if "Content Security Policy" in text]
+
+
+def test_agent_filters_the_inbox_opens_a_ticket_replies_and_adds_a_note(new_context):
+    context = new_context()
+    page = context.new_page()
+    log_in(page, "ana")
+
+    page.locator("#f-status").select_option("open")
+    # Email: WhatsApp and Messenger refuse replies outside their 24-hour window.
+    page.locator("#f-channel").select_option("email")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r"status=open.*channel=email"))
+    rows = page.locator("#inbox tbody tr[data-ticket]")
+    expect(rows.first).to_be_visible()
+    expect(page.locator("#inbox tbody tr[data-ticket] .status-open")).to_have_count(rows.count())
+
+    reference = rows.first.get_attribute("data-ticket")
+    rows.first.locator("a.ticket-link").click()
+    page.wait_for_url(f"**/tickets/{reference}/")
+    expect(page.locator("#ticket-page")).to_have_attribute("data-ticket", reference)
+
+    page.locator("#reply-body").fill("E2E reply: your proof is ready.")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator("#ticket-timeline")).to_contain_text("E2E reply: your proof is ready.")
+
+    page.locator("#note-body").fill("E2E note: customer prefers matte.")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#ticket-timeline")).to_contain_text("E2E note: customer prefers matte.")
+    assert csp_violations(context) == []
+
+
+def test_two_agents_see_each_other_typing_in_a_chat_channel(new_context):
+    ana_page = new_context().new_page()
+    ben_page = new_context().new_page()
+    log_in(ana_page, "ana", next_url="/chat/general/")
+    log_in(ben_page, "ben", next_url="/chat/general/")
+    indicator = '[data-typing-indicator="channel:general"]'
+
+    # Typing before the socket has subscribed would be lost; type until the other side sees it.
+    expect(ben_page.locator(indicator)).to_be_empty()
+    ana_page.locator("#chat-body").press_sequentially("hello ben", delay=20)
+    expect(ben_page.locator(indicator)).to_contain_text("is typing")
+
+    ben_page.locator("#chat-body").press_sequentially("hi ana", delay=20)
+    expect(ana_page.locator(indicator)).to_contain_text("is typing")
+
+
+def test_reply_works_with_javascript_disabled(new_context, demo_server):
+    context = new_context(java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, "ben", next_url="/tickets/?channel=email")
+    link = page.locator("#inbox tbody tr[data-ticket] a.ticket-link").first
+    reference = page.locator("#inbox tbody tr[data-ticket]").first.get_attribute("data-ticket")
+    link.click()
+    page.wait_for_url(f"**/tickets/{reference}/")
+
+    page.locator("#reply-body").fill("Sent without JavaScript.")
+    page.get_by_role("button", name="Send reply").click()
+    page.wait_for_url(f"**/tickets/{reference}/")
+    expect(page.locator("#ticket-timeline")).to_contain_text("Sent without JavaScript.")
+
+
+@pytest.mark.parametrize("path", MAIN_PAGES)
+def test_main_pages_render_without_csp_violations(new_context, path):
+    context = new_context()
+    page = context.new_page()
+    log_in(page, "admin", next_url=path)
+    page.wait_for_load_state("networkidle")
+    assert csp_violations(context) == []
