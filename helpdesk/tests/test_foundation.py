@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.db.utils import OperationalError
 from django.urls import reverse
 
@@ -52,7 +53,12 @@ def test_roles_exist_with_their_custom_permissions():
 def test_seeding_roles_twice_changes_nothing():
     before = role_permissions()
     permission_count = Permission.objects.count()
-    seed_roles_migration.seed_roles(global_apps, None)
+    # Historical models, as the migration sees them: passing the global registry would let the
+    # migration's helper mutate the real app configs.
+    state_apps = (
+        MigrationExecutor(connection).loader.project_state(("accounts", "0002_seed_roles")).apps
+    )
+    seed_roles_migration.seed_roles(state_apps, None)
     assert role_permissions() == before
     assert Permission.objects.count() == permission_count
 
