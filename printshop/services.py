@@ -25,8 +25,9 @@ from django.utils.text import get_valid_filename
 from accounts.models import User
 from accounts.permissions import Action, require
 from analytics.services import record_event
-from comms.models import NotificationKind
-from comms.services import notify_user
+from automation.services import get_automation_actor
+from comms.models import Channel, NotificationKind
+from comms.services import notify_user, post_message
 from helpdesk.errors import ApplicationError, Conflict, NotFound
 from integrations.perp.client import PerpClient, PerpError, PerpNotFound, PerpUnavailable
 from printshop.models import (
@@ -46,7 +47,12 @@ from printshop.preflight import (
 )
 from printshop.references import parse_order_references
 from tickets.models import InternalNote, Ticket, TicketStatus
-from tickets.services import lock_ticket, publish_ticket_updated_on_commit, send_automated_message
+from tickets.services import (
+    lock_ticket,
+    publish_ticket_updated_on_commit,
+    send_automated_message,
+    ticket_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -404,15 +410,27 @@ def _add_timeline_note(*, ticket: Ticket, body: str) -> InternalNote:
 
 def _notify_decision(*, ticket: Ticket, proof: Proof, summary: str) -> None:
     """The assignee (else whoever sent the proof) and the Graphic Design channel hear of it."""
-    url = f"/tickets/{ticket.reference}/"
-    recipient = ticket.assignee or proof.created_by
+    url = ticket_url(ticket)
     notify_user(
-        recipient=recipient,
+        recipient=ticket.assignee or proof.created_by,
         kind=NotificationKind.SYSTEM,
         title=f"{summary} on {ticket.reference}",
         body=proof.decision_comment[:500],
         url=url,
     )
+    channel = Channel.objects.filter(slug=DESIGN_CHANNEL_SLUG, is_archived=False).first()
+    if channel is None:
+        return
+    comment = f" “{proof.decision_comment[:300]}”" if proof.decision_comment else ""
+    try:
+        # Posted as the automation account: the customer, not a staff member, decided.
+        post_message(
+            channel=channel,
+            author=get_automation_actor(),
+            body=f"{summary} on {ticket.reference}.{comment} {url}",
+        )
+    except ApplicationError as exc:
+        logger.warning("printshop.design_channel_post_failed ticket=%s %s", ticket.pk, exc)
 
 
 def _enqueue_write_back(proof_id: int) -> None:

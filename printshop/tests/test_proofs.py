@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from analytics.models import AnalyticsEvent
-from comms.models import Notification
+from comms.models import ChannelMessage, Notification
 from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from printshop import services
 from printshop.models import PerpWriteBack, Proof, ProofDecision, TicketOrder
@@ -124,6 +124,9 @@ def test_approval_records_time_ip_note_notification_and_event(
     notification = Notification.objects.get(recipient=agent)
     assert ticket.reference in notification.title and notification.body == "Looks great"
     assert AnalyticsEvent.objects.filter(name="proof.approved", ticket=ticket).exists()
+    [post] = ChannelMessage.objects.filter(channel__slug="graphic-design")
+    assert ticket.reference in post.body and "Looks great" in post.body
+    assert post.author.username == "automation"
     assert callbacks  # ticket.updated is published after commit
 
 
