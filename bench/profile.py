@@ -33,9 +33,10 @@ def main() -> None:
     from pyinstrument import Profiler
 
     from accounts.models import User
+    from bench.sessions import log_in
 
     client = Client(headers={"HX-Request": "true"} if args.htmx else None)
-    client.force_login(User.objects.get(username=args.user))
+    log_in(client, User.objects.get(username=args.user))
     client.get(args.path)  # warm-up
     profiler = Profiler(interval=0.0005)
     with CaptureQueriesContext(connection) as queries:

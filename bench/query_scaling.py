@@ -37,9 +37,10 @@ def main(username: str) -> dict[str, dict[str, int]]:
     from django.test import Client
 
     from accounts.models import User
+    from bench.sessions import log_in
 
     client = Client()
-    client.force_login(User.objects.get(username=username))
+    log_in(client, User.objects.get(username=username))
     out: dict[str, dict[str, int]] = {"/tickets/": {}, "/api/tickets/": {}}
     client.get("/tickets/")  # first request warms caches (permissions, content types)
     for size in PAGE_SIZES:
