@@ -90,9 +90,7 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
                 if label in missing:
                     continue
                 sample(session, base + path, WARMUP)
-                samples = sample(
-                    session, base + path, sizes.requests, max_seconds=sizes.seconds * 1.5
-                )
+                samples = sample(session, base + path, sizes.requests, max_seconds=sizes.seconds)
                 per_url[label].append(samples)
                 server_ms = [s.server_ms for s in samples]
                 log(

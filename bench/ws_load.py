@@ -18,7 +18,7 @@ from websockets.asyncio.client import connect
 
 WARMUP_TIMEOUT = 15.0
 STALL = 3.0  # after the last send, stop waiting once no frame arrived for this long
-GRACE_CAP = 20.0
+GRACE_CAP = 10.0
 TYPING_MARK = '"type": "typing"'  # how send_json (json.dumps) spells a typing frame
 
 
