@@ -165,6 +165,7 @@ def main(argv: list[str]) -> int:
         print(line, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         dbs = databases(args, Path(tmp))
         if args.prepare:
@@ -179,6 +180,7 @@ def main(argv: list[str]) -> int:
     mode = "smoke" if sizes.smoke else f"{sizes.tickets:,} tickets"
     header = (
         f"Run {when} ({mode}, {time.perf_counter() - started:.0f}s) on {machine()}; "
+        f"load average {load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end; "
         f"medians of {sizes.repeats} repeat(s)."
     )
     output = header + "\n\n" + table(results)
