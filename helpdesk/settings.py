@@ -4,10 +4,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
+
+from helpdesk.envvars import RecordingEnv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+# Records every variable read, for `manage.py envvars` (the table in docs/deploy.md).
+env = ENV = RecordingEnv()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
@@ -32,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "axes",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "helpdesk",
@@ -46,13 +51,20 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: request id on every log line and response (helpdesk/middleware.py).
+    "helpdesk.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads a body or a session: 413 for over-long bodies, 429 for floods.
+    "helpdesk.middleware.BodySizeLimitMiddleware",
+    "helpdesk.middleware.PublicRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last: turns a login locked out by django-axes into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -168,6 +180,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "helpdesk.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
+    # Per API token (or user): API_RATE_LIMIT below.
+    "DEFAULT_THROTTLE_CLASSES": ["helpdesk.throttling.ApiTokenRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Printdesk API",
@@ -248,11 +262,108 @@ PRINTSHOP_MIN_DPI = env.int("PRINTSHOP_MIN_DPI", default=300)
 PRINTSHOP_BLEED_MM = env.float("PRINTSHOP_BLEED_MM", default=3.0)
 PRINTSHOP_PERP_WRITEBACK_ATTEMPTS = env.int("PRINTSHOP_PERP_WRITEBACK_ATTEMPTS", default=6)
 
+# --- Production hardening (docs/deploy.md). DJANGO_DEBUG=0 switches all of this on. ---
+# nginx terminates TLS and says so in X-Forwarded-Proto; only trust it behind such a proxy.
+_PROXY_SSL_HEADER = env.str(
+    "DJANGO_SECURE_PROXY_SSL_HEADER", default="HTTP_X_FORWARDED_PROTO=https"
+)
+SECURE_PROXY_SSL_HEADER = tuple(_PROXY_SSL_HEADER.split("=", 1)) if _PROXY_SSL_HEADER else None
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe health over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Client address behind proxies (rate limits, login lockouts): nginx in front = 1.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "helpdesk.middleware.client_ip"
+
+# Static files: WhiteNoise serves them from the WSGI workers; in production with content-hashed,
+# pre-compressed names (after `collectstatic`), in development and tests straight from static/.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env.bool("DJANGO_STATIC_MANIFEST", default=not DEBUG)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# Content Security Policy (django-csp): no inline script or style anywhere; JS and CSS come from
+# static/. Images may come from any HTTPS host: product photos (Shopify CDN) and PERP artwork
+# thumbnails live on hosts that vary per deployment, and customer HTML has <img> stripped by nh3,
+# so only provider data puts images on a page (docs/deploy.md "Content Security Policy").
+_WS_ORIGIN = PUBLIC_BASE_URL.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "https:", *env.list("CSP_EXTRA_IMG_SRC", default=[])],
+        "connect-src": [SELF, _WS_ORIGIN],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "report-uri": env.str("CSP_REPORT_URI", default="") or None,
+    }
+}
+
+# Input limits. Django's own: non-file body size and in-memory upload size.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Request bodies per path prefix (longest prefix wins), refused with 413 before any view runs.
+# Webhooks: provider payloads are small; SendGrid Inbound Parse carries attachments (30 MB max
+# at SendGrid). Everything else (proof uploads are the largest) gets MAX_REQUEST_BYTES.
+_WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1024 * 1024)
+REQUEST_BODY_LIMITS = {
+    "/": env.int("MAX_REQUEST_BYTES", default=32 * 1024 * 1024),
+    "/api/webhooks/": _WEBHOOK_MAX_BYTES,
+    "/api/webhooks/sendgrid": env.int("SENDGRID_INBOUND_MAX_BYTES", default=30 * 1024 * 1024),
+    "/api/webhooks/sendgrid/events": _WEBHOOK_MAX_BYTES,
+}
+
+# Rate limits. API: per token (or user), helpdesk.throttling. Public endpoints: per client address
+# (helpdesk.middleware.PublicRateLimitMiddleware); /csat/ limits itself (analytics.views).
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="1200/minute")
+_LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="30/minute")
+PUBLIC_RATE_LIMITS = [
+    {"prefix": "/accounts/login/", "methods": ["POST"], "rate": _LOGIN_RATE_LIMIT},
+    {"prefix": "/accounts/password/reset/", "methods": ["POST"], "rate": _LOGIN_RATE_LIMIT},
+    {"prefix": "/api/auth/token/", "methods": ["POST"], "rate": _LOGIN_RATE_LIMIT},
+    {
+        "prefix": "/proofs/",
+        "methods": ["GET", "POST"],
+        "rate": env.str("PUBLIC_PAGE_RATE_LIMIT", default="120/minute"),
+    },
+]
+
+# Logs: JSON lines on stdout in production (one object per line, with the request id), plain
+# text in development. helpdesk/logging.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "helpdesk.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "helpdesk.logging.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_id"],
+            "formatter": env.str("LOG_FORMAT", default="plain" if DEBUG else "json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Our access line replaces Django's duplicate per-request server log.
+        "django.server": {"level": "WARNING"},
+    },
 }

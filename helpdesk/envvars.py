@@ -1,0 +1,128 @@
+"""Every environment variable the settings read, recorded as they are read.
+
+settings.py reads its environment through `RecordingEnv`, so the list of variables cannot drift
+from the code: `manage.py envvars` prints it as the Markdown table in docs/deploy.md, with the
+descriptions below (a variable without one is printed with an empty description: add it here).
+"""
+
+from dataclasses import dataclass
+
+import environ
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    default: object
+
+
+class RecordingEnv(environ.Env):
+    """django-environ's Env that remembers each variable name and default it was asked for."""
+
+    def __init__(self, **scheme):
+        super().__init__(**scheme)
+        self.recorded: dict[str, EnvVar] = {}
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        self.recorded.setdefault(var, EnvVar(name=var, default=default))
+        return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+
+
+DESCRIPTIONS = {
+    "DJANGO_DEBUG": "`0` in production: turns on HTTPS-only cookies, HSTS, SSL redirect, hashed "
+    "static files and JSON logs.",
+    "DJANGO_SECRET_KEY": "Signing key (sessions, CSRF, password reset). Required when "
+    "DJANGO_DEBUG=0; 50+ random characters.",
+    "DJANGO_ALLOWED_HOSTS": "Comma-separated host names the site answers to.",
+    "PUBLIC_BASE_URL": "The HTTPS address providers and customers reach (webhook signatures, "
+    "links in mails, WebSocket origin in the CSP).",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "Origins allowed to POST forms (default: PUBLIC_BASE_URL).",
+    "DATABASE_URL": "Database, e.g. `postgres://user:pass@host:5432/printdesk`.",
+    "DATABASE_CONN_MAX_AGE": "Seconds a PostgreSQL connection is kept open per worker.",
+    "AXES_FAILURE_LIMIT": "Failed sign-ins per username+address before a lockout.",
+    "AXES_COOLOFF_MINUTES": "Lockout length.",
+    "AUDIT_RETENTION_DAYS": "Days audit-log entries are kept.",
+    "TIME_ZONE": "Time zone for business hours and reports.",
+    "MEDIA_ROOT": "Directory for uploaded files (proofs, attachments); back it up.",
+    "REDIS_URL": "Redis for the channel layer and cache; required with more than one process.",
+    "PRESENCE_HEARTBEAT_SECONDS": "How often each socket process refreshes presence.",
+    "PRESENCE_TIMEOUT_SECONDS": "A socket silent this long counts as gone.",
+    "TYPING_TTL_SECONDS": "Typing indicators expire after this.",
+    "TASKS_BACKEND": "Background task backend (default: database queue run by `db_worker`).",
+    "SHOPIFY_API_URL": "Shopify Admin API base URL (`https://<shop>.myshopify.com`).",
+    "SHOPIFY_ACCESS_TOKEN": "Shopify Admin API token (empty = sandbox).",
+    "SHOPIFY_WEBHOOK_SECRET": "Shopify webhook signing secret.",
+    "PERP_API_URL": "PERP ERP API base URL.",
+    "PERP_API_KEY": "PERP API key (empty = sandbox).",
+    "TWILIO_ACCOUNT_SID": "Twilio account SID (empty = sandbox).",
+    "TWILIO_AUTH_TOKEN": "Twilio auth token (also verifies webhook signatures).",
+    "TWILIO_SMS_FROM": "Sender number for SMS.",
+    "TWILIO_WHATSAPP_FROM": "Sender number for WhatsApp.",
+    "TWILIO_API_URL": "Twilio API base URL (override for staging or a fake).",
+    "SENDGRID_API_KEY": "SendGrid API key (empty = sandbox).",
+    "SENDGRID_FROM_EMAIL": "From address of outbound mail.",
+    "SENDGRID_INBOUND_USER": "Basic-auth user in the Inbound Parse URL.",
+    "SENDGRID_INBOUND_PASSWORD": "Basic-auth password in the Inbound Parse URL.",
+    "SENDGRID_EVENT_PUBLIC_KEY": "Public key verifying the signed Event Webhook.",
+    "SENDGRID_API_URL": "SendGrid API base URL.",
+    "META_APP_SECRET": "Meta app secret (verifies X-Hub-Signature-256).",
+    "META_VERIFY_TOKEN": "Token Meta echoes in the webhook verify handshake.",
+    "META_PAGE_ACCESS_TOKEN": "Page token for Messenger/Instagram sends (empty = sandbox).",
+    "META_GRAPH_URL": "Graph API base URL including the version.",
+    "JWT_SECRET": "JWT signing key (default: DJANGO_SECRET_KEY).",
+    "JWT_ACCESS_MINUTES": "JWT access token lifetime.",
+    "JWT_REFRESH_HOURS": "JWT refresh token lifetime.",
+    "BUSINESS_WEEKDAYS": "Business days for SLA metrics, 0 = Monday.",
+    "BUSINESS_HOURS_START": "Business day start (HH:MM).",
+    "BUSINESS_HOURS_END": "Business day end (HH:MM).",
+    "CSAT_SURVEY_DELAY_MINUTES": "Delay before a satisfaction survey is sent.",
+    "CSAT_SURVEY_EXPIRY_DAYS": "Days a survey link stays valid.",
+    "PRINTSHOP_THREAD_BY_ORDER": "A message naming an order joins that order's open ticket.",
+    "PRINTSHOP_PROOF_EXPIRY_DAYS": "Days a proof approval link stays valid.",
+    "PRINTSHOP_PROOF_MAX_BYTES": "Largest proof upload.",
+    "PRINTSHOP_MIN_DPI": "Preflight minimum image resolution.",
+    "PRINTSHOP_BLEED_MM": "Preflight required bleed.",
+    "PRINTSHOP_PERP_WRITEBACK_ATTEMPTS": "Retries when writing proof decisions back to PERP.",
+    "LOG_LEVEL": "Root log level.",
+    "LOG_FORMAT": "`json` (one JSON object per line, default when DJANGO_DEBUG=0) or `plain`.",
+    "DJANGO_SECURE_PROXY_SSL_HEADER": "`HEADER=value` the proxy sets on HTTPS requests "
+    "(default `HTTP_X_FORWARDED_PROTO=https`); empty to trust no header.",
+    "DJANGO_SECURE_SSL_REDIRECT": "Redirect plain HTTP to HTTPS (default: on when DEBUG is off).",
+    "DJANGO_SECURE_COOKIES": "Session and CSRF cookies only over HTTPS (default: DEBUG off).",
+    "DJANGO_HSTS_SECONDS": "Strict-Transport-Security max-age (default: 1 year when DEBUG off).",
+    "DJANGO_HSTS_INCLUDE_SUBDOMAINS": "HSTS covers subdomains.",
+    "DJANGO_HSTS_PRELOAD": "HSTS `preload` flag.",
+    "DJANGO_STATIC_MANIFEST": "Hashed, compressed static file names (needs collectstatic; "
+    "default: DEBUG off).",
+    "TRUSTED_PROXY_COUNT": "Reverse proxies in front (nginx = 1): the client address is read "
+    "from X-Forwarded-For that many hops from the right. 0 = use the socket address.",
+    "CSP_EXTRA_IMG_SRC": "Extra image sources for the Content Security Policy (comma-separated).",
+    "CSP_REPORT_URI": "Where browsers report CSP violations (optional).",
+    "API_RATE_LIMIT": "API requests per token (or user) and period, e.g. `1200/minute`; empty "
+    "= unlimited.",
+    "LOGIN_RATE_LIMIT": "Sign-in and token-obtain POSTs per client address, e.g. `30/minute`.",
+    "PUBLIC_PAGE_RATE_LIMIT": "Public proof-page requests per client address.",
+    "DATA_UPLOAD_MAX_MEMORY_SIZE": "Largest non-file request body in bytes (Django setting).",
+    "FILE_UPLOAD_MAX_MEMORY_SIZE": "Uploads larger than this spool to a temp file.",
+    "WEBHOOK_MAX_BYTES": "Largest webhook body in bytes (SendGrid Inbound Parse has its own, "
+    "larger limit: SENDGRID_INBOUND_MAX_BYTES).",
+    "MAX_REQUEST_BYTES": "Largest request body anywhere else (proof uploads are the largest).",
+    "SENDGRID_INBOUND_MAX_BYTES": "Largest SendGrid Inbound Parse body (mail with attachments).",
+}
+
+
+def _default(value: object) -> str:
+    if value is environ.Env.NOTSET:
+        return "(required)"
+    if value in ("", None, []):
+        return "(empty)"
+    return f"`{value}`"
+
+
+def markdown_table(recorded: dict[str, EnvVar]) -> str:
+    lines = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for var in sorted(recorded.values(), key=lambda v: v.name):
+        lines.append(
+            f"| `{var.name}` | {_default(var.default)} | {DESCRIPTIONS.get(var.name, '')} |"
+        )
+    return "\n".join(lines)
