@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -166,9 +167,30 @@ class Database:
         )
 
 
+def redis_url() -> str:
+    return os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+@cache
+def redis_available() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(redis_url(), socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
 def django_env(db: Database, **extra: str) -> dict[str, str]:
-    """Environment of a bench server or command: bench settings on `db`, no .env surprises."""
+    """Environment of a bench server or command: bench settings on `db`, no .env surprises.
+
+    Redis (cache, channel layer) is the bench's own database number, never the caller's
+    REDIS_URL: a test run's Redis keys and a benchmark's must not meet.
+    """
     env = dict(os.environ)
+    env.pop("REDIS_URL", None)
+    if redis_available():
+        env["REDIS_URL"] = redis_url()
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
         DATABASE_URL=db.url,

@@ -6,7 +6,6 @@ same run on the same daphnes: relay first, then staff, per repeat.
 """
 
 import json
-import os
 import subprocess
 import uuid
 from contextlib import ExitStack
@@ -23,25 +22,14 @@ from bench.core import (
     median,
     migrate,
     percentile,
+    redis_available,
+    redis_url,
     server,
 )
 
 NAME = "realtime fan-out"
 PROCESSES = 2
 GOAL = "p99 ≤ 1.25x relay p99, 0 lost"
-
-
-def redis_url() -> str:
-    return os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-
-
-def redis_available() -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(redis_url(), socket_timeout=2).ping())
-    except redis.RedisError:
-        return False
 
 
 def load(config: dict, sizes: Sizes) -> dict:
@@ -62,7 +50,7 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
         return [Result(NAME, "not run", GOAL, None, f"Redis not reachable at {redis_url()}")]
     db = dbs["realtime"]
     migrate(db)
-    env = django_env(db, REDIS_URL=redis_url(), BENCH_LAYER_PREFIX=f"bench{uuid.uuid4().hex[:8]}")
+    env = django_env(db, BENCH_LAYER_PREFIX=f"bench{uuid.uuid4().hex[:8]}")
     sessions = subprocess.run(
         [PYTHON, "-m", "bench.ws_setup", str(sizes.ws_clients)],
         env=env,
