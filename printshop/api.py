@@ -23,7 +23,7 @@ MAX_TICKETS = 100
 
 
 class OrderTicketsApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class OrderTicketOutputSerializer(serializers.Serializer):
         reference = serializers.CharField()
         subject = serializers.CharField()
         status = serializers.ChoiceField(choices=TicketStatus.choices)
@@ -42,21 +42,21 @@ class OrderTicketsApi(APIView):
         operation_id="orders_tickets",
         tags=["orders"],
         summary="Tickets linked to an order (#1001 as %231001 or 1001, PD-ORD-10042, job 4411)",
-        responses={200: OutputSerializer(many=True), **ERRORS},
+        responses={200: OrderTicketOutputSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, number: str) -> Response:
         tickets = selectors.list_tickets_for_order(user=request.user, number=number)
-        return Response(self.OutputSerializer(tickets[:MAX_TICKETS], many=True).data)
+        return Response(self.OrderTicketOutputSerializer(tickets[:MAX_TICKETS], many=True).data)
 
 
 class TicketProofsApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        class OrderSerializer(serializers.Serializer):
+    class TicketProofsOutputSerializer(serializers.Serializer):
+        class LinkedOrderOutputSerializer(serializers.Serializer):
             number = serializers.CharField()
             source = serializers.ChoiceField(choices=OrderSource.choices)
             created_at = serializers.DateTimeField()
 
-        class ProofSerializer(serializers.Serializer):
+        class ProofOutputSerializer(serializers.Serializer):
             id = serializers.IntegerField()
             order_number = serializers.CharField()
             order_line = serializers.CharField()
@@ -75,14 +75,14 @@ class TicketProofsApi(APIView):
             perp_artwork_id = serializers.CharField()
             perp_status = serializers.ChoiceField(choices=PerpWriteBack.choices)
 
-        orders = OrderSerializer(many=True)
-        proofs = ProofSerializer(many=True)
+        orders = LinkedOrderOutputSerializer(many=True)
+        proofs = ProofOutputSerializer(many=True)
 
     @extend_schema(
         operation_id="tickets_proofs",
         tags=["orders"],
         summary="A ticket's linked orders and its proofs (drafts and every sent version)",
-        responses={200: OutputSerializer, **ERRORS},
+        responses={200: TicketProofsOutputSerializer, **ERRORS},
     )
     def get(self, request: Request, reference: str) -> Response:
         ticket = get_ticket_for_user(user=request.user, reference=reference)
@@ -91,4 +91,4 @@ class TicketProofsApi(APIView):
             "orders": selectors.list_ticket_orders(ticket=ticket),
             "proofs": [*drafts, *(p for line in lines for p in line.versions)],
         }
-        return Response(self.OutputSerializer(data).data)
+        return Response(self.TicketProofsOutputSerializer(data).data)
