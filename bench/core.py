@@ -357,6 +357,8 @@ def gunicorn_cmd(port: int, *, workers: int = CORES, app: str = "helpdesk.wsgi:a
         "sync",
         "--backlog",
         "2048",
+        "--timeout",
+        "60",
         "--log-level",
         "warning",
         # One control socket per user by default: parallel gunicorns would fight over it.
@@ -415,11 +417,18 @@ def sample(
 ) -> list[Sample]:
     """Up to `count` sequential GETs (concurrency 1) within `max_seconds` (at least one), with
     the bench middleware's figures when the server has it."""
+    import requests
+
     samples: list[Sample] = []
     deadline = time.perf_counter() + max_seconds
     while len(samples) < count and (not samples or time.perf_counter() < deadline):
         started = time.perf_counter()
-        response = session.get(url, headers=headers, timeout=60)
+        try:
+            response = session.get(url, headers=headers, timeout=60)
+        except requests.RequestException:
+            # A worker killed on timeout, a reset: an answer that never came, not a crash here.
+            samples.append(Sample(0, (time.perf_counter() - started) * 1000, None, None))
+            continue
         client_ms = (time.perf_counter() - started) * 1000
         timings = dict(re.findall(r"(\w+);dur=([\d.]+)", response.headers.get("Server-Timing", "")))
         queries = response.headers.get("X-Bench-Queries")

@@ -92,16 +92,24 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
                 sample(session, base + path, WARMUP)
                 samples = sample(session, base + path, sizes.requests, max_seconds=sizes.seconds)
                 per_url[label].append(samples)
-                server_ms = [s.server_ms for s in samples]
+                server_ms = [s.server_ms for s in samples if s.status == 200] or [float("nan")]
                 log(
                     f"  {label} #{repeat + 1}: p50 {percentile(server_ms, 50):.1f} ms, "
-                    f"p99 {percentile(server_ms, 99):.1f} ms, queries {samples[0].queries}"
+                    f"p99 {percentile(server_ms, 99):.1f} ms, queries {samples[0].queries}, "
+                    f"{len(samples)} requests"
                 )
     engine = "PostgreSQL" if db.is_postgres else "SQLite"
     results = []
     for label, runs in per_url.items():
         if label in missing:
             results.append(Result(f"{NAME} {label}", "not run", GOAL, None, f"{missing[label]}"))
+            continue
+        failed = sum(1 for r in runs for s in r if s.status != 200)
+        runs = [[s for s in r if s.status == 200] for r in runs]
+        if failed or not all(runs):
+            results.append(
+                Result(f"{NAME} {label}", "errors", GOAL, False, f"{failed} non-200 answers")
+            )
             continue
         p50 = median([percentile([s.server_ms for s in r], 50) for r in runs])
         p99 = median([percentile([s.server_ms for s in r], 99) for r in runs])
