@@ -2,7 +2,8 @@
 
 For a benchmark that misses its goal: runs PATH in-process with Django's test client against the
 benchmark database (BENCH_DATABASE_URL, default pd_bench) under pyinstrument, and lists the
-slowest SQL statements. Example: `python -m bench.profile "/tickets/?view=all&q=ana"`.
+slowest SQL statements (`--explain`: the plan of the slowest).
+Example: `python -m bench.profile "/tickets/?view=all&q=ana" --explain`.
 """
 
 import argparse
@@ -20,6 +21,7 @@ def main() -> None:
     parser.add_argument("--user", default=USERNAME)
     parser.add_argument("--requests", type=int, default=5)
     parser.add_argument("--htmx", action="store_true", help="send HX-Request: true")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest SQL")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     os.environ.setdefault(
@@ -52,6 +54,11 @@ def main() -> None:
     slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:5]
     for query in slowest:
         print(f"{float(query['time']) * 1000:8.1f} ms  {query['sql'][:400]}")
+    if args.explain and slowest and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + slowest[0]["sql"])
+            for (line,) in cursor.fetchall():
+                print(line[:200])
 
 
 if __name__ == "__main__":
