@@ -73,7 +73,7 @@ def test_breach_check_warns_then_breaches_once_and_fires_rules(
 ):
     agent = make_agent()
     RuleFactory(
-        event=RuleEvent.SLA_BREACHED, actions=[{"type": "set_priority", "priority": "urgent"}]
+        event=RuleEvent.SLA_BREACHED, actions=[{"type": "add_note", "body": "Breached: call back"}]
     )
     with time_machine.travel(london(2026, 11, 23, 10, 0), tick=False):
         ticket = TicketFactory(assignee=agent, status="open")
@@ -101,8 +101,7 @@ def test_breach_check_warns_then_breaches_once_and_fires_rules(
         f"SLA warning: first response on {ticket.reference} is due soon",
     ]
     assert RuleRun.objects.filter(ticket=ticket, event="sla.breached").count() == 1
-    ticket.refresh_from_db()
-    assert ticket.priority == "urgent"
+    assert list(ticket.notes.values_list("body", flat=True)) == ["Breached: call back"]
 
 
 def test_answered_and_solved_tickets_do_not_breach(policy):
