@@ -9,12 +9,13 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Plain static storage and no STATIC_ROOT (no collectstatic; WhiteNoise serves from the finders),
-# and no API rate limit unless a test sets one.
-STATIC_ROOT = None
-WHITENOISE_USE_FINDERS = True
-STORAGES = {
-    **STORAGES,  # noqa: F405
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
-API_RATE_LIMIT = ""
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not shared-cache memory: live-server and socket tests write from other threads, and
+    # shared-cache SQLite answers concurrent access with "table is locked" instead of waiting.
+    import os
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"printdesk-test-{os.getpid()}.sqlite3")
+    }
