@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install install-dev install-ml test test-postgres test-fuzz test-e2e lint format migrations-check bench clean
+.PHONY: run install install-dev install-ml test test-postgres test-fuzz test-e2e lint format migrations-check bench clean serve-prod
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,18 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver_embedded --host $(HOST) --port $(PORT)
+
+# The production topology on this machine (docs/deploy.md): gunicorn for HTTP, daphne for /ws/,
+# db_worker for tasks, behind a small router standing in for nginx. Plain HTTP on loopback, so the
+# HTTPS-only settings are off; everything else is production (DEBUG off, hashed static files).
+serve-prod: install
+	export DJANGO_DEBUG=0 DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0 DJANGO_HSTS_SECONDS=0 \
+	  DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}" \
+	  REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" PUBLIC_BASE_URL="http://$(HOST):$(PORT)" \
+	  DJANGO_ALLOWED_HOSTS="$(HOST),localhost"; \
+	$(BIN)/python manage.py migrate --noinput && \
+	$(BIN)/python manage.py collectstatic --noinput -v0 && \
+	$(BIN)/python deploy/serve_prod.py --port $(PORT) $(SERVE_PROD_ARGS)
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install-dev

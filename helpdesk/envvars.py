@@ -111,7 +111,22 @@ DESCRIPTIONS = {
 }
 
 
-def _default(value: object) -> str:
+# Defaults computed from other settings, described instead of printed (they may be secrets).
+DEFAULT_TEXT = {
+    "DJANGO_SECRET_KEY": "(required when DJANGO_DEBUG=0; a fixed dev key otherwise)",
+    "JWT_SECRET": "DJANGO_SECRET_KEY",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "PUBLIC_BASE_URL",
+    "DJANGO_SECURE_SSL_REDIRECT": "on when DJANGO_DEBUG=0",
+    "DJANGO_SECURE_COOKIES": "on when DJANGO_DEBUG=0",
+    "DJANGO_STATIC_MANIFEST": "on when DJANGO_DEBUG=0",
+    "DJANGO_HSTS_SECONDS": "`31536000` when DJANGO_DEBUG=0, else `0`",
+    "LOG_FORMAT": "`json` when DJANGO_DEBUG=0, else `plain`",
+}
+
+
+def _default(name: str, value: object) -> str:
+    if name in DEFAULT_TEXT:
+        return DEFAULT_TEXT[name]
     if value is environ.Env.NOTSET:
         return "(required)"
     if value in ("", None, []):
@@ -122,7 +137,6 @@ def _default(value: object) -> str:
 def markdown_table(recorded: dict[str, EnvVar]) -> str:
     lines = ["| Variable | Default | Meaning |", "|---|---|---|"]
     for var in sorted(recorded.values(), key=lambda v: v.name):
-        lines.append(
-            f"| `{var.name}` | {_default(var.default)} | {DESCRIPTIONS.get(var.name, '')} |"
-        )
+        meaning = DESCRIPTIONS.get(var.name, "")
+        lines.append(f"| `{var.name}` | {_default(var.name, var.default)} | {meaning} |")
     return "\n".join(lines)

@@ -286,7 +286,7 @@ AXES_CLIENT_IP_CALLABLE = "helpdesk.middleware.client_ip"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "helpdesk.storage.StaticFilesStorage"
         if env.bool("DJANGO_STATIC_MANIFEST", default=not DEBUG)
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },

@@ -291,3 +291,16 @@ def test_envvars_command_prints_the_table(capsys):
         assert f"| `{name}` |" in out
     secret_row = next(line for line in out.splitlines() if "`DJANGO_DEBUG`" in line)
     assert "production" in secret_row
+
+
+def test_production_static_storage_collects_every_file_with_hashed_names(settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "helpdesk.storage.StaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())["paths"]
+    assert re.fullmatch(r"css/app\.[0-9a-f]{12}\.css", manifest["css/app.css"])
+    assert (tmp_path / "static" / f"{manifest['css/app.css']}.gz").exists()

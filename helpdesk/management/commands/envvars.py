@@ -10,4 +10,6 @@ class Command(BaseCommand):
     help = "Print every environment variable the settings read (name, default, meaning)."
 
     def handle(self, *args, **options):
-        self.stdout.write(markdown_table(settings.ENV.recorded))
+        # Paths under the checkout print relative to it, so the table is the same on every machine.
+        table = markdown_table(settings.ENV.recorded).replace(f"{settings.BASE_DIR}/", "")
+        self.stdout.write(table)

@@ -1,0 +1,134 @@
+"""Run the production topology on one machine, for trying it out (`make serve-prod`).
+
+    gunicorn (HTTP: pages, API, webhooks)      <- everything else
+    N daphne (WebSocket)                       <- /ws/
+    N db_worker (background tasks)
+    a small TCP router on --port standing in for nginx (deploy/nginx.conf in production)
+
+The router reads the first request line of each connection and forwards the whole connection:
+/ws/ to a daphne (round robin), anything else to gunicorn. That is exact because gunicorn's sync
+workers close the connection after each response (no keep-alive), and browsers open a WebSocket
+on a connection of its own. Processes share state through PostgreSQL/SQLite and Redis, so
+REDIS_URL must point at a Redis. Ctrl-C stops everything.
+"""
+
+import argparse
+import asyncio
+import itertools
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def spawn(name: str, args: list[str]) -> subprocess.Popen:
+    print(f"[serve-prod] starting {name}: {' '.join(args)}", flush=True)
+    return subprocess.Popen(args, cwd=ROOT)  # noqa: S603 (our own fixed command lines)
+
+
+async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+async def serve_router(port: int, http_port: int, ws_ports: list[int]) -> None:
+    next_ws = itertools.cycle(ws_ports)
+
+    async def handle(client_reader, client_writer):
+        try:
+            first_line = await client_reader.readline()
+        except ConnectionError:
+            client_writer.close()
+            return
+        parts = first_line.split(b" ")
+        path = parts[1] if len(parts) > 1 else b"/"
+        upstream_port = next(next_ws) if path.startswith(b"/ws/") else http_port
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", upstream_port)
+        except OSError:
+            client_writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+            client_writer.close()
+            return
+        up_writer.write(first_line)
+        await asyncio.gather(pipe(client_reader, up_writer), pipe(up_reader, client_writer))
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port)
+    print(f"[serve-prod] http://127.0.0.1:{port}/ (router)", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the children like Ctrl-C does
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--http-workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--daphne", type=int, default=2)
+    parser.add_argument("--task-workers", type=int, default=2)
+    options = parser.parse_args()
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("REDIS_URL is required: the processes reach each other's sockets through Redis.")
+
+    http_port = options.port + 1
+    ws_ports = [options.port + 10 + i for i in range(options.daphne)]
+    processes = [
+        spawn(
+            "gunicorn",
+            [
+                str(BIN / "gunicorn"),
+                "helpdesk.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{http_port}",
+                "--workers",
+                str(options.http_workers),
+            ],
+        ),
+        *(
+            spawn(
+                f"daphne {i}",
+                [
+                    str(BIN / "daphne"),
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(ws_port),
+                    "helpdesk.asgi:application",
+                ],
+            )
+            for i, ws_port in enumerate(ws_ports)
+        ),
+        *(
+            spawn(f"db_worker {i}", [sys.executable, "manage.py", "db_worker"])
+            for i in range(options.task_workers)
+        ),
+    ]
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        asyncio.run(serve_router(options.port, http_port, ws_ports))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+if __name__ == "__main__":
+    main()
