@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
-from accounts.models import ApiToken, Team, User
+from accounts.models import ApiToken, AuditLogEntry, RoleSecurityPolicy, Team, User
 from accounts.permissions import Action, can
 from accounts.services import create_api_token, revoke_api_token
 
@@ -86,3 +86,46 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         for token in queryset.select_related("owner"):
             revoke_api_token(actor=request.user, token=token)
+
+
+@admin.register(RoleSecurityPolicy)
+class RoleSecurityPolicyAdmin(admin.ModelAdmin):
+    """Which roles must use two-factor sign-in (one row per role, seeded; changes audited)."""
+
+    list_display = ("group", "require_two_factor")
+    list_editable = ("require_two_factor",)
+    readonly_fields = ("group",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditLogEntry)
+class AuditLogEntryAdmin(admin.ModelAdmin):
+    """Searchable and read-only for everyone, superusers included: the log is append-only."""
+
+    list_display = (
+        "created_at",
+        "action",
+        "actor_repr",
+        "target_type",
+        "target_repr",
+        "ip_address",
+    )
+    list_filter = ("action", "target_type", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("action", "actor_repr", "target_repr", "target_id", "ip_address")
+    date_hierarchy = "created_at"
+    list_select_related = ("actor",)
+    readonly_fields = [f.name for f in AuditLogEntry._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -17,7 +17,8 @@ from rest_framework_simplejwt.serializers import (
 )
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from accounts import selectors, services
+from accounts import selectors, services, two_factor
+from accounts.audit import record_login
 from accounts.models import ApiToken
 from accounts.permissions import Action, ActionPermission
 from helpdesk.errors import ApplicationError
@@ -78,18 +79,52 @@ class _NormalizedTokenErrors:
             ) from exc
 
 
+class JwtObtainSerializer(TokenObtainPairSerializer):
+    """username + password, and `otp` (a TOTP or recovery code) for accounts with 2FA."""
+
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="The current two-factor code; required when the account uses 2FA.",
+    )
+
+    def validate(self, attrs):
+        data = super().validate(attrs)
+        method = two_factor.check_second_factor_for_token(user=self.user, code=attrs.get("otp", ""))
+        record_login(
+            request=None,
+            user=self.user,
+            succeeded=True,
+            method=f"jwt+{method}" if method else "jwt",
+        )
+        return data
+
+
 class JwtObtainApi(_NormalizedTokenErrors, TokenObtainPairView):
+    serializer_class = JwtObtainSerializer
+
     @extend_schema(
         operation_id="auth_token_obtain",
         tags=["auth"],
-        summary="Exchange username and password for a JWT access + refresh pair",
-        request=TokenObtainPairSerializer,
+        summary="Exchange username, password (and 2FA code) for a JWT access + refresh pair",
+        request=JwtObtainSerializer,
         responses={
             200: inline_serializer(
                 "JwtPair",
                 fields={"access": serializers.CharField(), "refresh": serializers.CharField()},
             ),
-            401: OpenApiResponse(ERROR, description="Wrong credentials or inactive account."),
+            400: OpenApiResponse(ERROR, description="Malformed body, or a field missing or blank."),
+            401: OpenApiResponse(
+                ERROR,
+                description="Wrong credentials or inactive account (`no_active_account`), "
+                "2FA code missing (`otp_required`) or wrong (`otp_invalid`).",
+            ),
+            403: OpenApiResponse(
+                ERROR,
+                description="The role requires 2FA and the account has none yet "
+                "(`two_factor_enrolment_required`).",
+            ),
             429: OpenApiResponse(ERROR, description="Too many failures: locked for a cool-off."),
         },
     )
@@ -115,6 +150,7 @@ class JwtRefreshApi(_NormalizedTokenErrors, TokenRefreshView):
         request=TokenRefreshSerializer,
         responses={
             200: inline_serializer("JwtAccess", fields={"access": serializers.CharField()}),
+            400: OpenApiResponse(ERROR, description="Malformed body, or a field missing or blank."),
             401: OpenApiResponse(ERROR, description="Invalid or expired refresh token."),
         },
     )

@@ -26,9 +26,7 @@ def grant_admin_every_printdesk_permission(*, app_labels: list[str]) -> int:
     admin = Group.objects.filter(name=Role.ADMIN).first()
     if admin is None:
         return 0
-    missing = Permission.objects.filter(content_type__app_label__in=app_labels).exclude(
-        group=admin
-    )
+    missing = Permission.objects.filter(content_type__app_label__in=app_labels).exclude(group=admin)
     missing = list(missing)
     admin.permissions.add(*missing)
     return len(missing)

@@ -1,4 +1,5 @@
-"""Writes of the accounts app: staff management and API tokens, each an analytics event."""
+"""Writes of the accounts app: staff management and API tokens, each an analytics event and,
+where security-relevant, an audit row (docs/security.md)."""
 
 from datetime import datetime, timedelta
 from functools import partial
@@ -8,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import record_audit
 from accounts.models import ApiToken, Role, User
 from accounts.permissions import (
     Action,
@@ -18,6 +20,7 @@ from accounts.permissions import (
 )
 from accounts.tasks import send_password_email_task
 from accounts.tokens import generate_token, hash_token
+from accounts.user_sessions import end_all_sessions
 from analytics.services import record_event
 from helpdesk.errors import ApplicationError, PermissionDenied
 
@@ -84,6 +87,7 @@ def create_staff_member(
     member.save()
     member.groups.set(Group.objects.filter(name__in=roles))
     record_event(name="staff.created", actor=actor, subject=member, properties={"roles": roles})
+    record_audit(action="staff.created", actor=actor, target=member, details={"roles": roles})
     _send_password_email_on_commit(user=member, kind="invite")
     return member
 
@@ -121,6 +125,12 @@ def update_staff_member(
             subject=member,
             properties={"before": before, "after": roles},
         )
+        record_audit(
+            action="staff.role_changed",
+            actor=actor,
+            target=member,
+            details={"before": before, "after": roles},
+        )
     else:
         record_event(name="staff.updated", actor=actor, subject=member)
     return member
@@ -137,11 +147,12 @@ def set_staff_active(*, actor: User, member: User, is_active: bool) -> User:
         return member
     member.is_active = is_active
     member.save(update_fields=["is_active"])
-    record_event(
-        name="staff.reactivated" if is_active else "staff.deactivated",
-        actor=actor,
-        subject=member,
-    )
+    name = "staff.reactivated" if is_active else "staff.deactivated"
+    record_event(name=name, actor=actor, subject=member)
+    record_audit(action=name, actor=actor, target=member)
+    if not is_active:
+        # Signed out everywhere at once, live sockets included (docs/security.md).
+        end_all_sessions(user=member, actor=actor)
     return member
 
 
@@ -154,6 +165,7 @@ def reset_staff_password(*, actor: User, member: User) -> User:
     if not member.email:
         raise ApplicationError("This staff member has no email address.", code="no_email")
     record_event(name="staff.password_reset_sent", actor=actor, subject=member)
+    record_audit(action="staff.password_reset_sent", actor=actor, target=member)
     _send_password_email_on_commit(user=member, kind="reset")
     return member
 
@@ -165,6 +177,9 @@ def unlock_staff_login(*, actor: User, member: User) -> int:
     cleared = axes_reset(username=member.username)
     record_event(
         name="staff.login_unlocked", actor=actor, subject=member, properties={"cleared": cleared}
+    )
+    record_audit(
+        action="staff.login_unlocked", actor=actor, target=member, details={"cleared": cleared}
     )
     return cleared
 
@@ -198,6 +213,12 @@ def create_api_token(
         subject=token,
         properties={"owner": owner.pk, "name": name},
     )
+    record_audit(
+        action="api_token.created",
+        actor=actor,
+        target=token,
+        details={"owner": owner.pk, "name": name, "prefix": prefix},
+    )
     return token, raw
 
 
@@ -214,6 +235,12 @@ def revoke_api_token(*, actor: User, token: ApiToken) -> ApiToken:
             actor=actor,
             subject=token,
             properties={"owner": token.owner_id},
+        )
+        record_audit(
+            action="api_token.revoked",
+            actor=actor,
+            target=token,
+            details={"owner": token.owner_id, "prefix": token.prefix},
         )
     return token
 

@@ -1,19 +1,41 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import security_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
+    path("accounts/login/", security_views.LoginView.as_view(), name="login"),
+    path("accounts/login/verify/", security_views.login_verify, name="login_verify"),
+    path("accounts/logout/", security_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", security_views.two_factor_page, name="two_factor"),
     path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
+        "accounts/two-factor/confirm/",
+        security_views.two_factor_confirm,
+        name="two_factor_confirm",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/two-factor/disable/",
+        security_views.two_factor_disable,
+        name="two_factor_disable",
+    ),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        security_views.recovery_codes_regenerate,
+        name="recovery_codes_regenerate",
+    ),
+    path("accounts/sessions/", security_views.session_list, name="sessions"),
+    path(
+        "accounts/sessions/<int:session_id>/revoke/",
+        security_views.session_revoke,
+        name="session_revoke",
+    ),
+    path(
+        "accounts/sessions/revoke-others/",
+        security_views.session_revoke_others,
+        name="session_revoke_others",
+    ),
     path(
         "accounts/password/change/",
         auth_views.PasswordChangeView.as_view(

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.audit import record_export
 from accounts.permissions import Action, can
 from analytics import reports
 from analytics.forms import CsatAnswerForm, parse_report_filters, range_presets
@@ -69,7 +70,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         return render(request, "analytics/dashboard.html", {**context, "error": exc}, status=400)
     if request.GET.get("format") == "csv":
-        return _csv_export(request.GET.get("table", ""), filters)
+        response = _csv_export(request.GET.get("table", ""), filters)
+        if response.status_code == 200:
+            record_export(actor=request.user, kind="analytics_csv", details=request.GET.dict())
+        return response
     return render(
         request,
         "analytics/dashboard.html",

@@ -4,6 +4,7 @@ Services call these through `transaction.on_commit` so nothing is announced that
 Group names follow STYLE.md: `ticket.<ref>`, `channel.<slug>`, `user.<id>`.
 """
 
+import hashlib
 import logging
 from typing import Any
 
@@ -31,6 +32,12 @@ def channel_group(slug: str) -> str:
 
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
+
+
+def session_group(session_key: str) -> str:
+    """The sockets of one browser session (ending the session closes them); the key is hashed
+    so it never travels through the channel layer."""
+    return f"session.{hashlib.sha256(session_key.encode()).hexdigest()[:32]}"
 
 
 INBOX_GROUP = "inbox"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.conf import settings
 
 from accounts.models import Role, User
@@ -70,16 +71,12 @@ def build_world() -> MatrixWorld:
 
 def project_apps() -> list[str]:
     """Our own apps (those living in the repository), in INSTALLED_APPS order."""
-    apps = []
-    for name in settings.INSTALLED_APPS:
-        spec = importlib.util.find_spec(name)
-        if (
-            spec is not None
-            and spec.origin
-            and Path(spec.origin).parent.parent == settings.BASE_DIR
-        ):
-            apps.append(name)
-    return apps
+    # App configs, not INSTALLED_APPS entries: an entry may name an AppConfig class.
+    return [
+        config.name
+        for config in django_apps.get_app_configs()
+        if Path(config.path).parent == settings.BASE_DIR
+    ]
 
 
 def collect_rows() -> list[dict[str, Any]]:

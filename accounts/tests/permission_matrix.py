@@ -69,3 +69,33 @@ ROWS += [
     row("GET", "/api/tokens/", TOKENS_API, api=True),
     row("POST", "/api/tokens/", TOKENS_API_CREATE, {"name": "matrix"}, api=True),
 ]
+
+# Account security (docs/security.md): every signed-in staff member manages their own 2FA and
+# sessions; the audit log is read-only in the admin, for Admins only.
+EVERY_STAFF_CHANGE = {"Admin": 302, "Manager": 302, "Agent": 302, "Viewer": 302, "anonymous": 302}
+ROWS += [
+    row("GET", "/accounts/two-factor/", EVERY_STAFF),
+    # A wrong code re-renders the set-up page with the error.
+    row(
+        "POST",
+        "/accounts/two-factor/confirm/",
+        {"Admin": 400, "Manager": 400, "Agent": 400, "Viewer": 400, "anonymous": 302},
+        {"code": "000000"},
+    ),
+    row("POST", "/accounts/two-factor/disable/", EVERY_STAFF_CHANGE, {"password": "wrong"}),
+    row("POST", "/accounts/two-factor/recovery-codes/", EVERY_STAFF_CHANGE, {"password": "x"}),
+    # No password step pending: back to the login page.
+    row("GET", "/accounts/login/verify/", EVERY_STAFF_CHANGE),
+    row("GET", "/accounts/sessions/", EVERY_STAFF),
+    row("POST", "/accounts/sessions/revoke-others/", EVERY_STAFF_CHANGE),
+    row(
+        "GET",
+        "/admin/accounts/auditlogentry/",
+        {**ADMIN_ONLY_PAGE, "Manager": 302, "Agent": 302, "Viewer": 302},
+    ),
+    row(
+        "GET",
+        "/admin/accounts/auditlogentry/add/",
+        {"Admin": 403, "Manager": 302, "Agent": 302, "Viewer": 302, "anonymous": 302},
+    ),
+]

@@ -155,6 +155,8 @@ def test_staff_page_runs_a_constant_number_of_queries(client, manager):
             assert client.get("/staff/").status_code == 200
         return len(ctx.captured_queries)
 
+    # The session's first request also does the once-a-minute account-security bookkeeping.
+    count_for_page()
     few = count_for_page()
     for n in range(10):
         member = UserFactory(username=f"bulk{n}", role=Role.AGENT)
