@@ -5,6 +5,7 @@ and from where: the actor is passed in; the client IP and user agent come from t
 `accounts.middleware` binds for the duration of each request (or from an explicit `request`).
 """
 
+import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,9 +30,17 @@ class RequestContext:
     @classmethod
     def from_request(cls, request: HttpRequest) -> "RequestContext":
         return cls(
-            ip_address=get_client_ip_address(request) or None,
+            ip_address=_valid_ip(get_client_ip_address(request)),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
         )
+
+
+def _valid_ip(value: str | None) -> str | None:
+    # The column is an address type on PostgreSQL: anything else is dropped, not a 500.
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
 
 
 _request_context: ContextVar[RequestContext | None] = ContextVar("audit_request", default=None)

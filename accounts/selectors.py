@@ -5,8 +5,9 @@ import hmac
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiToken, Role, User
 from accounts.tokens import hash_token, split_token
@@ -17,7 +18,8 @@ ROLE_ORDER = [Role.ADMIN, Role.MANAGER, Role.AGENT, Role.VIEWER]
 
 
 def list_staff() -> QuerySet[User]:
-    """Every staff member with roles, presence (`comms.StaffPresence`) and open-ticket count.
+    """Every staff member with roles, presence (`comms.StaffPresence`), open-ticket count and
+    whether two-factor sign-in is on (`has_two_factor`).
 
     Two queries whatever the number of rows: the users joined to presence, then their groups.
     """
@@ -27,7 +29,8 @@ def list_staff() -> QuerySet[User]:
         .annotate(
             open_ticket_count=Count(
                 "assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES)
-            )
+            ),
+            has_two_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
         )
         .order_by("-is_active", "username")
     )

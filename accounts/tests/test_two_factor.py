@@ -308,3 +308,13 @@ def test_api_tokens_are_unaffected_by_2fa(client, agent):
     enable_two_factor(agent)
     _, raw = create_api_token(actor=agent, owner=agent, name="ci")
     assert client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+
+
+def test_staff_page_shows_who_uses_2fa(client, agent):
+    other = UserFactory(username="blair", role=Role.AGENT)
+    enable_two_factor(agent)
+    client.force_login(UserFactory(role=Role.MANAGER))
+    html = client.get("/staff/").content.decode()
+    row = html.split(f'id="staff-row-{agent.pk}"')[1].split("</tr>")[0]
+    other_row = html.split(f'id="staff-row-{other.pk}"')[1].split("</tr>")[0]
+    assert ">2FA</span>" in row and ">2FA</span>" not in other_row
