@@ -19,6 +19,7 @@ from automation.rules import TicketFacts, conditions_hold, render_message
 from comms.models import Channel, PresenceStatus
 from comms.services import post_message
 from helpdesk.errors import ApplicationError
+from integrations.selectors import get_customer_context
 from tickets import routing
 from tickets import services as ticket_services
 from tickets.models import SavedReply, Ticket, TicketAssignment, TicketStatus
@@ -63,15 +64,13 @@ def get_automation_actor() -> User:
 
 
 def lookup_vip(ticket: Ticket) -> tuple[bool, str]:
-    """(is VIP, tier) from the PERP VIP wallet. Cache-backed; a provider that is down or a
-    customer PERP does not know counts as not VIP rather than failing or delaying the rule run."""
-    from integrations.selectors import get_customer_context
+    """(is VIP, tier) from the PERP VIP wallet, through the cached customer context.
 
-    try:
-        context = get_customer_context(customer=ticket.customer)
-    except Exception:
-        logger.exception("automation.vip_lookup_failed ticket=%s", ticket.pk)
-        return False, ""
+    A PERP that is down, not configured, or does not know the customer counts as not VIP: the
+    context reports provider errors (with the last good snapshot) instead of raising, and its
+    interactive retry policy bounds the wait.
+    """
+    context = get_customer_context(customer=ticket.customer)
     wallet = context.perp.wallet if context.perp is not None else None
     return (wallet is not None, wallet.tier if wallet is not None else "")
 
