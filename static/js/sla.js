@@ -1,5 +1,5 @@
-/* Live SLA countdown on the ticket page: every [data-sla-due] shows the time left (or overdue).
- * The server-rendered text stays when this script does not run. */
+/* Live SLA countdown on the ticket page: every [data-sla-due] shows the time left (or overdue),
+ * and the panel re-renders when the ticket changes. Without JS the server-rendered text stays. */
 (function () {
   "use strict";
 
@@ -27,6 +27,17 @@
       }
     });
   }
+
+  // A priority or status change moves the deadlines: re-render the panel (realtime.js event).
+  document.addEventListener("realtime:ticket.updated", function (event) {
+    var panel = document.getElementById("ticket-sla");
+    var page = document.getElementById("ticket-page");
+    var ref = event.detail.ticket && event.detail.ticket.reference;
+    if (!panel || !page || !window.htmx || ref !== page.dataset.ticket) return;
+    window.htmx.ajax("GET", "/tickets/" + encodeURIComponent(ref) + "/sla/", {
+      target: "#ticket-sla", swap: "outerHTML"
+    });
+  });
 
   tick();
   setInterval(tick, 15000);
