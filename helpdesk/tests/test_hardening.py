@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
+from django.test import Client
 
 from accounts.models import Role
 from accounts.services import create_api_token
@@ -304,3 +305,19 @@ def test_production_static_storage_collects_every_file_with_hashed_names(setting
     manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())["paths"]
     assert re.fullmatch(r"css/app\.[0-9a-f]{12}\.css", manifest["css/app.css"])
     assert (tmp_path / "static" / f"{manifest['css/app.css']}.gz").exists()
+
+
+def test_https_redirect_behind_the_proxy_and_hsts(settings, agent):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    client = Client()  # built after the settings change: SecurityMiddleware reads them once
+    client.force_login(agent)
+
+    plain = client.get("/tickets/")
+    proxied = client.get("/tickets/", HTTP_X_FORWARDED_PROTO="https")
+    probe = client.get("/healthz")
+
+    assert plain.status_code == 301 and plain["Location"] == "https://testserver/tickets/"
+    assert proxied.status_code == 200
+    assert proxied["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert probe.status_code == 200
