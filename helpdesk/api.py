@@ -12,6 +12,24 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from helpdesk.errors import ApplicationError
 
 
+def flatten_field_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors (a list item, a nested serializer) as one flat {"a.0.b": [...]} map,
+    so every error body keeps the documented shape `fields: {name: [message, ...]}`."""
+    if isinstance(errors, dict):
+        items = errors.items()
+    elif isinstance(errors, list) and all(isinstance(e, str) for e in errors):
+        return {prefix or "non_field_errors": [str(e) for e in errors]}
+    elif isinstance(errors, list):
+        items = enumerate(errors)
+    else:
+        return {prefix or "non_field_errors": [str(errors)]}
+    flat: dict[str, list[str]] = {}
+    for key, value in items:
+        if value:
+            flat.update(flatten_field_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         data: dict[str, Any] = {"detail": exc.message, "code": exc.code}
@@ -34,7 +52,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        response.data = {"detail": "Invalid input.", "code": "invalid", "fields": response.data}
+        response.data = {
+            "detail": "Invalid input.",
+            "code": "invalid",
+            "fields": flatten_field_errors(response.data),
+        }
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         response.data = {

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from helpdesk import views
@@ -35,5 +35,7 @@ urlpatterns = [
     # runs under the site's CSP (templates/drf_spectacular/swagger_ui.html).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     *(path("api/", include(f"{app}.api_urls")) for app in API_APPS),
+    # Last under api/: what no API route matched (e.g. a path parameter its converter refuses).
+    re_path(r"^api/", views.api_not_found, name="api-not-found"),
     *(path("", include(f"{app}.urls")) for app in PAGE_APPS),
 ]
