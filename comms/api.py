@@ -128,6 +128,9 @@ class ChannelReadApi(APIView):
 
 
 class ChannelMessagesApi(APIView):
+    # Declared on the view so the schema documents the paginated body ({next, previous, results}).
+    pagination_class = NewestFirstPagination
+
     @extend_schema(
         operation_id="channel_messages_list",
         tags=TAGS,
@@ -136,7 +139,7 @@ class ChannelMessagesApi(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         channel = selectors.get_channel_for_user(user=request.user, slug=slug)
-        paginator = NewestFirstPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.channel_messages_queryset(channel=channel), request, view=self
         )
@@ -241,6 +244,9 @@ class NotificationOutputSerializer(serializers.Serializer):
 
 
 class NotificationListApi(APIView):
+    # Declared on the view so the schema documents the paginated body ({next, previous, results}).
+    pagination_class = NewestFirstPagination
+
     class FilterSerializer(serializers.Serializer):
         unread = serializers.BooleanField(required=False, default=False)
 
@@ -249,7 +255,11 @@ class NotificationListApi(APIView):
         tags=["notifications"],
         summary="Your notifications, newest first (cursor pagination)",
         parameters=[FilterSerializer],
-        responses={200: NotificationOutputSerializer(many=True)},
+        responses={
+            200: NotificationOutputSerializer(many=True),
+            400: OpenApiResponse(ERROR, description="`unread` is not a boolean."),
+            404: OpenApiResponse(ERROR, description="Invalid cursor."),
+        },
     )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
@@ -257,7 +267,7 @@ class NotificationListApi(APIView):
         rows = selectors.list_notifications(
             user=request.user, unread_only=filters.validated_data["unread"]
         )
-        paginator = NewestFirstPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(NotificationOutputSerializer(page, many=True).data)
 

@@ -113,3 +113,16 @@ def test_schema_documents_comms_endpoints(client):
         "/api/notifications/",
     ):
         assert path in schema["paths"]
+
+
+def test_schema_documents_the_paginated_list_bodies(client):
+    """Found by API fuzzing: the lists answer {next, previous, results}, not a bare array."""
+    client.force_login(UserFactory(role=Role.ADMIN))
+    schema = client.get("/api/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+    for path in ("/api/channels/{slug}/messages/", "/api/notifications/"):
+        body = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        component = components[body["schema"]["$ref"].rsplit("/", 1)[-1]]
+        assert {"next", "previous", "results"} <= set(component["properties"])
+        assert "404" in schema["paths"][path]["get"]["responses"]  # an invalid cursor
+    assert "400" in schema["paths"]["/api/notifications/"]["get"]["responses"]  # unread=maybe
