@@ -1,6 +1,6 @@
 """REST API for the customer 360 context (the same data the sidebar shows)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -174,13 +174,17 @@ class CustomerContextSerializer(serializers.Serializer):
 
 class CustomerContextApi(APIView):
     OutputSerializer = CustomerContextSerializer
+    ErrorSerializer = inline_serializer(
+        "CustomerContextError",
+        fields={"detail": serializers.CharField(), "code": serializers.CharField()},
+    )
 
     @extend_schema(
         operation_id="customer_context",
         parameters=[
             OpenApiParameter("refresh", bool, description="Bypass the short-TTL cache."),
         ],
-        responses=OutputSerializer,
+        responses={200: OutputSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
     )
     def get(self, request: Request, customer_id: int) -> Response:
         require(request.user, Action.VIEW_CUSTOMERS)
