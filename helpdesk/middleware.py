@@ -2,6 +2,7 @@
 for the public (unauthenticated) endpoints. Settings: REQUEST_BODY_LIMITS, PUBLIC_RATE_LIMITS,
 TRUSTED_PROXY_COUNT (docs/deploy.md)."""
 
+import ipaddress
 import logging
 import re
 import time
@@ -25,16 +26,26 @@ _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The caller's address. Behind TRUSTED_PROXY_COUNT proxies (nginx = 1) it is the entry that
-    many hops from the right of X-Forwarded-For: entries further left are client-controlled."""
+def client_ip(request: HttpRequest) -> str | None:
+    """The caller's address (None when unknown). Behind TRUSTED_PROXY_COUNT proxies (nginx = 1) it
+    is the entry that many hops from the right of X-Forwarded-For: entries further left are
+    client-controlled. Also django-axes' AXES_CLIENT_IP_CALLABLE, so lockouts agree."""
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies > 0:
         hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         hops = [h for h in hops if h]
-        if len(hops) >= proxies:
+        if len(hops) >= proxies and _is_ip(hops[-proxies]):
             return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    address = request.META.get("REMOTE_ADDR", "")
+    return address if _is_ip(address) else None
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
