@@ -48,6 +48,7 @@ def production_env(tmp_path) -> dict[str, str]:
         DJANGO_ALLOWED_HOSTS="helpdesk.example.com",
         PUBLIC_BASE_URL="https://helpdesk.example.com",
         DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        TRUSTED_PROXY_COUNT="1",
     )
     return env
 
@@ -65,6 +66,21 @@ def test_check_deploy_is_clean_with_production_env(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_about_a_proxy_without_a_proxy_count(tmp_path):
+    env = production_env(tmp_path)
+    env["TRUSTED_PROXY_COUNT"] = "0"
+    result = subprocess.run(
+        [*MANAGE, "check", "--deploy", "--tag", "security", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "helpdesk.W001" in result.stderr + result.stdout
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
