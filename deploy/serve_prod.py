@@ -89,6 +89,8 @@ def main() -> None:
             "gunicorn",
             [
                 str(BIN / "gunicorn"),
+                "--config",
+                "deploy/gunicorn.conf.py",
                 "helpdesk.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{http_port}",
