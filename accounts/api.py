@@ -152,6 +152,7 @@ class JwtRefreshApi(_NormalizedTokenErrors, TokenRefreshView):
             200: inline_serializer("JwtAccess", fields={"access": serializers.CharField()}),
             400: OpenApiResponse(ERROR, description="Malformed body, or a field missing or blank."),
             401: OpenApiResponse(ERROR, description="Invalid or expired refresh token."),
+            429: OpenApiResponse(ERROR, description="Too many requests from this address."),
         },
     )
     def post(self, request: Request, *args, **kwargs) -> Response:

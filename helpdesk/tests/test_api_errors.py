@@ -60,7 +60,7 @@ def test_flatten_field_errors_names_nested_items_by_path():
     ("path", "method", "codes"),
     [
         ("/api/auth/token/", "post", {"400", "401"}),
-        ("/api/auth/token/refresh/", "post", {"400", "401"}),
+        ("/api/auth/token/refresh/", "post", {"400", "401", "429"}),
         ("/api/customers/{customer_id}/context/", "get", {"200", "403", "404"}),
     ],
 )
