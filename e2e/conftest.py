@@ -1,9 +1,13 @@
 """Live Printdesk servers for the fuzz and browser suites.
 
-Each test module gets its own daphne process (`runserver_embedded`: HTTP + WebSocket + the task
-worker thread, as in the embedded default) on a free port, serving a file SQLite database copied
-from one template prepared per session by `migrate` + `seed_demo`. Fuzzing writes freely, so it
-never shares a database with the browser tests.
+Each test module gets its own server process on a free port, serving a file SQLite database
+copied from one template prepared per session by `migrate` + `seed_demo`:
+- `demo_server`: daphne (`runserver_embedded`: HTTP + WebSocket + the task worker thread, the
+  embedded default) for the browser, which needs the WebSocket;
+- `api_server`: gunicorn, the production HTTP server (DESIGN.md "Runtime"), for API fuzzing.
+  (Daphne's HTTP layer answers some malformed multipart bodies itself with an empty 400 before
+  Django sees them; production never serves the API from daphne.)
+Fuzzing writes freely, so it never shares a database with the browser tests.
 """
 
 import os
@@ -88,12 +92,37 @@ def demo_database(tmp_path_factory) -> Path:
     return path
 
 
-def start_server(database: Path, log_dir: Path) -> tuple[subprocess.Popen, DemoServer]:
-    env = server_env(database)
+def daphne_command(port: int) -> list[str]:
+    return [sys.executable, "manage.py", "runserver_embedded", "--port", str(port)]
+
+
+def gunicorn_command(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "helpdesk.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--timeout",
+        "60",
+        # Fuzzing tests the app: without this, gunicorn itself answers a generated query string
+        # over 4094 bytes with its own HTML 414 before Django can refuse it with the API's 400.
+        "--limit-request-line",
+        "0",
+    ]
+
+
+def start_server(
+    database: Path, log_dir: Path, command, extra_env: dict | None = None
+) -> tuple[subprocess.Popen, DemoServer]:
+    env = {**server_env(database), **(extra_env or {})}
     port = free_port()
     log = (log_dir / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver_embedded", "--port", str(port)],
+        command(port),
         cwd=BASE_DIR,
         env=env,
         stdout=log,
@@ -107,22 +136,22 @@ def start_server(database: Path, log_dir: Path) -> tuple[subprocess.Popen, DemoS
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {(log_dir / 'server.log').read_text()}")
         try:
-            if requests.get(f"{server.base_url}/healthz", timeout=2).ok:
+            if requests.get(f"{server.base_url}/healthz", timeout=5).ok:
                 return process, server
-        except requests.ConnectionError:
-            pass
+        except requests.RequestException:
+            pass  # not listening yet, or a worker still booting
         if time.monotonic() > deadline:
             process.kill()
             raise RuntimeError(f"server did not start: {(log_dir / 'server.log').read_text()}")
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="module")
-def demo_server(demo_database, tmp_path_factory) -> Iterator[DemoServer]:
-    workdir = tmp_path_factory.mktemp("server")
+def serve(
+    demo_database: Path, workdir: Path, command, extra_env: dict | None = None
+) -> Iterator[DemoServer]:
     database = workdir / "db.sqlite3"
     shutil.copyfile(demo_database, database)
-    process, server = start_server(database, workdir)
+    process, server = start_server(database, workdir, command, extra_env)
     try:
         yield server
     finally:
@@ -132,3 +161,18 @@ def demo_server(demo_database, tmp_path_factory) -> Iterator[DemoServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def demo_server(demo_database, tmp_path_factory) -> Iterator[DemoServer]:
+    yield from serve(demo_database, tmp_path_factory.mktemp("daphne"), daphne_command)
+
+
+@pytest.fixture(scope="module")
+def api_server(demo_database, tmp_path_factory) -> Iterator[DemoServer]:
+    # Over a thousand requests a minute from one token and one address: with the production
+    # rate limits the fuzzer would mostly meet 429s (helpdesk/tests/test_hardening.py tests them).
+    unthrottled = {"API_RATE_LIMIT": "1000000/minute", "LOGIN_RATE_LIMIT": "1000000/minute"}
+    yield from serve(
+        demo_database, tmp_path_factory.mktemp("gunicorn"), gunicorn_command, unthrottled
+    )

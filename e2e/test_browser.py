@@ -35,6 +35,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT_DIR = (
     Path(os.environ.get("E2E_SCREENSHOT_DIR") or tempfile.gettempdir()) / "printdesk-e2e"
 )
+CONTRAST_SCRIPT = (Path(__file__).parent / "contrast.js").read_text()
 TIMEOUT_MS = 15_000
 MAIN_PAGES = ["/", "/tickets/", "/chat/general/", "/knowledge/", "/analytics/", "/customers/"]
 
@@ -121,6 +122,32 @@ def test_agent_filters_the_inbox_opens_a_ticket_replies_and_adds_a_note(new_cont
     assert csp_violations(context) == []
 
 
+def test_keyboard_shortcuts_in_the_inbox_and_on_a_ticket(new_context):
+    page = new_context().new_page()
+    log_in(page, "ana")
+    rows = page.locator("#inbox tbody tr[data-ticket]")
+    expect(rows.nth(1)).to_be_visible()
+
+    page.keyboard.press("j")
+    expect(rows.nth(0)).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("j")
+    expect(rows.nth(1)).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("k")
+    expect(rows.nth(0)).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("/")
+    expect(page.locator("#inbox-q")).to_be_focused()
+    page.locator("#inbox-q").blur()
+
+    reference = rows.nth(0).get_attribute("data-ticket")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/tickets/{reference}/")
+    page.keyboard.press("r")
+    expect(page.locator("#reply-body")).to_be_focused()
+    page.locator("#reply-body").blur()
+    page.keyboard.press("n")
+    expect(page.locator("#note-body")).to_be_focused()
+
+
 def test_two_agents_see_each_other_typing_in_a_chat_channel(new_context):
     ana_page = new_context().new_page()
     ben_page = new_context().new_page()
@@ -153,9 +180,11 @@ def test_reply_works_with_javascript_disabled(new_context, demo_server):
 
 
 @pytest.mark.parametrize("path", MAIN_PAGES)
-def test_main_pages_render_without_csp_violations(new_context, path):
+def test_main_pages_have_no_csp_violations_and_enough_contrast(new_context, path):
     context = new_context()
     page = context.new_page()
     log_in(page, "admin", next_url=path)
     page.wait_for_load_state("networkidle")
+
     assert csp_violations(context) == []
+    assert page.evaluate(CONTRAST_SCRIPT) == []
