@@ -3,7 +3,6 @@
 import csv
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +16,7 @@ from analytics.forms import CsatAnswerForm, parse_report_filters, range_presets
 from analytics.selectors import get_survey_by_token, list_teams
 from analytics.services import answer_csat_survey
 from helpdesk.errors import ApplicationError, Conflict
+from helpdesk.middleware import client_ip, rate_limited
 from tickets.models import ChannelKind
 
 CSAT_RATE_LIMIT = 30  # requests per client address per minute
@@ -24,9 +24,7 @@ CSAT_RATE_LIMIT = 30  # requests per client address per minute
 
 def _csat_rate_limited(request: HttpRequest) -> bool:
     # Tokens are unguessable; this only stops someone hammering the endpoint.
-    key = f"csat-rate:{request.META.get('REMOTE_ADDR', '')}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(key, 0, timeout=90)
-    return cache.incr(key) > CSAT_RATE_LIMIT
+    return rate_limited(key=f"csat:{client_ip(request)}", rate=f"{CSAT_RATE_LIMIT}/minute")
 
 
 @require_http_methods(["GET", "POST"])
