@@ -173,6 +173,9 @@ class TicketListApi(APIView):
         assignee = serializers.IntegerField(required=False)
         team = serializers.IntegerField(required=False)
         q = serializers.CharField(required=False, max_length=200, help_text="Free text search.")
+        order = serializers.CharField(
+            required=False, max_length=64, help_text="Linked order number: #1001, PD-ORD-10042."
+        )
         sort = serializers.ChoiceField(choices=list(selectors.INBOX_SORTS), default="-updated")
         cursor = serializers.CharField(required=False)
         limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
@@ -217,6 +220,7 @@ class TicketListApi(APIView):
             team=params.get("team"),
             q=params.get("q", ""),
             sort=params["sort"],
+            order=params.get("order", ""),
         )
         page = selectors.list_inbox(
             user=request.user,

@@ -10,6 +10,8 @@ from django.utils import timezone
 from accounts.models import Role, Team, User
 from accounts.permissions import Action, require
 from helpdesk.errors import ApplicationError, NotFound
+from printshop.models import TicketOrder
+from printshop.references import normalize_order_number
 from tickets.models import (
     AgentHandoff,
     Customer,
@@ -133,6 +135,7 @@ class InboxFilters:
     team: int | None = None
     q: str = ""
     sort: str = "-updated"
+    order: str = ""  # an order number linked to the ticket (printshop.TicketOrder)
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,11 @@ def list_inbox(
         query = query.filter(team_id=filters.team)
     if filters.q.strip():
         query = query.filter(search_tickets_q(filters.q))
+    if filters.order.strip():
+        numbers = normalize_order_number(filters.order)
+        query = query.filter(
+            Exists(TicketOrder.objects.filter(ticket=OuterRef("pk"), number__in=numbers))
+        )
     if cursor:
         value, pk = decode_cursor(cursor)
         if descending:

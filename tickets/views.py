@@ -61,6 +61,7 @@ def _inbox_filters(request: HttpRequest) -> selectors.InboxFilters:
         assignee=_int_or_none(params.get("assignee")),
         team=_int_or_none(params.get("team")),
         q=params.get("q", "")[:200],
+        order=params.get("order", "")[:64],
         sort=params.get("sort") if params.get("sort") in selectors.INBOX_SORTS else "-updated",
     )
 
