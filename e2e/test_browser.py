@@ -179,6 +179,23 @@ def test_reply_works_with_javascript_disabled(new_context, demo_server):
     expect(page.locator("#ticket-timeline")).to_contain_text("Sent without JavaScript.")
 
 
+def test_the_csp_is_enforced_and_its_violations_reach_the_console(new_context):
+    """Guards the check below: an inline script is refused and shows up as a violation."""
+    context = new_context()
+    page = context.new_page()
+    response = page.goto("/accounts/login/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+    with page.expect_console_message(lambda message: "Content Security Policy" in message.text):
+        page.evaluate(
+            "() => { const s = document.createElement('script');"
+            " s.textContent = 'window.injected = true'; document.body.append(s); }"
+        )
+
+    assert page.evaluate("window.injected") is None
+    assert len(csp_violations(context)) == 1
+
+
 @pytest.mark.parametrize("path", MAIN_PAGES)
 def test_main_pages_have_no_csp_violations_and_enough_contrast(new_context, path):
     context = new_context()
