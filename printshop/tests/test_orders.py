@@ -9,6 +9,7 @@ from integrations.inbound import InboundMessage, receive_message
 from printshop import services
 from printshop.models import OrderSource, TicketOrder
 from tickets.models import IdentityKind, TicketStatus
+from tickets.selectors import InboxFilters, InboxView, list_inbox
 from tickets.tests.factories import CustomerFactory, CustomerIdentityFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +163,31 @@ def test_api_lists_a_tickets_orders_and_proofs(customer):
     assert response.json()["orders"][0]["number"] == "#1001"
     assert response.json()["proofs"] == []
     assert client.get("/api/tickets/PD-0/proofs/").status_code == 404
+
+
+def test_inbox_filters_by_order_number(customer, client):
+    about_order = email("Where is PD-ORD-10042?", mid="m1").ticket
+    TicketFactory(status=TicketStatus.OPEN, subject="Something else")
+    agent = UserFactory(role=Role.AGENT)
+    filters = InboxFilters(view=InboxView.ALL, order="pd-ord-10042")
+    assert list_inbox(user=agent, filters=filters).tickets == [about_order]
+    client.force_login(agent)
+    html = client.get("/tickets/?view=all&order=PD-ORD-10042").content.decode()
+    assert about_order.reference in html and 'name="order"' in html
+    assert (
+        client.get("/tickets/?view=all&order=PD-ORD-99999")
+        .content.decode()
+        .count('id="ticket-row-')
+        == 0
+    )
+    api = APIClient()
+    api.force_authenticate(agent)
+    results = api.get("/api/tickets/?view=all&order=PD-ORD-10042").json()["results"]
+    assert [t["reference"] for t in results] == [about_order.reference]
+
+
+def test_the_ticket_page_has_the_orders_and_proofs_slot(customer, client):
+    ticket = email("Where is PD-ORD-10042?", mid="m1").ticket
+    client.force_login(UserFactory(role=Role.AGENT))
+    html = client.get(f"/tickets/{ticket.reference}/").content.decode()
+    assert f'hx-get="/tickets/{ticket.reference}/proofs/"' in html
