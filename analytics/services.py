@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from analytics.conf import csat_survey_delay_minutes, csat_survey_expiry_days
 from analytics.models import AnalyticsEvent, ConversationLog, CustomerSatisfaction
+from automation.events import dispatch_event_on_commit
 from helpdesk.errors import ApplicationError, Conflict, NotFound
 
 logger = logging.getLogger(__name__)
@@ -200,6 +201,7 @@ def answer_csat_survey(*, token: str, rating: int, comment: str = "") -> Custome
     survey.save(update_fields=["rating", "comment", "answered_at"])
     ticket = survey.ticket
     record_event(name="csat.answered", ticket=ticket, subject=survey, properties={"rating": rating})
+    dispatch_event_on_commit(event="csat.received", ticket_id=ticket.pk)
     if rating <= LOW_SCORE:
         assignee = ticket.assignee
         for manager in _managers_to_notify(ticket=ticket):

@@ -16,9 +16,17 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.permissions import Action, can
+from automation import collision
+from automation.selectors import build_viewing_frame
 from comms import selectors, services
 from helpdesk.errors import ApplicationError
-from helpdesk.realtime import INBOX_GROUP, channel_group, ticket_group, user_group
+from helpdesk.realtime import (
+    INBOX_GROUP,
+    channel_group,
+    session_group,
+    ticket_group,
+    user_group,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +65,10 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
         self.typing_expiry: dict[tuple[str, str, int], asyncio.Task] = {}
         self.heartbeat_task: asyncio.Task | None = None
         self.static_groups = [user_group(user.pk), services.PRESENCE_GROUP]
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if session_key:
+            # Signing this browser session out elsewhere closes its sockets (docs/security.md).
+            self.static_groups.append(session_group(session_key))
         if await database_sync_to_async(can)(user, Action.VIEW_TICKETS):
             self.static_groups.append(INBOX_GROUP)
         for group in self.static_groups:
@@ -77,10 +89,13 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
             task.cancel()
         for group in [*self.static_groups, *self.subscriptions]:
             await self.channel_layer.group_discard(group, self.channel_name)
+        left = await database_sync_to_async(collision.stop_viewing)(channel_name=self.channel_name)
         change = await database_sync_to_async(services.unregister_connection)(
             channel_name=self.channel_name
         )
         await self._announce([change] if change else [])
+        for reference in left:
+            await self._announce_viewers(reference)
 
     # Client frames ------------------------------------------------------------------------------
 
@@ -136,6 +151,26 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
             self.subscriptions.discard(group)
             await self.channel_layer.group_discard(group, self.channel_name)
         await self.send_json({"type": "unsubscribed", kind: value})
+        if kind == "ticket":
+            left = await database_sync_to_async(collision.stop_viewing)(
+                channel_name=self.channel_name, reference=value
+            )
+            for reference in left:
+                await self._announce_viewers(reference)
+
+    async def frame_viewing(self, content: dict) -> None:
+        """Collision detection: this socket shows the ticket page (after subscribing to it)."""
+        kind, value = _target(content)
+        if kind != "ticket":
+            raise FrameError("`viewing` is about a `ticket`.")
+        if ticket_group(value) not in self.subscriptions:
+            raise ApplicationError(
+                "Subscribe to the ticket before viewing it.", code="not_subscribed"
+            )
+        await database_sync_to_async(collision.start_viewing)(
+            user=self.user, reference=value, channel_name=self.channel_name
+        )
+        await self._announce_viewers(value)
 
     async def frame_typing(self, content: dict) -> None:
         kind, value = _target(content)
@@ -171,6 +206,7 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
         "unsubscribe": frame_unsubscribe,
         "typing": frame_typing,
         "presence": frame_presence,
+        "viewing": frame_viewing,
     }
 
     # Group events: each is already the frame the browser receives -------------------------------
@@ -185,6 +221,13 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
 
     async def presence(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def session_revoked(self, event: dict) -> None:
+        # The session ended (signed out from another device, or the member was deactivated).
+        await self.close(code=4401)
+
+    async def viewing(self, event: dict) -> None:
         await self.send_json(event)
 
     async def typing(self, event: dict) -> None:
@@ -241,6 +284,11 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
     async def _announce(self, changes: list[services.PresenceChange]) -> None:
         for change in changes:
             await self.channel_layer.group_send(services.PRESENCE_GROUP, change.as_event())
+
+    async def _announce_viewers(self, reference: str) -> None:
+        """Collision detection (docs/automation.md): who has this ticket open now."""
+        frame = await database_sync_to_async(build_viewing_frame)(reference=reference)
+        await self.channel_layer.group_send(ticket_group(reference), frame)
 
     async def _error(self, detail: str, *, code: str) -> None:
         await self.send_json({"type": "error", "detail": detail, "code": code})

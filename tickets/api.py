@@ -313,6 +313,14 @@ class TicketMessagesApi(APIView):
             required=False,
             help_text="Also move the ticket to this status (e.g. reply and mark pending).",
         )
+        last_seen_message_id = serializers.IntegerField(
+            required=False,
+            help_text="The newest message you saw: if someone else replied since, 409 "
+            "`reply_collision`.",
+        )
+        confirm_send = serializers.BooleanField(
+            required=False, default=False, help_text="Send even if someone else replied since."
+        )
 
     @extend_schema(
         operation_id="tickets_messages_list",
@@ -341,6 +349,7 @@ class TicketMessagesApi(APIView):
             body=data["body"],
             channel=data.get("channel"),
             set_status=data.get("set_status"),
+            last_seen_message_id=None if data["confirm_send"] else data.get("last_seen_message_id"),
         )
         return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
 

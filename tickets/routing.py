@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import Role, Team, User
 from accounts.permissions import Action, can, require
 from analytics.services import record_event
+from automation.events import dispatch_event_on_commit
 from comms.models import NotificationKind
 from comms.services import notify_user
 from helpdesk.errors import ApplicationError, Conflict, PermissionDenied
@@ -121,6 +122,7 @@ def escalate_ticket(
             actor=actor,
         )
     publish_ticket_updated_on_commit(ticket)
+    dispatch_event_on_commit(event="ticket.updated", ticket_id=ticket.pk)
     return escalation
 
 

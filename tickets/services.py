@@ -14,6 +14,8 @@ from django.utils import timezone
 from accounts.models import Team, User
 from accounts.permissions import Action, can, require
 from analytics.services import record_event, refresh_conversation_log, schedule_csat_survey
+from automation.collision import check_reply_collision
+from automation.events import dispatch_event_on_commit
 from comms.models import NotificationKind
 from comms.services import notify_user
 from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
@@ -206,6 +208,7 @@ def open_ticket(
         properties={"channel": channel, "follow_up_of": getattr(follow_up_of, "reference", None)},
     )
     publish_ticket_updated_on_commit(ticket)
+    dispatch_event_on_commit(event="ticket.created", ticket_id=ticket.pk)
     return ticket
 
 
@@ -291,6 +294,7 @@ def record_inbound_message(
         record_event(name="ticket.reopened", ticket=ticket, properties={"by": "customer"})
         refresh_conversation_log(ticket=ticket)
     publish_ticket_updated_on_commit(ticket)
+    dispatch_event_on_commit(event="message.received", ticket_id=ticket.pk, message_id=message.pk)
     return message
 
 
@@ -314,10 +318,13 @@ def reply_to_ticket(
     channel: str | None = None,
     is_automated: bool = False,
     set_status: str | None = None,
+    last_seen_message_id: int | None = None,
 ) -> TicketMessage:
     """Queue an outbound reply; delivery runs as a task after commit (integrations router).
 
     `set_status` applies a status change in the same transaction ("reply and mark pending").
+    `last_seen_message_id` (the newest message the agent's page showed) refuses the reply with
+    409 `reply_collision` if someone else replied since; omit it to send anyway.
     """
     require(author, Action.REPLY_TICKET)
     # FOR UPDATE: two agents may reply at once; first_response_at must be set exactly once.
@@ -328,6 +335,7 @@ def reply_to_ticket(
             code="ticket_closed",
             status=409,
         )
+    check_reply_collision(ticket=ticket, user=author, last_seen_message_id=last_seen_message_id)
     body = (body or "").strip()
     if not body:
         raise ApplicationError(
@@ -367,6 +375,8 @@ def reply_to_ticket(
         subject=message,
         properties={"channel": channel, "automated": is_automated},
     )
+    # Before the delivery: its status callback must not race this event's task.
+    dispatch_event_on_commit(event="message.sent", ticket_id=ticket.pk, message_id=message.pk)
     transaction.on_commit(partial(_enqueue_delivery, message.pk))
     publish_ticket_updated_on_commit(ticket)
     if set_status and set_status != ticket.status:
@@ -398,6 +408,7 @@ def send_automated_message(
     record_event(
         name="message.automated", ticket=ticket, subject=message, properties={"channel": channel}
     )
+    dispatch_event_on_commit(event="message.sent", ticket_id=ticket.pk, message_id=message.pk)
     transaction.on_commit(partial(_enqueue_delivery, message.pk))
     publish_ticket_updated_on_commit(ticket)
     return message
@@ -549,6 +560,7 @@ def change_status(*, ticket: Ticket, actor: User, status: str) -> Ticket:
     if status == TicketStatus.SOLVED:
         transaction.on_commit(partial(schedule_csat_survey, ticket_id=ticket.pk), robust=True)
     publish_ticket_updated_on_commit(ticket)
+    dispatch_event_on_commit(event="ticket.updated", ticket_id=ticket.pk)
     return ticket
 
 
@@ -576,6 +588,7 @@ def change_priority(*, ticket: Ticket, actor: User, priority: str) -> Ticket:
         properties={"from": previous, "to": priority},
     )
     publish_ticket_updated_on_commit(ticket)
+    dispatch_event_on_commit(event="ticket.updated", ticket_id=ticket.pk)
     return ticket
 
 
@@ -661,6 +674,7 @@ def apply_assignment(
             actor=actor,
         )
     publish_ticket_updated_on_commit(ticket)
+    dispatch_event_on_commit(event="ticket.updated", ticket_id=ticket.pk)
     return assignment
 
 

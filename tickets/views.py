@@ -136,9 +136,14 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
     user = request.user
+    timeline = timeline_context(ticket=ticket)
     return {
         "ticket": ticket,
-        **timeline_context(ticket=ticket),
+        **timeline,
+        # The reply form sends it back: a reply by someone else since then is a 409 collision.
+        "last_message_id": max(
+            (e.item.pk for e in timeline["timeline"] if e.kind == "message"), default=""
+        ),
         "statuses": TicketStatus.choices,
         "priorities": TicketPriority.choices,
         "channels": ChannelKind.choices,
@@ -264,6 +269,9 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
             body=request.POST.get("body", ""),
             channel=request.POST.get("channel") or None,
             set_status=request.POST.get("set_status") or None,
+            last_seen_message_id=None
+            if request.POST.get("confirm_send")
+            else _int_or_none(request.POST.get("last_seen_message_id")),
         ),
     )
 
