@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"  # gitignored: kept between runs on one machine
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 CORES = os.cpu_count() or 1
@@ -224,6 +225,11 @@ def manage(db: Database, *args: str, timeout: float = 900, **extra: str) -> str:
     return done.stdout
 
 
+def last_json_line(stdout: str):
+    """A worker's result: its last stdout line (Django may log JSON lines to stdout before it)."""
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
 def migrate(db: Database) -> None:
     if db.is_migrated:
         return
@@ -345,10 +351,18 @@ def wait_until_ready(proc: subprocess.Popen, port: int, path: str | None, log, t
     )
 
 
-def gunicorn_cmd(port: int, *, workers: int = CORES, app: str = "helpdesk.wsgi:application"):
+def gunicorn_cmd(
+    port: int,
+    *,
+    workers: int = CORES,
+    app: str = "helpdesk.wsgi:application",
+    config: Path | None = GUNICORN_CONFIG,
+) -> list[str]:
+    """gunicorn as deployed (deploy/gunicorn.conf.py), on a bench port with bench workers."""
     return [
         str(BIN / "gunicorn"),
         app,
+        *(["--config", str(config)] if config and config.exists() else []),
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -359,8 +373,6 @@ def gunicorn_cmd(port: int, *, workers: int = CORES, app: str = "helpdesk.wsgi:a
         "2048",
         "--timeout",
         "60",
-        "--log-level",
-        "warning",
         # One control socket per user by default: parallel gunicorns would fight over it.
         "--no-control-socket",
     ]

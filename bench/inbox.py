@@ -5,7 +5,6 @@ carries its server time (all middleware included) and SQL query count. One clien
 requests, after a warm-up; figures are medians over repeats.
 """
 
-import json
 import subprocess
 from urllib.parse import quote
 
@@ -20,6 +19,7 @@ from bench.core import (
     free_port,
     gunicorn_cmd,
     has_gunicorn,
+    last_json_line,
     login,
     median,
     percentile,
@@ -65,7 +65,7 @@ def query_scaling(db: Database) -> dict[str, dict[str, int]]:
     )
     if done.returncode != 0:
         raise RuntimeError(f"query_scaling failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout)
+    return last_json_line(done.stdout)
 
 
 def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:

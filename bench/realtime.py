@@ -19,6 +19,7 @@ from bench.core import (
     Sizes,
     django_env,
     free_port,
+    last_json_line,
     median,
     migrate,
     percentile,
@@ -60,7 +61,7 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
         check=True,
         timeout=300,
     )
-    cookies = json.loads(sessions.stdout)
+    cookies = last_json_line(sessions.stdout)
     ports = [free_port() for _ in range(PROCESSES)]
     origin = f"http://127.0.0.1:{ports[0]}"
     relay_p99, staff_p99, ratios, lost = [], [], [], {"relay": 0, "staff": 0}

@@ -10,6 +10,7 @@ from bench.core import (
     Result,
     Sizes,
     django_env,
+    last_json_line,
     median,
     migrate,
     percentile,
@@ -40,7 +41,7 @@ def worker(db: Database, sizes: Sizes, modes: list[str], searches: int, *, log) 
         log(done.stderr.rstrip())
     if done.returncode != 0:
         raise RuntimeError(f"search_worker failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout)
+    return last_json_line(done.stdout)
 
 
 def modes_for(sizes: Sizes) -> list[str]:

@@ -20,12 +20,6 @@ if os.environ.get("BENCH_TIMING") == "1":
 if os.environ.get("BENCH_FAST_PASSWORDS") == "1":
     # Smoke runs only: a PBKDF2 hash costs ~1 s of CPU per login on a busy 2-core machine.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# A log line per request would measure the terminal, not the server.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "root": {"handlers": [], "level": "ERROR"},
-}
 
 # Fan-out runs on the production layer, under a prefix of its own so a benchmark never reaches
 # (or hears) another process using the same Redis.

@@ -83,7 +83,7 @@ def ensure_peer_data(peer: Database, source: Database, sizes: Sizes, *, log) -> 
 
 
 def peer_gunicorn(port: int, workers: int) -> list[str]:
-    cmd = gunicorn_cmd(port, workers=workers, app="peer_site.wsgi:application")
+    cmd = gunicorn_cmd(port, workers=workers, app="peer_site.wsgi:application", config=None)
     cmd[0] = str(PEER_VENV / "bin" / "gunicorn")
     return cmd
 
