@@ -125,7 +125,8 @@ class LogoutView(auth_views.LogoutView):
 
 
 def _qr_svg(url: str) -> str:
-    return segno.make(url, error="m").svg_inline(scale=5, dark="#111", light="#fff")
+    # A viewBox and no fixed size: the stylesheet scales it without cropping.
+    return segno.make(url, error="m").svg_inline(scale=5, dark="#111", light="#fff", omitsize=True)
 
 
 @login_required

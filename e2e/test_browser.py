@@ -205,3 +205,62 @@ def test_main_pages_have_no_csp_violations_and_enough_contrast(new_context, path
 
     assert csp_violations(context) == []
     assert page.evaluate(CONTRAST_SCRIPT) == []
+
+
+SECURITY_ADMIN = """
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
+user = UserFactory(username="sec-admin", role=Role.ADMIN, is_superuser=True)
+user.set_password(DEMO_PASSWORD)
+user.save()
+"""
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_admin_turns_on_2fa_signs_in_with_a_code_and_signs_another_device_out(
+    new_context, demo_server
+):
+    """docs/security.md: enrol with the QR page, sign in on a second device with the second
+    factor, see the sign-ins in the audit log, sign that device out (its live page goes to the
+    login page). A dedicated admin keeps the demo logins password-only for the other tests."""
+    from base64 import b32decode
+
+    from django_otp.oath import TOTP
+
+    demo_server.manage("shell", "-c", SECURITY_ADMIN)
+    laptop = new_context().new_page()
+    log_in(laptop, "sec-admin", next_url="/accounts/two-factor/")
+    expect(laptop.locator(".qr svg")).to_be_visible()
+    secret = laptop.locator("code.secret").inner_text()
+    laptop.get_by_label("Code", exact=True).fill(f"{TOTP(b32decode(secret)).token():06d}")
+    laptop.get_by_role("button", name="Turn on").click()
+    codes = laptop.locator("#recovery-codes code")
+    expect(codes).to_have_count(10)
+    recovery_code = codes.first.inner_text()
+
+    phone = new_context(user_agent=IPHONE).new_page()
+    phone.goto("/accounts/login/?next=/chat/general/")
+    phone.get_by_label("Username").fill("sec-admin")
+    phone.get_by_label("Password").fill(DEMO_PASSWORD)
+    phone.get_by_role("button", name="Sign in").click()
+    phone.wait_for_url(re.compile(r"/accounts/login/verify/$"))
+    phone.get_by_label("Code").fill(recovery_code)  # the app's code would wait for the next step
+    phone.get_by_role("button", name="Verify").click()
+    phone.wait_for_url(re.compile(r"/chat/general/$"))
+    expect(phone.locator("body")).to_have_attribute("data-realtime", "connected")
+
+    laptop.goto("/admin/accounts/auditlogentry/?q=sec-admin")
+    expect(laptop.locator("#result_list")).to_contain_text("two_factor.recovery_code_used")
+    expect(laptop.locator("#result_list")).to_contain_text("login.succeeded")
+
+    laptop.goto("/accounts/sessions/")
+    laptop.locator("#sessions tr", has_text="Safari on iPhone").get_by_role(
+        "button", name="Sign out"
+    ).click()
+    expect(laptop.locator("#sessions")).not_to_contain_text("Safari on iPhone")
+    # The phone's socket is closed with 4401 and the page reloads into the login page.
+    phone.wait_for_url(re.compile(r"/accounts/login/\?next="))

@@ -58,7 +58,13 @@
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       handle(frame);
     });
-    socket.addEventListener("close", function () {
+    socket.addEventListener("close", function (event) {
+      // 4401 after the socket was open: this session was signed out (another device or a
+      // deactivation; docs/security.md). Reloading shows the login page instead of retrying.
+      if (event.code === 4401 && body.dataset.realtime === "connected") {
+        window.location.reload();
+        return;
+      }
       body.dataset.realtime = "disconnected";
       Object.keys(typers).forEach(function (key) { typers[key] = {}; renderTyping(key); });
       // Exponential backoff with jitter, capped at 30 s.
