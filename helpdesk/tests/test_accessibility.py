@@ -89,6 +89,11 @@ MAIN_PAGES = [
     "/staff/",
     "/staff/new/",
     "/accounts/tokens/",
+    # Partials htmx loads into the ticket page and the inbox.
+    "/tickets/{ticket}/timeline/",
+    "/tickets/{ticket}/row/",
+    "/knowledge/suggestions/?ticket={ticket}",
+    "/customers/{customer}/context/?ticket={ticket}",
 ]
 
 
