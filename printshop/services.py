@@ -510,7 +510,8 @@ def _record_write_back(*, proof: Proof, attempt: int, status: str, error: str) -
             body=f"PERP was not told about proof v{proof.version} ({proof.perp_artwork_id}) "
             f"after {attempt} attempt{'s' if attempt != 1 else ''}: {error}",
         )
-        publish_ticket_updated_on_commit(ticket)
+    # Open ticket pages re-render their proofs panel with the PERP state.
+    publish_ticket_updated_on_commit(ticket)
 
 
 @transaction.atomic

@@ -42,8 +42,9 @@ MAX_PRINT_MM = Decimal(10000)
 
 def _public_response(response: HttpResponse) -> HttpResponse:
     # The token is in the URL: keep it out of search engines and other sites' Referer headers.
+    # Not "no-referrer": browsers then send `Origin: null` with the form post and CSRF fails.
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
