@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import Action, can, require
 from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from helpdesk.middleware import client_ip
 from printshop import selectors, services
 from printshop.models import Proof
 from printshop.preflight import PrintSize
@@ -65,7 +66,7 @@ def public_proof(request: HttpRequest, token: str) -> HttpResponse:
                 token=token,
                 decision=request.POST.get("decision", ""),
                 comment=request.POST.get("comment", ""),
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
             )
             return redirect("printshop:public-proof", token=token)
         except Conflict:

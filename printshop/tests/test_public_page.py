@@ -54,6 +54,19 @@ def test_approving_redirects_and_a_second_click_shows_the_decision(client):
     assert "You approved this proof" in client.get(page(proof)).content.decode()
 
 
+def test_the_recorded_address_is_the_client_behind_the_trusted_proxy(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proof = ProofFactory()
+    client.post(
+        page(proof),
+        {"decision": "approved"},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.50",
+    )
+    proof.refresh_from_db()
+    assert proof.decided_ip == "203.0.113.50"
+
+
 def test_requesting_changes_without_a_comment_shows_the_form_again(client):
     proof = ProofFactory()
     response = client.post(page(proof), {"decision": "changes_requested", "comment": ""})
