@@ -6,6 +6,7 @@ from django.utils import timezone
 from accounts.models import ApiToken, AuditLogEntry, RoleSecurityPolicy, Team, User
 from accounts.permissions import Action, can
 from accounts.services import create_api_token, revoke_api_token
+from accounts.user_sessions import end_all_sessions
 
 
 @admin.register(User)
@@ -17,6 +18,12 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets,
         ("Printdesk", {"fields": ("display_name", "phone", "max_open_tickets")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Deactivated here too: signed out everywhere, sockets closed (docs/security.md).
+            end_all_sessions(user=obj, actor=request.user)
 
 
 @admin.register(Team)

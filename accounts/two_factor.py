@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import record_audit
 from accounts.models import RecoveryCode, RoleSecurityPolicy, User
+from accounts.permissions import can_manage_member
 from helpdesk.errors import ApplicationError, PermissionDenied
 
 RECOVERY_CODE_COUNT = 10
@@ -144,6 +145,19 @@ def regenerate_recovery_codes(*, user: User, password: str) -> list[str]:
     codes = _new_recovery_codes(user=user)
     record_audit(action="two_factor.recovery_codes_regenerated", actor=user, target=user)
     return codes
+
+
+@transaction.atomic
+def reset_two_factor(*, actor: User, member: User) -> None:
+    """A staff manager turns a member's 2FA off (lost phone); they set it up again after the
+    password step (at once, if their role requires it)."""
+    if not can_manage_member(actor, member):
+        raise PermissionDenied("You may not change this staff member.", code="permission_denied")
+    if not has_two_factor(user=member):
+        raise ApplicationError("Two-factor sign-in is not on.", code="two_factor_disabled")
+    TOTPDevice.objects.filter(user=member).delete()
+    RecoveryCode.objects.filter(user=member).delete()
+    record_audit(action="two_factor.reset", actor=actor, target=member)
 
 
 def verify_second_factor(*, user: User, code: str) -> str | None:

@@ -100,6 +100,11 @@ urlpatterns = [
     ),
     path("staff/<int:user_id>/unlock/", views.staff_unlock, name="staff_unlock"),
     path(
+        "staff/<int:user_id>/reset-two-factor/",
+        views.staff_reset_two_factor,
+        name="staff_reset_two_factor",
+    ),
+    path(
         "staff/<int:user_id>/reset-password/",
         views.staff_reset_password,
         name="staff_reset_password",

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import selectors, services
+from accounts import selectors, services, two_factor
 from accounts.forms import ApiTokenForm, StaffForm
 from accounts.permissions import (
     Action,
@@ -131,6 +131,18 @@ def staff_reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("accounts:staff_list")
     return _after_row_action(request, member.pk, f"Password reset link emailed to {member}.")
+
+
+@login_required
+@require_POST
+def staff_reset_two_factor(request: HttpRequest, user_id: int) -> HttpResponse:
+    member = _managed_member(request, user_id)
+    try:
+        two_factor.reset_two_factor(actor=request.user, member=member)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("accounts:staff_list")
+    return _after_row_action(request, member.pk, f"Two-factor sign-in reset for {member}.")
 
 
 @login_required

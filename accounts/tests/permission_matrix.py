@@ -87,6 +87,9 @@ ROWS += [
     # No password step pending: back to the login page.
     row("GET", "/accounts/login/verify/", EVERY_STAFF_CHANGE),
     row("GET", "/accounts/sessions/", EVERY_STAFF),
+    # The agent has no 2FA: the reset is refused with a message (302 back to the list).
+    row("POST", "/staff/{user}/reset-two-factor/", STAFF_CHANGE),
+    row("POST", "/staff/{admin}/reset-two-factor/", ADMIN_ONLY_CHANGE),
     row("POST", "/accounts/sessions/revoke-others/", EVERY_STAFF_CHANGE),
     row(
         "GET",

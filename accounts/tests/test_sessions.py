@@ -108,3 +108,25 @@ def test_device_labels():
     assert describe(IPHONE) == "Safari on iPhone"
     assert describe("curl/8.5.0") == "curl"
     assert describe("") == "Unknown device"
+
+
+def test_deactivation_in_the_admin_ends_every_session(agent):
+    admin = Client()
+    admin.force_login(UserFactory(role=Role.ADMIN, is_superuser=True))
+    phone = signed_in(IPHONE, "203.0.113.20")
+    page = admin.get(f"/admin/accounts/user/{agent.pk}/change/")
+    form = page.context["adminform"].form
+    data = {
+        key: value
+        for key, value in form.initial.items()
+        if value is not None and key not in ("password", "groups", "user_permissions")
+    }
+    data.update(is_active="", date_joined_0="2026-01-01", date_joined_1="10:00:00")
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+    response = admin.post(f"/admin/accounts/user/{agent.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    agent.refresh_from_db()
+    assert not agent.is_active
+    assert not UserSession.objects.filter(user=agent).exists()
+    assert phone.get("/").status_code == 302

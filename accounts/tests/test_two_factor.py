@@ -318,3 +318,23 @@ def test_staff_page_shows_who_uses_2fa(client, agent):
     row = html.split(f'id="staff-row-{agent.pk}"')[1].split("</tr>")[0]
     other_row = html.split(f'id="staff-row-{other.pk}"')[1].split("</tr>")[0]
     assert ">2FA</span>" in row and ">2FA</span>" not in other_row
+
+
+def test_a_staff_manager_resets_a_lost_phone(client, agent):
+    enable_two_factor(agent)
+    manager = UserFactory(role=Role.MANAGER)
+    client.force_login(manager)
+    response = client.post(f"/staff/{agent.pk}/reset-two-factor/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Two-factor sign-in reset" in response.content.decode()
+    assert not two_factor.has_two_factor(user=agent)
+    entry = AuditLogEntry.objects.get(action="two_factor.reset")
+    assert (entry.actor, entry.target_id) == (manager, str(agent.pk))
+
+
+def test_managers_cannot_reset_an_admins_2fa(client):
+    admin = UserFactory(role=Role.ADMIN)
+    enable_two_factor(admin)
+    client.force_login(UserFactory(role=Role.MANAGER))
+    assert client.post(f"/staff/{admin.pk}/reset-two-factor/").status_code == 403
+    assert two_factor.has_two_factor(user=admin)
