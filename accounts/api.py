@@ -96,7 +96,8 @@ class JwtObtainSerializer(TokenObtainPairSerializer):
             request=None,
             user=self.user,
             succeeded=True,
-            method=f"jwt+{method}" if method else "jwt",
+            method="jwt",
+            two_factor_method=method,
         )
         return data
 

@@ -105,12 +105,12 @@ def record_login(
     user: User | None = None,
     username: str = "",
     method: str = "password",
+    two_factor_method: str = "",
 ) -> AuditLogEntry:
-    """A sign-in attempt: `login.succeeded` (actor = the user) or `login.failed` (who was tried)."""
+    """A sign-in attempt: `login.succeeded` (actor = the user; how the second factor passed, if
+    any) or `login.failed` (who was tried)."""
     if succeeded:
-        details = {"method": method}
-        if request is not None and getattr(request, "session", None) is not None:
-            details["two_factor"] = request.session.get("accounts.two_factor_method", "")
+        details = {"method": method, "two_factor": two_factor_method}
         return record_audit(
             action="login.succeeded", actor=user, target=user, details=details, request=request
         )
