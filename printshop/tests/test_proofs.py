@@ -176,3 +176,25 @@ def test_discarding_a_draft_deletes_its_file(ticket, agent, django_capture_on_co
     sent = send(upload(ticket, agent), agent)
     with pytest.raises(Conflict):
         services.discard_proof_draft(proof=sent, actor=agent)
+
+
+def test_a_decision_publishes_ticket_updated_after_commit(
+    ticket, agent, monkeypatch, django_capture_on_commit_callbacks
+):
+    proof = send(upload(ticket, agent), agent)
+    sent = []
+    monkeypatch.setattr("tickets.services.group_send", lambda group, event: sent.append(group))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.decide_proof(token=proof.token, decision="approved")
+    assert sent == []  # nothing before commit
+    for callback in callbacks:
+        callback()
+    assert f"ticket.{ticket.reference}" in sent and "inbox" in sent
+
+
+def test_without_an_assignee_the_sender_is_notified(agent):
+    ticket = TicketFactory(status=TicketStatus.OPEN)
+    CustomerIdentityFactory(customer=ticket.customer, kind=IdentityKind.EMAIL, value="x@y.example")
+    proof = send(upload(ticket, agent), agent)
+    services.decide_proof(token=proof.token, decision="changes_requested", comment="Blue")
+    assert Notification.objects.get(recipient=agent).body == "Blue"
