@@ -200,6 +200,11 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI is served from the sidecar package: the app must work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # One schema name per choice set used under several field names (check --deploy clean).
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.TicketStatus",
+        "TicketPriorityEnum": "tickets.models.TicketPriority",
+    },
 }
 
 # Providers. Empty credentials put a provider in sandbox mode (see docs/channels.md).
