@@ -41,7 +41,7 @@ def parse_order_references(text: str) -> list[OrderReference]:
 
 def normalize_order_number(value: str) -> list[str]:
     """The stored numbers a user's input may mean: `PD-ORD-10042`, or `1001` as #1001/JOB-1001."""
-    value = (value or "").strip()
+    value = (value or "").replace("\x00", "").strip()[:64]
     parsed = parse_order_references(value)
     if parsed:
         return [parsed[0].number]

@@ -1,5 +1,6 @@
 """Print-shop reads shared by the ticket panel, the public proof page, the API and threading."""
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -15,12 +16,15 @@ from printshop.references import normalize_order_number, parse_order_references
 from tickets.models import Customer, Ticket
 from tickets.selectors import OPEN_STATUSES
 
+# secrets.token_urlsafe: anything else (NUL bytes included, which PostgreSQL refuses) is unknown.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
 # Proofs ------------------------------------------------------------------------------------------
 
 
 def get_proof_by_token(*, token: str) -> Proof | None:
     """A sent proof by its public token (drafts have tokens but are never public)."""
-    if not token or len(token) > 64:
+    if not TOKEN_SHAPE.fullmatch(token or ""):
         return None
     return (
         Proof.objects.select_related("ticket", "ticket__customer")

@@ -107,6 +107,7 @@ def test_expired_link_shows_a_clear_page_and_no_file(client):
 def test_unknown_tokens_and_drafts_are_404(client):
     assert client.get("/proofs/nope/").status_code == 404
     assert client.get("/proofs/nope/file/").status_code == 404
+    assert client.get("/proofs/%00" + "a" * 40 + "/").status_code == 404
     draft = ProofFactory(sent_at=None, version=None)
     assert client.get(page(draft)).status_code == 404
     assert client.get(f"{page(draft)}file/").status_code == 404

@@ -44,6 +44,7 @@ def test_patterns_come_from_settings(settings):
         (" pd-ord-10042 ", ["PD-ORD-10042"]),
         ("job 4411", ["JOB-4411"]),
         ("", []),
+        ("#10\x0001", ["#1001"]),
     ],
 )
 def test_user_input_is_normalized(value, expected):
