@@ -337,3 +337,20 @@ def test_https_redirect_behind_the_proxy_and_hsts(settings, agent):
     assert proxied.status_code == 200
     assert proxied["Strict-Transport-Security"].startswith("max-age=31536000")
     assert probe.status_code == 200
+
+
+def test_production_logs_are_json_lines_on_stdout(tmp_path):
+    script = "import logging; logging.getLogger('printdesk.test').warning('hello %s', 'ops')"
+    result = subprocess.run(
+        [*MANAGE, "shell", "--no-imports", "-c", script],
+        cwd=BASE_DIR,
+        env=production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    entry = next(line for line in lines if line["logger"] == "printdesk.test")
+    assert entry["message"] == "hello ops"
+    assert entry["level"] == "WARNING" and entry["request_id"] is None
