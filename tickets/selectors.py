@@ -303,13 +303,14 @@ def list_teams() -> list[Team]:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    kind: str  # message | note | assignment | escalation | handoff
+    kind: str  # message | note | assignment | escalation | handoff | rule
     at: datetime
     item: object
 
 
 def get_ticket_timeline(*, ticket: Ticket) -> list[TimelineEntry]:
-    """Messages, notes and assignment/escalation/handoff events in time order (5 queries)."""
+    """Messages, notes, assignment/escalation/handoff events and automation rules that fired,
+    in time order (6 queries)."""
     entries = [
         TimelineEntry("message", m.created_at, m) for m in ticket.messages.select_related("author")
     ]
@@ -328,6 +329,7 @@ def get_ticket_timeline(*, ticket: Ticket) -> list[TimelineEntry]:
         TimelineEntry("handoff", h.created_at, h)
         for h in ticket.handoffs.select_related("from_agent", "to_agent", "to_team", "responded_by")
     ]
+    entries += [TimelineEntry("rule", r.created_at, r) for r in ticket.rule_runs.all()]
     entries.sort(key=lambda e: (e.at, e.item.pk))
     return entries
 

@@ -37,7 +37,7 @@ def ticket_with_sla():
     return ticket
 
 
-def test_panel_shows_deadlines_for_the_countdown_and_fired_rules(agent_client, ticket_with_sla):
+def test_panel_shows_deadlines_for_the_countdown(agent_client, ticket_with_sla):
     with time_machine.travel("2026-11-23 10:20:00+00:00", tick=False):
         response = agent_client.get(f"/tickets/{ticket_with_sla.reference}/sla/")
     html = response.content.decode()
@@ -45,10 +45,15 @@ def test_panel_shows_deadlines_for_the_countdown_and_fired_rules(agent_client, t
     assert 'data-sla-due="2026-11-23T11:00:00+00:00"' in html
     assert "First response" in html and "Resolution" in html
     assert "Policy: Normal (office)" in html
-    assert (
-        "Rule <strong>VIP WhatsApp</strong> fired on ticket.created: Priority set to high" in html
-    )
     assert "<script" not in html
+
+
+def test_fired_rules_are_on_the_ticket_timeline(agent_client, ticket_with_sla):
+    html = agent_client.get(f"/tickets/{ticket_with_sla.reference}/timeline/").content.decode()
+    assert (
+        "Automation: rule <strong>VIP WhatsApp</strong> fired on ticket.created — "
+        "Priority set to high" in html
+    )
 
 
 def test_panel_marks_overdue_deadlines(agent_client, ticket_with_sla):
