@@ -17,8 +17,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.db.models import Max
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -297,16 +296,22 @@ def send_proof(*, proof: Proof, actor: User, message: str = "") -> Proof:
             fields={"message": ["Too long."]},
         )
     now = timezone.now()
-    earlier = Proof.objects.select_for_update().filter(
-        line_key=proof.line_key, sent_at__isnull=False
-    )
-    latest = earlier.aggregate(latest=Max("version"))["latest"] or 0
+    earlier = Proof.objects.filter(line_key=proof.line_key, sent_at__isnull=False)
+    # FOR UPDATE on the line's versions (the same order line may be on another ticket).
+    latest = max(earlier.select_for_update().values_list("version", flat=True), default=0)
     earlier.filter(is_superseded=False).update(is_superseded=True, superseded_at=now)
     proof.version = latest + 1
     proof.sent_at = now
     proof.expires_at = now + timedelta(days=settings.PRINTSHOP_PROOF_EXPIRY_DAYS)
     proof.message = note
-    proof.save(update_fields=["version", "sent_at", "expires_at", "message"])
+    try:
+        with transaction.atomic():
+            proof.save(update_fields=["version", "sent_at", "expires_at", "message"])
+    except IntegrityError as exc:
+        # Another ticket sent the first version of this line at the same moment.
+        raise Conflict(
+            "Another proof for this order line was just sent; try again.", code="proof_race"
+        ) from exc
     sent = send_automated_message(ticket=ticket, body=_proof_message(proof=proof, note=note))
     proof.sent_message = sent
     proof.save(update_fields=["sent_message"])

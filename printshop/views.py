@@ -23,7 +23,7 @@ from helpdesk.middleware import client_ip
 from printshop import selectors, services
 from printshop.models import Proof
 from printshop.preflight import PrintSize
-from tickets.models import Ticket
+from tickets.models import Ticket, TicketStatus
 from tickets.selectors import get_ticket_for_user
 
 # Sizes offered in the forms (trim, millimetres); "custom" takes the two number fields.
@@ -140,7 +140,7 @@ def _panel_context(request: HttpRequest, ticket: Ticket) -> dict:
             (key, f"{name} ({PrintSize(width_mm=w, height_mm=h)})")
             for key, (name, w, h) in PRINT_SIZES.items()
         ],
-        "can_send": can(request.user, Action.REPLY_TICKET) and ticket.status != "closed",
+        "can_send": can(request.user, Action.REPLY_TICKET) and ticket.status != TicketStatus.CLOSED,
         "can_link": can(request.user, Action.UPDATE_TICKET),
     }
 
