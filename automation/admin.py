@@ -19,6 +19,7 @@ from automation.models import (
     WorkingHours,
 )
 from automation.rules import ACTIONS_HELP, FORMAT_HELP
+from automation.webhooks import retry_deliveries
 
 CONDITIONS_EXAMPLE = [
     {"field": "channel", "op": "equals", "value": "whatsapp"},
@@ -188,6 +189,12 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_filter = ["state", "event", "endpoint"]
     list_select_related = ["endpoint"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    actions = ["retry"]
+
+    @admin.action(description="Send the selected failed deliveries again")
+    def retry(self, request, queryset):
+        count = retry_deliveries(delivery_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} deliveries queued again.")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -4,6 +4,7 @@ cross one sent meanwhile. Imports only models, so `tickets.services` can call it
 
 from accounts.models import User
 from automation.models import TicketViewer
+from comms.models import PresenceConnection
 from helpdesk.errors import Conflict
 from tickets.models import MessageDirection, Ticket, TicketMessage
 
@@ -35,7 +36,13 @@ def check_reply_collision(*, ticket: Ticket, user: User, last_seen_message_id: i
 
 
 def start_viewing(*, user: User, reference: str, channel_name: str) -> None:
-    """Record that this socket has the ticket open (the consumer checked the subscription)."""
+    """Record that this socket has the ticket open (the consumer checked the subscription).
+
+    Rows of sockets whose process died (their presence connection was swept) go here too.
+    """
+    TicketViewer.objects.exclude(
+        channel_name__in=PresenceConnection.objects.values("channel_name")
+    ).delete()
     TicketViewer.objects.get_or_create(
         channel_name=channel_name, reference=reference, defaults={"user": user}
     )

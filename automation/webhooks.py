@@ -175,3 +175,18 @@ def _count_failure(*, endpoint: WebhookEndpoint, now) -> None:
                 ),
                 url=f"/admin/automation/webhookendpoint/{endpoint.pk}/change/",
             )
+
+
+@transaction.atomic
+def retry_deliveries(*, delivery_ids: list[int]) -> int:
+    """Send failed deliveries of active endpoints again, from the first attempt (admin action)."""
+    from automation.tasks import deliver_webhook
+
+    rows = WebhookDelivery.objects.select_for_update().filter(
+        pk__in=delivery_ids, state=DeliveryState.FAILED, endpoint__is_active=True
+    )
+    ids = list(rows.values_list("pk", flat=True))
+    WebhookDelivery.objects.filter(pk__in=ids).update(state=DeliveryState.PENDING, attempts=0)
+    for delivery_id in ids:
+        transaction.on_commit(partial(deliver_webhook.enqueue, delivery_id=delivery_id))
+    return len(ids)

@@ -163,3 +163,23 @@ def test_a_connection_error_is_recorded(django_capture_on_commit_callbacks, sett
     delivery = WebhookDelivery.objects.get()
     assert delivery.state == "failed" and delivery.response_status is None
     assert "ConnectionError" in delivery.error
+
+
+def test_admin_retries_failed_deliveries(receiver, client, django_capture_on_commit_callbacks):
+    WebhookEndpointFactory(url=receiver.url)
+    receiver.statuses = [400]
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_webhooks(event="ticket.created", payload={})
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.state == "failed"
+    client.force_login(UserFactory(role=Role.ADMIN))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/automation/webhookdelivery/",
+            {"action": "retry", "_selected_action": [delivery.pk]},
+        )
+
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts, delivery.response_status) == ("succeeded", 1, 200)
