@@ -29,10 +29,10 @@ logger = logging.getLogger(__name__)
 
 AUTOMATION_USERNAME = "automation"
 # What rule actions need; the automation account holds these directly, not through a role.
+# Not `reply_ticket`: it sends through `send_automated_message` and must not show up in
+# assignment pickers or round-robin as someone who works tickets.
 AUTOMATION_PERMISSIONS = [
-    Action.VIEW_TICKETS,
     Action.UPDATE_TICKET,
-    Action.REPLY_TICKET,
     Action.NOTE_TICKET,
     Action.ASSIGN_TICKET,
     Action.ESCALATE_TICKET,

@@ -19,6 +19,7 @@ from tickets.models import (
     SavedReply,
     TicketMessage,
 )
+from tickets.selectors import list_assignable_staff
 from tickets.tests.factories import CustomerIdentityFactory, TicketFactory, TicketMessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +166,12 @@ def test_note_saved_reply_channel_notice_status_and_escalation(manager):
     assert (escalation.to_team, escalation.reason) == (production, "Rush job")
     ticket.refresh_from_db()
     assert (ticket.status, ticket.is_escalated) == ("pending", True)
+
+
+def test_the_automation_account_is_not_assignable_staff():
+    actor = get_automation_actor()
+    assert actor not in list_assignable_staff()
+    assert not actor.has_usable_password()
 
 
 def test_a_failing_action_is_logged_and_stops_the_rule():
