@@ -41,11 +41,11 @@ class PrettyJSONField(forms.JSONField):
 class RuleForm(forms.ModelForm):
     conditions = PrettyJSONField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "style": "font-family: monospace"}),
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
         help_text=f"{FORMAT_HELP} Example: {json.dumps(CONDITIONS_EXAMPLE)}",
     )
     actions = PrettyJSONField(
-        widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "style": "font-family: monospace"}),
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
         help_text=f"{ACTIONS_HELP} Example: {json.dumps(ACTIONS_EXAMPLE)}",
     )
 
