@@ -25,3 +25,13 @@ class ApiTokenForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="Optional. Leave empty for a token that does not expire.",
     )
+
+
+class CodeForm(forms.Form):
+    """A 2FA code: six digits from the app, or a recovery code."""
+
+    code = forms.CharField(max_length=32, strip=True)
+
+
+class PasswordForm(forms.Form):
+    password = forms.CharField(widget=forms.PasswordInput, strip=False)

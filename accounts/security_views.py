@@ -7,7 +7,6 @@ import time
 from base64 import b32encode
 
 import segno
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -20,21 +19,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import two_factor, user_sessions
-from accounts.audit import record_audit
+from accounts.forms import CodeForm, PasswordForm
 from accounts.middleware import get_security_state
 from accounts.models import User
 from helpdesk.errors import ApplicationError, NotFound
 
 PENDING_LOGIN_SECONDS = 300
 MAX_CODE_ATTEMPTS = 5
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(max_length=32, strip=True)
-
-
-class PasswordForm(forms.Form):
-    password = forms.CharField(widget=forms.PasswordInput, strip=False)
 
 
 # Sign-in ----------------------------------------------------------------------------------------
@@ -115,9 +106,9 @@ class LogoutView(auth_views.LogoutView):
 
     def post(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            record_audit(action="logout", actor=request.user, target=request.user)
-            if request.session.session_key:
-                user_sessions.forget_session(session_key=request.session.session_key)
+            user_sessions.record_sign_out(
+                user=request.user, session_key=request.session.session_key or ""
+            )
         return super().post(request, *args, **kwargs)
 
 

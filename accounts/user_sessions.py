@@ -97,9 +97,11 @@ def touch_user_session(
     )
 
 
-def forget_session(*, session_key: str) -> None:
-    """The session ended by itself (sign-out): drop its row."""
+@transaction.atomic
+def record_sign_out(*, user: User, session_key: str) -> None:
+    """The member signs out (Django's logout ends the session): audited, row dropped."""
     UserSession.objects.filter(session_key=session_key).delete()
+    record_audit(action="logout", actor=user, target=user)
 
 
 def _end(rows: list[UserSession]) -> None:
