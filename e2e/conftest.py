@@ -132,18 +132,22 @@ def start_server(
         base_url=f"http://127.0.0.1:{port}", database_url=env["DATABASE_URL"], env=env
     )
     deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {(log_dir / 'server.log').read_text()}")
-        try:
-            if requests.get(f"{server.base_url}/healthz", timeout=5).ok:
-                return process, server
-        except requests.RequestException:
-            pass  # not listening yet, or a worker still booting
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"server did not start: {(log_dir / 'server.log').read_text()}")
-        time.sleep(0.2)
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {(log_dir / 'server.log').read_text()}")
+            try:
+                if requests.get(f"{server.base_url}/healthz", timeout=5).ok:
+                    return process, server
+            except requests.RequestException:
+                pass  # not listening yet, or a worker still booting
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {(log_dir / 'server.log').read_text()}")
+            time.sleep(0.2)
+    except BaseException:
+        process.kill()  # never leave a server behind (Ctrl-C included)
+        process.wait()
+        raise
 
 
 def serve(
