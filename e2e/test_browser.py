@@ -247,7 +247,8 @@ def test_admin_turns_on_2fa_signs_in_with_a_code_and_signs_another_device_out(
     from django_otp.oath import TOTP
 
     demo_server.manage("shell", "-c", SECURITY_ADMIN)
-    laptop = new_context().new_page()
+    laptop_context = new_context()
+    laptop = laptop_context.new_page()
     log_in(laptop, "sec-admin", next_url="/accounts/two-factor/")
     expect(laptop.locator(".qr svg")).to_be_visible()
     secret = laptop.locator("code.secret").inner_text()
@@ -279,3 +280,4 @@ def test_admin_turns_on_2fa_signs_in_with_a_code_and_signs_another_device_out(
     expect(laptop.locator("#sessions")).not_to_contain_text("Safari on iPhone")
     # The phone's socket is closed with 4401 and the page reloads into the login page.
     phone.wait_for_url(re.compile(r"/accounts/login/\?next="))
+    assert csp_violations(laptop_context) == []
