@@ -23,6 +23,7 @@ from integrations.clients import ProviderError
 from integrations.perp.client import PerpClient
 from integrations.perp.types import ORDER_NUMBER
 from integrations.selectors import INTERACTIVE, list_ticket_order_numbers
+from printshop.selectors import list_ticket_orders
 from tickets import routing
 from tickets import services as ticket_services
 from tickets.models import MessageDirection, Ticket, TicketPriority
@@ -41,6 +42,7 @@ STAGE_LEAD_TIME = {
     "shipped": timedelta(0),
 }
 OPEN_ORDER_STATUSES = ("received", "in_production")
+MAX_ORDER_LOOKUPS = 3
 
 
 def get_policy(*, priority: str, channel: str) -> SlaPolicy | None:
@@ -111,23 +113,27 @@ def refresh_ticket_sla(*, ticket_id: int, link_order: bool = False) -> TicketSla
 
 
 def _link_perp_order(*, sla: TicketSla, ticket: Ticket) -> None:
-    """Link the PERP order the conversation names (PD-ORD-…) and take its promised date."""
+    """Link the PERP order the ticket is about and take its promised ship date: an order linked
+    to the ticket (printshop, by staff or from a message) first, else one the conversation names
+    (PD-ORD-…). Only orders still received or in production count."""
     if not PerpClient.is_configured():
         return
-    numbers = [n for n in list_ticket_order_numbers(ticket=ticket) if ORDER_NUMBER.fullmatch(n)]
-    if not numbers:
-        return
-    try:
-        order = PerpClient.from_settings(**INTERACTIVE).search_order_by_number(numbers[0])
-    except ProviderError as exc:
-        # Retried on the next event or check; SLA works without the ship date meanwhile.
-        logger.warning("automation.sla.perp_unavailable ticket=%s error=%s", ticket.pk, exc)
-        return
-    if order is None or order.status not in OPEN_ORDER_STATUSES:
-        return
-    sla.perp_order_id = order.id
-    sla.perp_order_number = order.number
-    sla.promised_ship_at = order.due_at
+    linked = [order.number for order in list_ticket_orders(ticket=ticket)]
+    named = list_ticket_order_numbers(ticket=ticket)
+    numbers = [n for n in dict.fromkeys([*linked, *named]) if ORDER_NUMBER.fullmatch(n)]
+    client = PerpClient.from_settings(**INTERACTIVE)
+    for number in numbers[:MAX_ORDER_LOOKUPS]:
+        try:
+            order = client.search_order_by_number(number)
+        except ProviderError as exc:
+            # Retried on the next event or check; SLA works without the ship date meanwhile.
+            logger.warning("automation.sla.perp_unavailable ticket=%s error=%s", ticket.pk, exc)
+            return
+        if order is not None and order.status in OPEN_ORDER_STATUSES and order.due_at:
+            sla.perp_order_id = order.id
+            sla.perp_order_number = order.number
+            sla.promised_ship_at = order.due_at
+            return
 
 
 # Periodic check ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from automation.tests.factories import HolidayFactory, RuleFactory, SlaPolicyFac
 from comms.models import ChannelMessage, Notification
 from integrations.fakes import demo_data
 from integrations.perp.types import ProductionJob
+from printshop.tests.factories import TicketOrderFactory
 from tickets.models import ChannelKind, IdentityKind, MessageDirection
 from tickets.tests.factories import CustomerIdentityFactory, TicketFactory, TicketMessageFactory
 
@@ -181,3 +182,20 @@ def test_production_risk_rules():
     assert not production_is_at_risk(
         jobs=[job("prepress", status="done")], promised_ship_at=promised, now=now
     )
+
+
+def test_an_order_linked_to_the_ticket_wins_over_one_only_mentioned(fake_perp, policy):
+    mentioned = demo_data.perp_order_number(1011)  # another open order, only quoted
+    ticket = perp_ticket(5, subject=f"Same as {mentioned}?")
+    TicketOrderFactory(ticket=ticket, number=demo_data.perp_order_number(1015))
+
+    sla = refresh_ticket_sla(ticket_id=ticket.pk, link_order=True)
+
+    assert sla.perp_order_number == demo_data.perp_order_number(1015)
+
+
+def test_a_completed_order_sets_no_ship_date(fake_perp, policy):
+    shipped = demo_data.perp_order_number(1014)  # customer 5's older order: completed
+    ticket = perp_ticket(5, subject=f"Reprint of {shipped}?")
+    sla = refresh_ticket_sla(ticket_id=ticket.pk, link_order=True)
+    assert (sla.perp_order_number, sla.promised_ship_at) == ("", None)
