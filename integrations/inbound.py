@@ -25,13 +25,9 @@ from django.utils import timezone
 from integrations.models import ChannelConfiguration
 from printshop.selectors import find_open_ticket_for_orders
 from printshop.services import link_order_references
+from tickets.identities import normalize_identity
 from tickets.models import ChannelKind, Customer, Ticket, TicketMessage
-from tickets.services import (
-    find_or_create_customer,
-    normalize_identity,
-    open_ticket,
-    record_inbound_message,
-)
+from tickets.services import find_or_create_customer, open_ticket, record_inbound_message
 
 DEFAULT_THREADING_WINDOW_HOURS = 72
 REFERENCE_TAG = re.compile(r"\[(PD-\d+)\]", re.IGNORECASE)

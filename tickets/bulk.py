@@ -6,13 +6,13 @@ from django.db import transaction
 from accounts.models import Team, User
 from accounts.permissions import Action, require
 from helpdesk.errors import ApplicationError
+from tickets.identities import identity_kind_for_channel
 from tickets.models import ChannelKind, Customer, Ticket, TicketPriority, TicketStatus
 from tickets.services import (
     assign_ticket,
     change_priority,
     change_status,
     find_or_create_customer,
-    identity_kind_for_channel,
     open_ticket,
     reply_to_ticket,
 )

@@ -1,4 +1,5 @@
 import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -12,11 +13,13 @@ from accounts.permissions import Action, require
 from helpdesk.errors import ApplicationError, NotFound
 from printshop.models import TicketOrder
 from printshop.references import normalize_order_number
+from tickets.identities import normalize_identity
 from tickets.models import (
     AgentHandoff,
     Customer,
     CustomerIdentity,
     HandoffState,
+    IdentityKind,
     MessageDirection,
     SavedReply,
     Ticket,
@@ -180,9 +183,42 @@ def _view_filter(*, user: User, view: str) -> Q:
     return open_q
 
 
+TICKET_REFERENCE = re.compile(r"^PD-\d+$", re.IGNORECASE)
+EXACT_IDENTITY_KINDS = {
+    IdentityKind.EMAIL: (IdentityKind.EMAIL,),
+    IdentityKind.PHONE: (IdentityKind.PHONE, IdentityKind.WHATSAPP),
+}
+
+
+def _exact_identity_q(text: str) -> Q | None:
+    """A search that is an email address or phone number: the customer's tickets, by index.
+
+    Substring matching over every message body is a full scan (seconds at 1M messages); an exact
+    identity is answered from the unique (kind, value) index instead.
+    """
+    for kind, kinds in EXACT_IDENTITY_KINDS.items():
+        try:
+            value = normalize_identity(kind=kind, value=text)
+        except ApplicationError:
+            continue
+        customers = CustomerIdentity.objects.filter(kind__in=kinds, value=value).values(
+            "customer_id"
+        )
+        return Q(customer_id__in=Subquery(customers))
+    return None
+
+
 def search_tickets_q(text: str) -> Q:
-    """Free text over reference, subject, message bodies and the customer's name/identities."""
+    """Free text over reference, subject, message bodies and the customer's name/identities.
+
+    A ticket reference or a customer email/phone is matched exactly through indexes.
+    """
     text = text.strip()
+    if TICKET_REFERENCE.match(text):
+        return Q(reference__iexact=text)
+    exact_identity = _exact_identity_q(text)
+    if exact_identity is not None:
+        return exact_identity
     messages = TicketMessage.objects.filter(ticket=OuterRef("pk"), body__icontains=text)
     identities = CustomerIdentity.objects.filter(
         customer=OuterRef("customer_id"), value__icontains=text

@@ -11,8 +11,9 @@ from integrations.models import WebhookEvent, WebhookStatus
 from integrations.records import RecordError, from_jsonable, to_jsonable
 from integrations.selectors import RECENT_ORDERS, ShopifySection, invalidate_customer_context
 from integrations.shopify.types import ShopifyCustomer, ShopifyOrder, ShopifyProduct
+from tickets.identities import normalize_identity
 from tickets.models import Customer, CustomerIdentity, IdentityKind
-from tickets.services import link_customer_account, normalize_identity
+from tickets.services import link_customer_account
 
 logger = logging.getLogger(__name__)
 

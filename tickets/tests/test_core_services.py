@@ -4,6 +4,7 @@ from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from helpdesk.errors import ApplicationError, PermissionDenied
 from tickets import services
+from tickets.identities import normalize_identity
 from tickets.models import DeliveryStatus, IdentityKind, Ticket, TicketMessage, TicketStatus
 from tickets.tests.factories import OutboundMessageFactory, TicketFactory
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
     ],
 )
 def test_normalize_identity(kind, raw, normalized):
-    assert services.normalize_identity(kind=kind, value=raw) == normalized
+    assert normalize_identity(kind=kind, value=raw) == normalized
 
 
 @pytest.mark.parametrize(
@@ -30,7 +31,7 @@ def test_normalize_identity(kind, raw, normalized):
 )
 def test_normalize_identity_rejects_garbage(kind, raw):
     with pytest.raises(ApplicationError):
-        services.normalize_identity(kind=kind, value=raw)
+        normalize_identity(kind=kind, value=raw)
 
 
 def test_find_or_create_customer_reuses_identity_whatever_the_spelling():

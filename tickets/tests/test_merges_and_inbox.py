@@ -152,6 +152,18 @@ def test_inbox_filters_and_search(agent, team):
     assert refs(_page(agent, q=email.reference)) == [email.reference]
 
 
+def test_inbox_search_by_customer_email_or_phone_uses_exact_identity(agent):
+    customer = CustomerIdentityFactory(kind="email", value="jo@example.com").customer
+    CustomerIdentityFactory(customer=customer, kind="whatsapp", value="+447700900123")
+    theirs = TicketFactory(status=TicketStatus.OPEN, customer=customer)
+    other = TicketFactory(status=TicketStatus.OPEN, subject="from jo@example.com.au")
+    TicketMessageFactory(ticket=other, body="cc jo@example.com")
+    assert refs(_page(agent, q=" Jo@Example.com ")) == [theirs.reference]
+    assert refs(_page(agent, q="+44 7700 900123")) == [theirs.reference]
+    # Not a whole address: substring search over identities, subjects and bodies as before.
+    assert sorted(refs(_page(agent, q="jo@example"))) == sorted([theirs.reference, other.reference])
+
+
 def test_inbox_keyset_pagination_is_stable_with_equal_timestamps(agent):
     tickets = [TicketFactory(status=TicketStatus.OPEN) for _ in range(5)]
     same = timezone.now() - timedelta(hours=1)
