@@ -177,6 +177,8 @@ class Command(BaseCommand):
 
     def create_conversation(self, ticket, sender, assignee, created_at, rng) -> None:
         when = created_at
+        # Recent tickets' replies would otherwise land in the future.
+        latest = timezone.now() - timedelta(minutes=1)
         last_customer = None
         for _turn in range(rng.randint(1, 4)):
             inbound = TicketMessageFactory(ticket=ticket, sender=sender, channel=ticket.channel)
@@ -184,7 +186,7 @@ class Command(BaseCommand):
             last_customer = when
             if ticket.status == TicketStatus.NEW:
                 break
-            when += timedelta(minutes=rng.randint(5, 240))
+            when = min(when + timedelta(minutes=rng.randint(5, 240)), latest)
             if assignee is not None:
                 reply = OutboundMessageFactory(
                     ticket=ticket,
@@ -199,7 +201,7 @@ class Command(BaseCommand):
                 backdate(reply, when)
                 if ticket.first_response_at is None:
                     ticket.first_response_at = when
-            when += timedelta(minutes=rng.randint(5, 600))
+            when = min(when + timedelta(minutes=rng.randint(5, 600)), latest)
         if assignee is not None:
             TicketAssignmentFactory(ticket=ticket, to_agent=assignee, assigned_by=assignee)
             if rng.random() < 0.3:
@@ -207,7 +209,7 @@ class Command(BaseCommand):
         if ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED):
             ticket.resolved_at = when
         if ticket.status == TicketStatus.CLOSED:
-            ticket.closed_at = when + timedelta(days=1)
+            ticket.closed_at = min(when + timedelta(days=1), latest)
         sla = timedelta(minutes=settings.TICKET_SLA_MINUTES[ticket.priority])
         Ticket.objects.filter(pk=ticket.pk).update(
             created_at=created_at,
