@@ -6,12 +6,15 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from knowledge.selectors import reset_embedding_index
+
 
 @pytest.fixture(autouse=True)
 def _isolated_media_and_cache(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     yield
     cache.clear()
+    reset_embedding_index()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -291,5 +291,7 @@ def embed_products(*, product_ids: list[int] | None = None) -> int:
             ProductKnowledge.objects.filter(pk=product.pk, search_text=product.search_text).update(
                 embedding=embeddings.to_blob(vector),
                 embedded_hash=_document_hash(product.search_text),
+                # update() skips auto_now; the search's embedding cache keys on it.
+                updated_at=timezone.now(),
             )
     return len(stale)

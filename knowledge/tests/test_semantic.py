@@ -58,3 +58,21 @@ def test_sticker_that_survives_rain_on_demo_catalog(django_capture_on_commit_cal
     results = search_products(query="sticker that survives rain", limit=5)
     assert results.mode == SearchMode.HYBRID
     assert results.products[0].title == "Die-Cut Vinyl Stickers"
+
+
+def test_semantic_search_sees_products_changed_after_the_matrix_was_cached(
+    small_catalog, django_capture_on_commit_callbacks
+):
+    query = "waterproof outdoor stickers for cars"
+    assert search_products(query=query, mode="semantic", limit=1).products[0].title != (
+        "Bumper Stickers"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.upsert_product(
+            product=make_product(
+                title="Bumper Stickers",
+                description_html="<p>Weatherproof vinyl stickers for car bumpers.</p>",
+            )
+        )
+    results = search_products(query=query, mode="semantic", limit=1)
+    assert [p.title for p in results.products] == ["Bumper Stickers"]
