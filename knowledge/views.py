@@ -1,40 +1,21 @@
 """Product knowledge pages: the search page, staff notes, and the ticket's suggestions panel."""
 
-from collections.abc import Callable
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import Action, can, require
-from helpdesk.errors import ApplicationError, NotFound, PermissionDenied
+from helpdesk.decorators import staff_page
+from helpdesk.errors import ApplicationError, NotFound
 from knowledge import embeddings, selectors, services
 from knowledge.models import ProductNote
 from knowledge.suggestions import get_ticket_suggestions
 
 SEARCH_LIMIT = 24
-
-
-def staff_page(view: Callable) -> Callable:
-    """Login required; service/selector errors become Django's 403/404 pages."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from exc
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
 
 
 @staff_page

@@ -6,10 +6,7 @@ htmx posts the same forms, swapping `#printshop-panel` in place.
 
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from functools import wraps
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import Action, can, require
+from helpdesk.decorators import staff_page
 from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from helpdesk.middleware import client_ip
 from printshop import selectors, services
@@ -106,22 +104,6 @@ def _file_response(proof: Proof) -> FileResponse:
 
 
 # Staff panel -------------------------------------------------------------------------------------
-
-
-def staff_page(view: Callable) -> Callable:
-    """Login required; service/selector errors become Django's 403/404 pages."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from exc
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
 
 
 def _is_htmx(request: HttpRequest) -> bool:

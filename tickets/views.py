@@ -5,9 +5,7 @@ Every action form posts normally (works without JS); htmx posts the same forms a
 """
 
 from collections.abc import Callable
-from functools import wraps
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,28 +13,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import Action, can
+from helpdesk.decorators import staff_page
 from helpdesk.errors import ApplicationError, NotFound, PermissionDenied
 from tickets import bulk, merges, routing, saved_replies, selectors, services
 from tickets.models import ChannelKind, Ticket, TicketPriority, TicketStatus
 from tickets.rendering import timeline_context
 
 INBOX_PAGE_SIZE = 50
-
-
-def staff_page(view: Callable) -> Callable:
-    """Login required; service/selector errors become Django's 403/404 pages."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from exc
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
 
 
 def _int_or_none(value: str | None) -> int | None:
