@@ -80,6 +80,26 @@
 
   // Server frames ---------------------------------------------------------------------------------
 
+  // One timeline refresh in flight at a time; an update that arrives meanwhile asks for one more
+  // after it, so a response fetched before a later change is never the last one swapped in.
+  var timelineRefresh = { inFlight: false, again: false };
+  function refreshTimeline(ref) {
+    if (timelineRefresh.inFlight) {
+      timelineRefresh.again = true;
+      return;
+    }
+    timelineRefresh.inFlight = true;
+    htmx.ajax("GET", "/tickets/" + encodeURIComponent(ref) + "/timeline/", {
+      target: "#ticket-timeline", swap: "outerHTML"
+    }).finally(function () {
+      timelineRefresh.inFlight = false;
+      if (timelineRefresh.again) {
+        timelineRefresh.again = false;
+        refreshTimeline(ref);
+      }
+    });
+  }
+
   var handlers = {
     presence: function (frame) {
       document.querySelectorAll('[data-presence-user="' + frame.user.id + '"]').forEach(function (dot) {
@@ -103,9 +123,7 @@
       if (!ref || !window.htmx) return;
       var page = document.getElementById("ticket-page");
       if (page && page.dataset.ticket === ref && document.getElementById("ticket-timeline")) {
-        htmx.ajax("GET", "/tickets/" + encodeURIComponent(ref) + "/timeline/", {
-          target: "#ticket-timeline", swap: "outerHTML"
-        });
+        refreshTimeline(ref);
       }
       var row = document.getElementById("ticket-row-" + ref);
       if (row && row.closest("[data-live-inbox]")) {
