@@ -21,7 +21,7 @@ from accounts import selectors, services, two_factor
 from accounts.audit import record_login
 from accounts.models import ApiToken
 from accounts.permissions import Action, ActionPermission
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 
 ERROR = inline_serializer(
     "Error", fields={"detail": serializers.CharField(), "code": serializers.CharField()}

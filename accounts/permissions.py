@@ -10,7 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from rest_framework.permissions import BasePermission
 
 from accounts.models import Role, User
-from helpdesk.errors import PermissionDenied
+from core.errors import PermissionDenied
 
 
 class Action(StrEnum):

@@ -22,7 +22,7 @@ from accounts import two_factor, user_sessions
 from accounts.forms import CodeForm, PasswordForm
 from accounts.middleware import get_security_state
 from accounts.models import User
-from helpdesk.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, NotFound
 
 PENDING_LOGIN_SECONDS = 300
 MAX_CODE_ATTEMPTS = 5

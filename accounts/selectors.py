@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiToken, Role, User
 from accounts.tokens import hash_token, split_token
-from helpdesk.errors import NotFound
+from core.errors import NotFound
 from tickets.selectors import OPEN_STATUSES
 
 ROLE_ORDER = [Role.ADMIN, Role.MANAGER, Role.AGENT, Role.VIEWER]

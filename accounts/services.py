@@ -22,7 +22,7 @@ from accounts.tasks import send_password_email_task
 from accounts.tokens import generate_token, hash_token
 from accounts.user_sessions import end_all_sessions
 from analytics.services import record_event
-from helpdesk.errors import ApplicationError, PermissionDenied
+from core.errors import ApplicationError, PermissionDenied
 
 # last_used_at is informative; writing it at most once a minute keeps API reads read-only.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)

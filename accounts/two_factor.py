@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.audit import record_audit
 from accounts.models import RecoveryCode, RoleSecurityPolicy, User
 from accounts.permissions import can_manage_member
-from helpdesk.errors import ApplicationError, PermissionDenied
+from core.errors import ApplicationError, PermissionDenied
 
 RECOVERY_CODE_COUNT = 10
 # 10 characters from a 32-letter alphabet without look-alikes: 50 bits, shown as xxxxx-xxxxx.

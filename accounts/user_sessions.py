@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from accounts.audit import record_audit
 from accounts.models import User, UserSession
-from helpdesk.errors import NotFound
-from helpdesk.realtime import group_send, session_group, user_group
+from core.errors import NotFound
+from core.realtime import group_send, session_group, user_group
 
 # Last-seen is informative; the middleware writes it at most this often per session.
 SESSION_TOUCH_INTERVAL = timedelta(minutes=1)

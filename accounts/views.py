@@ -18,7 +18,7 @@ from accounts.permissions import (
     has_admin_role,
     is_admin,
 )
-from helpdesk.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, NotFound
 
 
 def _require(request: HttpRequest, action: Action) -> None:

@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from analytics.selectors import ReportFilters
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 from tickets.models import ChannelKind
 
 RATING_CHOICES = [

@@ -20,7 +20,7 @@ from accounts.models import Role, User
 from analytics.conf import csat_survey_delay_minutes, csat_survey_expiry_days
 from analytics.models import AnalyticsEvent, ConversationLog, CustomerSatisfaction
 from automation.events import dispatch_event_on_commit
-from helpdesk.errors import ApplicationError, Conflict, NotFound
+from core.errors import ApplicationError, Conflict, NotFound
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from analytics import reports
 from analytics.forms import CsatAnswerForm, parse_report_filters, range_presets
 from analytics.selectors import get_survey_by_token, list_teams
 from analytics.services import answer_csat_survey
-from helpdesk.errors import ApplicationError, Conflict
-from helpdesk.middleware import client_ip, rate_limited
+from core.errors import ApplicationError, Conflict
+from core.ratelimit import client_ip, rate_limited
 from tickets.models import ChannelKind
 
 CSAT_RATE_LIMIT = 30  # requests per client address per minute

@@ -5,7 +5,7 @@ cross one sent meanwhile. Imports only models, so `tickets.services` can call it
 from accounts.models import User
 from automation.models import TicketViewer
 from comms.models import PresenceConnection
-from helpdesk.errors import Conflict
+from core.errors import Conflict
 from tickets.models import MessageDirection, Ticket, TicketMessage
 
 

@@ -18,7 +18,7 @@ from automation.models import BusinessCalendar, Rule, RuleRun
 from automation.rules import TicketFacts, conditions_hold, render_message
 from comms.models import Channel, PresenceStatus
 from comms.services import post_message
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 from integrations.selectors import get_customer_context
 from tickets import routing
 from tickets import services as ticket_services

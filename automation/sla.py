@@ -18,7 +18,7 @@ from automation.models import SlaMetric, SlaPolicy, TicketSla
 from automation.services import OPEN_STATUSES, get_automation_actor
 from comms.models import Channel, NotificationKind
 from comms.services import notify_user, post_message
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 from integrations.clients import ProviderError
 from integrations.perp.client import PerpClient
 from integrations.perp.types import ORDER_NUMBER

@@ -19,8 +19,8 @@ from accounts.permissions import Action, can
 from automation import collision
 from automation.selectors import build_viewing_frame
 from comms import selectors, services
-from helpdesk.errors import ApplicationError
-from helpdesk.realtime import (
+from core.errors import ApplicationError
+from core.realtime import (
     INBOX_GROUP,
     channel_group,
     session_group,

@@ -24,7 +24,7 @@ from comms.models import (
     Notification,
     StaffPresence,
 )
-from helpdesk.errors import NotFound
+from core.errors import NotFound
 from tickets.models import Ticket
 
 TICKET_REFERENCE_RE = re.compile(r"^[A-Za-z0-9-]{1,40}$")

@@ -28,8 +28,8 @@ from comms.models import (
     Thread,
 )
 from comms.selectors import can_view_channel, is_channel_member
-from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
-from helpdesk.realtime import channel_group, group_send, user_group
+from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from core.realtime import channel_group, group_send, user_group
 
 MAX_BODY_LENGTH = 4000
 PRESENCE_GROUP = "presence"

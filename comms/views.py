@@ -12,7 +12,7 @@ from accounts.models import User
 from accounts.permissions import Action, can
 from comms import selectors, services
 from comms.models import Channel, ChannelKind
-from helpdesk.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, NotFound
 
 
 def _require(request: HttpRequest, action: Action) -> None:

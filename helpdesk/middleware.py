@@ -2,7 +2,6 @@
 for the public (unauthenticated) endpoints. Settings: REQUEST_BODY_LIMITS, PUBLIC_RATE_LIMITS,
 TRUSTED_PROXY_COUNT (docs/deploy.md)."""
 
-import ipaddress
 import logging
 import re
 import time
@@ -11,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from core.ratelimit import client_ip, parse_rate, rate_limited
 from helpdesk.logging import request_id_var
 
 logger = logging.getLogger("helpdesk.request")
@@ -23,48 +22,6 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id (from nginx's $request_id or a caller) is kept when it looks like an id; anything
 # else (too long, spaces, control characters) is replaced so it cannot forge log lines.
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
-_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The caller's address (None when unknown). Behind TRUSTED_PROXY_COUNT proxies (nginx = 1) it
-    is the entry that many hops from the right of X-Forwarded-For: entries further left are
-    client-controlled. Also django-axes' AXES_CLIENT_IP_CALLABLE, so lockouts agree."""
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        hops = [h for h in hops if h]
-        if len(hops) >= proxies and _is_ip(hops[-proxies]):
-            return hops[-proxies]
-    address = request.META.get("REMOTE_ADDR", "")
-    return address if _is_ip(address) else None
-
-
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """ "30/minute" -> (30, 60). The period's first letter counts: s, m, h, d."""
-    count, _, period = rate.partition("/")
-    return int(count), _PERIODS[period.strip()[0].lower()]
-
-
-def rate_limited(*, key: str, rate: str) -> bool:
-    """Fixed-window counter in the cache (Redis in production, shared by all processes)."""
-    limit, seconds = parse_rate(rate)
-    window = int(time.time() // seconds)
-    cache_key = f"ratelimit:{key}:{window}"
-    cache.add(cache_key, 0, timeout=seconds + 5)
-    try:
-        return cache.incr(cache_key) > limit
-    except ValueError:  # expired between add and incr: this is the first hit of a new window
-        cache.add(cache_key, 1, timeout=seconds + 5)
-        return False
 
 
 def _error(request: HttpRequest, *, status: int, detail: str, code: str) -> HttpResponse:

@@ -293,7 +293,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Client address behind proxies (rate limits, login lockouts): nginx in front = 1.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "helpdesk.middleware.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_ip"
 
 # Static files: WhiteNoise serves them from the WSGI workers; in production with content-hashed,
 # pre-compressed names (after `collectstatic`), in development and tests straight from static/.

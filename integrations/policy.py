@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 from tickets.models import ChannelKind, Ticket
 from tickets.selectors import get_last_inbound_at
 

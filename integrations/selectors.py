@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from helpdesk.errors import NotFound
+from core.errors import NotFound
 from integrations.clients import ProviderError
 from integrations.http_retry import RetryPolicy
 from integrations.perp.client import PerpClient, PerpNotFound

@@ -12,7 +12,7 @@ from django.db.models import F
 from accounts.models import User
 from accounts.permissions import Action, require
 from analytics.services import record_event
-from helpdesk.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound
 from integrations.clients import SendResult
 from integrations.models import WebhookEvent, WebhookStatus
 from integrations.policy import ensure_channel_can_send

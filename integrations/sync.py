@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from analytics.services import record_event
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 from integrations.models import PerpSyncLog, ShopifySyncLog, SyncStatus
 from integrations.perp.client import PerpClient
 from integrations.selectors import (

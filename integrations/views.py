@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import Action, can
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 from integrations.selectors import (
     get_customer_context,
     get_customer_for_context,

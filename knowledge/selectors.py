@@ -9,7 +9,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, F, Max, Prefetch, QuerySet
 
-from helpdesk.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, NotFound
 from knowledge import embeddings
 from knowledge.models import ProductKnowledge, ProductNote
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from analytics.services import record_event
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 from integrations.models import ShopifySyncLog, SyncStatus
 from integrations.shopify.types import ProductPage, ShopifyProduct
 from knowledge import embeddings

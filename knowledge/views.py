@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import Action, can, require
-from helpdesk.decorators import staff_page
-from helpdesk.errors import ApplicationError, NotFound
+from core.decorators import staff_page
+from core.errors import ApplicationError, NotFound
 from knowledge import embeddings, selectors, services
 from knowledge.models import ProductNote
 from knowledge.suggestions import get_ticket_suggestions

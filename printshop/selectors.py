@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from accounts.permissions import Action, require
-from helpdesk.errors import NotFound
+from core.errors import NotFound
 from integrations.selectors import get_customer_context
 from printshop.models import Proof, TicketOrder
 from printshop.references import normalize_order_number, parse_order_references

@@ -27,7 +27,7 @@ from analytics.services import record_event
 from automation.services import get_automation_actor
 from comms.models import Channel, NotificationKind
 from comms.services import notify_user, post_message
-from helpdesk.errors import ApplicationError, Conflict, NotFound
+from core.errors import ApplicationError, Conflict, NotFound
 from integrations.perp.client import PerpClient, PerpError, PerpNotFound, PerpUnavailable
 from printshop.models import (
     OrderSource,

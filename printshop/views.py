@@ -15,9 +15,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import Action, can, require
-from helpdesk.decorators import staff_page
-from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
-from helpdesk.middleware import client_ip
+from core.decorators import staff_page
+from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from core.ratelimit import client_ip
 from printshop import selectors, services
 from printshop.models import Proof
 from printshop.preflight import PrintSize

@@ -5,7 +5,7 @@ from django.db import transaction
 
 from accounts.models import Team, User
 from accounts.permissions import Action, require
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 from tickets.identities import identity_kind_for_channel
 from tickets.models import ChannelKind, Customer, Ticket, TicketPriority, TicketStatus
 from tickets.services import (

@@ -5,7 +5,7 @@ Pure functions, shared by services (lookup-or-create) and selectors (exact-match
 
 import re
 
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 from tickets.models import ChannelKind, IdentityKind
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")

@@ -6,7 +6,7 @@ from django.db.models import Max, Q
 from accounts.models import User
 from accounts.permissions import Action, require
 from analytics.services import record_event, refresh_conversation_log
-from helpdesk.errors import ApplicationError, Conflict
+from core.errors import ApplicationError, Conflict
 from tickets.models import (
     Customer,
     CustomerIdentity,

@@ -10,7 +10,7 @@ from analytics.services import record_event
 from automation.events import dispatch_event_on_commit
 from comms.models import NotificationKind
 from comms.services import notify_user
-from helpdesk.errors import ApplicationError, Conflict, PermissionDenied
+from core.errors import ApplicationError, Conflict, PermissionDenied
 from tickets.models import (
     AgentHandoff,
     Escalation,

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from accounts.permissions import Action, require
 from analytics.services import record_event
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 from tickets.models import SavedReply, Ticket
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Role, Team, User
 from accounts.permissions import Action, require
-from helpdesk.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, NotFound
 from printshop.models import TicketOrder
 from printshop.references import normalize_order_number
 from tickets.identities import normalize_identity

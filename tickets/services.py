@@ -17,8 +17,8 @@ from automation.collision import check_reply_collision
 from automation.events import dispatch_event_on_commit
 from comms.models import NotificationKind
 from comms.services import notify_user
-from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
-from helpdesk.realtime import INBOX_GROUP, group_send, ticket_group
+from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from core.realtime import INBOX_GROUP, group_send, ticket_group
 from integrations.policy import ensure_channel_can_send
 from tickets.identities import normalize_identity
 from tickets.models import (

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import Action, can
-from helpdesk.decorators import staff_page
-from helpdesk.errors import ApplicationError, NotFound, PermissionDenied
+from core.decorators import staff_page
+from core.errors import ApplicationError, NotFound, PermissionDenied
 from tickets import bulk, merges, routing, saved_replies, selectors, services
 from tickets.models import ChannelKind, Ticket, TicketPriority, TicketStatus
 from tickets.rendering import timeline_context

@@ -8,7 +8,7 @@ from accounts.models import ApiToken, Role
 from accounts.services import create_api_token, revoke_api_token
 from accounts.tests.factories import UserFactory
 from analytics.models import AnalyticsEvent
-from helpdesk.errors import PermissionDenied
+from core.errors import PermissionDenied
 
 pytestmark = pytest.mark.django_db
 

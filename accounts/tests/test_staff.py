@@ -13,7 +13,7 @@ from accounts.services import (
 from accounts.tests.factories import UserFactory
 from analytics.models import AnalyticsEvent
 from comms.models import PresenceStatus, StaffPresence
-from helpdesk.errors import ApplicationError, PermissionDenied
+from core.errors import ApplicationError, PermissionDenied
 from tickets.models import TicketMessage, TicketStatus
 from tickets.tests.factories import OutboundMessageFactory, TicketFactory
 

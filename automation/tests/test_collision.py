@@ -8,7 +8,7 @@ from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from automation.collision import check_reply_collision
 from comms.consumers import StaffConsumer
-from helpdesk.errors import Conflict
+from core.errors import Conflict
 from tickets.models import TicketMessage
 from tickets.tests.factories import OutboundMessageFactory, TicketFactory, TicketMessageFactory
 

@@ -14,7 +14,7 @@ from comms.consumers import StaffConsumer
 from comms.models import ChannelKind, PresenceConnection, StaffPresence
 from comms.services import notify_user
 from comms.tests.factories import ChannelFactory, ChannelMemberFactory
-from helpdesk.realtime import INBOX_GROUP, group_send
+from core.realtime import INBOX_GROUP, group_send
 from tickets.tests.factories import TicketFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.anyio]

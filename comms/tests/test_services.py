@@ -6,7 +6,7 @@ from comms import selectors, services
 from comms.markup import render_markup
 from comms.models import Channel, ChannelKind, ChannelMember, Mention, Notification
 from comms.tests.factories import ChannelFactory, ChannelMemberFactory, ChannelMessageFactory
-from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 
 pytestmark = pytest.mark.django_db
 

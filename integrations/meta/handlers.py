@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from helpdesk.errors import NotFound
+from core.errors import NotFound
 from integrations.inbound import InboundMessage, receive_message
 from integrations.models import WebhookEvent, WebhookStatus
 from tickets.models import (

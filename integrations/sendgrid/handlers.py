@@ -2,7 +2,7 @@
 
 from email.utils import parseaddr
 
-from helpdesk.errors import NotFound
+from core.errors import NotFound
 from integrations.inbound import (
     InboundMessage,
     html_to_text,

@@ -6,7 +6,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 from integrations.models import WebhookEvent, WebhookStatus
 from integrations.records import RecordError, from_jsonable, to_jsonable
 from integrations.selectors import RECENT_ORDERS, ShopifySection, invalidate_customer_context

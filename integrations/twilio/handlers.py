@@ -1,6 +1,6 @@
 """Processing of stored Twilio webhook events (runs as a task after the webhook answered)."""
 
-from helpdesk.errors import NotFound
+from core.errors import NotFound
 from integrations.inbound import InboundMessage, receive_message
 from integrations.models import WebhookEvent, WebhookStatus
 from tickets.models import ChannelKind, DeliveryStatus, IdentityKind

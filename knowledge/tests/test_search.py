@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 from knowledge import services
 from knowledge.selectors import SearchMode, search_products
 from knowledge.tests.factories import make_product

@@ -3,7 +3,7 @@ from dataclasses import replace
 import pytest
 
 from accounts.tests.factories import UserFactory
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 from integrations.models import ShopifySyncLog, SyncStatus
 from knowledge import services
 from knowledge.models import ProductKnowledge

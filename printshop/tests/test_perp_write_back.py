@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
-from helpdesk.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, NotFound
 from printshop import services
 from printshop.models import PerpWriteBack, ProofSource
 from printshop.tasks import write_back_proof_decision_task

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from PIL import Image
 
-from helpdesk.errors import ApplicationError
+from core.errors import ApplicationError
 from printshop.preflight import (
     JPEG,
     PDF,

@@ -10,7 +10,7 @@ from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from analytics.models import AnalyticsEvent
 from comms.models import ChannelMessage, Notification
-from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from printshop import services
 from printshop.models import PerpWriteBack, Proof, ProofDecision, TicketOrder
 from printshop.tests.factories import ProofFactory, make_image, make_pdf

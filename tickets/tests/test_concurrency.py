@@ -8,7 +8,7 @@ from django.db import connection
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
-from helpdesk.errors import Conflict
+from core.errors import Conflict
 from tickets import services
 from tickets.models import TicketStatus
 from tickets.tests.factories import TicketFactory

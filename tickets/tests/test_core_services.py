@@ -2,7 +2,7 @@ import pytest
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
-from helpdesk.errors import ApplicationError, PermissionDenied
+from core.errors import ApplicationError, PermissionDenied
 from tickets import services
 from tickets.identities import normalize_identity
 from tickets.models import DeliveryStatus, IdentityKind, Ticket, TicketMessage, TicketStatus

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from analytics.models import AnalyticsEvent, ConversationLog
 from comms.models import Notification, NotificationKind
-from helpdesk.errors import ApplicationError, Conflict, PermissionDenied
+from core.errors import ApplicationError, Conflict, PermissionDenied
 from tickets import routing, services
 from tickets.models import (
     AgentHandoff,

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from helpdesk.errors import ApplicationError, Conflict, PermissionDenied
+from core.errors import ApplicationError, Conflict, PermissionDenied
 from tickets import selectors, services
 from tickets.merges import merge_customers, merge_tickets
 from tickets.models import (

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
-from helpdesk.errors import NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied
 
 
 def staff_page(view: Callable) -> Callable:

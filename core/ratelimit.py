@@ -1,0 +1,51 @@
+"""Client addresses and fixed-window rate limits, shared by the middleware and the public views."""
+
+import ipaddress
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The caller's address (None when unknown). Behind TRUSTED_PROXY_COUNT proxies (nginx = 1) it
+    is the entry that many hops from the right of X-Forwarded-For: entries further left are
+    client-controlled. Also django-axes' AXES_CLIENT_IP_CALLABLE, so lockouts agree."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= proxies and _is_ip(hops[-proxies]):
+            return hops[-proxies]
+    address = request.META.get("REMOTE_ADDR", "")
+    return address if _is_ip(address) else None
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "30/minute" -> (30, 60). The period's first letter counts: s, m, h, d."""
+    count, _, period = rate.partition("/")
+    return int(count), _PERIODS[period.strip()[0].lower()]
+
+
+def rate_limited(*, key: str, rate: str) -> bool:
+    """Fixed-window counter in the cache (Redis in production, shared by all processes)."""
+    limit, seconds = parse_rate(rate)
+    window = int(time.time() // seconds)
+    cache_key = f"ratelimit:{key}:{window}"
+    cache.add(cache_key, 0, timeout=seconds + 5)
+    try:
+        return cache.incr(cache_key) > limit
+    except ValueError:  # expired between add and incr: this is the first hit of a new window
+        cache.add(cache_key, 1, timeout=seconds + 5)
+        return False
