@@ -6,6 +6,7 @@ from django.utils import timezone
 from accounts.models import ApiToken, AuditLogEntry, RoleSecurityPolicy, Team, User
 from accounts.permissions import Action, can
 from accounts.services import create_api_token, revoke_api_token
+from accounts.token_families import RevokedReason, revoke_token_families
 from accounts.user_sessions import end_all_sessions
 
 
@@ -24,6 +25,15 @@ class UserAdmin(DjangoUserAdmin):
         if change and "is_active" in form.changed_data and not obj.is_active:
             # Deactivated here too: signed out everywhere, sockets closed (docs/security.md).
             end_all_sessions(user=obj, actor=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        # The groups are saved here, after save_model: what the member held until now.
+        before = set(form.instance.groups.values_list("pk", flat=True))
+        super().save_related(request, form, formsets, change)
+        after = set(form.instance.groups.values_list("pk", flat=True))
+        if before - after:
+            # A role removed here is a demotion too: the member's API sign-ins end.
+            revoke_token_families(user=form.instance, reason=RevokedReason.ROLE_REMOVED)
 
 
 @admin.register(Team)

@@ -11,13 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken
-from rest_framework_simplejwt.serializers import (
-    TokenObtainPairSerializer,
-    TokenRefreshSerializer,
-)
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.serializers import TokenObtainSerializer
+from rest_framework_simplejwt.views import TokenObtainPairView
 
-from accounts import selectors, services, two_factor
+from accounts import selectors, services, token_families, two_factor
 from accounts.audit import record_login
 from accounts.models import ApiToken
 from accounts.permissions import Action, ActionPermission
@@ -79,8 +76,14 @@ class _NormalizedTokenErrors:
             ) from exc
 
 
-class JwtObtainSerializer(TokenObtainPairSerializer):
-    """username + password, and `otp` (a TOTP or recovery code) for accounts with 2FA."""
+JWT_PAIR = inline_serializer(
+    "JwtPair", fields={"access": serializers.CharField(), "refresh": serializers.CharField()}
+)
+
+
+class JwtObtainSerializer(TokenObtainSerializer):
+    """username + password, and `otp` (a TOTP or recovery code) for accounts with 2FA; a pair
+    starts a new sign-in (a refresh-token family, accounts/token_families.py)."""
 
     otp = serializers.CharField(
         required=False,
@@ -90,7 +93,7 @@ class JwtObtainSerializer(TokenObtainPairSerializer):
     )
 
     def validate(self, attrs):
-        data = super().validate(attrs)
+        super().validate(attrs)
         method = two_factor.check_second_factor_for_token(user=self.user, code=attrs.get("otp", ""))
         record_login(
             request=None,
@@ -99,7 +102,8 @@ class JwtObtainSerializer(TokenObtainPairSerializer):
             method="jwt",
             two_factor_method=method,
         )
-        return data
+        pair = token_families.issue_token_pair(user=self.user)
+        return {"access": pair.access, "refresh": pair.refresh}
 
 
 class JwtObtainApi(_NormalizedTokenErrors, TokenObtainPairView):
@@ -111,10 +115,7 @@ class JwtObtainApi(_NormalizedTokenErrors, TokenObtainPairView):
         summary="Exchange username, password (and 2FA code) for a JWT access + refresh pair",
         request=JwtObtainSerializer,
         responses={
-            200: inline_serializer(
-                "JwtPair",
-                fields={"access": serializers.CharField(), "refresh": serializers.CharField()},
-            ),
+            200: JWT_PAIR,
             400: OpenApiResponse(ERROR, description="Malformed body, or a field missing or blank."),
             401: OpenApiResponse(
                 ERROR,
@@ -143,21 +144,38 @@ class JwtObtainApi(_NormalizedTokenErrors, TokenObtainPairView):
             raise
 
 
-class JwtRefreshApi(_NormalizedTokenErrors, TokenRefreshView):
+class JwtRefreshApi(APIView):
+    """Refresh tokens rotate: the answer carries the new refresh token, the old one is spent."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema_serializer(component_name="JwtRefresh")
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
     @extend_schema(
         operation_id="auth_token_refresh",
         tags=["auth"],
-        summary="Exchange a refresh token for a new access token",
-        request=TokenRefreshSerializer,
+        summary="Exchange the newest refresh token for a new access + refresh pair",
+        request=InputSerializer,
         responses={
-            200: inline_serializer("JwtAccess", fields={"access": serializers.CharField()}),
+            200: JWT_PAIR,
             400: OpenApiResponse(ERROR, description="Malformed body, or a field missing or blank."),
-            401: OpenApiResponse(ERROR, description="Invalid or expired refresh token."),
+            401: OpenApiResponse(
+                ERROR,
+                description="Invalid or expired (`token_not_valid`), revoked (`token_revoked`, "
+                "`user_inactive`), or an already used refresh token (`token_reused`: every token "
+                "of that sign-in is revoked).",
+            ),
             429: OpenApiResponse(ERROR, description="Too many requests from this address."),
         },
     )
-    def post(self, request: Request, *args, **kwargs) -> Response:
-        return super().post(request, *args, **kwargs)
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = token_families.rotate_refresh_token(raw=serializer.validated_data["refresh"])
+        return Response({"access": pair.access, "refresh": pair.refresh})
 
 
 class ApiTokenOutputSerializer(serializers.Serializer):

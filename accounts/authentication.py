@@ -14,6 +14,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from accounts.models import User
 from accounts.selectors import get_api_token_for_key
 from accounts.services import touch_api_token
+from accounts.token_families import TokenRevoked, get_user_for_access_token
 from accounts.tokens import looks_like_api_token
 
 
@@ -70,14 +71,9 @@ class BearerAuthentication(authentication.BaseAuthentication):
                 _("Token is invalid or expired."), code="token_not_valid"
             ) from exc
         try:
-            user = jwt.get_user(validated)
-        except exceptions.AuthenticationFailed as exc:
-            # simplejwt's detail is a dict carrying the code (user_inactive, user_not_found, ...).
-            detail = exc.detail if isinstance(exc.detail, dict) else {}
-            raise exceptions.AuthenticationFailed(
-                _("Token owner is unknown or deactivated."),
-                code=str(detail.get("code", "token_not_valid")),
-            ) from exc
+            user = get_user_for_access_token(token=validated)
+        except TokenRevoked as exc:
+            raise exceptions.AuthenticationFailed(exc.message, code=exc.code) from exc
         return user, validated
 
 

@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -80,6 +82,35 @@ class ApiToken(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class TokenFamily(models.Model):
+    """One JWT sign-in: every refresh token rotated from one obtain belongs to it.
+
+    Only the newest refresh token of a family (`current_jti`) is accepted; presenting an older
+    one means a copy is in someone else's hands, and the whole family is revoked (OAuth 2.0
+    Security BCP, refresh token rotation). Access tokens carry the family id and die with it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="token_families")
+    current_jti = models.CharField(max_length=64)
+    # Django's session auth hash of the password at sign-in: a password change, by any path,
+    # ends the family (the same rule that signs browser sessions out).
+    password_fingerprint = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "JWT sign-in"
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"JWT sign-in {self.pk} of {self.user_id}"
 
 
 class RoleSecurityPolicy(models.Model):

@@ -19,6 +19,7 @@ from accounts.permissions import (
     require,
 )
 from accounts.tasks import send_password_email_task
+from accounts.token_families import RevokedReason, revoke_token_families
 from accounts.tokens import generate_token, hash_token
 from accounts.user_sessions import end_all_sessions
 from analytics.services import record_event
@@ -119,6 +120,9 @@ def update_staff_member(
     member.save()
     if before != roles:
         member.groups.set(Group.objects.filter(name__in=roles))
+        if set(before) - set(roles):
+            # A demotion: API sign-ins made under the old roles end (docs/security.md).
+            revoke_token_families(user=member, reason=RevokedReason.ROLE_REMOVED)
         record_event(
             name="staff.role_changed",
             actor=actor,

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.audit import record_audit
 from accounts.models import RecoveryCode, RoleSecurityPolicy, User
 from accounts.permissions import can_manage_member
+from accounts.token_families import RevokedReason, revoke_token_families
 from core.errors import ApplicationError, PermissionDenied
 
 RECOVERY_CODE_COUNT = 10
@@ -157,6 +158,8 @@ def reset_two_factor(*, actor: User, member: User) -> None:
         raise ApplicationError("Two-factor sign-in is not on.", code="two_factor_disabled")
     TOTPDevice.objects.filter(user=member).delete()
     RecoveryCode.objects.filter(user=member).delete()
+    # Whoever holds the lost phone may hold a JWT obtained with it too.
+    revoke_token_families(user=member, reason=RevokedReason.TWO_FACTOR_RESET)
     record_audit(action="two_factor.reset", actor=actor, target=member)
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.audit import record_audit
 from accounts.models import User, UserSession
+from accounts.token_families import RevokedReason, revoke_token_families
 from core.errors import NotFound
 from core.realtime import group_send, session_group, user_group
 
@@ -131,9 +132,11 @@ def end_session(*, actor: User, user_session: UserSession) -> None:
 
 @transaction.atomic
 def end_other_sessions(*, actor: User, current_session_key: str) -> int:
-    """ "Sign out everywhere else": every session of the actor but this one."""
+    """ "Sign out everywhere else": every session of the actor but this one, and every JWT
+    sign-in (API clients are elsewhere by definition)."""
     rows = list(UserSession.objects.filter(user=actor).exclude(session_key=current_session_key))
     _end(rows)
+    revoke_token_families(user=actor, reason=RevokedReason.SIGNED_OUT)
     record_audit(
         action="session.revoked_others", actor=actor, target=actor, details={"count": len(rows)}
     )
@@ -142,9 +145,11 @@ def end_other_sessions(*, actor: User, current_session_key: str) -> int:
 
 @transaction.atomic
 def end_all_sessions(*, user: User, actor: User | None) -> int:
-    """Every session of `user` (deactivation); closes every socket of theirs after commit."""
+    """Every session and JWT sign-in of `user` (deactivation); closes every socket of theirs
+    after commit."""
     rows = list(UserSession.objects.filter(user=user))
     _end(rows)
+    revoke_token_families(user=user, reason=RevokedReason.DEACTIVATED)
     transaction.on_commit(
         partial(group_send, user_group(user.pk), SESSION_REVOKED_EVENT), robust=True
     )

@@ -239,6 +239,9 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(hours=env.int("JWT_REFRESH_HOURS", default=24)),
     "UPDATE_LAST_LOGIN": False,
 }
+# A JWT sign-in (a refresh-token family) ends this long after the password was given, however
+# often it is refreshed (accounts/token_families.py).
+JWT_FAMILY_LIFETIME = timedelta(days=env.int("JWT_FAMILY_DAYS", default=7))
 
 # Ticket SLA targets in minutes from creation, per priority (see docs/decisions.md).
 TICKET_SLA_MINUTES = {"urgent": 60, "high": 4 * 60, "normal": 24 * 60, "low": 72 * 60}
