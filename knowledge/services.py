@@ -27,7 +27,6 @@ from knowledge.models import ProductKnowledge, ProductNote
 logger = logging.getLogger(__name__)
 
 PageSource = Callable[..., ProductPage]
-SYNC_PAGE_SIZE = 50
 
 _TAG_RE = re.compile(r"<[^>]+>")
 _BLOCK_RE = re.compile(r"</?(p|br|li|ul|ol|div|h[1-6]|tr|table)\b[^>]*>", re.IGNORECASE)
@@ -184,7 +183,7 @@ def _default_page_source() -> PageSource:
 def sync_catalog(
     *,
     list_products: PageSource | None = None,
-    page_size: int = SYNC_PAGE_SIZE,
+    page_size: int | None = None,
     triggered_by: User | None = None,
 ) -> ShopifySyncLog:
     """Full catalog sync: page through Shopify, upsert each product, delete the ones gone.
@@ -200,7 +199,10 @@ def sync_catalog(
     after: str | None = None
     try:
         while True:
-            page = source(first=page_size, after=after)
+            # The client sizes its pages to Shopify's query cost limit unless told otherwise.
+            page = (
+                source(after=after) if page_size is None else source(first=page_size, after=after)
+            )
             with transaction.atomic():
                 changed = []
                 for item in page.products:

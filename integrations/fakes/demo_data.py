@@ -205,7 +205,11 @@ def shopify_product(product: dict[str, Any]) -> dict[str, Any]:
         },
         "media": {
             "nodes": [
-                {"image": {"url": i.get("src") or "", "altText": i.get("alt")}}
+                {
+                    "__typename": "MediaImage",
+                    "id": f"gid://shopify/MediaImage/{i['id']}",
+                    "image": {"url": i.get("src") or "", "altText": i.get("alt")},
+                }
                 for i in product.get("images") or []
             ]
         },

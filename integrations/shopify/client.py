@@ -5,8 +5,11 @@ throttling: a THROTTLED answer waits until the bucket holds the requested cost (
 `extensions.cost.throttleStatus`) and tries again. No database access here.
 """
 
+import json
 import logging
+import math
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -22,6 +25,7 @@ from integrations.http_retry import (
 )
 from integrations.perp.types import ConnectionCheck
 from integrations.shopify.types import (
+    BulkOperation,
     ProductPage,
     ShopifyCustomer,
     ShopifyOrder,
@@ -56,6 +60,12 @@ class ShopifyGraphQLError(ShopifyError):
     """Top-level `errors` (bad query, access denied to a field, ...) or an unusable answer."""
 
     default_code = "bad_response"
+
+
+class ShopifyQueryTooCostly(ShopifyGraphQLError):
+    """MAX_COST_EXCEEDED: the query's requested cost is over Shopify's single-query limit."""
+
+    default_code = "max_cost_exceeded"
 
 
 class ShopifyUserError(ShopifyError):
@@ -102,17 +112,95 @@ query OrderByName($query: String!) {{
   orders(first: 1, query: $query) {{ nodes {{ {ORDER_FIELDS} }} }}
 }}"""
 
-PRODUCTS_QUERY = """
-query Products($first: Int!, $after: String) {
-  products(first: $first, after: $after, sortKey: ID) {
-    pageInfo { hasNextPage endCursor }
-    nodes {
-      id title handle productType vendor tags descriptionHtml status updatedAt
-      variants(first: 100) { nodes { id title sku price selectedOptions { name value } } }
-      media(first: 10) { nodes { ... on MediaImage { image { url altText } } } }
-    }
-  }
-}"""
+# Shopify's calculated query cost (docs/shopify.md): scalars 0, objects 1, a connection 2 plus
+# `first` x one node. The product page size follows from what one product costs, so a page
+# stays under the 1,000-point single-query limit (tests check this against the fake's calculator).
+MAX_QUERY_COST = 1000
+CONNECTION_COST = 2
+VARIANTS_PER_PRODUCT = 100
+MEDIA_PER_PRODUCT = 10
+VARIANT_COST = 1 + 1  # the variant node + selectedOptions (a list of objects)
+MEDIA_COST = 1 + 1  # the media node + its image
+PRODUCT_COST = (
+    1
+    + CONNECTION_COST
+    + VARIANTS_PER_PRODUCT * VARIANT_COST
+    + CONNECTION_COST
+    + MEDIA_PER_PRODUCT * MEDIA_COST
+)
+PRODUCT_PAGE_SIZE = (MAX_QUERY_COST - CONNECTION_COST) // PRODUCT_COST
+MAX_PAGE_SIZE = 250  # Shopify's cap on first/last
+EXTRA_VARIANTS_PAGE_SIZE = min(
+    MAX_PAGE_SIZE, (MAX_QUERY_COST - 1 - CONNECTION_COST) // VARIANT_COST
+)
+
+VARIANT_FIELDS = "id title sku price selectedOptions { name value }"
+MEDIA_FIELDS = "... on MediaImage { image { url altText } }"
+PRODUCT_FIELDS = "id title handle productType vendor tags descriptionHtml status updatedAt"
+
+PRODUCTS_QUERY = f"""
+query Products($first: Int!, $after: String) {{
+  products(first: $first, after: $after, sortKey: ID) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{
+      {PRODUCT_FIELDS}
+      variants(first: {VARIANTS_PER_PRODUCT}) {{
+        pageInfo {{ hasNextPage endCursor }}
+        nodes {{ {VARIANT_FIELDS} }}
+      }}
+      media(first: {MEDIA_PER_PRODUCT}) {{ nodes {{ {MEDIA_FIELDS} }} }}
+    }}
+  }}
+}}"""
+
+PRODUCT_VARIANTS_QUERY = f"""
+query ProductVariants($id: ID!, $first: Int!, $after: String) {{
+  product(id: $id) {{
+    variants(first: $first, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ {VARIANT_FIELDS} }}
+    }}
+  }}
+}}"""
+
+PRODUCTS_COUNT_QUERY = "query ProductsCount { productsCount { count } }"
+
+# A bulk query has no cost limit and ignores `first`; Shopify allows at most five connections,
+# nested two levels deep, and writes each nested node on its own JSONL line with `__parentId`.
+BULK_PRODUCTS_QUERY = f"""
+{{
+  products {{
+    edges {{
+      node {{
+        {PRODUCT_FIELDS}
+        variants {{ edges {{ node {{ {VARIANT_FIELDS} }} }} }}
+        media {{ edges {{ node {{ {MEDIA_FIELDS} }} }} }}
+      }}
+    }}
+  }}
+}}"""
+
+BULK_OPERATION_FIELDS = """
+  id status errorCode objectCount rootObjectCount url partialDataUrl createdAt completedAt
+"""
+
+BULK_RUN_QUERY = f"""
+mutation BulkOperationRunQuery($query: String!) {{
+  bulkOperationRunQuery(query: $query) {{
+    bulkOperation {{ {BULK_OPERATION_FIELDS} }}
+    userErrors {{ field message }}
+  }}
+}}"""
+
+BULK_OPERATION_QUERY = f"""
+query BulkOperation($id: ID!) {{
+  node(id: $id) {{ ... on BulkOperation {{ {BULK_OPERATION_FIELDS} }} }}
+}}"""
+
+CURRENT_BULK_OPERATION_QUERY = f"""
+query CurrentBulkOperation {{
+  currentBulkOperation(type: QUERY) {{ {BULK_OPERATION_FIELDS} query }}
+}}"""
 
 SHOP_QUERY = "query Shop { shop { name myshopifyDomain } }"
 
@@ -188,15 +276,90 @@ class ShopifyClient:
         nodes = (data.get("orders") or {}).get("nodes") or []
         return ShopifyOrder.from_graphql(nodes[0]) if nodes else None
 
-    def list_products(self, *, first: int = 50, after: str | None = None) -> ProductPage:
+    def list_products(
+        self, *, first: int = PRODUCT_PAGE_SIZE, after: str | None = None
+    ) -> ProductPage:
+        """One page of products; a product with more variants than fit in the page query gets
+        the rest from follow-up queries, so no variant is lost."""
+        if not 1 <= first <= PRODUCT_PAGE_SIZE:
+            raise ValueError(f"A products page holds 1 to {PRODUCT_PAGE_SIZE} products.")
         data = self.execute(PRODUCTS_QUERY, {"first": first, "after": after}, operation="Products")
         products = data.get("products") or {}
         page_info = products.get("pageInfo") or {}
+        nodes = [self._with_all_variants(node) for node in products.get("nodes") or []]
         return ProductPage(
-            products=[ShopifyProduct.from_graphql(n) for n in products.get("nodes") or []],
+            products=[ShopifyProduct.from_graphql(n) for n in nodes],
             end_cursor=page_info.get("endCursor"),
             has_next_page=bool(page_info.get("hasNextPage")),
         )
+
+    def _with_all_variants(self, node: dict[str, Any]) -> dict[str, Any]:
+        variants = node.get("variants") or {}
+        nodes = list(variants.get("nodes") or [])
+        page_info = variants.get("pageInfo") or {}
+        while page_info.get("hasNextPage"):
+            data = self.execute(
+                PRODUCT_VARIANTS_QUERY,
+                {
+                    "id": node["id"],
+                    "first": EXTRA_VARIANTS_PAGE_SIZE,
+                    "after": page_info.get("endCursor"),
+                },
+                operation="ProductVariants",
+            )
+            more = ((data.get("product") or {}).get("variants")) or {}
+            nodes += more.get("nodes") or []
+            page_info = more.get("pageInfo") or {}
+        return {**node, "variants": {"nodes": nodes}}
+
+    def count_products(self) -> int:
+        data = self.execute(PRODUCTS_COUNT_QUERY, {}, operation="ProductsCount")
+        return int((data.get("productsCount") or {}).get("count") or 0)
+
+    # Bulk operations -----------------------------------------------------------------------
+
+    def start_bulk_query(self, query: str) -> BulkOperation:
+        """`bulkOperationRunQuery`; Shopify runs one bulk query per app and shop at a time."""
+        data = self.execute(
+            BULK_RUN_QUERY,
+            {"query": query},
+            operation="BulkOperationRunQuery",
+            mutation_field="bulkOperationRunQuery",
+        )
+        node = (data.get("bulkOperationRunQuery") or {}).get("bulkOperation")
+        if not node:
+            raise ShopifyGraphQLError("Shopify did not create the bulk operation.")
+        return BulkOperation.from_graphql(node)
+
+    def get_bulk_operation(self, operation_id: str) -> BulkOperation | None:
+        data = self.execute(BULK_OPERATION_QUERY, {"id": operation_id}, operation="BulkOperation")
+        node = data.get("node")
+        return BulkOperation.from_graphql(node) if node else None
+
+    def current_bulk_operation(self) -> tuple[BulkOperation, str] | None:
+        """The app's latest bulk query and its query text (to adopt one already running)."""
+        data = self.execute(CURRENT_BULK_OPERATION_QUERY, {}, operation="CurrentBulkOperation")
+        node = data.get("currentBulkOperation")
+        return (BulkOperation.from_graphql(node), node.get("query") or "") if node else None
+
+    def stream_bulk_result(self, url: str) -> Iterator[dict[str, Any]]:
+        """The JSONL result, one parsed line at a time, without holding the file in memory.
+
+        The URL is a signed storage link: it gets no access token.
+        """
+        try:
+            with requests.get(url, stream=True, timeout=self.timeout) as response:
+                if response.status_code != 200:
+                    raise ShopifyUnavailable(
+                        f"The bulk result download answered {response.status_code}."
+                    )
+                for raw in response.iter_lines():
+                    if raw.strip():
+                        yield json.loads(raw)
+        except requests.RequestException as exc:
+            raise ShopifyUnavailable(f"The bulk result download failed: {exc}") from exc
+        except ValueError as exc:
+            raise ShopifyGraphQLError("The bulk result holds a line that is not JSON.") from exc
 
     def get_shop(self) -> ShopInfo:
         shop = self.execute(SHOP_QUERY, {}, operation="Shop").get("shop") or {}
@@ -239,7 +402,7 @@ class ShopifyClient:
             wait = _throttle_wait(payload)
             if wait is None:
                 return self._data(payload, mutation_field)
-            if attempt == self.max_throttle_waits:
+            if attempt == self.max_throttle_waits or wait == math.inf:
                 break
             logger.info("shopify.throttled operation=%s wait=%.2fs", operation, wait)
             self.retry.pause(wait)
@@ -278,6 +441,8 @@ class ShopifyClient:
             )
             if "ACCESS_DENIED" in codes:
                 raise ShopifyAuthFailed(f"Shopify denied access: {messages}")
+            if "MAX_COST_EXCEEDED" in codes:
+                raise ShopifyQueryTooCostly(f"Shopify refused the query's cost: {messages}")
             raise ShopifyGraphQLError(f"Shopify GraphQL errors: {messages}")
         data = payload.get("data")
         if not isinstance(data, dict):
@@ -311,7 +476,10 @@ def _throttle_wait(payload: dict[str, Any]) -> float | None:
     status = cost.get("throttleStatus") or {}
     requested = float(cost.get("requestedQueryCost") or 0)
     available = float(status.get("currentlyAvailable") or 0)
-    rate = float(status.get("restoreRate") or 50) or 50.0
+    maximum = float(status.get("maximumAvailable") or requested)
+    rate = float(status.get("restoreRate") or 0)
+    if requested > maximum or rate <= 0:
+        return math.inf  # the bucket can never hold this query
     return max((requested - available) / rate, 0.0) + 0.05
 
 

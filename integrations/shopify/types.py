@@ -311,3 +311,36 @@ class ShopifyOrder:
 class ShopInfo:
     name: str
     domain: str
+
+
+BULK_FINISHED = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
+
+
+@dataclass(frozen=True)
+class BulkOperation:
+    """A Shopify bulk operation: CREATED/RUNNING until one of BULK_FINISHED; `url` (JSONL, valid
+    seven days) once COMPLETED, `partial_url` when it FAILED after writing some data."""
+
+    id: str
+    status: str
+    error_code: str = ""
+    object_count: int = 0
+    root_object_count: int = 0
+    url: str = ""
+    partial_url: str = ""
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in BULK_FINISHED
+
+    @classmethod
+    def from_graphql(cls, node: dict[str, Any]) -> "BulkOperation":
+        return cls(
+            id=node["id"],
+            status=node.get("status") or "",
+            error_code=node.get("errorCode") or "",
+            object_count=int(node.get("objectCount") or 0),
+            root_object_count=int(node.get("rootObjectCount") or 0),
+            url=node.get("url") or "",
+            partial_url=node.get("partialDataUrl") or "",
+        )

@@ -4,30 +4,37 @@ import pytest
 
 from integrations.fakes.perp import FakePerp
 from integrations.fakes.shopify import FakeShopify
+from integrations.fakes.shopify_cost import VirtualClock
 from integrations.http_retry import RetryPolicy
 
 
 @pytest.fixture
-def sleeps():
-    """Delays the clients asked for, instead of sleeping."""
-    return []
+def clock():
+    """Virtual time shared by the clients' waits and the fake Shopify's cost bucket."""
+    return VirtualClock()
 
 
 @pytest.fixture
-def retry(sleeps):
-    return RetryPolicy(attempts=3, backoff_seconds=0.5, sleep=sleeps.append)
+def sleeps(clock):
+    """Delays the clients asked for, instead of sleeping (they move the virtual clock)."""
+    return clock.sleeps
 
 
 @pytest.fixture
-def no_sleep(monkeypatch, sleeps):
+def retry(clock):
+    return RetryPolicy(attempts=3, backoff_seconds=0.5, sleep=clock.sleep)
+
+
+@pytest.fixture
+def no_sleep(monkeypatch, clock):
     """Clients built by app code (from_settings) record delays instead of sleeping."""
-    monkeypatch.setattr("integrations.http_retry._sleep", sleeps.append)
-    return sleeps
+    monkeypatch.setattr("integrations.http_retry._sleep", clock.sleep)
+    return clock.sleeps
 
 
 @pytest.fixture
-def fake_shopify(settings, no_sleep):
-    server = FakeShopify().start()
+def fake_shopify(settings, no_sleep, clock):
+    server = FakeShopify(clock=clock).start()
     settings.SHOPIFY_API_URL = server.api_url
     settings.SHOPIFY_ACCESS_TOKEN = server.access_token
     settings.SHOPIFY_WEBHOOK_SECRET = "shpss_test_secret"

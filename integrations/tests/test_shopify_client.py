@@ -4,11 +4,15 @@ import pytest
 
 from integrations.fakes import demo_data
 from integrations.fakes.server import FakeResponse
+from integrations.fakes.shopify import FakeShopify
 from integrations.shopify.client import (
+    MAX_QUERY_COST,
+    PRODUCT_PAGE_SIZE,
     ShopifyAuthFailed,
     ShopifyClient,
     ShopifyGraphQLError,
     ShopifyNotConfigured,
+    ShopifyQueryTooCostly,
     ShopifyThrottled,
     ShopifyUnavailable,
     ShopifyUserError,
@@ -51,21 +55,44 @@ def test_order_by_name(client):
     assert client.get_order_by_name("#999999") is None
 
 
-def test_list_products_paginates_with_cursors(client):
+def test_list_products_paginates_with_cursors_under_the_cost_limit(client, fake_shopify):
     seen, after, pages = [], None, 0
     while True:
-        page = client.list_products(first=50, after=after)
+        page = client.list_products(after=after)
         seen += page.products
         pages += 1
         if not page.has_next_page:
             break
         after = page.end_cursor
     catalog = demo_data.catalog()
-    assert len(seen) == len(catalog) and pages == -(-len(catalog) // 50)
+    assert len(seen) == len(catalog) and pages == -(-len(catalog) // PRODUCT_PAGE_SIZE)
     first = seen[0]
     assert first.id == catalog[0]["id"] and first.status == "active"
     assert first.variants[0].options and first.variants[0].sku == catalog[0]["variants"][0]["sku"]
     assert first.images[0].url == catalog[0]["images"][0]["src"]
+    assert max(c["requested"] for c in fake_shopify.costs) <= MAX_QUERY_COST
+
+
+def test_list_products_fetches_variants_beyond_the_first_page(client, fake_shopify):
+    product = demo_data.catalog()[0]
+    many = [{**product["variants"][0], "id": 1000 + i, "sku": f"SKU-{i}"} for i in range(400)]
+    fake_shopify.products = [{**product, "variants": many}]
+    (item,) = client.list_products().products
+    assert [v.sku for v in item.variants] == [f"SKU-{i}" for i in range(400)]
+    operations = [json.loads(r["body"])["operationName"] for r in fake_shopify.requests]
+    assert operations == ["Products", "ProductVariants", "ProductVariants"]
+
+
+def test_list_products_refuses_a_page_over_the_cost_limit(client):
+    with pytest.raises(ValueError):
+        client.list_products(first=PRODUCT_PAGE_SIZE + 1)
+
+
+def test_a_query_over_the_cost_limit_is_refused(client):
+    query = "query Big { products(first: 250) { nodes { variants(first: 250) { nodes { id } } } } }"
+    with pytest.raises(ShopifyQueryTooCostly, match="exceeds the single query max cost") as caught:
+        client.execute(query, {}, operation="Big")
+    assert caught.value.code == "max_cost_exceeded"
 
 
 def test_product_from_graphql_skips_non_image_media():
@@ -84,18 +111,49 @@ def test_product_from_graphql_skips_non_image_media():
 
 
 def test_throttled_waits_per_cost_and_retries(client, fake_shopify, sleeps):
-    fake_shopify.throttle_next(2)
+    fake_shopify.drain(0)
     assert client.find_customer_by_email("demo.customer.1@example.com") is not None
-    # requestedQueryCost 52, currentlyAvailable 0, restoreRate 100 -> 0.52 s (+ margin)
-    assert sleeps == [pytest.approx(0.57), pytest.approx(0.57)]
-    assert len(fake_shopify.requests) == 3
+    # FindCustomers requests 22 points; an empty bucket refills 100/s -> 0.22 s (+ margin)
+    assert sleeps == [pytest.approx(0.27)]
+    assert len(fake_shopify.requests) == 2
 
 
-def test_throttled_forever_raises(client, fake_shopify, sleeps):
-    fake_shopify.throttle_next(100)
-    with pytest.raises(ShopifyThrottled):
-        client.get_shop()
-    assert len(sleeps) == ShopifyClient.max_throttle_waits
+def test_the_client_honours_the_bucket(settings, clock, retry):
+    """A small bucket on a slow shop: every THROTTLED answer is followed by one wait that is
+    long enough, so no call is throttled twice and the run takes the time the costs need."""
+    shop = FakeShopify(clock=clock, bucket_size=1000, restore_rate=20).start()
+    try:
+        client = ShopifyClient(api_url=shop.api_url, access_token=shop.access_token, retry=retry)
+        started, after, products = clock(), None, 0
+        while True:
+            page = client.list_products(after=after)
+            products += len(page.products)
+            if not page.has_next_page:
+                break
+            after = page.end_cursor
+    finally:
+        shop.stop()
+    answers = len(shop.requests)
+    throttled = answers - len(shop.costs)
+    assert products == len(demo_data.catalog())
+    assert throttled == len(clock.sleeps) > 0
+    spent = sum(c["actual"] for c in shop.costs)
+    # The virtual time waited is what the bucket needed to refill, not more than a margin per wait.
+    assert clock() - started == pytest.approx(
+        max(0.0, spent - 1000) / 20, abs=(shop.costs[0]["requested"] / 20 + 0.05) * throttled
+    )
+
+
+def test_throttled_forever_raises(clock, retry):
+    shop = FakeShopify(clock=clock, restore_rate=0).start()
+    try:
+        shop.drain(0)
+        client = ShopifyClient(api_url=shop.api_url, access_token=shop.access_token, retry=retry)
+        with pytest.raises(ShopifyThrottled):
+            client.get_shop()
+    finally:
+        shop.stop()
+    assert clock.sleeps == []  # a bucket that never refills is not waited for
 
 
 def test_5xx_retried_then_unavailable(client, fake_shopify, sleeps):
@@ -115,7 +173,7 @@ def test_bad_token_is_auth_failed(fake_shopify, retry):
 
 
 def test_graphql_errors_raise(client, monkeypatch):
-    with pytest.raises(ShopifyGraphQLError, match="Unknown operation"):
+    with pytest.raises(ShopifyGraphQLError, match="doesn't exist on type 'QueryRoot'"):
         client.execute("query Nope { nope }", {}, operation="Nope")
 
 

@@ -2,6 +2,7 @@ import pytest
 
 from integrations.fakes.perp import FakePerp
 from integrations.fakes.shopify import FakeShopify
+from integrations.fakes.shopify_cost import VirtualClock
 from knowledge import embeddings
 
 
@@ -14,9 +15,16 @@ def ml_model():
 
 
 @pytest.fixture
-def fake_shopify(settings, monkeypatch):
-    monkeypatch.setattr("integrations.http_retry._sleep", lambda seconds: None)
-    server = FakeShopify().start()
+def clock(monkeypatch):
+    """Virtual time: the clients' waits move it, the fake Shopify's cost bucket refills by it."""
+    virtual = VirtualClock()
+    monkeypatch.setattr("integrations.http_retry._sleep", virtual.sleep)
+    return virtual
+
+
+@pytest.fixture
+def fake_shopify(settings, clock):
+    server = FakeShopify(clock=clock).start()
     settings.SHOPIFY_API_URL = server.api_url
     settings.SHOPIFY_ACCESS_TOKEN = server.access_token
     yield server

@@ -91,7 +91,7 @@ def test_sync_catalog_skips_unchanged_and_deletes_missing():
 def test_sync_catalog_failure_is_logged_and_deletes_nothing():
     services.upsert_product(product=make_product(title="Keep me"))
 
-    def broken(*, first, after=None):
+    def broken(**page):
         raise ConnectionError("shopify down")
 
     with pytest.raises(ConnectionError):
@@ -126,12 +126,12 @@ def test_demo_catalog_loads():
 
 
 def test_sync_catalog_from_the_fake_shopify_server(fake_shopify):
-    log = services.sync_catalog(page_size=40)
+    log = services.sync_catalog()
     catalog = load_demo_catalog()
     assert log.items_seen == len(catalog) == ProductKnowledge.objects.count()
     stickers = ProductKnowledge.objects.get(title="Die-Cut Vinyl Stickers")
     assert stickers.variants and stickers.images
-    again = services.sync_catalog(page_size=40)
+    again = services.sync_catalog()
     assert (again.items_created, again.items_updated) == (0, 0)
 
 

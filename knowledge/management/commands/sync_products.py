@@ -10,9 +10,11 @@ class Command(BaseCommand):
     help = "Page through the Shopify catalog, upsert every product, delete the ones gone."
 
     def add_arguments(self, parser):
-        parser.add_argument("--page-size", type=int, default=50)
+        parser.add_argument(
+            "--page-size", type=int, default=None, help="Default: the most Shopify's cost allows."
+        )
 
-    def handle(self, *args, page_size: int, **options):
+    def handle(self, *args, page_size: int | None, **options):
         try:
             log = sync_catalog(page_size=page_size)
         except ProviderError as exc:
