@@ -17,6 +17,15 @@ def _isolated_media_and_cache(settings, tmp_path):
     reset_embedding_index()
 
 
+@pytest.fixture
+def database_tasks(settings):
+    """Tasks go to the production backend (rows in django-tasks-db, run by a worker) instead of
+    the immediate one, with the same queues."""
+    settings.TASKS = {
+        "default": {**settings.TASKS["default"], "BACKEND": "django_tasks_db.DatabaseBackend"}
+    }
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         db_marker = item.get_closest_marker("django_db")

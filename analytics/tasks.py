@@ -3,9 +3,10 @@
 from django_tasks import task
 
 from analytics.services import send_csat_survey_now
+from core import queues
 
 
-@task()
+@task(queue_name=queues.DEFAULT)
 def send_csat_survey(*, ticket_id: int) -> str:
     """Create and send the CSAT survey of a solved ticket (enqueued with a delay)."""
     survey = send_csat_survey_now(ticket_id=ticket_id)

@@ -8,6 +8,7 @@ from django_tasks import task
 
 from automation import services, sla, webhooks
 from automation.selectors import build_webhook_payload
+from core import queues
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ WEBHOOK_EVENTS = {
 SLA_REFRESH_EVENTS = {"ticket.created", "message.received", "message.sent", "ticket.updated"}
 
 
-@task()
+@task(queue_name=queues.DEFAULT)
 def process_ticket_event(
     *,
     event: str,
@@ -59,7 +60,7 @@ def process_ticket_event(
     return f"{event}: {fired} rule(s) fired"
 
 
-@task()
+@task(queue_name=queues.DEFAULT)
 def deliver_webhook(*, delivery_id: int) -> str:
     """One attempt; a retryable failure re-enqueues with backoff (`run_after`). A backend that
     cannot defer (the immediate one in tests) runs the retry at once."""
@@ -72,7 +73,7 @@ def deliver_webhook(*, delivery_id: int) -> str:
     return result.delivery.state
 
 
-@task()
+@task(queue_name=queues.DEFAULT)
 def run_sla_checks_task() -> str:
     report = sla.run_sla_checks()
     return (

@@ -2,7 +2,7 @@
 
     gunicorn (HTTP: pages, API, webhooks)      <- everything else
     N daphne (WebSocket)                       <- /ws/
-    N db_worker (background tasks)
+    db_worker per queue (N for realtime, 1 each for default and bulk: core/queues.py)
     a small TCP router on --port standing in for nginx (deploy/nginx.conf in production)
 
 The router reads the first request line of each connection and forwards the whole connection:
@@ -68,6 +68,25 @@ async def serve_router(port: int, http_port: int, ws_ports: list[int]) -> None:
         await server.serve_forever()
 
 
+def worker_counts(realtime: int) -> dict[str, int]:
+    return {"realtime": realtime, "default": 1, "bulk": 1}
+
+
+def worker_command(queue: str) -> list[str]:
+    """A db_worker for one queue; realtime polls every 0.25 s (its tasks are waited on)."""
+    interval = "0.25" if queue == "realtime" else "1"
+    return [
+        sys.executable,
+        "manage.py",
+        "db_worker",
+        "--queue-name",
+        queue,
+        "--interval",
+        interval,
+        "--no-reload",
+    ]
+
+
 def _stop(signum, frame) -> None:
     raise KeyboardInterrupt  # SIGTERM stops the children like Ctrl-C does
 
@@ -77,7 +96,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--http-workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--daphne", type=int, default=2)
-    parser.add_argument("--task-workers", type=int, default=2)
+    parser.add_argument(
+        "--task-workers",
+        type=int,
+        default=1,
+        help="db_worker processes for the realtime queue (default and bulk get one each)",
+    )
     options = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
         sys.exit("REDIS_URL is required: the processes reach each other's sockets through Redis.")
@@ -113,8 +137,9 @@ def main() -> None:
             for i, ws_port in enumerate(ws_ports)
         ),
         *(
-            spawn(f"db_worker {i}", [sys.executable, "manage.py", "db_worker"])
-            for i in range(options.task_workers)
+            spawn(f"db_worker {queue} {i}", worker_command(queue))
+            for queue, count in worker_counts(options.task_workers).items()
+            for i in range(count)
         ),
     ]
     signal.signal(signal.SIGTERM, _stop)

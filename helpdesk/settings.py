@@ -6,6 +6,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 
+from core.queues import QUEUES as TASK_QUEUES
 from helpdesk.envvars import RecordingEnv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -171,10 +172,11 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+# Queues by urgency (core/queues.py); production runs a db_worker per queue (docs/deploy.md).
 TASKS = {
     "default": {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+        "QUEUES": TASK_QUEUES,
     }
 }
 

@@ -3,10 +3,11 @@
 from django.utils import timezone
 from django_tasks import task
 
+from core import queues
 from integrations.router import deliver
 
 
-@task()
+@task(queue_name=queues.REALTIME)
 def deliver_ticket_message(*, message_id: int) -> str:
     """Send one outbound ticket message through the provider for its channel.
 
@@ -22,7 +23,7 @@ def deliver_ticket_message(*, message_id: int) -> str:
     return delivery.status
 
 
-@task()
+@task(queue_name=queues.BULK)
 def sync_provider_task(*, provider: str, resource: str, triggered_by_id: int | None = None) -> str:
     """Scheduled or "run now" sync of Shopify/PERP customers or orders (writes a sync log)."""
     from accounts.models import User

@@ -2,13 +2,16 @@
 
 STYLE.md order: (1) the provider view verifies the signature over the raw request and answers
 401/403 on failure, storing nothing; (2) `record_webhook_event` stores the verified call, unique on
-(provider, event_id), so a replay is a 200 no-op; (3) processing runs on commit as a task that
-calls the provider's handler and records its status and error.
+(provider, event_id), so a replay is a 200 no-op; (3) processing runs after commit as a task
+(queue `realtime`) that calls the provider's handler and records its status and error.
+
+With the database task backend the event row and its task row are written in one transaction
+(`core.tasks.enqueue_on_commit`): one commit per message, and no crash between two commits can
+leave a stored event that nothing will process (docs/decisions.md, issue 18).
 """
 
 import logging
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -16,6 +19,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import task
 
+from core import queues
+from core.tasks import enqueue_on_commit
 from integrations.models import WebhookEvent, WebhookStatus
 
 logger = logging.getLogger(__name__)
@@ -63,7 +68,7 @@ def record_webhook_event(
 ) -> RecordedWebhook:
     """Store a verified inbound call once; a second call with the same id changes nothing.
 
-    With `process`, the provider handler runs as a task after commit.
+    With `process`, the provider handler runs as a task once this commits.
     """
     try:
         with transaction.atomic():
@@ -77,7 +82,7 @@ def record_webhook_event(
                 payload=payload,
             )
             if process:
-                transaction.on_commit(partial(process_webhook_event.enqueue, event_id=event.pk))
+                enqueue_on_commit(process_webhook_event, event_id=event.pk)
     except IntegrityError:
         existing = WebhookEvent.objects.get(provider=provider, event_id=event_id[:255])
         logger.info("%s.webhook.replay event_id=%s", provider, event_id)
@@ -85,7 +90,7 @@ def record_webhook_event(
     return RecordedWebhook(event=event, is_replay=False)
 
 
-@task()
+@task(queue_name=queues.REALTIME)
 def process_webhook_event(*, event_id: int) -> str:
     """Run the provider handler for one stored event and record the outcome on it."""
     with transaction.atomic():

@@ -3,10 +3,11 @@
 from django.utils import timezone
 from django_tasks import task
 
+from core import queues
 from printshop.services import write_back_proof_decision
 
 
-@task()
+@task(queue_name=queues.REALTIME)
 def write_back_proof_decision_task(*, proof_id: int) -> str:
     """Write a customer's proof decision to PERP; PERP being down re-enqueues with backoff.
 

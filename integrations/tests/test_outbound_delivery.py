@@ -154,8 +154,7 @@ def test_gives_up_after_max_attempts(
     assert message.error_message.startswith("Gave up after 3 attempts")
 
 
-def test_retry_is_deferred_with_exponential_backoff(twilio_api, agent, settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+def test_retry_is_deferred_with_exponential_backoff(twilio_api, agent, database_tasks):
     twilio_api.expect_request(TWILIO_MESSAGES).respond_with_response(
         twilio_error(429, 20429, "Too Many Requests")
     )

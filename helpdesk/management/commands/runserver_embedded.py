@@ -1,7 +1,9 @@
-"""Serve the embedded default: daphne (HTTP + WebSocket) with the task worker as a thread.
+"""Serve the embedded default: daphne (HTTP + WebSocket) with one task worker thread per queue.
 
 The in-memory channel layer reaches only sockets of its own process (DESIGN.md "Runtime"), so
-the worker that publishes live events must live inside the daphne process.
+the workers that publish live events must live inside the daphne process. One worker per queue
+(core/queues.py), like `db_worker --queue-name` per queue in production: a catalog re-embed on
+`bulk` never delays an inbound message on `realtime`.
 """
 
 import logging
@@ -14,13 +16,14 @@ from django.core.management.base import BaseCommand
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from core import queues
 from helpdesk.asgi import application
 
 logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Run daphne and the background task worker in one process (development/demo)."
+    help = "Run daphne and a background task worker per queue in one process (development/demo)."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -28,20 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--worker-interval", type=float, default=0.5)
 
     def handle(self, *args, host: str, port: int, worker_interval: float, **options):
-        worker = Worker(
-            queue_names=["default"],
-            interval=worker_interval,
-            batch=False,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id=f"embedded-{get_random_string(8)}",
-            excluded_queue_names=[],
-        )
-        thread = threading.Thread(target=worker.run, name="task-worker", daemon=True)
-        thread.start()
+        workers = start_queue_workers(interval=worker_interval)
         self.stdout.write(self.style.SUCCESS(f"Printdesk is running on http://{host}:{port}/"))
-        self.stdout.write("Task worker running in this process. Press Ctrl-C to stop.")
+        self.stdout.write(
+            f"Task workers running in this process ({', '.join(queues.QUEUES)}). "
+            "Press Ctrl-C to stop."
+        )
         try:
             Server(
                 application=ASGIStaticFilesHandler(application),
@@ -49,4 +44,26 @@ class Command(BaseCommand):
                 signal_handlers=True,
             ).run()
         finally:
-            worker.running = False
+            for worker, _ in workers:
+                worker.running = False
+
+
+def start_queue_workers(*, interval: float) -> list[tuple[Worker, threading.Thread]]:
+    """One daemon thread running a db_worker loop for each queue."""
+    suffix = get_random_string(8)
+    workers = []
+    for queue_name in queues.QUEUES:
+        worker = Worker(
+            queue_names=[queue_name],
+            interval=interval,
+            batch=False,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=f"embedded-{queue_name}-{suffix}",
+            excluded_queue_names=[],
+        )
+        thread = threading.Thread(target=worker.run, name=f"task-worker-{queue_name}", daemon=True)
+        thread.start()
+        workers.append((worker, thread))
+    return workers
