@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import ApiToken, Role, User
 from accounts.tokens import hash_token, split_token
 from core.errors import NotFound
-from tickets.selectors import OPEN_STATUSES
+from tickets.models import TicketStatus  # the staff list counts open tickets (.importlinter)
 
 ROLE_ORDER = [Role.ADMIN, Role.MANAGER, Role.AGENT, Role.VIEWER]
 
@@ -28,7 +28,7 @@ def list_staff() -> QuerySet[User]:
         .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name")))
         .annotate(
             open_ticket_count=Count(
-                "assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES)
+                "assigned_tickets", filter=Q(assigned_tickets__status__in=TicketStatus.OPEN_STATES)
             ),
             has_two_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
         )

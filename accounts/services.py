@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import events
 from accounts.audit import record_audit
 from accounts.models import ApiToken, Role, User
 from accounts.permissions import (
@@ -22,8 +23,8 @@ from accounts.tasks import send_password_email_task
 from accounts.token_families import RevokedReason, revoke_token_families
 from accounts.tokens import generate_token, hash_token
 from accounts.user_sessions import end_all_sessions
-from analytics.services import record_event
 from core.errors import ApplicationError, PermissionDenied
+from core.events import publish_on_commit
 
 # last_used_at is informative; writing it at most once a minute keeps API reads read-only.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -87,7 +88,7 @@ def create_staff_member(
     member.full_clean()
     member.save()
     member.groups.set(Group.objects.filter(name__in=roles))
-    record_event(name="staff.created", actor=actor, subject=member, properties={"roles": roles})
+    _announce(name="staff.created", actor=actor, subject=member, properties={"roles": roles})
     record_audit(action="staff.created", actor=actor, target=member, details={"roles": roles})
     _send_password_email_on_commit(user=member, kind="invite")
     return member
@@ -123,7 +124,7 @@ def update_staff_member(
         if set(before) - set(roles):
             # A demotion: API sign-ins made under the old roles end (docs/security.md).
             revoke_token_families(user=member, reason=RevokedReason.ROLE_REMOVED)
-        record_event(
+        _announce(
             name="staff.role_changed",
             actor=actor,
             subject=member,
@@ -136,7 +137,7 @@ def update_staff_member(
             details={"before": before, "after": roles},
         )
     else:
-        record_event(name="staff.updated", actor=actor, subject=member)
+        _announce(name="staff.updated", actor=actor, subject=member)
     return member
 
 
@@ -152,7 +153,7 @@ def set_staff_active(*, actor: User, member: User, is_active: bool) -> User:
     member.is_active = is_active
     member.save(update_fields=["is_active"])
     name = "staff.reactivated" if is_active else "staff.deactivated"
-    record_event(name=name, actor=actor, subject=member)
+    _announce(name=name, actor=actor, subject=member)
     record_audit(action=name, actor=actor, target=member)
     if not is_active:
         # Signed out everywhere at once, live sockets included (docs/security.md).
@@ -168,7 +169,7 @@ def reset_staff_password(*, actor: User, member: User) -> User:
         raise ApplicationError("Reactivate the account first.", code="user_inactive")
     if not member.email:
         raise ApplicationError("This staff member has no email address.", code="no_email")
-    record_event(name="staff.password_reset_sent", actor=actor, subject=member)
+    _announce(name="staff.password_reset_sent", actor=actor, subject=member)
     record_audit(action="staff.password_reset_sent", actor=actor, target=member)
     _send_password_email_on_commit(user=member, kind="reset")
     return member
@@ -179,7 +180,7 @@ def unlock_staff_login(*, actor: User, member: User) -> int:
     """Lift a login-throttling lockout (every IP) early; returns the attempts cleared."""
     _require_member(actor=actor, member=member)
     cleared = axes_reset(username=member.username)
-    record_event(
+    _announce(
         name="staff.login_unlocked", actor=actor, subject=member, properties={"cleared": cleared}
     )
     record_audit(
@@ -211,7 +212,7 @@ def create_api_token(
     )
     token.full_clean()
     token.save()
-    record_event(
+    _announce(
         name="api_token.created",
         actor=actor,
         subject=token,
@@ -234,7 +235,7 @@ def revoke_api_token(*, actor: User, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        record_event(
+        _announce(
             name="api_token.revoked",
             actor=actor,
             subject=token,
@@ -255,3 +256,16 @@ def touch_api_token(*, token: ApiToken) -> None:
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+def _announce(*, name: str, actor: User | None, subject, properties: dict | None = None) -> None:
+    """Publish the change for the analytics trail (it records it in this transaction)."""
+    publish_on_commit(
+        events.StaffActionTaken(
+            name=name,
+            actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
+            subject_type=subject._meta.label_lower,
+            subject_id=subject.pk,
+            properties=properties or {},
+        )
+    )

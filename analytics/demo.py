@@ -19,7 +19,7 @@ RATING_WEIGHTS = {1: 1, 2: 1, 3: 2, 4: 5, 5: 8}
 
 def seed_analytics_demo(*, rng: random.Random) -> None:
     now = timezone.now()
-    done = Ticket.objects.filter(status__in=(TicketStatus.SOLVED, TicketStatus.CLOSED))
+    done = Ticket.objects.filter(status__in=TicketStatus.CLOSED_STATES)
     for ticket in done.select_related("customer").order_by("pk"):
         if rng.random() < 0.12:
             event = record_event(name="ticket.reopened", ticket=ticket, properties={"by": "demo"})

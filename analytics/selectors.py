@@ -44,8 +44,6 @@ from analytics.conf import business_hours
 from analytics.models import ConversationLog, CustomerSatisfaction
 from tickets.models import MessageDirection, Ticket, TicketMessage, TicketStatus
 
-UNRESOLVED = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD)
-DONE = (TicketStatus.SOLVED, TicketStatus.CLOSED)
 SATISFIED_MIN = 4
 
 
@@ -349,7 +347,7 @@ def _breached() -> Q:
         Q(first_response_at__gt=F("due_at"))
         | Q(resolved_at__gt=F("due_at"))
         | Q(resolved_at__isnull=True, closed_at__gt=F("due_at"))
-        | Q(status__in=UNRESOLVED, due_at__lt=timezone.now())
+        | Q(status__in=TicketStatus.OPEN_STATES, due_at__lt=timezone.now())
     )
 
 
@@ -394,12 +392,14 @@ def list_sla_breaches(*, filters: ReportFilters, limit: int | None = None) -> li
 def count_backlog_by_status(*, filters: ReportFilters) -> list[dict]:
     """Unresolved tickets now, per status (a snapshot: the date range does not apply)."""
     rows = (
-        Ticket.objects.filter(filters.scope(), status__in=UNRESOLVED)
+        Ticket.objects.filter(filters.scope(), status__in=TicketStatus.OPEN_STATES)
         .values("status")
         .annotate(count=Count("pk"))
     )
     counts = {row["status"]: row["count"] for row in rows}
-    return [{"status": status, "count": counts.get(status, 0)} for status in UNRESOLVED]
+    return [
+        {"status": status, "count": counts.get(status, 0)} for status in TicketStatus.OPEN_STATES
+    ]
 
 
 def list_agent_stats(*, filters: ReportFilters) -> list[dict]:

@@ -1,8 +1,8 @@
-"""Analytics writes. Services of every app record what happened through `record_event`.
-
-The Tickets app also calls two hooks here: `refresh_conversation_log` (inside its transaction,
-whenever a ticket moves to or from solved/closed) and `schedule_csat_survey` (on commit, when a
-ticket becomes solved). The survey itself is created and sent by the `send_csat_survey` task.
+"""Analytics writes. Services of apps above analytics record what happened through
+`record_event`; the events of the apps below it (tickets, comms, accounts) are recorded by
+`analytics.subscribers`, which also refreshes conversation logs when a ticket moves to or from
+solved/closed and schedules the CSAT survey when one is solved. The survey itself is created and
+sent by the `send_csat_survey` task.
 """
 
 import logging
@@ -17,14 +17,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
+from analytics import events
 from analytics.conf import csat_survey_delay_minutes, csat_survey_expiry_days
 from analytics.models import AnalyticsEvent, ConversationLog, CustomerSatisfaction
-from automation.events import dispatch_event_on_commit
+from comms.services import notify_user
 from core.errors import ApplicationError, Conflict, NotFound
+from core.events import publish_on_commit
+from tickets.models import MessageDirection, Ticket, TicketStatus
+from tickets.services import default_reply_channel, send_automated_message
 
 logger = logging.getLogger(__name__)
 
-CLOSED_STATES = ("solved", "closed")
 LOW_SCORE = 2
 
 
@@ -41,12 +44,32 @@ def record_event(
     `name` is dotted (`ticket.replied`); `subject` is the row the event is about when that is not
     the ticket (a user whose role changed, a channel, ...).
     """
+    return record(
+        name=name,
+        actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
+        ticket_id=ticket.pk if ticket is not None else None,
+        subject_type=subject._meta.label_lower if subject is not None else "",
+        subject_id=subject.pk if subject is not None else "",
+        properties=properties,
+    )
+
+
+def record(
+    *,
+    name: str,
+    actor_id: int | None = None,
+    ticket_id: int | None = None,
+    subject_type: str = "",
+    subject_id: object = "",
+    properties: dict[str, Any] | None = None,
+) -> AnalyticsEvent:
+    """`record_event` by ids, for subscribers that get a domain event rather than rows."""
     return AnalyticsEvent.objects.create(
         name=name,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        ticket=ticket,
-        subject_type=subject._meta.label_lower if subject is not None else "",
-        subject_id=str(subject.pk) if subject is not None else "",
+        actor_id=actor_id,
+        ticket_id=ticket_id,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
         properties=properties or {},
     )
 
@@ -63,18 +86,16 @@ def _seconds_between(start, end) -> int | None:
 def refresh_conversation_log(*, ticket: models.Model) -> ConversationLog:
     """Write the ticket's summary row from its messages, notes and events (idempotent).
 
-    Call it inside the transaction that moves a ticket to or from solved/closed. While the ticket
+    Runs inside the transaction that moves a ticket to or from solved/closed. While the ticket
     is open again the log keeps its counts but has no `solved_at`/resolution, so it drops out of
     resolution metrics until the ticket is solved again; reopens are counted from the
     `ticket.reopened` events, so a second solve reports the full history.
     """
-    from tickets.models import MessageDirection
-
     counts = ticket.messages.aggregate(
         inbound=Count("pk", filter=Q(direction=MessageDirection.INBOUND)),
         outbound=Count("pk", filter=Q(direction=MessageDirection.OUTBOUND, is_automated=False)),
     )
-    is_done = ticket.status in CLOSED_STATES
+    is_done = ticket.status in TicketStatus.CLOSED_STATES
     solved_at = (ticket.resolved_at or ticket.closed_at or timezone.now()) if is_done else None
     log, _ = ConversationLog.objects.update_or_create(
         ticket=ticket,
@@ -101,7 +122,7 @@ def refresh_conversation_log(*, ticket: models.Model) -> ConversationLog:
 def schedule_csat_survey(*, ticket_id: int) -> None:
     """Enqueue the survey for a just-solved ticket, `CSAT_SURVEY_DELAY_MINUTES` from now.
 
-    Call it on commit. Backends that cannot defer (the immediate backend in tests) run it now.
+    Runs on commit. Backends that cannot defer (the immediate backend in tests) run it now.
     """
     from analytics.tasks import send_csat_survey
 
@@ -133,12 +154,8 @@ def send_csat_survey_now(*, ticket_id: int) -> CustomerSatisfaction | None:
     Nothing is sent when the ticket was reopened in the meantime or its survey was already
     answered: one answer per ticket, even when it is solved again after a reopen.
     """
-    # Imported here: tickets.services imports this module for the hooks above.
-    from tickets.models import Ticket
-    from tickets.services import default_reply_channel, send_automated_message
-
     ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
-    if ticket is None or ticket.status not in CLOSED_STATES:
+    if ticket is None or ticket.status not in TicketStatus.CLOSED_STATES:
         logger.info("analytics.csat.skipped ticket=%s reason=not_solved", ticket_id)
         return None
     survey = CustomerSatisfaction.objects.select_for_update().filter(ticket=ticket).first()
@@ -177,8 +194,6 @@ def _managers_to_notify(*, ticket) -> list[User]:
 @transaction.atomic
 def answer_csat_survey(*, token: str, rating: int, comment: str = "") -> CustomerSatisfaction:
     """Record the customer's answer. One answer per survey; a low score alerts managers."""
-    from comms.services import notify_user
-
     survey = (
         CustomerSatisfaction.objects.select_for_update(of=("self",))
         .select_related("ticket", "ticket__assignee")
@@ -201,7 +216,7 @@ def answer_csat_survey(*, token: str, rating: int, comment: str = "") -> Custome
     survey.save(update_fields=["rating", "comment", "answered_at"])
     ticket = survey.ticket
     record_event(name="csat.answered", ticket=ticket, subject=survey, properties={"rating": rating})
-    dispatch_event_on_commit(event="csat.received", ticket_id=ticket.pk)
+    publish_on_commit(events.CsatAnswered(ticket_id=ticket.pk, survey_id=survey.pk, rating=rating))
     if rating <= LOW_SCORE:
         assignee = ticket.assignee
         for manager in _managers_to_notify(ticket=ticket):

@@ -10,7 +10,7 @@ from analytics.models import CustomerSatisfaction
 from automation.models import RuleRun, SlaMetric, TicketSla, TicketViewer
 from comms.models import PresenceConnection
 from comms.services import serialize_user
-from tickets.models import Ticket, TicketMessage
+from tickets.models import Ticket, TicketMessage, TicketStatus
 
 
 def build_webhook_payload(
@@ -79,7 +79,7 @@ def get_sla_panel(*, ticket: Ticket) -> SlaPanel:
     """The open deadlines of a ticket (soonest first) and the rules that fired on it."""
     sla = TicketSla.objects.select_related("policy").filter(ticket=ticket).first()
     deadlines = []
-    if sla is not None and ticket.status not in ("solved", "closed"):
+    if sla is not None and ticket.status not in TicketStatus.CLOSED_STATES:
         for metric in SlaMetric:
             due_at = getattr(sla, f"{metric.value}_due_at")
             if due_at is None:

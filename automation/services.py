@@ -13,7 +13,7 @@ from accounts.models import Role, Team, User
 from accounts.permissions import Action, can
 from analytics.services import record_event
 from automation.calendar import is_business_time, schedule_for
-from automation.events import MAX_DEPTH, rule_origin
+from automation.dispatch import MAX_DEPTH, rule_origin
 from automation.models import BusinessCalendar, Rule, RuleRun
 from automation.rules import TicketFacts, conditions_hold, render_message
 from comms.models import Channel, PresenceStatus
@@ -39,7 +39,6 @@ AUTOMATION_PERMISSIONS = [
     Action.VIEW_CHAT,
     Action.POST_CHAT,
 ]
-OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD)
 
 
 def get_automation_actor() -> User:
@@ -272,7 +271,7 @@ def pick_round_robin_agent(*, team: Team | None) -> User | None:
         .exclude(pk=actor.pk)
         .annotate(
             open_count=Count(
-                "assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES)
+                "assigned_tickets", filter=Q(assigned_tickets__status__in=TicketStatus.OPEN_STATES)
             ),
             last_auto_at=Subquery(last_auto),
         )

@@ -13,9 +13,9 @@ from django.utils import timezone
 from accounts.models import Role, User
 from analytics.services import record_event
 from automation.calendar import add_business_minutes, schedule_for
-from automation.events import dispatch_event_on_commit
+from automation.dispatch import TicketEventKind, dispatch_event_on_commit
 from automation.models import SlaMetric, SlaPolicy, TicketSla
-from automation.services import OPEN_STATUSES, get_automation_actor
+from automation.services import get_automation_actor
 from comms.models import Channel, NotificationKind
 from comms.services import notify_user, post_message
 from core.errors import ApplicationError
@@ -26,7 +26,7 @@ from integrations.selectors import INTERACTIVE, list_ticket_order_numbers
 from printshop.selectors import list_ticket_orders
 from tickets import routing
 from tickets import services as ticket_services
-from tickets.models import MessageDirection, Ticket, TicketPriority
+from tickets.models import MessageDirection, Ticket, TicketPriority, TicketStatus
 
 logger = logging.getLogger(__name__)
 
@@ -151,16 +151,16 @@ def run_sla_checks(*, now: datetime | None = None) -> CheckReport:
     """Mark due warnings and breaches once each; safe to run as often as you like."""
     now = now or timezone.now()
     report = CheckReport()
-    missing = Ticket.objects.filter(status__in=OPEN_STATUSES, sla__isnull=True).values_list(
-        "pk", flat=True
-    )
+    missing = Ticket.objects.filter(
+        status__in=TicketStatus.OPEN_STATES, sla__isnull=True
+    ).values_list("pk", flat=True)
     for ticket_id in list(missing[:500]):
         refresh_ticket_sla(ticket_id=ticket_id, link_order=True)
         report.refreshed += 1
     for metric in METRICS:
         due, warned, breached = f"{metric}_due_at", f"{metric}_warned_at", f"{metric}_breached_at"
         pending = TicketSla.objects.filter(
-            ticket__status__in=OPEN_STATUSES,
+            ticket__status__in=TicketStatus.OPEN_STATES,
             **{f"{due}__isnull": False, f"{breached}__isnull": True},
         ).select_related("policy", "ticket")
         if metric == SlaMetric.FIRST_RESPONSE:
@@ -203,7 +203,7 @@ def _mark(*, sla: TicketSla, field_name: str, now: datetime, metric: str, kind: 
             url=ticket_services.ticket_url(ticket),
         )
     record_event(name=f"sla.{kind}", ticket=ticket, properties={"metric": metric})
-    dispatch_event_on_commit(event=f"sla.{kind}", ticket_id=ticket.pk)
+    dispatch_event_on_commit(event=TicketEventKind(f"sla.{kind}"), ticket_id=ticket.pk)
     ticket_services.publish_ticket_updated_on_commit(ticket)
     return True
 
@@ -239,7 +239,7 @@ def check_production_risks(*, now: datetime) -> list[int]:
         return []
     flagged = []
     candidates = TicketSla.objects.filter(
-        ticket__status__in=OPEN_STATUSES,
+        ticket__status__in=TicketStatus.OPEN_STATES,
         promised_ship_at__isnull=False,
         production_risk_at__isnull=True,
     ).exclude(perp_order_id="")

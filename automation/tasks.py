@@ -7,27 +7,31 @@ from django.utils import timezone
 from django_tasks import task
 
 from automation import services, sla, webhooks
+from automation.dispatch import TicketEventKind
+from automation.models import RuleEvent
 from automation.selectors import build_webhook_payload
 from core import queues
 
 logger = logging.getLogger(__name__)
 
-RULE_EVENTS = {
-    "ticket.created",
-    "message.received",
-    "ticket.updated",
-    "sla.warning",
-    "sla.breached",
-}
+RULE_EVENTS = frozenset(RuleEvent.values)
 # Which outbound webhook event a ticket event becomes.
 WEBHOOK_EVENTS = {
-    "ticket.created": "ticket.created",
-    "ticket.updated": "ticket.updated",
-    "message.received": "message.created",
-    "message.sent": "message.created",
-    "csat.received": "csat.received",
+    TicketEventKind.TICKET_CREATED: "ticket.created",
+    TicketEventKind.TICKET_UPDATED: "ticket.updated",
+    TicketEventKind.MESSAGE_RECEIVED: "message.created",
+    TicketEventKind.MESSAGE_SENT: "message.created",
+    TicketEventKind.CSAT_RECEIVED: "csat.received",
 }
-SLA_REFRESH_EVENTS = {"ticket.created", "message.received", "message.sent", "ticket.updated"}
+SLA_REFRESH_EVENTS = frozenset(
+    {
+        TicketEventKind.TICKET_CREATED,
+        TicketEventKind.MESSAGE_RECEIVED,
+        TicketEventKind.MESSAGE_SENT,
+        TicketEventKind.TICKET_UPDATED,
+    }
+)
+ORDER_LINKING_EVENTS = frozenset({TicketEventKind.TICKET_CREATED, TicketEventKind.MESSAGE_RECEIVED})
 
 
 @task(queue_name=queues.DEFAULT)
@@ -40,9 +44,7 @@ def process_ticket_event(
     skip_rule_ids: list[int] | None = None,
 ) -> str:
     if event in SLA_REFRESH_EVENTS:
-        sla.refresh_ticket_sla(
-            ticket_id=ticket_id, link_order=event in ("ticket.created", "message.received")
-        )
+        sla.refresh_ticket_sla(ticket_id=ticket_id, link_order=event in ORDER_LINKING_EVENTS)
     fired = 0
     if event in RULE_EVENTS:
         fired = len(
@@ -52,7 +54,9 @@ def process_ticket_event(
         )
     if event in WEBHOOK_EVENTS:
         payload = build_webhook_payload(
-            ticket_id=ticket_id, message_id=message_id, include_csat=event == "csat.received"
+            ticket_id=ticket_id,
+            message_id=message_id,
+            include_csat=event == TicketEventKind.CSAT_RECEIVED,
         )
         if payload is not None:
             with transaction.atomic():

@@ -12,7 +12,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.permissions import Action, can, require
-from analytics.services import record_event
+from comms import events
 from comms.markup import parse_mentions, render_markup
 from comms.models import (
     Channel,
@@ -29,6 +29,7 @@ from comms.models import (
 )
 from comms.selectors import can_view_channel, is_channel_member
 from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from core.events import publish_on_commit
 from core.realtime import channel_group, group_send, user_group
 
 MAX_BODY_LENGTH = 4000
@@ -229,7 +230,7 @@ def post_message(
     member.last_read_at = message.created_at
     member.save(update_fields=["last_read_at"])
     _create_mentions(message=message, author=author, skip_user_ids=set())
-    record_event(
+    _announce(
         name="chat.message_posted",
         actor=author,
         subject=channel,
@@ -268,7 +269,7 @@ def edit_message(*, message_id: int, user: User, body: str) -> ChannelMessage:
     message.full_clean()
     message.save(update_fields=["body", "body_html", "edited_at"])
     _create_mentions(message=message, author=user, skip_user_ids=already)
-    record_event(name="chat.message_edited", actor=user, subject=message)
+    _announce(name="chat.message_edited", actor=user, subject=message)
     _publish_message_on_commit(message)
     return message
 
@@ -281,7 +282,7 @@ def delete_message(*, message_id: int, user: User) -> ChannelMessage:
         raise PermissionDenied("You can only delete your own messages.", code="not_author")
     message.deleted_at = timezone.now()
     message.save(update_fields=["deleted_at"])
-    record_event(name="chat.message_deleted", actor=user, subject=message)
+    _announce(name="chat.message_deleted", actor=user, subject=message)
     _publish_message_on_commit(message)
     return message
 
@@ -306,7 +307,7 @@ def join_channel(*, channel: Channel, user: User) -> ChannelMember:
         channel=channel, user=user, defaults={"last_read_at": timezone.now()}
     )
     if created:
-        record_event(name="chat.channel_joined", actor=user, subject=channel)
+        _announce(name="chat.channel_joined", actor=user, subject=channel)
     return member
 
 
@@ -316,7 +317,7 @@ def leave_channel(*, channel: Channel, user: User) -> None:
         raise ApplicationError("You cannot leave a direct conversation.", code="direct_channel")
     deleted, _ = ChannelMember.objects.filter(channel=channel, user=user).delete()
     if deleted:
-        record_event(name="chat.channel_left", actor=user, subject=channel)
+        _announce(name="chat.channel_left", actor=user, subject=channel)
 
 
 def _unique_slug(name: str) -> str:
@@ -347,9 +348,7 @@ def create_channel(
     channel.full_clean()
     channel.save()
     ChannelMember.objects.create(channel=channel, user=actor, last_read_at=timezone.now())
-    record_event(
-        name="chat.channel_created", actor=actor, subject=channel, properties={"kind": kind}
-    )
+    _announce(name="chat.channel_created", actor=actor, subject=channel, properties={"kind": kind})
     return channel
 
 
@@ -360,7 +359,7 @@ def set_channel_archived(*, channel: Channel, actor: User, is_archived: bool) ->
         raise ApplicationError("Direct conversations are not archived.", code="direct_channel")
     channel.is_archived = is_archived
     channel.save(update_fields=["is_archived"])
-    record_event(
+    _announce(
         name="chat.channel_archived" if is_archived else "chat.channel_unarchived",
         actor=actor,
         subject=channel,
@@ -377,7 +376,7 @@ def add_channel_member(*, channel: Channel, actor: User, user: User) -> ChannelM
         raise ApplicationError("That person cannot use team chat.", code="invalid_member")
     member, created = ChannelMember.objects.get_or_create(channel=channel, user=user)
     if created:
-        record_event(
+        _announce(
             name="chat.member_added", actor=actor, subject=channel, properties={"user_id": user.pk}
         )
         notify_user(
@@ -397,7 +396,7 @@ def remove_channel_member(*, channel: Channel, actor: User, user: User) -> None:
         raise ApplicationError("Direct conversations have two members.", code="direct_channel")
     deleted, _ = ChannelMember.objects.filter(channel=channel, user=user).delete()
     if deleted:
-        record_event(
+        _announce(
             name="chat.member_removed",
             actor=actor,
             subject=channel,
@@ -428,7 +427,7 @@ def open_direct_channel(*, user: User, other: User) -> Channel:
                 ChannelMember(channel=channel, user=other, last_read_at=now),
             ]
         )
-        record_event(name="chat.direct_opened", actor=user, subject=channel)
+        _announce(name="chat.direct_opened", actor=user, subject=channel)
     elif not is_channel_member(user=user, channel=channel):
         raise NotFound("Channel not found.")
     return channel
@@ -543,3 +542,16 @@ def expire_stale_connections(*, now: datetime | None = None) -> list[PresenceCha
         if change is not None:
             changes.append(change)
     return changes
+
+
+def _announce(*, name: str, actor: User | None, subject, properties: dict | None = None) -> None:
+    """Publish the change for the analytics trail (it records it in this transaction)."""
+    publish_on_commit(
+        events.ChatActivity(
+            name=name,
+            actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
+            subject_type=subject._meta.label_lower,
+            subject_id=subject.pk,
+            properties=properties or {},
+        )
+    )

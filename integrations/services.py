@@ -15,9 +15,9 @@ from analytics.services import record_event
 from core.errors import Conflict, NotFound
 from integrations.clients import SendResult
 from integrations.models import WebhookEvent, WebhookStatus
-from integrations.policy import ensure_channel_can_send
 from integrations.webhooks import process_webhook_event
 from tickets.models import DeliveryStatus, MessageDirection, TicketMessage
+from tickets.policy import ensure_channel_can_send
 from tickets.services import publish_ticket_updated_on_commit, update_delivery_status
 
 REFERENCES_LIMIT = 10

@@ -3,6 +3,7 @@
 from django.utils import timezone
 from django_tasks import task
 
+from accounts.models import User
 from core import queues
 from integrations.router import deliver
 
@@ -26,8 +27,7 @@ def deliver_ticket_message(*, message_id: int) -> str:
 @task(queue_name=queues.BULK)
 def sync_provider_task(*, provider: str, resource: str, triggered_by_id: int | None = None) -> str:
     """Scheduled or "run now" sync of Shopify/PERP customers or orders (writes a sync log)."""
-    from accounts.models import User
-    from integrations.sync import run_sync
+    from integrations.sync import run_sync  # the sync module imports this one
 
     user = User.objects.filter(pk=triggered_by_id).first() if triggered_by_id else None
     return run_sync(provider=provider, resource=resource, triggered_by=user).status

@@ -12,9 +12,8 @@ from accounts.permissions import Action, require
 from core.errors import NotFound
 from integrations.selectors import get_customer_context
 from printshop.models import Proof, TicketOrder
-from printshop.references import normalize_order_number, parse_order_references
-from tickets.models import Customer, Ticket
-from tickets.selectors import OPEN_STATUSES
+from tickets.models import Customer, Ticket, TicketStatus
+from tickets.references import normalize_order_number, parse_order_references
 
 # secrets.token_urlsafe: anything else (NUL bytes included, which PostgreSQL refuses) is unknown.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -104,7 +103,7 @@ def find_open_ticket_for_orders(*, customer: Customer, text: str) -> Ticket | No
         Ticket.objects.filter(
             customer=customer,
             orders__number__in=numbers,
-            status__in=OPEN_STATUSES,
+            status__in=TicketStatus.OPEN_STATES,
             merged_into__isnull=True,
         )
         .order_by("-last_message_at", "-pk")

@@ -44,8 +44,8 @@ from printshop.preflight import (
     check_proof_size,
     run_preflight,
 )
-from printshop.references import parse_order_references
 from tickets.models import InternalNote, Ticket, TicketStatus
+from tickets.references import parse_order_references
 from tickets.services import (
     lock_ticket,
     publish_ticket_updated_on_commit,

@@ -130,6 +130,6 @@ def bulk_update_tickets(
 def _close(*, ticket: Ticket, actor: User) -> None:
     """Closing from the inbox means "done": an unsolved ticket is solved on the way."""
     ticket.refresh_from_db(fields=["status"])
-    if ticket.status not in (TicketStatus.SOLVED, TicketStatus.CLOSED):
+    if ticket.status not in TicketStatus.CLOSED_STATES:
         change_status(ticket=ticket, actor=actor, status=TicketStatus.SOLVED)
     change_status(ticket=ticket, actor=actor, status=TicketStatus.CLOSED)

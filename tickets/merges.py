@@ -5,8 +5,9 @@ from django.db.models import Max, Q
 
 from accounts.models import User
 from accounts.permissions import Action, require
-from analytics.services import record_event, refresh_conversation_log
 from core.errors import ApplicationError, Conflict
+from core.events import publish_on_commit
+from tickets import events
 from tickets.models import (
     Customer,
     CustomerIdentity,
@@ -15,7 +16,7 @@ from tickets.models import (
     Ticket,
     TicketStatus,
 )
-from tickets.services import publish_ticket_updated_on_commit
+from tickets.services import actor_id_of, publish_ticket_updated_on_commit
 
 
 @transaction.atomic
@@ -50,15 +51,14 @@ def merge_customers(*, source: Customer, target: Customer, actor: User) -> Custo
     target.save(update_fields=update_fields)
     source.merged_into = target
     source.save(update_fields=["merged_into", "updated_at"])
-    record_event(
-        name="customer.merged",
-        actor=actor,
-        subject=target,
-        properties={
-            "source": source.pk,
-            "identities": moved_identities,
-            "tickets": len(moved_tickets),
-        },
+    publish_on_commit(
+        events.CustomersMerged(
+            source_id=source.pk,
+            target_id=target.pk,
+            actor_id=actor_id_of(actor),
+            identities=moved_identities,
+            tickets=len(moved_tickets),
+        )
     )
     for ticket in moved_tickets:
         ticket.customer = target
@@ -121,13 +121,15 @@ def merge_tickets(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
         body=f"Merged into {target.reference}.",
         is_automated=True,
     )
-    refresh_conversation_log(ticket=source)
-    record_event(
-        name="ticket.merged",
-        actor=actor,
-        ticket=target,
-        subject=source,
-        properties={"source": source.reference, "messages": moved_messages, "notes": moved_notes},
+    publish_on_commit(
+        events.TicketMerged(
+            source_id=source.pk,
+            target_id=target.pk,
+            actor_id=actor_id_of(actor),
+            source_reference=source.reference,
+            messages=moved_messages,
+            notes=moved_notes,
+        )
     )
     publish_ticket_updated_on_commit(source)
     publish_ticket_updated_on_commit(target)

@@ -72,6 +72,17 @@ class TicketStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+# The two status sets every app filters on (set after the class: in an enum's body they would
+# become members). Open: someone still has to act; closed: solved or closed, i.e. done.
+TicketStatus.OPEN_STATES = (
+    TicketStatus.NEW,
+    TicketStatus.OPEN,
+    TicketStatus.PENDING,
+    TicketStatus.ON_HOLD,
+)
+TicketStatus.CLOSED_STATES = (TicketStatus.SOLVED, TicketStatus.CLOSED)
+
+
 class TicketPriority(models.TextChoices):
     LOW = "low", "Low"
     NORMAL = "normal", "Normal"

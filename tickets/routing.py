@@ -1,16 +1,15 @@
 """Moving a ticket between people: escalation to a Manager or team, and agent handoffs
-(request, accept, decline). Writes; each use case is transactional and records an event."""
+(request, accept, decline). Writes; each use case is transactional and publishes an event
+(comms notifies the people concerned, analytics records it)."""
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
 from accounts.permissions import Action, can, require
-from analytics.services import record_event
-from automation.events import dispatch_event_on_commit
-from comms.models import NotificationKind
-from comms.services import notify_user
 from core.errors import ApplicationError, Conflict, PermissionDenied
+from core.events import publish_on_commit
+from tickets import events
 from tickets.models import (
     AgentHandoff,
     Escalation,
@@ -20,12 +19,12 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.services import (
+    actor_id_of,
     apply_assignment,
     ensure_can_work_tickets,
     lock_ticket,
     publish_ticket_updated_on_commit,
     sla_due_at,
-    ticket_url,
 )
 
 
@@ -100,38 +99,19 @@ def escalate_ticket(
         ticket.team = to_team
         update_fields.append("team")
     ticket.save(update_fields=update_fields)
-    record_event(
-        name="ticket.escalated",
-        actor=actor,
-        ticket=ticket,
-        subject=escalation,
-        properties={
-            "to_user": getattr(to_user, "pk", None),
-            "to_team": getattr(to_team, "pk", None),
-            "from_priority": previous_priority,
-            "to_priority": new_priority,
-        },
-    )
-    for recipient in _recipients(user=to_user, team=to_team):
-        notify_user(
-            recipient=recipient,
-            kind=NotificationKind.ESCALATION,
-            title=f"{ticket.reference} was escalated: {ticket.subject}"[:255],
-            body=reason,
-            url=ticket_url(ticket),
-            actor=actor,
+    publish_on_commit(
+        events.TicketEscalated(
+            ticket_id=ticket.pk,
+            escalation_id=escalation.pk,
+            actor_id=actor_id_of(actor),
+            to_user_id=getattr(to_user, "pk", None),
+            to_team_id=getattr(to_team, "pk", None),
+            previous_priority=previous_priority,
+            priority=new_priority,
         )
+    )
     publish_ticket_updated_on_commit(ticket)
-    dispatch_event_on_commit(event="ticket.updated", ticket_id=ticket.pk)
     return escalation
-
-
-def _recipients(*, user: User | None, team: Team | None) -> list[User]:
-    if user is not None:
-        return [user]
-    if team is not None:
-        return list(team.members.filter(is_active=True))
-    return []
 
 
 # Handoffs --------------------------------------------------------------------------------------
@@ -179,25 +159,15 @@ def request_handoff(
         context_summary=(context_summary or "").strip(),
     )
     ticket.save(update_fields=["updated_at"])
-    record_event(
-        name="ticket.handoff_requested",
-        actor=actor,
-        ticket=ticket,
-        subject=handoff,
-        properties={
-            "to_agent": getattr(to_agent, "pk", None),
-            "to_team": getattr(to_team, "pk", None),
-        },
-    )
-    for recipient in _recipients(user=to_agent, team=to_team):
-        notify_user(
-            recipient=recipient,
-            kind=NotificationKind.HANDOFF,
-            title=f"{actor} asks you to take {ticket.reference}",
-            body=f"{reason}\n\n{handoff.context_summary}".strip(),
-            url=ticket_url(ticket),
-            actor=actor,
+    publish_on_commit(
+        events.HandoffRequested(
+            ticket_id=ticket.pk,
+            handoff_id=handoff.pk,
+            actor_id=actor_id_of(actor),
+            to_agent_id=getattr(to_agent, "pk", None),
+            to_team_id=getattr(to_team, "pk", None),
         )
+    )
     publish_ticket_updated_on_commit(ticket)
     return handoff
 
@@ -234,15 +204,14 @@ def accept_handoff(*, handoff: AgentHandoff, actor: User) -> AgentHandoff:
     apply_assignment(
         ticket=ticket, actor=actor, assignee=actor, team=team, reason="Handoff accepted"
     )
-    record_event(name="ticket.handoff_accepted", actor=actor, ticket=ticket, subject=handoff)
-    if handoff.from_agent is not None:
-        notify_user(
-            recipient=handoff.from_agent,
-            kind=NotificationKind.HANDOFF,
-            title=f"{actor} accepted {ticket.reference}",
-            url=ticket_url(ticket),
-            actor=actor,
+    publish_on_commit(
+        events.HandoffAnswered(
+            ticket_id=ticket.pk,
+            handoff_id=handoff.pk,
+            actor_id=actor_id_of(actor),
+            is_accepted=True,
         )
+    )
     publish_ticket_updated_on_commit(ticket)
     return handoff
 
@@ -258,15 +227,13 @@ def decline_handoff(*, handoff: AgentHandoff, actor: User, note: str = "") -> Ag
     handoff.response_note = (note or "").strip()[:255]
     handoff.save(update_fields=["state", "responded_by", "responded_at", "response_note"])
     ticket.save(update_fields=["updated_at"])
-    record_event(name="ticket.handoff_declined", actor=actor, ticket=ticket, subject=handoff)
-    if handoff.from_agent is not None:
-        notify_user(
-            recipient=handoff.from_agent,
-            kind=NotificationKind.HANDOFF,
-            title=f"{actor} declined {ticket.reference}",
-            body=handoff.response_note,
-            url=ticket_url(ticket),
-            actor=actor,
+    publish_on_commit(
+        events.HandoffAnswered(
+            ticket_id=ticket.pk,
+            handoff_id=handoff.pk,
+            actor_id=actor_id_of(actor),
+            is_accepted=False,
         )
+    )
     publish_ticket_updated_on_commit(ticket)
     return handoff

@@ -6,8 +6,9 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from accounts.permissions import Action, require
-from analytics.services import record_event
 from core.errors import ApplicationError
+from core.events import publish_on_commit
+from tickets import events
 from tickets.models import SavedReply, Ticket
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -43,7 +44,7 @@ def create_saved_reply(*, actor: User, title: str, body: str) -> SavedReply:
             code="duplicate",
             fields={"title": ["Already taken."]},
         ) from exc
-    record_event(name="saved_reply.created", actor=actor, subject=reply)
+    _published(saved_reply=reply, actor=actor, change="created")
     return reply
 
 
@@ -62,14 +63,14 @@ def update_saved_reply(
             code="duplicate",
             fields={"title": ["Already taken."]},
         ) from exc
-    record_event(name="saved_reply.updated", actor=actor, subject=saved_reply)
+    _published(saved_reply=saved_reply, actor=actor, change="updated")
     return saved_reply
 
 
 @transaction.atomic
 def delete_saved_reply(*, saved_reply: SavedReply, actor: User) -> None:
     require(actor, Action.MANAGE_SAVED_REPLIES)
-    record_event(name="saved_reply.deleted", actor=actor, subject=saved_reply)
+    _published(saved_reply=saved_reply, actor=actor, change="deleted")
     saved_reply.delete()
 
 
@@ -96,3 +97,9 @@ def render_saved_reply(*, saved_reply: SavedReply, ticket: Ticket) -> str:
         "order_number": order_number_for(ticket) or "your order",
     }
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), saved_reply.body)
+
+
+def _published(*, saved_reply: SavedReply, actor: User, change: str) -> None:
+    publish_on_commit(
+        events.SavedReplyChanged(saved_reply_id=saved_reply.pk, actor_id=actor.pk, change=change)
+    )

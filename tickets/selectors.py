@@ -11,8 +11,6 @@ from django.utils import timezone
 from accounts.models import Role, Team, User
 from accounts.permissions import Action, require
 from core.errors import ApplicationError, NotFound
-from printshop.models import TicketOrder
-from printshop.references import normalize_order_number
 from tickets.identities import normalize_identity
 from tickets.models import (
     AgentHandoff,
@@ -27,13 +25,12 @@ from tickets.models import (
     TicketStatus,
     TicketView,
 )
-
-OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD)
+from tickets.references import normalize_order_number
 
 
 def count_tickets_for_dashboard(*, user: User) -> dict[str, int]:
     """Counts for the dashboard tiles, in two queries (tickets, then handoffs)."""
-    open_filter = Q(status__in=OPEN_STATUSES)
+    open_filter = Q(status__in=TicketStatus.OPEN_STATES)
     counts = Ticket.objects.aggregate(
         mine_open=Count("pk", filter=open_filter & Q(assignee=user)),
         unassigned=Count("pk", filter=open_filter & Q(assignee__isnull=True)),
@@ -168,7 +165,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def _view_filter(*, user: User, view: str) -> Q:
-    open_q = Q(status__in=OPEN_STATUSES)
+    open_q = Q(status__in=TicketStatus.OPEN_STATES)
     if view == InboxView.MINE:
         return open_q & Q(assignee=user)
     if view == InboxView.UNASSIGNED:
@@ -253,9 +250,9 @@ def list_inbox(
         query = query.filter(search_tickets_q(filters.q))
     if filters.order.strip():
         numbers = normalize_order_number(filters.order)
-        query = query.filter(
-            Exists(TicketOrder.objects.filter(ticket=OuterRef("pk"), number__in=numbers))
-        )
+        # `orders` are printshop's TicketOrder rows (reverse relation: tickets never imports
+        # printshop); a semi-join so a ticket linked to two matching numbers is listed once.
+        query = query.filter(pk__in=Ticket.objects.filter(orders__number__in=numbers).values("pk"))
     if cursor:
         value, pk = decode_cursor(cursor)
         if descending:

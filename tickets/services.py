@@ -1,6 +1,8 @@
-"""Ticket writes: one function per use case, each transactional, each recording an event.
+"""Ticket writes: one function per use case, each transactional, each publishing a domain event
+(`tickets/events.py`) that the reacting apps subscribe to: analytics records it, automation
+runs its rules, comms notifies, integrations delivers outbound messages (docs/architecture.md).
 
-Side effects (delivery, live updates) run after commit.
+Live updates run after commit.
 """
 
 from datetime import datetime, timedelta
@@ -12,14 +14,10 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.permissions import Action, can, require
-from analytics.services import record_event, refresh_conversation_log, schedule_csat_survey
-from automation.collision import check_reply_collision
-from automation.events import dispatch_event_on_commit
-from comms.models import NotificationKind
-from comms.services import notify_user
 from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from core.events import publish_on_commit
 from core.realtime import INBOX_GROUP, group_send, ticket_group
-from integrations.policy import ensure_channel_can_send
+from tickets import events
 from tickets.identities import normalize_identity
 from tickets.models import (
     ChannelKind,
@@ -36,6 +34,12 @@ from tickets.models import (
     TicketView,
     reference_for,
 )
+from tickets.policy import check_reply_collision, ensure_channel_can_send
+
+
+def actor_id_of(user: User | None) -> int | None:
+    """The id an event carries for who acted: none for the system or an anonymous user."""
+    return user.pk if user is not None and user.is_authenticated else None
 
 
 def find_or_create_customer(*, kind: str, value: str, name: str = "") -> Customer:
@@ -56,7 +60,7 @@ def find_or_create_customer(*, kind: str, value: str, name: str = "") -> Custome
             CustomerIdentity.objects.create(
                 customer=customer, kind=kind, value=value, is_primary=True
             )
-            record_event(name="customer.created", subject=customer, properties={"via": kind})
+            publish_on_commit(events.CustomerCreated(customer_id=customer.pk, via=kind))
             return customer
     except IntegrityError:
         identity = CustomerIdentity.objects.select_related("customer").get(kind=kind, value=value)
@@ -113,11 +117,14 @@ def link_customer_account(
     customer.external_data = data
     customer.save(update_fields=[field, "external_data", "external_synced_at", "updated_at"])
     if previous != external_id:
-        record_event(
-            name="customer.linked" if external_id else "customer.unlinked",
-            actor=actor,
-            subject=customer,
-            properties={"provider": provider, "external_id": external_id, "manual": is_manual},
+        publish_on_commit(
+            events.CustomerLinked(
+                customer_id=customer.pk,
+                actor_id=actor_id_of(actor),
+                provider=provider,
+                external_id=external_id,
+                is_manual=is_manual,
+            )
         )
     return customer
 
@@ -157,14 +164,15 @@ def open_ticket(
     ticket.save()
     ticket.reference = reference_for(ticket.pk)
     Ticket.objects.filter(pk=ticket.pk).update(reference=ticket.reference)
-    record_event(
-        name="ticket.created",
-        actor=opened_by,
-        ticket=ticket,
-        properties={"channel": channel, "follow_up_of": getattr(follow_up_of, "reference", None)},
+    publish_on_commit(
+        events.TicketCreated(
+            ticket_id=ticket.pk,
+            actor_id=actor_id_of(opened_by),
+            channel=channel,
+            follow_up_of=getattr(follow_up_of, "reference", None),
+        )
     )
     publish_ticket_updated_on_commit(ticket)
-    dispatch_event_on_commit(event="ticket.created", ticket_id=ticket.pk)
     return ticket
 
 
@@ -240,17 +248,15 @@ def record_inbound_message(
             "updated_at",
         ]
     )
-    record_event(
-        name="message.received",
-        ticket=ticket,
-        subject=message,
-        properties={"channel": channel, "reopened": previous_status == TicketStatus.SOLVED},
+    publish_on_commit(
+        events.MessageReceived(
+            ticket_id=ticket.pk,
+            message_id=message.pk,
+            channel=channel,
+            reopened=previous_status == TicketStatus.SOLVED,
+        )
     )
-    if previous_status == TicketStatus.SOLVED:
-        record_event(name="ticket.reopened", ticket=ticket, properties={"by": "customer"})
-        refresh_conversation_log(ticket=ticket)
     publish_ticket_updated_on_commit(ticket)
-    dispatch_event_on_commit(event="message.received", ticket_id=ticket.pk, message_id=message.pk)
     return message
 
 
@@ -324,16 +330,16 @@ def reply_to_ticket(
         ticket.status = TicketStatus.OPEN
         update_fields.append("status")
     ticket.save(update_fields=update_fields)
-    record_event(
-        name="ticket.replied",
-        actor=author,
-        ticket=ticket,
-        subject=message,
-        properties={"channel": channel, "automated": is_automated},
+    publish_on_commit(
+        events.MessageQueued(
+            ticket_id=ticket.pk,
+            message_id=message.pk,
+            channel=channel,
+            author_id=author.pk,
+            is_automated=is_automated,
+            is_system=False,
+        )
     )
-    # Before the delivery: its status callback must not race this event's task.
-    dispatch_event_on_commit(event="message.sent", ticket_id=ticket.pk, message_id=message.pk)
-    transaction.on_commit(partial(_enqueue_delivery, message.pk))
     publish_ticket_updated_on_commit(ticket)
     if set_status and set_status != ticket.status:
         change_status(ticket=ticket, actor=author, status=set_status)
@@ -361,19 +367,18 @@ def send_automated_message(
     )
     message.full_clean(exclude=["ticket", "author"])
     message.save()
-    record_event(
-        name="message.automated", ticket=ticket, subject=message, properties={"channel": channel}
+    publish_on_commit(
+        events.MessageQueued(
+            ticket_id=ticket.pk,
+            message_id=message.pk,
+            channel=channel,
+            author_id=None,
+            is_automated=True,
+            is_system=True,
+        )
     )
-    dispatch_event_on_commit(event="message.sent", ticket_id=ticket.pk, message_id=message.pk)
-    transaction.on_commit(partial(_enqueue_delivery, message.pk))
     publish_ticket_updated_on_commit(ticket)
     return message
-
-
-def _enqueue_delivery(message_id: int) -> None:
-    from integrations.tasks import deliver_ticket_message
-
-    deliver_ticket_message.enqueue(message_id=message_id)
 
 
 DELIVERY_RANK = {
@@ -445,11 +450,13 @@ def update_delivery_status(
         update_fields.append("is_sandbox")
     if update_fields:
         message.save(update_fields=update_fields)
-        record_event(
-            name="message.delivery_status",
-            ticket=message.ticket,
-            subject=message,
-            properties={"status": message.delivery_status, "reported": status},
+        publish_on_commit(
+            events.MessageDeliveryChanged(
+                ticket_id=message.ticket_id,
+                message_id=message.pk,
+                status=message.delivery_status,
+                reported=status,
+            )
         )
         publish_ticket_updated_on_commit(message.ticket)
     return message
@@ -469,7 +476,6 @@ STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
     TicketStatus.SOLVED: frozenset({TicketStatus.OPEN, TicketStatus.CLOSED}),
     TicketStatus.CLOSED: frozenset(),
 }
-DONE_STATUSES = (TicketStatus.SOLVED, TicketStatus.CLOSED)
 
 
 def lock_ticket(ticket: Ticket) -> Ticket:
@@ -503,20 +509,14 @@ def change_status(*, ticket: Ticket, actor: User, status: str) -> Ticket:
     elif previous == TicketStatus.SOLVED:
         ticket.resolved_at = None
     ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
-    record_event(
-        name="ticket.status_changed",
-        actor=actor,
-        ticket=ticket,
-        properties={"from": previous, "to": status},
+    publish_on_commit(
+        events.TicketStatusChanged(
+            ticket_id=ticket.pk, actor_id=actor_id_of(actor), previous=previous, status=status
+        )
     )
-    if previous == TicketStatus.SOLVED and status == TicketStatus.OPEN:
-        record_event(name="ticket.reopened", actor=actor, ticket=ticket, properties={"by": "staff"})
-    if status in DONE_STATUSES or previous in DONE_STATUSES:
-        refresh_conversation_log(ticket=ticket)
     if status == TicketStatus.SOLVED:
-        transaction.on_commit(partial(schedule_csat_survey, ticket_id=ticket.pk), robust=True)
+        publish_on_commit(events.TicketSolved(ticket_id=ticket.pk, actor_id=actor_id_of(actor)))
     publish_ticket_updated_on_commit(ticket)
-    dispatch_event_on_commit(event="ticket.updated", ticket_id=ticket.pk)
     return ticket
 
 
@@ -537,14 +537,12 @@ def change_priority(*, ticket: Ticket, actor: User, priority: str) -> Ticket:
     ticket.priority = priority
     ticket.due_at = sla_due_at(priority=priority, start=ticket.created_at)
     ticket.save(update_fields=["priority", "due_at", "updated_at"])
-    record_event(
-        name="ticket.priority_changed",
-        actor=actor,
-        ticket=ticket,
-        properties={"from": previous, "to": priority},
+    publish_on_commit(
+        events.TicketPriorityChanged(
+            ticket_id=ticket.pk, actor_id=actor_id_of(actor), previous=previous, priority=priority
+        )
     )
     publish_ticket_updated_on_commit(ticket)
-    dispatch_event_on_commit(event="ticket.updated", ticket_id=ticket.pk)
     return ticket
 
 
@@ -565,7 +563,9 @@ def add_internal_note(*, ticket: Ticket, author: User, body: str) -> InternalNot
     note.full_clean(exclude=["ticket", "author"])
     note.save()
     ticket.save(update_fields=["updated_at"])
-    record_event(name="ticket.note_added", actor=author, ticket=ticket, subject=note)
+    publish_on_commit(
+        events.NoteAdded(ticket_id=ticket.pk, note_id=note.pk, actor_id=actor_id_of(author))
+    )
     publish_ticket_updated_on_commit(ticket)
     return note
 
@@ -609,28 +609,17 @@ def apply_assignment(
         ticket.status = TicketStatus.OPEN
         update_fields.append("status")
     ticket.save(update_fields=update_fields)
-    record_event(
-        name="ticket.assigned",
-        actor=actor,
-        ticket=ticket,
-        subject=assignment,
-        properties={
-            "to_agent": getattr(assignee, "pk", None),
-            "to_team": getattr(team, "pk", None),
-            "reason": reason,
-        },
-    )
-    if assignee is not None:
-        notify_user(
-            recipient=assignee,
-            kind=NotificationKind.ASSIGNMENT,
-            title=f"{ticket.reference} was assigned to you",
-            body=ticket.subject,
-            url=ticket_url(ticket),
-            actor=actor,
+    publish_on_commit(
+        events.TicketAssigned(
+            ticket_id=ticket.pk,
+            assignment_id=assignment.pk,
+            actor_id=actor_id_of(actor),
+            assignee_id=getattr(assignee, "pk", None),
+            team_id=getattr(team, "pk", None),
+            reason=reason,
         )
+    )
     publish_ticket_updated_on_commit(ticket)
-    dispatch_event_on_commit(event="ticket.updated", ticket_id=ticket.pk)
     return assignment
 
 

@@ -6,10 +6,10 @@ from channels.testing import WebsocketCommunicator
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
-from automation.collision import check_reply_collision
 from comms.consumers import StaffConsumer
 from core.errors import Conflict
 from tickets.models import TicketMessage
+from tickets.policy import check_reply_collision
 from tickets.tests.factories import OutboundMessageFactory, TicketFactory, TicketMessageFactory
 
 

@@ -85,7 +85,7 @@ def test_solving_sets_resolved_at_logs_and_schedules_csat(
 ):
     ticket = TicketFactory(status=S.OPEN)
     with (
-        mock.patch("tickets.services.schedule_csat_survey") as schedule,
+        mock.patch("analytics.subscribers.schedule_csat_survey") as schedule,
         django_capture_on_commit_callbacks(execute=True),
     ):
         services.change_status(ticket=ticket, actor=agent, status=S.SOLVED)

@@ -370,7 +370,7 @@ class Command(BaseCommand):
                     message_id += 1
                     when += timedelta(minutes=rng.randrange(5, 600))
                 ticket["last_message_at"] = ticket["updated_at"] = when
-                if status in (TicketStatus.SOLVED, TicketStatus.CLOSED):
+                if status in TicketStatus.CLOSED_STATES:
                     ticket["resolved_at"] = when
                 if status == TicketStatus.CLOSED:
                     ticket["closed_at"] = when + timedelta(days=1)

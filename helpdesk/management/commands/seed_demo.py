@@ -206,7 +206,7 @@ class Command(BaseCommand):
             TicketAssignmentFactory(ticket=ticket, to_agent=assignee, assigned_by=assignee)
             if rng.random() < 0.3:
                 InternalNoteFactory(ticket=ticket, author=assignee)
-        if ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED):
+        if ticket.status in TicketStatus.CLOSED_STATES:
             ticket.resolved_at = when
         if ticket.status == TicketStatus.CLOSED:
             ticket.closed_at = min(when + timedelta(days=1), latest)

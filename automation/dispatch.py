@@ -1,6 +1,7 @@
-"""The one entry point other apps call: announce a ticket event to automation after commit.
+"""Hand a ticket event to automation after commit: SLA refresh, rules, outbound webhooks.
 
-Kept free of heavy imports so `tickets.services` can import it without a cycle. Actions that a
+`automation.subscribers` turns the domain events of tickets and analytics into a
+`TicketEventKind` here; the SLA checker dispatches its own warnings and breaches. Actions that a
 rule performs run inside `rule_origin(...)`; events they cause carry the depth and the rules
 already fired, so a rule never re-triggers itself and chains stop at `MAX_DEPTH`.
 """
@@ -9,11 +10,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import partial
 
 from django.db import transaction
 
+from automation.models import RuleEvent
+
 MAX_DEPTH = 3
+
+
+class TicketEventKind(StrEnum):
+    """What `process_ticket_event` is told happened; rule triggers are the `RuleEvent` ones."""
+
+    TICKET_CREATED = RuleEvent.TICKET_CREATED
+    MESSAGE_RECEIVED = RuleEvent.MESSAGE_RECEIVED
+    TICKET_UPDATED = RuleEvent.TICKET_UPDATED
+    SLA_WARNING = RuleEvent.SLA_WARNING
+    SLA_BREACHED = RuleEvent.SLA_BREACHED
+    MESSAGE_SENT = "message.sent"
+    CSAT_RECEIVED = "csat.received"
 
 
 @dataclass(frozen=True)
@@ -34,7 +50,9 @@ def rule_origin(*, depth: int, rule_ids: frozenset[int]) -> Iterator[None]:
         _origin.reset(token)
 
 
-def dispatch_event_on_commit(*, event: str, ticket_id: int, message_id: int | None = None) -> None:
+def dispatch_event_on_commit(
+    *, event: TicketEventKind, ticket_id: int, message_id: int | None = None
+) -> None:
     """After commit, enqueue `process_ticket_event`: SLA refresh, rules, outbound webhooks."""
     origin = _origin.get()
     depth = origin.depth + 1 if origin else 0
@@ -42,7 +60,7 @@ def dispatch_event_on_commit(*, event: str, ticket_id: int, message_id: int | No
     transaction.on_commit(
         partial(
             _enqueue,
-            event=event,
+            event=str(event),
             ticket_id=ticket_id,
             message_id=message_id,
             depth=depth,
@@ -53,6 +71,7 @@ def dispatch_event_on_commit(*, event: str, ticket_id: int, message_id: int | No
 
 
 def _enqueue(**kwargs) -> None:
+    # Imported here: the task module imports the services, which import this module.
     from automation.tasks import process_ticket_event
 
     process_ticket_event.enqueue(**kwargs)

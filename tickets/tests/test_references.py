@@ -1,6 +1,6 @@
 import pytest
 
-from printshop.references import OrderReference, normalize_order_number, parse_order_references
+from tickets.references import OrderReference, normalize_order_number, parse_order_references
 
 SHOP = "shopify"
 PERP = "perp"

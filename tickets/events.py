@@ -1,0 +1,160 @@
+"""What happens to customers and tickets, announced to whoever reacts (analytics, automation,
+comms, integrations): the one registry of tickets' domain events.
+
+Services publish them with `core.events.publish_on_commit`; the reacting apps subscribe in their
+`AppConfig.ready()` (docs/architecture.md lists who subscribes to what). Events carry ids and
+the facts of the change, never model instances, and this module imports nothing above tickets.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerCreated:
+    customer_id: int
+    via: str  # the identity kind of the first contact (email, sms, ...)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerLinked:
+    """A Shopify/PERP account was linked (or, with an empty `external_id`, unlinked)."""
+
+    customer_id: int
+    actor_id: int | None
+    provider: str
+    external_id: str
+    is_manual: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomersMerged:
+    source_id: int
+    target_id: int
+    actor_id: int | None
+    identities: int
+    tickets: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketCreated:
+    ticket_id: int
+    actor_id: int | None
+    channel: str
+    follow_up_of: str | None  # the reference of the closed ticket this one follows up
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageReceived:
+    """A customer's message was stored; `reopened` when it reopened a solved ticket."""
+
+    ticket_id: int
+    message_id: int
+    channel: str
+    reopened: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageQueued:
+    """An outbound message waits for delivery: a staff reply (`is_system` False, possibly
+    `is_automated` when a rule wrote it) or a system message (survey, proof link)."""
+
+    ticket_id: int
+    message_id: int
+    channel: str
+    author_id: int | None
+    is_automated: bool
+    is_system: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageDeliveryChanged:
+    ticket_id: int
+    message_id: int
+    status: str  # the status the message has now
+    reported: str  # the status the provider reported
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketStatusChanged:
+    ticket_id: int
+    actor_id: int | None
+    previous: str
+    status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketSolved:
+    ticket_id: int
+    actor_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketPriorityChanged:
+    ticket_id: int
+    actor_id: int | None
+    previous: str
+    priority: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoteAdded:
+    ticket_id: int
+    note_id: int
+    actor_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketAssigned:
+    ticket_id: int
+    assignment_id: int
+    actor_id: int | None
+    assignee_id: int | None
+    team_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketEscalated:
+    ticket_id: int
+    escalation_id: int
+    actor_id: int | None
+    to_user_id: int | None
+    to_team_id: int | None
+    previous_priority: str
+    priority: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandoffRequested:
+    ticket_id: int
+    handoff_id: int
+    actor_id: int | None
+    to_agent_id: int | None
+    to_team_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandoffAnswered:
+    """The recipient accepted (the ticket is now theirs) or declined a handoff."""
+
+    ticket_id: int
+    handoff_id: int
+    actor_id: int | None
+    is_accepted: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketMerged:
+    source_id: int
+    target_id: int
+    actor_id: int | None
+    source_reference: str
+    messages: int
+    notes: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SavedReplyChanged:
+    saved_reply_id: int
+    actor_id: int | None
+    change: str  # created, updated or deleted
