@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.permissions import Action, require
 from tickets import bulk, merges, routing, saved_replies, selectors, services
 from tickets.models import (
+    AttachmentState,
     ChannelKind,
     DeliveryStatus,
     HandoffState,
@@ -92,6 +93,19 @@ class TicketDetailOutputSerializer(TicketOutputSerializer):
     merged_into = serializers.CharField(source="merged_into.reference", allow_null=True)
 
 
+class AttachmentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField(help_text="Detected from the bytes; empty until stored.")
+    size = serializers.IntegerField(allow_null=True)
+    sha256 = serializers.CharField()
+    url = serializers.SerializerMethodField(help_text="Authenticated download.")
+    state = serializers.ChoiceField(choices=AttachmentState.choices)
+
+    def get_url(self, attachment) -> str:
+        return reverse("tickets:attachment", args=[attachment.pk])
+
+
 class MessageOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     direction = serializers.ChoiceField(choices=MessageDirection.choices)
@@ -101,7 +115,7 @@ class MessageOutputSerializer(serializers.Serializer):
     recipient = serializers.CharField()
     body = serializers.CharField()
     body_html = serializers.SerializerMethodField(help_text="Sanitized with nh3.")
-    attachments = serializers.JSONField()
+    attachments = AttachmentOutputSerializer(many=True)
     is_automated = serializers.BooleanField()
     delivery_status = serializers.ChoiceField(choices=DeliveryStatus.choices, allow_blank=True)
     is_sandbox = serializers.BooleanField()
@@ -120,6 +134,7 @@ class NoteOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     author = StaffRefSerializer(allow_null=True)
     body = serializers.CharField()
+    attachments = AttachmentOutputSerializer(many=True)
     is_automated = serializers.BooleanField()
     created_at = serializers.DateTimeField()
 
@@ -330,7 +345,7 @@ class TicketMessagesApi(APIView):
     )
     def get(self, request: Request, reference: str) -> Response:
         ticket = _ticket(request, reference)
-        messages = ticket.messages.select_related("author")
+        messages = ticket.messages.select_related("author").prefetch_related("attachments")
         return Response(MessageOutputSerializer(messages, many=True).data)
 
     @extend_schema(
@@ -365,7 +380,8 @@ class TicketNotesApi(APIView):
     )
     def get(self, request: Request, reference: str) -> Response:
         ticket = _ticket(request, reference)
-        return Response(NoteOutputSerializer(ticket.notes.select_related("author"), many=True).data)
+        notes = ticket.notes.select_related("author").prefetch_related("attachments")
+        return Response(NoteOutputSerializer(notes, many=True).data)
 
     @extend_schema(
         operation_id="tickets_notes_create",

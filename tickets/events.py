@@ -158,3 +158,12 @@ class SavedReplyChanged:
     saved_reply_id: int
     actor_id: int | None
     change: str  # created, updated or deleted
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttachmentFetchRequested:
+    """An attachment only has a provider link: someone who holds the credentials must download
+    it (integrations), on arrival or when staff press "retry"."""
+
+    attachment_id: int
+    provider: str

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.files import PREVIEWABLE_TYPES
+
 
 class ChannelKind(models.TextChoices):
     EMAIL = "email", "Email"
@@ -194,7 +196,6 @@ class TicketMessage(models.Model):
     body = models.TextField(help_text="Plain text shown in the timeline.")
     body_html = models.TextField(blank=True, help_text="Sanitized HTML (email only).")
     original_body = models.TextField(blank=True, help_text="Full text before quote trimming.")
-    attachments = models.JSONField(default=list, blank=True)
     is_automated = models.BooleanField(default=False)
     provider = models.CharField(max_length=20, blank=True)
     provider_message_id = models.CharField(max_length=255, null=True, blank=True)
@@ -384,3 +385,82 @@ class TicketView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} saw {self.ticket_id} at {self.last_viewed_at:%Y-%m-%d %H:%M}"
+
+
+class AttachmentState(models.TextChoices):
+    PENDING = "pending", "Downloading"
+    STORED = "stored", "Stored"
+    FAILED = "failed", "Unavailable"
+
+
+class Attachment(models.Model):
+    """A file on a ticket: on a customer message, a reply, or an internal note.
+
+    The bytes live in the default storage under `storage_key` (never a public URL); `content_type`
+    is sniffed from the bytes, `declared_type` is what the sender claimed. Inbound files from
+    messaging providers start `pending` with their `source_url` and are downloaded by a task;
+    a failed download keeps the link and can be retried.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        TicketMessage,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    note = models.ForeignKey(
+        InternalNote,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=127, blank=True)
+    declared_type = models.CharField(max_length=127, blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    storage_key = models.CharField(max_length=500, blank=True)
+    preview_key = models.CharField(max_length=500, blank=True)
+    content_id = models.CharField(
+        max_length=255, blank=True, help_text="Inline e-mail image id (cid:)."
+    )
+    source_url = models.URLField(max_length=2000, blank=True)
+    provider = models.CharField(max_length=20, blank=True)
+    state = models.CharField(
+        max_length=10, choices=AttachmentState.choices, default=AttachmentState.PENDING
+    )
+    error = models.CharField(max_length=500, blank=True)
+    fetch_attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    stored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="attachment_ticket_created"),
+            models.Index(fields=["state"], name="attachment_state"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(message__isnull=True) | Q(note__isnull=True),
+                name="attachment_one_parent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} on {self.ticket_id}"
+
+    @property
+    def is_stored(self) -> bool:
+        return self.state == AttachmentState.STORED
+
+    @property
+    def is_previewable(self) -> bool:
+        """An image or PDF: it gets a thumbnail and can be sent as an artwork proof."""
+        return self.is_stored and self.content_type in PREVIEWABLE_TYPES

@@ -6,7 +6,6 @@ Live updates run after commit.
 """
 
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -16,9 +15,10 @@ from accounts.models import Team, User
 from accounts.permissions import Action, can, require
 from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from core.events import publish_on_commit
-from core.realtime import INBOX_GROUP, group_send, ticket_group
 from tickets import events
+from tickets.attachments import InboundFile, create_inbound_attachments
 from tickets.identities import normalize_identity
+from tickets.live import publish_ticket_updated_on_commit
 from tickets.models import (
     ChannelKind,
     Customer,
@@ -185,7 +185,7 @@ def record_inbound_message(
     body: str,
     body_html: str = "",
     original_body: str = "",
-    attachments: list[dict] | None = None,
+    attachments: list[InboundFile] | None = None,
     provider: str = "",
     provider_message_id: str | None = None,
     email_message_id: str = "",
@@ -219,7 +219,6 @@ def record_inbound_message(
         body=body,
         body_html=body_html,
         original_body=original_body,
-        attachments=attachments or [],
         provider=provider,
         provider_message_id=provider_message_id or None,
         email_message_id=email_message_id,
@@ -232,6 +231,7 @@ def record_inbound_message(
     except IntegrityError:
         # A concurrent delivery of the same provider message won the race.
         return TicketMessage.objects.get(provider=provider, provider_message_id=provider_message_id)
+    create_inbound_attachments(message=message, files=attachments or [], provider=provider)
     now = timezone.now()
     previous_status = ticket.status
     if ticket.status in (TicketStatus.SOLVED, TicketStatus.PENDING, TicketStatus.ON_HOLD):
@@ -665,31 +665,3 @@ def mark_ticket_viewed(*, ticket: Ticket, user: User) -> TicketView:
         user=user, ticket=ticket, defaults={"last_viewed_at": timezone.now()}
     )
     return view
-
-
-# Live updates ----------------------------------------------------------------------------------
-
-
-def serialize_ticket_event(ticket: Ticket) -> dict:
-    return {
-        "reference": ticket.reference,
-        "subject": ticket.subject,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "channel": ticket.channel,
-        "assignee_id": ticket.assignee_id,
-        "team_id": ticket.team_id,
-        "is_escalated": ticket.is_escalated,
-        "updated_at": timezone.now().isoformat(),
-    }
-
-
-def publish_ticket_updated(ticket: Ticket) -> None:
-    """The one publisher of `ticket.updated`: to the ticket's subscribers and the inbox."""
-    event = {"type": "ticket.updated", "ticket": serialize_ticket_event(ticket)}
-    group_send(ticket_group(ticket.reference), event)
-    group_send(INBOX_GROUP, event)
-
-
-def publish_ticket_updated_on_commit(ticket: Ticket) -> None:
-    transaction.on_commit(partial(publish_ticket_updated, ticket), robust=True)

@@ -2,11 +2,27 @@
 
 from django.urls import path
 
-from tickets import views
+from tickets import attachment_views, views
 
 app_name = "tickets"
 
 urlpatterns = [
+    path(
+        "attachments/<int:attachment_id>/",
+        attachment_views.AttachmentDownloadApi.as_view(),
+        name="attachment",
+    ),
+    path(
+        "attachments/<int:attachment_id>/preview/",
+        attachment_views.AttachmentPreviewApi.as_view(),
+        name="attachment-preview",
+    ),
+    path(
+        "attachments/<int:attachment_id>/retry/",
+        attachment_views.attachment_retry,
+        name="attachment-retry",
+    ),
+    path("files/public/<str:token>/", attachment_views.public_attachment, name="public-file"),
     path("tickets/", views.inbox, name="inbox"),
     path("tickets/bulk/", views.inbox_bulk, name="bulk"),
     path("tickets/new/", views.ticket_new, name="new"),

@@ -1,8 +1,18 @@
+import hashlib
+import io
+
 import factory
+import pypdfium2
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.utils import timezone
+from django.utils.text import get_valid_filename
+from PIL import Image
 
 from accounts.tests.factories import UserFactory
 from tickets.models import (
+    Attachment,
+    AttachmentState,
     ChannelKind,
     Customer,
     CustomerIdentity,
@@ -82,3 +92,45 @@ class TicketAssignmentFactory(factory.django.DjangoModelFactory):
 
     ticket = factory.SubFactory(TicketFactory)
     to_agent = factory.SubFactory(UserFactory)
+
+
+# Files -------------------------------------------------------------------------------------------
+
+
+def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format=fmt)
+    return out.getvalue()
+
+
+def pdf_bytes(width: float = 595, height: float = 842) -> bytes:
+    document = pypdfium2.PdfDocument.new()
+    document.new_page(width, height)
+    out = io.BytesIO()
+    document.save(out)
+    document.close()
+    return out.getvalue()
+
+
+class AttachmentFactory(factory.django.DjangoModelFactory):
+    """A stored file on an inbound message; pass `data` (bytes) and `content_type`."""
+
+    class Meta:
+        model = Attachment
+
+    class Params:
+        data = factory.LazyFunction(image_bytes)
+
+    message = factory.SubFactory(TicketMessageFactory)
+    ticket = factory.SelfAttribute("message.ticket")
+    filename = "artwork.jpg"
+    content_type = "image/jpeg"
+    state = AttachmentState.STORED
+    size = factory.LazyAttribute(lambda o: len(o.data))
+    sha256 = factory.LazyAttribute(lambda o: hashlib.sha256(o.data).hexdigest())
+    storage_key = factory.LazyAttribute(
+        lambda o: default_storage.save(
+            f"attachments/test/{get_valid_filename(o.filename)}", ContentFile(o.data)
+        )
+    )
+    stored_at = factory.LazyFunction(timezone.now)

@@ -192,7 +192,7 @@ def test_open_ticket_sla_follows_priority(settings):
 def test_note_is_recorded_and_published(agent, django_capture_on_commit_callbacks):
     ticket = TicketFactory(status=S.OPEN)
     with (
-        mock.patch("tickets.services.group_send") as send,
+        mock.patch("tickets.live.group_send") as send,
         django_capture_on_commit_callbacks(execute=True),
     ):
         note = services.add_internal_note(ticket=ticket, author=agent, body="Call back at 3")
@@ -210,7 +210,7 @@ def test_nothing_is_published_when_the_transaction_rolls_back(
 ):
     ticket = TicketFactory(status=S.OPEN)
     with (
-        mock.patch("tickets.services.group_send") as send,
+        mock.patch("tickets.live.group_send") as send,
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(Conflict),
     ):

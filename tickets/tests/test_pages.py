@@ -13,6 +13,7 @@ from tickets.models import (
 )
 from tickets.saved_replies import create_saved_reply
 from tickets.tests.factories import (
+    AttachmentFactory,
     OutboundMessageFactory,
     TicketFactory,
     TicketMessageFactory,
@@ -62,7 +63,7 @@ def test_ticket_page_renders_timeline_and_slots(client, agent):
 
 def test_hostile_html_is_sanitized_on_the_ticket_page(client, agent):
     ticket = TicketFactory(status=TicketStatus.OPEN)
-    TicketMessageFactory(
+    message = TicketMessageFactory(
         ticket=ticket,
         body="plain",
         body_html=(
@@ -70,8 +71,8 @@ def test_hostile_html_is_sanitized_on_the_ticket_page(client, agent):
             '<a href="javascript:alert(2)">click</a><img src="https://evil.test/pixel.gif">'
             '<iframe src="https://evil.test"></iframe><style>body{display:none}</style>'
         ),
-        attachments=[{"filename": "proof.pdf", "url": "javascript:alert(3)"}],
     )
+    AttachmentFactory(message=message, filename="<script>alert(3)</script>.pdf")
     client.force_login(agent)
     html = client.get(f"/tickets/{ticket.reference}/timeline/").content.decode()
     assert "<b>there</b>" in html
