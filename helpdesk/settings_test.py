@@ -24,3 +24,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"printdesk-test-{os.getpid()}.sqlite3")
     }
+
+# Media downloads reach only the local fakes (any port on 127.0.0.1), never a real provider.
+MEDIA_FETCH_ALLOWED_HOSTS = ["127.0.0.1"]

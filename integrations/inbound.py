@@ -25,6 +25,7 @@ from django.utils import timezone
 from integrations.models import ChannelConfiguration
 from printshop.selectors import find_open_ticket_for_orders
 from printshop.services import link_order_references
+from tickets.attachments import InboundFile
 from tickets.identities import normalize_identity
 from tickets.models import ChannelKind, Customer, Ticket, TicketMessage
 from tickets.services import find_or_create_customer, open_ticket, record_inbound_message
@@ -46,7 +47,7 @@ class InboundMessage:
     subject: str = ""
     body_html: str = ""
     original_body: str = ""
-    attachments: list[dict] = field(default_factory=list)
+    attachments: list[InboundFile] = field(default_factory=list)
     email_message_id: str = ""
     in_reply_to: str = ""
     references: str = ""
@@ -218,6 +219,8 @@ def sanitize_email_html(raw_html: str) -> str:
             tag: attrs for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items() if tag != "blockquote"
         },
         clean_content_tags={"blockquote", "script", "style", "head", "title"},
+        # cid: images are the mail's own attachments, shown from our storage at render time.
+        url_schemes=set(nh3.ALLOWED_URL_SCHEMES) | {"cid"},
         link_rel="noopener noreferrer nofollow",
     ).strip()
 

@@ -5,7 +5,9 @@ from django_tasks import task
 
 from accounts.models import User
 from core import queues
+from integrations.media import fetch_attachment
 from integrations.router import deliver
+from tickets.events import AttachmentFetchRequested
 
 
 @task(queue_name=queues.REALTIME)
@@ -22,6 +24,24 @@ def deliver_ticket_message(*, message_id: int) -> str:
             retry = retry.using(run_after=timezone.now() + delivery.retry_in)
         retry.enqueue(message_id=message_id)
     return delivery.status
+
+
+@task(queue_name=queues.REALTIME)
+def fetch_inbound_media(*, attachment_id: int) -> str:
+    """Download one customer file from its provider link, retried with backoff while the
+    provider is unreachable; after the last attempt it shows as "file unavailable — retry"."""
+    outcome = fetch_attachment(attachment_id=attachment_id)
+    if outcome.retry_in is not None:
+        retry = fetch_inbound_media
+        if retry.get_backend().supports_defer:
+            retry = retry.using(run_after=timezone.now() + outcome.retry_in)
+        retry.enqueue(attachment_id=attachment_id)
+    return outcome.status
+
+
+def on_attachment_fetch_requested(event: AttachmentFetchRequested) -> None:
+    """Subscriber (IntegrationsConfig.ready): tickets has a file only we can download."""
+    fetch_inbound_media.enqueue(attachment_id=event.attachment_id)
 
 
 @task(queue_name=queues.BULK)

@@ -5,9 +5,23 @@ seconds, on a thread) the fake posts a correctly signed "delivered" status webho
 `public_base_url`: Twilio's status callback (X-Twilio-Signature with the auth token), a SendGrid
 Event Webhook batch (ECDSA; `event_public_key` goes into SENDGRID_EVENT_PUBLIC_KEY) and a Meta
 delivery event (X-Hub-Signature-256 with the app secret). `sent` records every send.
+
+Files, with the providers' rules (docs/channels.md "Attachments"):
+- Twilio media (`add_twilio_media`): GET needs HTTP basic auth (account SID + auth token, else
+  401 like Twilio), then 307-redirects to a signed CDN URL that refuses a request still carrying
+  an Authorization header (as S3 does). On send, each `MediaUrl` is fetched (HEAD, then GET):
+  the Content-Type header must match the bytes; MMS total 5 MB, WhatsApp 16 MB (images 5 MB) and
+  only WhatsApp's media types; a violation answers 400 with Twilio's error code.
+- Meta CDN links (`add_meta_media`) are public. The Send API takes a multipart `filedata` upload
+  of at most 25 MB.
+- SendGrid `attachments` must be valid base64 with a filename; the whole mail at most 30 MB.
+`fetches` records every GET/HEAD the fake served, `sent[i]["files"]` what each send carried.
 """
 
 import base64
+import binascii
+import email.parser
+import email.policy
 import hashlib
 import hmac
 import json
@@ -23,6 +37,42 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from twilio.request_validator import RequestValidator
 
+from core.files import sniff_content_type
+
+MB = 1024 * 1024
+MMS_MAX_BYTES = 5 * MB
+WHATSAPP_MAX_BYTES = 16 * MB
+WHATSAPP_IMAGE_MAX_BYTES = 5 * MB
+WHATSAPP_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "audio/ogg",
+        "audio/amr",
+        "audio/3gpp",
+        "audio/aac",
+        "audio/mpeg",
+        "video/mp4",
+        "video/3gpp",
+        "application/pdf",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "text/vcard",
+    }
+)
+SENDGRID_MAX_BYTES = 30 * MB
+META_MAX_BYTES = 25 * MB
+
+
+class Rejected(Exception):
+    def __init__(self, status: int, body: dict) -> None:
+        super().__init__(body)
+        self.status = status
+        self.body = body
+
 
 class FakeMessaging:
     def __init__(
@@ -31,12 +81,19 @@ class FakeMessaging:
         public_base_url: str,
         twilio_auth_token: str,
         meta_app_secret: str,
+        twilio_account_sid: str = "AC" + "0" * 32,
         host: str = "127.0.0.1",
         port: int = 0,
         callback_delay: float = 0.3,
     ) -> None:
         self.public_base_url = public_base_url.rstrip("/")
         self.twilio_auth_token = twilio_auth_token
+        self.twilio_account_sid = twilio_account_sid
+        self.media: dict[str, tuple[str, bytes]] = {}  # path -> (content type, bytes)
+        self.redirects: dict[str, str] = {}  # Twilio media path -> Location
+        self._cdn: dict[str, str] = {}  # signed CDN token -> media path
+        self.fetches: list[dict[str, Any]] = []
+        self.media_failures = 0  # answer the next n media requests 503
         self.meta_app_secret = meta_app_secret
         self.callback_delay = callback_delay
         self.sent: list[dict[str, Any]] = []
@@ -70,32 +127,179 @@ class FakeMessaging:
     # Sends ---------------------------------------------------------------------------------------
 
     def handle(self, path: str, query: dict, headers: dict, raw: bytes) -> tuple[int, dict, bytes]:
+        try:
+            return self._handle_send(path, headers, raw)
+        except Rejected as exc:
+            return exc.status, {"Content-Type": "application/json"}, json.dumps(exc.body).encode()
+
+    def _handle_send(self, path: str, headers: dict, raw: bytes) -> tuple[int, dict, bytes]:
         if path.endswith("/Messages.json"):
-            form = {k: v[-1] for k, v in parse_qs(raw.decode()).items()}
-            sid = "SM" + secrets.token_hex(16)
-            self._record("twilio", sid, form)
+            lists = parse_qs(raw.decode())
+            form = {k: v[-1] for k, v in lists.items()}
+            files = self._twilio_media(lists.get("MediaUrl", []), form.get("To", ""))
+            sid = ("MM" if files else "SM") + secrets.token_hex(16)
+            self._record("twilio", sid, form, files)
             if form.get("StatusCallback"):
                 self._later(self._twilio_callback, form["StatusCallback"], sid, form)
             body = {"sid": sid, "status": "queued", "to": form.get("To"), "from": form.get("From")}
+            body["num_media"] = str(len(files))
             return 201, {"Content-Type": "application/json"}, json.dumps(body).encode()
         if path == "/v3/mail/send":
             mail = json.loads(raw)
+            files = self._sendgrid_attachments(mail, size=len(raw))
             message_id = secrets.token_urlsafe(16)
-            self._record("sendgrid", message_id, mail)
+            self._record("sendgrid", message_id, mail, files)
             self._later(self._sendgrid_events, message_id, mail)
             return 202, {"X-Message-Id": message_id}, b""
         if path.endswith("/me/messages"):
-            send = json.loads(raw)
+            send, files = self._meta_send(headers, raw)
             mid = "m_" + secrets.token_urlsafe(24)
-            self._record("meta", mid, send)
+            self._record("meta", mid, send, files)
             self._later(self._meta_delivery, mid, send)
             body = {"recipient_id": send["recipient"]["id"], "message_id": mid}
+            if files:
+                body["attachment_id"] = secrets.token_hex(8)
             return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
         return 404, {"Content-Type": "application/json"}, b'{"error": "unknown endpoint"}'
 
-    def _record(self, provider: str, message_id: str, request: dict) -> None:
+    # Files on sends ------------------------------------------------------------------------------
+
+    def _twilio_media(self, urls: list[str], to: str) -> list[dict]:
+        is_whatsapp = to.startswith("whatsapp:")
+        files = []
+        for url in urls:
+            head = requests.head(url, timeout=10)
+            response = requests.get(url, timeout=10)
+            if head.status_code != 200 or response.status_code != 200:
+                raise Rejected(400, _twilio_error(11200, f"HTTP retrieval failure: {url}"))
+            declared = response.headers.get("Content-Type", "").split(";")[0].strip()
+            if declared != sniff_content_type(response.content[:512], declared=declared):
+                raise Rejected(400, _twilio_error(12300, f"Invalid Content-Type: {declared}"))
+            if is_whatsapp and declared not in WHATSAPP_TYPES:
+                raise Rejected(400, _twilio_error(63019, f"Unsupported WhatsApp media {declared}"))
+            if (
+                is_whatsapp
+                and declared.startswith("image/")
+                and len(response.content) > (WHATSAPP_IMAGE_MAX_BYTES)
+            ):
+                raise Rejected(400, _twilio_error(11751, "WhatsApp images are limited to 5 MB"))
+            files.append(_file_record(url=url, content_type=declared, data=response.content))
+        limit = WHATSAPP_MAX_BYTES if is_whatsapp else MMS_MAX_BYTES
+        if sum(f["size"] for f in files) > limit:
+            raise Rejected(400, _twilio_error(11751, "Media exceeds messaging provider size limit"))
+        return files
+
+    def _sendgrid_attachments(self, mail: dict, *, size: int) -> list[dict]:
+        if size > SENDGRID_MAX_BYTES:
+            raise Rejected(413, _sendgrid_error("The mail exceeds 30 MB.", "attachments"))
+        files = []
+        for item in mail.get("attachments") or []:
+            if not item.get("filename"):
+                raise Rejected(400, _sendgrid_error("filename is required", "attachments"))
+            try:
+                data = base64.b64decode(item.get("content", ""), validate=True)
+            except binascii.Error as exc:
+                raise Rejected(
+                    400, _sendgrid_error("content must be base64", "attachments")
+                ) from exc
+            files.append(
+                _file_record(url="", content_type=item.get("type", ""), data=data)
+                | {"filename": item["filename"], "disposition": item.get("disposition", "")}
+            )
+        return files
+
+    def _meta_send(self, headers: dict, raw: bytes) -> tuple[dict, list[dict]]:
+        content_type = headers.get("Content-Type", "")
+        if not content_type.startswith("multipart/form-data"):
+            return json.loads(raw), []
+        parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+        )
+        fields, files = {}, []
+        for part in parsed.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            data = part.get_payload(decode=True) or b""
+            if name == "filedata":
+                if len(data) > META_MAX_BYTES:
+                    raise Rejected(400, {"error": {"message": "File exceeds 25 MB", "code": 100}})
+                files.append(
+                    _file_record(url="", content_type=part.get_content_type(), data=data)
+                    | {"filename": part.get_filename() or ""}
+                )
+            else:
+                fields[name] = json.loads(data)
+        if not files:
+            raise Rejected(400, {"error": {"message": "filedata is required", "code": 100}})
+        return {"recipient": fields["recipient"], "message": fields["message"]}, files
+
+    # Media the fake hosts ------------------------------------------------------------------------
+
+    def add_twilio_media(self, *, message_sid: str, content_type: str, data: bytes) -> str:
+        path = self._twilio_media_path(message_sid)
+        self.media[path] = (content_type, data)
+        return self.url + path
+
+    def _twilio_media_path(self, message_sid: str) -> str:
+        return (
+            f"/2010-04-01/Accounts/{self.twilio_account_sid}/Messages/{message_sid}"
+            f"/Media/ME{secrets.token_hex(16)}"
+        )
+
+    def add_twilio_redirect(self, *, message_sid: str, location: str) -> str:
+        """A Twilio media URL whose (authenticated) answer redirects to `location`."""
+        path = self._twilio_media_path(message_sid)
+        self.redirects[path] = location
+        return self.url + path
+
+    def add_meta_media(self, *, name: str, content_type: str, data: bytes) -> str:
+        path = f"/meta-cdn/v/t1.15752-9/{name}"
+        self.media[path] = (content_type, data)
+        return f"{self.url}{path}?_nc_cat=1&oh=00_{secrets.token_hex(8)}&oe=67A0B1C2"
+
+    def serve(self, method: str, path: str, headers: dict) -> tuple[int, dict, bytes]:
+        self.fetches.append({"method": method, "path": path, "headers": headers})
+        if self.media_failures > 0:
+            self.media_failures -= 1
+            return 503, {"Content-Type": "application/json"}, b'{"error": "unavailable"}'
+        if path in self.redirects or (path.startswith("/2010-04-01/") and path in self.media):
+            expected = base64.b64encode(
+                f"{self.twilio_account_sid}:{self.twilio_auth_token}".encode()
+            ).decode()
+            if headers.get("Authorization", "") != f"Basic {expected}":
+                body = json.dumps(_twilio_error(20003, "Authenticate")).encode()
+                headers = {"Content-Type": "application/json"}
+                return 401, {**headers, "WWW-Authenticate": 'Basic realm="Twilio API"'}, body
+            location = self.redirects.get(path)
+            if location is None:
+                token = secrets.token_urlsafe(16)
+                self._cdn[token] = path
+                location = f"{self.url}/twilio-cdn/{token}?X-Amz-Expires=300&X-Amz-Signature=x"
+            return 307, {"Location": location}, b""
+        if path.startswith("/twilio-cdn/"):
+            if "Authorization" in headers:
+                return (
+                    400,
+                    {"Content-Type": "application/xml"},
+                    (
+                        b"<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism "
+                        b"allowed</Message></Error>"
+                    ),
+                )
+            media_path = self._cdn.get(path.removeprefix("/twilio-cdn/"))
+            if media_path is None:
+                return 403, {"Content-Type": "application/xml"}, b"<Error>AccessDenied</Error>"
+            content_type, data = self.media[media_path]
+            return 200, {"Content-Type": content_type}, data
+        if path in self.media:
+            content_type, data = self.media[path]
+            return 200, {"Content-Type": content_type}, data
+        return 404, {"Content-Type": "application/json"}, b'{"error": "not found"}'
+
+    def _record(self, provider: str, message_id: str, request: dict, files: list[dict]) -> None:
         with self._lock:
-            self.sent.append({"provider": provider, "id": message_id, "request": request})
+            self.sent.append(
+                {"provider": provider, "id": message_id, "request": request, "files": files}
+            )
 
     def _later(self, callback, *args) -> None:
         def run() -> None:
@@ -193,7 +397,48 @@ class FakeMessaging:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def do_GET(self) -> None:
+                self._serve_file("GET")
+
+            def do_HEAD(self) -> None:
+                self._serve_file("HEAD")
+
+            def _serve_file(self, method: str) -> None:
+                status, headers, body = fake.serve(
+                    method, urlsplit(self.path).path, dict(self.headers)
+                )
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if method == "GET":
+                    self.wfile.write(body)
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         return Handler
+
+
+def _file_record(*, url: str, content_type: str, data: bytes) -> dict:
+    return {
+        "url": url,
+        "content_type": content_type,
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "data": data,
+    }
+
+
+def _twilio_error(code: int, message: str) -> dict:
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": 400,
+    }
+
+
+def _sendgrid_error(message: str, field: str) -> dict:
+    return {"errors": [{"message": message, "field": field, "help": None}]}

@@ -1,10 +1,12 @@
 """Processing of stored Meta events: Messenger/Instagram messages, delivery and read receipts."""
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from core.errors import NotFound
 from integrations.inbound import InboundMessage, receive_message
 from integrations.models import WebhookEvent, WebhookStatus
+from tickets.attachments import InboundFile
 from tickets.models import (
     ChannelKind,
     DeliveryStatus,
@@ -14,6 +16,7 @@ from tickets.models import (
 )
 from tickets.services import update_delivery_status
 
+# Meta says only the kind of file; the real type is sniffed from the bytes once downloaded.
 ATTACHMENT_TYPES = {"image": "image/*", "video": "video/*", "audio": "audio/*"}
 
 
@@ -30,15 +33,15 @@ def handle_event(event: WebhookEvent) -> WebhookStatus:
 def handle_message(item: dict, *, is_instagram: bool) -> WebhookStatus:
     message = item["message"]
     attachments = [
-        {
-            "url": (attachment.get("payload") or {}).get("url", ""),
-            "content_type": ATTACHMENT_TYPES.get(
-                attachment.get("type"), "application/octet-stream"
-            ),
-            "kind": attachment.get("type", ""),
-        }
+        InboundFile(
+            filename=_attachment_name(attachment),
+            declared_type=ATTACHMENT_TYPES.get(attachment.get("type"), ""),
+            source_url=str(attachment["payload"]["url"]),
+        )
         for attachment in message.get("attachments") or []
-        if (attachment.get("payload") or {}).get("url")
+        if isinstance(attachment, dict)
+        and isinstance(attachment.get("payload"), dict)
+        and attachment["payload"].get("url")
     ]
     receive_message(
         inbound=InboundMessage(
@@ -52,6 +55,13 @@ def handle_message(item: dict, *, is_instagram: bool) -> WebhookStatus:
         )
     )
     return WebhookStatus.PROCESSED
+
+
+def _attachment_name(attachment: dict) -> str:
+    """Meta's CDN path ends in the file name (before the query string)."""
+    path = urlsplit(str(attachment["payload"]["url"])).path
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    return name or f"{attachment.get('type') or 'file'}"
 
 
 def handle_receipt(receipt: dict, *, status: str, user_id: str) -> WebhookStatus:

@@ -12,6 +12,7 @@ from integrations.inbound import (
 )
 from integrations.models import WebhookEvent, WebhookStatus
 from integrations.sendgrid.client import MESSAGE_ID_ARG
+from tickets.attachments import InboundFile
 from tickets.models import ChannelKind, DeliveryStatus, IdentityKind
 from tickets.services import update_delivery_status
 
@@ -36,7 +37,7 @@ def handle_inbound_email(payload: dict) -> WebhookStatus:
     if not text and payload.get("html"):
         text = html_to_text(payload["html"])
     body = trim_email_text(text) if text else ""
-    attachments = payload.get("attachments") or []
+    attachments = [_inbound_file(item) for item in payload.get("attachments") or []]
     receive_message(
         inbound=InboundMessage(
             channel=ChannelKind.EMAIL,
@@ -56,6 +57,19 @@ def handle_inbound_email(payload: dict) -> WebhookStatus:
         )
     )
     return WebhookStatus.PROCESSED
+
+
+def _inbound_file(item: dict) -> InboundFile:
+    """A part stored by the Parse view (events stored before files were rows carry only a URL)."""
+    return InboundFile(
+        filename=str(item.get("filename") or item.get("name") or "attachment"),
+        declared_type=str(item.get("declared_type") or item.get("content_type") or ""),
+        storage_key=str(item.get("storage_key") or ""),
+        size=item.get("size") if isinstance(item.get("size"), int) else None,
+        sha256=str(item.get("sha256") or ""),
+        content_type=str(item.get("content_type") or ""),
+        content_id=str(item.get("content_id") or ""),
+    )
 
 
 def handle_delivery_event(item: dict) -> WebhookStatus:

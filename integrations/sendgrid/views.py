@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from sendgrid.helpers.eventwebhook import EventWebhook
 from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 
+from core.files import digest_chunks
 from integrations.webhooks import interesting_headers, record_webhook_event
 
 logger = logging.getLogger(__name__)
@@ -83,31 +84,46 @@ def _unauthorized(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _json_object(value: str) -> dict:
+    try:
+        parsed = json.loads(value or "{}")
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
 def save_attachments(request: HttpRequest, *, event_id: str) -> list[dict]:
     """Store Parse's file parts under a folder named after the mail, so a replay writes nothing.
 
-    The folder name is keyed with SECRET_KEY: knowing a Message-ID does not reveal the URL.
+    `attachment-info` gives each part's name, type and Content-ID; `content-ids` maps inline
+    images' Content-IDs to parts. The type kept is the one sniffed from the bytes. The folder
+    name is keyed with SECRET_KEY: knowing a Message-ID does not reveal the key.
     """
     key = settings.SECRET_KEY.encode()
     folder = "inbound/email/" + hmac.new(key, event_id.encode(), hashlib.sha256).hexdigest()[:32]
-    info = {}
-    try:
-        info = json.loads(request.POST.get("attachment-info") or "{}")
-    except ValueError:
-        info = {}
+    info = _json_object(request.POST.get("attachment-info", ""))
+    inline_ids = {
+        str(part): str(cid)
+        for cid, part in _json_object(request.POST.get("content-ids", "")).items()
+    }
     attachments = []
     for field_name, upload in request.FILES.items():
-        name = _decode(upload.name or "", "utf-8")
-        filename = get_valid_filename(name or field_name) or field_name
-        path = f"{folder}/{field_name}-{filename}"
+        part_info = info.get(field_name) if isinstance(info.get(field_name), dict) else {}
+        name = _decode(str(part_info.get("filename") or upload.name or ""), "utf-8")
+        declared = str(part_info.get("type") or upload.content_type or "")
+        digest = digest_chunks(upload.chunks(), declared=declared)
+        path = f"{folder}/{field_name}-{get_valid_filename(name) or field_name}"[:400]
         if not default_storage.exists(path):
             path = default_storage.save(path, upload)
         attachments.append(
             {
-                "url": default_storage.url(path),
-                "name": name or filename,
-                "content_type": info.get(field_name, {}).get("type") or upload.content_type or "",
-                "size": upload.size,
+                "storage_key": path,
+                "filename": name or field_name,
+                "declared_type": declared,
+                "content_type": digest.content_type,
+                "size": digest.size,
+                "sha256": digest.sha256,
+                "content_id": str(part_info.get("content-id") or inline_ids.get(field_name, "")),
             }
         )
     return attachments

@@ -1,8 +1,11 @@
 """Processing of stored Twilio webhook events (runs as a task after the webhook answered)."""
 
+import mimetypes
+
 from core.errors import NotFound
 from integrations.inbound import InboundMessage, receive_message
 from integrations.models import WebhookEvent, WebhookStatus
+from tickets.attachments import InboundFile
 from tickets.models import ChannelKind, DeliveryStatus, IdentityKind
 from tickets.services import update_delivery_status
 
@@ -26,11 +29,12 @@ def handle_message(params: dict) -> WebhookStatus:
     sender = params.get("From", "")
     is_whatsapp = sender.startswith("whatsapp:")
     media = [
-        {
-            "url": params[f"MediaUrl{index}"],
-            "content_type": params.get(f"MediaContentType{index}", ""),
-        }
-        for index in range(int(params.get("NumMedia") or 0))
+        InboundFile(
+            filename=_media_name(params, index),
+            declared_type=params.get(f"MediaContentType{index}", ""),
+            source_url=params[f"MediaUrl{index}"],
+        )
+        for index in range(_num_media(params))
         if params.get(f"MediaUrl{index}")
     ]
     body = params.get("Body", "").strip() or f"({len(media)} attachment(s))"
@@ -47,6 +51,18 @@ def handle_message(params: dict) -> WebhookStatus:
         )
     )
     return WebhookStatus.PROCESSED
+
+
+def _num_media(params: dict) -> int:
+    value = str(params.get("NumMedia") or "0")
+    return min(int(value), 10) if value.isdigit() else 0  # Twilio sends at most 10
+
+
+def _media_name(params: dict, index: int) -> str:
+    """Twilio sends no file names: the media SID plus an extension for the declared type."""
+    sid = params[f"MediaUrl{index}"].rstrip("/").rsplit("/", 1)[-1] or f"media{index}"
+    extension = mimetypes.guess_extension(params.get(f"MediaContentType{index}", "")) or ""
+    return f"{sid}{extension}"
 
 
 def handle_status(params: dict) -> WebhookStatus:
