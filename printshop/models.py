@@ -40,6 +40,7 @@ class TicketOrder(models.Model):
 class ProofSource(models.TextChoices):
     PERP = "perp", "PERP artwork"
     UPLOAD = "upload", "Upload"
+    ATTACHMENT = "attachment", "File on the ticket"
 
 
 class ProofDecision(models.TextChoices):

@@ -44,6 +44,7 @@ from printshop.preflight import (
     check_proof_size,
     run_preflight,
 )
+from tickets.attachments import get_ticket_attachment, read_attachment
 from tickets.models import InternalNote, Ticket, TicketStatus
 from tickets.references import parse_order_references
 from tickets.services import (
@@ -139,6 +140,27 @@ def create_proof_from_upload(
         content_type=content_type,
         file_name=file_name,
         source=ProofSource.UPLOAD,
+        target=target,
+    )
+
+
+def create_proof_from_attachment(
+    *, ticket: Ticket, actor: User, attachment_id: int, target: ProofTarget
+) -> Proof:
+    """A file already on the ticket (the customer's emailed artwork) as a draft proof: the
+    same preflight as an upload runs on its bytes."""
+    require(actor, Action.REPLY_TICKET)
+    attachment = get_ticket_attachment(ticket=ticket, attachment_id=attachment_id)
+    check_proof_size(attachment.size or 0)
+    data = read_attachment(attachment, max_bytes=settings.PRINTSHOP_PROOF_MAX_BYTES)
+    content_type = check_proof_file(data)
+    return _create_draft(
+        ticket=ticket,
+        actor=actor,
+        data=data,
+        content_type=content_type,
+        file_name=attachment.filename,
+        source=ProofSource.ATTACHMENT,
         target=target,
     )
 

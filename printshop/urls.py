@@ -13,6 +13,11 @@ urlpatterns = [
     path("tickets/<str:reference>/proofs/upload/", views.proof_upload, name="proof-upload"),
     path("tickets/<str:reference>/proofs/perp/", views.proof_from_perp, name="proof-perp"),
     path(
+        "tickets/<str:reference>/proofs/from-file/<int:attachment_id>/",
+        views.proof_from_attachment,
+        name="proof-from-attachment",
+    ),
+    path(
         "tickets/<str:reference>/proofs/<int:proof_id>/send/",
         views.proof_send,
         name="proof-send",

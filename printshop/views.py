@@ -211,6 +211,21 @@ def proof_upload(request: HttpRequest, reference: str) -> HttpResponse:
 
 @staff_page
 @require_POST
+def proof_from_attachment(request: HttpRequest, reference: str, attachment_id: int) -> HttpResponse:
+    return _panel_action(
+        request,
+        reference,
+        lambda ticket: services.create_proof_from_attachment(
+            ticket=ticket,
+            actor=request.user,
+            attachment_id=attachment_id,
+            target=services.ProofTarget(),
+        ),
+    )
+
+
+@staff_page
+@require_POST
 def proof_from_perp(request: HttpRequest, reference: str) -> HttpResponse:
     return _panel_action(
         request,

@@ -1,6 +1,7 @@
 """The ticket's "Orders & proofs" panel: upload → preflight warnings → send, as forms and htmx."""
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Role
@@ -8,7 +9,12 @@ from accounts.tests.factories import UserFactory
 from printshop.models import Proof
 from printshop.tests.factories import ProofFactory, TicketOrderFactory, make_image, make_pdf
 from tickets.models import IdentityKind, TicketStatus
-from tickets.tests.factories import CustomerIdentityFactory, TicketFactory
+from tickets.tests.factories import (
+    AttachmentFactory,
+    CustomerIdentityFactory,
+    TicketFactory,
+    TicketMessageFactory,
+)
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -107,3 +113,51 @@ def test_link_an_order_from_the_panel(agent_client, ticket):
     response = agent_client.post(f"/tickets/{ticket.reference}/orders/", {"number": "job 4411"})
     assert response.status_code == 302
     assert list(ticket.orders.values_list("number", flat=True)) == ["JOB-4411"]
+
+
+def test_file_on_the_ticket_becomes_a_proof_with_preflight(agent_client, ticket):
+    """Artwork that arrived by email: "Use as proof" on the timeline, then send (two clicks)."""
+    message = TicketMessageFactory(ticket=ticket)
+    attachment = AttachmentFactory(
+        message=message,
+        filename="logo.pdf",
+        content_type="application/pdf",
+        data=make_pdf(width_mm=100, height_mm=50),
+    )
+    page = agent_client.get(f"/tickets/{ticket.reference}/timeline/").content.decode()
+    use_url = panel_url(ticket, f"from-file/{attachment.pk}/")
+    assert f'action="{use_url}"' in page and "Use as proof" in page
+
+    response = agent_client.post(use_url)
+    assert response.status_code == 302
+    proof = Proof.objects.get(ticket=ticket)
+    assert (proof.source, proof.file_name, proof.content_type) == (
+        "attachment",
+        "logo.pdf",
+        "application/pdf",
+    )
+    assert proof.file.read() == attachment_bytes(attachment) and proof.preflight
+    response = agent_client.post(panel_url(ticket, f"{proof.pk}/send/"), {"message": "Proof"})
+    assert response.status_code == 302
+
+
+def test_a_file_that_is_not_artwork_is_refused_as_a_proof(agent_client, ticket):
+    attachment = AttachmentFactory(
+        message=TicketMessageFactory(ticket=ticket),
+        filename="notes.pdf",
+        content_type="application/octet-stream",
+        data=b"<html>not a pdf</html>",
+    )
+    response = agent_client.post(panel_url(ticket, f"from-file/{attachment.pk}/"))
+    assert response.status_code == 415 and not Proof.objects.exists()
+
+
+def test_a_file_of_another_ticket_cannot_be_used(agent_client, ticket):
+    other = AttachmentFactory()
+    response = agent_client.post(panel_url(ticket, f"from-file/{other.pk}/"))
+    assert response.status_code == 404
+
+
+def attachment_bytes(attachment) -> bytes:
+    with default_storage.open(attachment.storage_key, "rb") as handle:
+        return handle.read()

@@ -183,7 +183,7 @@ def test_a_decision_publishes_ticket_updated_after_commit(
 ):
     proof = send(upload(ticket, agent), agent)
     sent = []
-    monkeypatch.setattr("tickets.services.group_send", lambda group, event: sent.append(group))
+    monkeypatch.setattr("tickets.live.group_send", lambda group, event: sent.append(group))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.decide_proof(token=proof.token, decision="approved")
     assert sent == []  # nothing before commit
