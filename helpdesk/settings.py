@@ -233,6 +233,29 @@ META_APP_SECRET = env.str("META_APP_SECRET", default="")
 META_VERIFY_TOKEN = env.str("META_VERIFY_TOKEN", default="")
 META_PAGE_ACCESS_TOKEN = env.str("META_PAGE_ACCESS_TOKEN", default="")
 META_GRAPH_URL = env.str("META_GRAPH_URL", default="https://graph.facebook.com/v21.0")
+# Files on tickets (docs/channels.md "Attachments"). Inbound media is downloaded only from these
+# hosts: `host`, `host:port`, or `.domain` for its subdomains (which never allows a private
+# address); Twilio media redirects to its CDN/S3, Meta's links live on its CDNs.
+MEDIA_FETCH_ALLOWED_HOSTS = env.list(
+    "MEDIA_FETCH_ALLOWED_HOSTS",
+    default=[
+        "api.twilio.com",
+        ".twiliocdn.com",
+        "s3-external-1.amazonaws.com",
+        ".s3.amazonaws.com",
+        ".fbcdn.net",
+        ".fbsbx.com",
+        ".cdninstagram.com",
+    ],
+)
+MEDIA_FETCH_MAX_BYTES = env.int("MEDIA_FETCH_MAX_BYTES", default=25 * 1024 * 1024)
+MEDIA_FETCH_MAX_ATTEMPTS = env.int("MEDIA_FETCH_MAX_ATTEMPTS", default=4)
+MEDIA_FETCH_RETRY_SECONDS = env.int("MEDIA_FETCH_RETRY_SECONDS", default=20)
+# Files staff attach to one reply or note, before the per-channel limits.
+ATTACHMENT_UPLOAD_MAX_BYTES = env.int("ATTACHMENT_UPLOAD_MAX_BYTES", default=30 * 1024 * 1024)
+ATTACHMENT_PREVIEW_PIXELS = 480
+# Outbound media links that Twilio fetches (`PUBLIC_BASE_URL/files/public/<signed>/`).
+PUBLIC_MEDIA_URL_MAX_AGE_SECONDS = env.int("PUBLIC_MEDIA_URL_MAX_AGE_SECONDS", default=24 * 3600)
 JWT_SECRET = env.str("JWT_SECRET", default=SECRET_KEY)
 SIMPLE_JWT = {
     "SIGNING_KEY": JWT_SECRET,
@@ -302,8 +325,30 @@ AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_ip"
 
 # Static files: WhiteNoise serves them from the WSGI workers; in production with content-hashed,
 # pre-compressed names (after `collectstatic`), in development and tests straight from static/.
+# Uploaded files (attachments, proofs): local MEDIA_ROOT unless a bucket is configured, then any
+# S3-compatible object storage through django-storages (docs/deploy.md "Object storage").
+FILE_STORAGE_BUCKET = env.str("FILE_STORAGE_BUCKET", default="")
+FILE_STORAGE_OPTIONS = {
+    "bucket_name": FILE_STORAGE_BUCKET,
+    "endpoint_url": env.str("FILE_STORAGE_ENDPOINT_URL", default="") or None,
+    "region_name": env.str("FILE_STORAGE_REGION", default="") or None,
+    "access_key": env.str("FILE_STORAGE_ACCESS_KEY_ID", default="") or None,
+    "secret_key": env.str("FILE_STORAGE_SECRET_ACCESS_KEY", default="") or None,
+    "location": env.str("FILE_STORAGE_PREFIX", default=""),
+    "addressing_style": env.str("FILE_STORAGE_ADDRESSING_STYLE", default="") or None,
+    # Staff are redirected to a signed URL this many seconds long (the bucket stays private).
+    "querystring_expire": env.int("FILE_STORAGE_URL_MAX_AGE_SECONDS", default=300),
+    "querystring_auth": True,
+    "default_acl": None,
+    "file_overwrite": False,
+}
+_DEFAULT_STORAGE = (
+    {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": FILE_STORAGE_OPTIONS}
+    if FILE_STORAGE_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "helpdesk.storage.StaticFilesStorage"
         if env.bool("DJANGO_STATIC_MANIFEST", default=not DEBUG)
