@@ -402,7 +402,8 @@ class Attachment(models.Model):
     a failed download keeps the link and can be retried.
     """
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    # PROTECT: files are conversation history, like the messages they came with.
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
     message = models.ForeignKey(
         TicketMessage,
         null=True,
