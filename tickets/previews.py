@@ -14,6 +14,7 @@ from django.db import transaction
 from django_tasks import task
 from PIL import Image, ImageOps
 
+from core import queues
 from core.files import PDF, PREVIEWABLE_TYPES
 from tickets.live import publish_ticket_updated_on_commit
 from tickets.models import Attachment, AttachmentState
@@ -60,7 +61,7 @@ def schedule_preview(attachment: Attachment) -> None:
         )
 
 
-@task()
+@task(queue_name=queues.DEFAULT)
 def generate_attachment_preview(*, attachment_id: int) -> str:
     attachment = Attachment.objects.select_related("ticket").filter(pk=attachment_id).first()
     if attachment is None or attachment.state != AttachmentState.STORED:
