@@ -1,9 +1,10 @@
 """How integrations reacts to domain events: an outbound ticket message queued by tickets is
-handed to the delivery task after commit (the router sends it through its channel's provider).
+handed to the delivery task after commit (the router sends it through its channel's provider);
+a customer's file that only has a provider link is downloaded by a task (integrations.media).
 Registered in `IntegrationsConfig.ready()`."""
 
 from core import events as bus
-from integrations.tasks import deliver_ticket_message
+from integrations.tasks import deliver_ticket_message, fetch_inbound_media
 from tickets import events
 
 
@@ -11,5 +12,10 @@ def enqueue_delivery(event: events.MessageQueued) -> None:
     deliver_ticket_message.enqueue(message_id=event.message_id)
 
 
+def enqueue_media_download(event: events.AttachmentFetchRequested) -> None:
+    fetch_inbound_media.enqueue(attachment_id=event.attachment_id)
+
+
 def register() -> None:
     bus.subscribe(events.MessageQueued, enqueue_delivery)
+    bus.subscribe(events.AttachmentFetchRequested, enqueue_media_download)

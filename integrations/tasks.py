@@ -7,7 +7,6 @@ from accounts.models import User
 from core import queues
 from integrations.media import fetch_attachment
 from integrations.router import deliver
-from tickets.events import AttachmentFetchRequested
 
 
 @task(queue_name=queues.REALTIME)
@@ -37,11 +36,6 @@ def fetch_inbound_media(*, attachment_id: int) -> str:
             retry = retry.using(run_after=timezone.now() + outcome.retry_in)
         retry.enqueue(attachment_id=attachment_id)
     return outcome.status
-
-
-def on_attachment_fetch_requested(event: AttachmentFetchRequested) -> None:
-    """Subscriber (IntegrationsConfig.ready): tickets has a file only we can download."""
-    fetch_inbound_media.enqueue(attachment_id=event.attachment_id)
 
 
 @task(queue_name=queues.BULK)
