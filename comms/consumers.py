@@ -6,7 +6,6 @@ number of daphne processes can serve sockets.
 """
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -18,7 +17,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from accounts.permissions import Action, can
 from automation import collision
 from automation.selectors import build_viewing_frame
-from comms import selectors, services
+from comms import selectors, services, socket_limits
+from comms.socket_limits import FrameError
 from core.errors import ApplicationError
 from core.realtime import (
     INBOX_GROUP,
@@ -33,10 +33,6 @@ logger = logging.getLogger(__name__)
 PRESENCE_STATUSES = ("online", "away", "busy")
 # When this process last swept stale sockets (a throttle only; the state itself is in the DB).
 _last_sweep_at = float("-inf")
-
-
-class FrameError(ApplicationError):
-    default_code = "invalid_frame"
 
 
 def _target(content: dict) -> tuple[str, str]:
@@ -64,6 +60,7 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
         self.subscriptions: set[str] = set()
         self.typing_expiry: dict[tuple[str, str, int], asyncio.Task] = {}
         self.heartbeat_task: asyncio.Task | None = None
+        self.limiter = socket_limits.FrameLimiter()
         self.static_groups = [user_group(user.pk), services.PRESENCE_GROUP]
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if session_key:
@@ -78,6 +75,7 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
             user=user, channel_name=self.channel_name
         )
         await self._announce([change] if change else [])
+        await self._close_excess_sockets()
         self.heartbeat_task = asyncio.create_task(self._heartbeat_loop())
 
     async def disconnect(self, code: int) -> None:
@@ -102,13 +100,22 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
-        if text_data is None:
-            await self._error("Frames are JSON text.", code="invalid_frame")
-            return
         try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self._error("Malformed JSON.", code="malformed_json")
+            content, error = socket_limits.parse_frame(text_data), None
+        except FrameError as exc:
+            content, error = None, exc
+        # Every frame spends a token first, so a flood of bad frames is dropped like any other.
+        frame_type = content.get("type") if isinstance(content, dict) else None
+        handle, report = self.limiter.admit(frame_type)
+        if not handle:
+            if report:
+                name = self.limiter.bucket_name(frame_type)
+                await self._error(
+                    f"Too many {name} frames: the excess is dropped.", code="rate_limited"
+                )
+            return
+        if error is not None:
+            await self._error(error.message, code=error.code)
             return
         await self.receive_json(content)
 
@@ -223,6 +230,13 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
     async def presence(self, event: dict) -> None:
         await self.send_json(event)
 
+    async def socket_evicted(self, event: dict) -> None:
+        # The user opened more sockets than the cap allows; this one is the oldest.
+        await self._error(
+            "Too many open connections: this, the oldest, is closed.", code="too_many_sockets"
+        )
+        await self.close(code=socket_limits.CLOSE_TOO_MANY_SOCKETS)
+
     async def session_revoked(self, event: dict) -> None:
         # The session ended (signed out from another device, or the member was deactivated).
         await self.close(code=4401)
@@ -280,6 +294,15 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
         _last_sweep_at = now
         changes = await database_sync_to_async(services.expire_stale_connections)()
         await self._announce(changes)
+
+    async def _close_excess_sockets(self) -> None:
+        """The per-user cap: the oldest sockets beyond it close, in whichever process holds them
+        (the channel layer delivers to a channel name anywhere)."""
+        excess = await database_sync_to_async(services.list_excess_connections)(
+            user=self.user, keep=socket_limits.limit("STAFF_SOCKET_MAX_PER_USER")
+        )
+        for channel_name in excess:
+            await self.channel_layer.send(channel_name, {"type": "socket.evicted"})
 
     async def _announce(self, changes: list[services.PresenceChange]) -> None:
         for change in changes:

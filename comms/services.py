@@ -503,6 +503,14 @@ def _has_live_connection(*, user_id: int) -> bool:
     ).exists()
 
 
+def list_excess_connections(*, user: User, keep: int) -> list[str]:
+    """Channel names of the user's live sockets beyond the newest `keep`, oldest first."""
+    cutoff = timezone.now() - presence_timeout()
+    live = PresenceConnection.objects.filter(user=user, last_heartbeat_at__gte=cutoff)
+    newest = live.order_by("-connected_at", "-pk").values_list("channel_name", flat=True)
+    return list(reversed(newest[keep:]))
+
+
 @transaction.atomic
 def set_presence_status(*, user: User, status: str) -> PresenceChange | None:
     if status not in (PresenceStatus.ONLINE, PresenceStatus.AWAY, PresenceStatus.BUSY):

@@ -49,3 +49,27 @@ def rate_limited(*, key: str, rate: str) -> bool:
     except ValueError:  # expired between add and incr: this is the first hit of a new window
         cache.add(cache_key, 1, timeout=seconds + 5)
         return False
+
+
+class TokenBucket:
+    """An in-memory token bucket: `rate` tokens a second, at most `burst` saved up.
+
+    For state that belongs to one object in one process (a WebSocket connection); limits shared
+    by processes use `rate_limited` above.
+    """
+
+    def __init__(self, *, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.updated_at = time.monotonic()
+
+    def take(self) -> bool:
+        """Spend one token if there is one."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated_at) * self.rate)
+        self.updated_at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True

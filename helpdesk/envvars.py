@@ -64,6 +64,12 @@ DESCRIPTIONS = {
     "PRESENCE_HEARTBEAT_SECONDS": "How often each socket process refreshes presence.",
     "PRESENCE_TIMEOUT_SECONDS": "A socket silent this long counts as gone.",
     "TYPING_TTL_SECONDS": "Typing indicators expire after this.",
+    "STAFF_SOCKET_TYPING_PER_SECOND": "Typing frames a staff socket may send per second "
+    "(burst 5); the excess is dropped with one error frame.",
+    "STAFF_SOCKET_PRESENCE_PER_SECOND": "Presence frames a staff socket may send per second "
+    "(burst 2).",
+    "STAFF_SOCKET_MAX_PER_USER": "Open staff sockets per user, across processes; a new one "
+    "closes the oldest.",
     "TASKS_BACKEND": "Background task backend (default: database queue run by `db_worker`).",
     "SHOPIFY_API_URL": "Shopify Admin API base URL (`https://<shop>.myshopify.com`).",
     "SHOPIFY_ACCESS_TOKEN": "Shopify Admin API token (empty = sandbox).",
@@ -87,7 +93,9 @@ DESCRIPTIONS = {
     "META_GRAPH_URL": "Graph API base URL including the version.",
     "JWT_SECRET": "JWT signing key (default: DJANGO_SECRET_KEY).",
     "JWT_ACCESS_MINUTES": "JWT access token lifetime.",
-    "JWT_REFRESH_HOURS": "JWT refresh token lifetime.",
+    "JWT_REFRESH_HOURS": "JWT refresh token lifetime (each refresh rotates it).",
+    "JWT_FAMILY_DAYS": "A JWT sign-in ends this long after the password was given, however often "
+    "it is refreshed.",
     "BUSINESS_WEEKDAYS": "Business days for SLA metrics, 0 = Monday.",
     "BUSINESS_HOURS_START": "Business day start (HH:MM).",
     "BUSINESS_HOURS_END": "Business day end (HH:MM).",

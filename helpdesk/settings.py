@@ -162,6 +162,17 @@ else:
 PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=15.0)
 PRESENCE_TIMEOUT_SECONDS = env.float("PRESENCE_TIMEOUT_SECONDS", default=45.0)
 TYPING_TTL_SECONDS = env.float("TYPING_TTL_SECONDS", default=6.0)
+# Staff socket limits (comms/socket_limits.py, docs/security.md): per socket, (frames per second,
+# burst) per frame type, excess dropped with one error frame; per user, open sockets across all
+# processes (a new one closes the oldest).
+STAFF_SOCKET_FRAME_RATES = {
+    "typing": (env.float("STAFF_SOCKET_TYPING_PER_SECOND", default=5.0), 5),
+    "presence": (env.float("STAFF_SOCKET_PRESENCE_PER_SECOND", default=1.0), 2),
+    "default": (20.0, 40),
+}
+STAFF_SOCKET_MAX_PER_USER = env.int("STAFF_SOCKET_MAX_PER_USER", default=20)
+STAFF_SOCKET_MAX_FRAME_CHARS = 16 * 1024
+STAFF_SOCKET_MAX_FRAME_DEPTH = 8
 
 CACHES = {
     "default": {

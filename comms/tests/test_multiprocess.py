@@ -1,5 +1,6 @@
 """Two daphne processes sharing Redis and one database: typing and presence cross processes,
-and a killed process's users go offline within the heartbeat window."""
+a killed process's users go offline within the heartbeat window, and the per-user socket cap
+closes the oldest socket whichever process holds it."""
 
 import asyncio
 import json
@@ -78,6 +79,7 @@ def cluster(tmp_path):
         "PRESENCE_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
         "PRESENCE_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS),
         "TYPING_TTL_SECONDS": "6",
+        "STAFF_SOCKET_MAX_PER_USER": "2",
     }
     setup = subprocess.run(
         [sys.executable, "-c", SETUP_SCRIPT], env=env, cwd=ROOT, capture_output=True, check=True
@@ -159,3 +161,21 @@ async def test_typing_and_presence_cross_processes_and_a_dead_process_goes_offli
         cluster["processes"][0].send_signal(signal.SIGKILL)
         await next_frame(bob_ws, presence_of(ana["id"], "offline"), timeout=10)
         assert time.monotonic() - started < TIMEOUT_SECONDS + 3 * HEARTBEAT_SECONDS + 2
+
+
+async def test_the_socket_cap_closes_the_oldest_socket_in_another_process(cluster):
+    port_a, port_b = cluster["ports"]
+    ana = cluster["users"]["ana"]
+    oldest = await open_socket(port_a, ana["session"])
+    # Opened one after the other: the first is the oldest, and it lives in the other process.
+    async with (
+        open_socket(port_b, ana["session"]) as second,
+        open_socket(port_b, ana["session"]) as third,
+    ):
+        error = await next_frame(oldest, lambda f: f["type"] == "error")
+        assert error["code"] == "too_many_sockets"
+        await asyncio.wait_for(oldest.wait_closed(), 5)
+        assert oldest.close_code == 4429
+        for ws in (second, third):
+            await ws.send(json.dumps({"type": "subscribe", "channel": "general"}))
+            await next_frame(ws, lambda f: f["type"] == "subscribed")

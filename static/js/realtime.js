@@ -65,6 +65,18 @@
         window.location.reload();
         return;
       }
+      // 4429: this user opened more tabs than the per-user socket cap, and this one was the
+      // oldest (docs/security.md). Retrying would close another tab in turn, so this one waits
+      // until it is looked at again.
+      if (event.code === 4429) {
+        body.dataset.realtime = "evicted";
+        document.addEventListener("visibilitychange", function reconnectWhenSeen() {
+          if (document.visibilityState !== "visible") return;
+          document.removeEventListener("visibilitychange", reconnectWhenSeen);
+          connect();
+        });
+        return;
+      }
       body.dataset.realtime = "disconnected";
       Object.keys(typers).forEach(function (key) { typers[key] = {}; renderTyping(key); });
       // Exponential backoff with jitter, capped at 30 s.
