@@ -70,12 +70,13 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
             self.static_groups.append(INBOX_GROUP)
         for group in self.static_groups:
             await self.channel_layer.group_add(group, self.channel_name)
-        await self.accept()
+        # Registered, announced and within the cap before the client hears it is connected.
         change = await database_sync_to_async(services.register_connection)(
             user=user, channel_name=self.channel_name
         )
         await self._announce([change] if change else [])
         await self._close_excess_sockets()
+        await self.accept()
         self.heartbeat_task = asyncio.create_task(self._heartbeat_loop())
 
     async def disconnect(self, code: int) -> None:

@@ -12,6 +12,7 @@ from comms.tests.test_consumers import (
     drain,
     make_user,
     open_socket,
+    receive,
     receive_skipping_presence,
     subscribe,
 )
@@ -23,7 +24,29 @@ def frames_of(frames: list[dict], kind: str) -> list[dict]:
     return [frame for frame in frames if frame["type"] == kind]
 
 
-async def test_a_typing_flood_reaches_others_at_the_rate_limit_with_one_error():
+# The default bursts with almost no refill: what a flood gets through does not depend on how
+# fast this machine sends it (the refill itself is tested on FrameLimiter below).
+BURST_ONLY = {"typing": (0.001, 5), "presence": (0.001, 2), "default": (20.0, 40)}
+
+
+async def frames_until_quiet(communicator, count: int, kind: str, *, skip=None) -> list[dict]:
+    """`count` frames of `kind` (other frames, and those `skip` matches, are ignored), then
+    nothing more of that kind."""
+
+    def wanted(frame: dict) -> bool:
+        return frame["type"] == kind and not (skip and skip(frame))
+
+    found = []
+    while len(found) < count:
+        frame = await receive(communicator)
+        if wanted(frame):
+            found.append(frame)
+    assert [frame for frame in await drain(communicator) if wanted(frame)] == []
+    return found
+
+
+async def test_a_typing_flood_reaches_others_at_the_rate_limit_with_one_error(settings):
+    settings.STAFF_SOCKET_FRAME_RATES = BURST_ONLY
     ana, bob = await database_sync_to_async(lambda: (make_user(), make_user()))()
     ana_socket, bob_socket = await open_socket(ana), await open_socket(bob)
     await drain(ana_socket)
@@ -32,27 +55,33 @@ async def test_a_typing_flood_reaches_others_at_the_rate_limit_with_one_error():
     typing = {"type": "typing", "channel": "general", "is_typing": True}
     for _ in range(200):
         await ana_socket.send_json_to(typing)
-    relayed = frames_of(await drain(bob_socket), "typing")
-    errors = frames_of(await drain(ana_socket), "error")
-    # Burst 5 plus what refills at 5/s while the flood is sent (well under a second here).
-    assert 5 <= len(relayed) <= 10
-    assert [error["code"] for error in errors] == ["rate_limited"]
-    assert "typing" in errors[0]["detail"]
+    await frames_until_quiet(bob_socket, 5, "typing")
+    [error] = await frames_until_quiet(ana_socket, 1, "error")
+    assert error["code"] == "rate_limited"
+    assert "typing" in error["detail"]
     await ana_socket.disconnect()
     await bob_socket.disconnect()
 
 
-async def test_a_presence_flood_broadcasts_only_what_the_bucket_admits():
+async def test_a_presence_flood_broadcasts_only_what_the_bucket_admits(settings):
+    settings.STAFF_SOCKET_FRAME_RATES = BURST_ONLY
     ana, bob = await database_sync_to_async(lambda: (make_user(), make_user()))()
     watcher = await open_socket(bob)
     ana_socket = await open_socket(ana)
     await drain(watcher)
     for index in range(200):
-        status = ("away", "busy")[index % 2]
-        await ana_socket.send_json_to({"type": "presence", "status": status})
-    broadcasts = [f for f in await drain(watcher) if f.get("user", {}).get("id") == ana.pk]
-    assert 1 <= len(broadcasts) <= 3
-    assert [f["code"] for f in frames_of(await drain(ana_socket), "error")] == ["rate_limited"]
+        await ana_socket.send_json_to({"type": "presence", "status": ("away", "busy")[index % 2]})
+    # The burst of 2 admits "away" then "busy": two changes, two broadcasts, 198 dropped.
+    # (Connection announcements may still be in flight on a loaded machine.)
+    broadcasts = await frames_until_quiet(
+        watcher, 2, "presence", skip=lambda f: f["status"] == "online"
+    )
+    assert [(f["user"]["id"], f["status"]) for f in broadcasts] == [
+        (ana.pk, "away"),
+        (ana.pk, "busy"),
+    ]
+    [error] = await frames_until_quiet(ana_socket, 1, "error")
+    assert error["code"] == "rate_limited"
     await ana_socket.disconnect()
     await watcher.disconnect()
 
