@@ -105,6 +105,18 @@ class SyncLogAdmin(admin.ModelAdmin):
 class ShopifySyncLogAdmin(SyncLogAdmin):
     provider = "shopify"
     resources = (*RESOURCES, "products")
+    list_display = (
+        *SyncLogAdmin.list_display[:2],
+        "mode",
+        "progress",
+        *SyncLogAdmin.list_display[2:],
+    )
+    readonly_fields = (*SyncLogAdmin.readonly_fields, "lease_until")
+
+    @admin.display(description="Progress")
+    def progress(self, log: ShopifySyncLog) -> str:
+        percent = log.progress_percent
+        return "" if percent is None else f"{log.items_seen:,}/{log.items_total:,} ({percent}%)"
 
 
 class PerpSyncLogAdmin(SyncLogAdmin):

@@ -74,8 +74,34 @@ class SyncLog(models.Model):
         return f"{self.resource} sync {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
 
 
+class SyncMode(models.TextChoices):
+    PAGED = "paged", "Cost-sized pages"
+    BULK = "bulk", "Bulk operation"
+
+
 class ShopifySyncLog(SyncLog):
-    pass
+    """Also the checkpoint of a products sync, so a re-run after a crash resumes it."""
+
+    mode = models.CharField(max_length=8, choices=SyncMode.choices, blank=True)
+    items_total = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Products to go through, once known (progress)."
+    )
+    cursor = models.TextField(blank=True, help_text="Paged mode: the last page's end cursor.")
+    seen_ids = models.JSONField(
+        default=list, blank=True, help_text="Paged mode: product ids seen so far in this pass."
+    )
+    bulk_operation_id = models.CharField(
+        max_length=100, blank=True, help_text="Bulk mode: the Shopify BulkOperation gid."
+    )
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is on it until then; after, it crashed."
+    )
+
+    @property
+    def progress_percent(self) -> int | None:
+        if not self.items_total:
+            return None
+        return min(100, 100 * self.items_seen // self.items_total)
 
 
 class PerpSyncLog(SyncLog):

@@ -41,6 +41,9 @@ HEADERS_OF_INTEREST = (
     "X-Hub-Signature-256",
     "X-Shopify-Topic",
     "X-Shopify-Webhook-Id",
+    "X-Shopify-Event-Id",
+    "X-Shopify-Triggered-At",
+    "X-Shopify-API-Version",
     "X-Shopify-Shop-Domain",
     "X-Twilio-Email-Event-Webhook-Timestamp",
 )

@@ -9,7 +9,6 @@ import html
 import json
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -19,14 +18,12 @@ from django.utils import timezone
 from accounts.models import User
 from analytics.services import record_event
 from core.errors import ApplicationError
-from integrations.models import ShopifySyncLog, SyncStatus
-from integrations.shopify.types import ProductPage, ShopifyProduct
+from integrations.shopify.types import ShopifyProduct
 from knowledge import embeddings
 from knowledge.models import ProductKnowledge, ProductNote
 
 logger = logging.getLogger(__name__)
 
-PageSource = Callable[..., ProductPage]
 
 _TAG_RE = re.compile(r"<[^>]+>")
 _BLOCK_RE = re.compile(r"</?(p|br|li|ul|ol|div|h[1-6]|tr|table)\b[^>]*>", re.IGNORECASE)
@@ -174,79 +171,93 @@ def import_products(*, products: list[ShopifyProduct]) -> int:
     return changed
 
 
-def _default_page_source() -> PageSource:
-    from integrations.shopify.client import ShopifyClient
+@dataclass(frozen=True)
+class BatchOutcome:
+    created: int
+    updated: int
 
-    return ShopifyClient.from_settings().list_products
+
+PRODUCT_FIELDS = (
+    "title",
+    "handle",
+    "product_type",
+    "vendor",
+    "tags",
+    "description_text",
+    "variants",
+    "images",
+    "status",
+    "shopify_updated_at",
+    "content_hash",
+    "search_text",
+    "updated_at",
+)
 
 
-def sync_catalog(
-    *,
-    list_products: PageSource | None = None,
-    page_size: int | None = None,
-    triggered_by: User | None = None,
-) -> ShopifySyncLog:
-    """Full catalog sync: page through Shopify, upsert each product, delete the ones gone.
+@transaction.atomic
+def upsert_products(*, products: list[ShopifyProduct]) -> BatchOutcome:
+    """Upsert a batch from a catalog sync with a handful of queries (not several per product)
+    and one embedding task for the batch. Unchanged products (same hash) are not written."""
+    # FOR UPDATE: a products webhook may write one of these products meanwhile.
+    existing = {
+        item.shopify_id: item
+        for item in ProductKnowledge.objects.select_for_update().filter(
+            shopify_id__in=[p.id for p in products]
+        )
+    }
+    notes: dict[int, list[str]] = {}
+    for product_id, body in ProductNote.objects.filter(product__in=existing.values()).values_list(
+        "product_id", "body"
+    ):
+        notes.setdefault(product_id, []).append(body)
+    created, changed, now = {}, [], timezone.now()
+    for product in products:
+        fields = _product_fields(product)
+        content_hash = _content_hash(fields)
+        item = existing.get(product.id)
+        if item is not None and item.content_hash == content_hash:
+            continue
+        item = item or created.get(product.id) or ProductKnowledge(shopify_id=product.id)
+        for name, value in fields.items():
+            setattr(item, name, value)
+        item.shopify_updated_at = product.updated_at
+        item.content_hash = content_hash
+        item.updated_at = now
+        # The shopify_id lookup above (under the lock) is the uniqueness check.
+        item.full_clean(exclude=["handle"], validate_unique=False)
+        item.search_text = build_search_text(product=item, notes=notes.get(item.pk, []))
+        if item.pk is None:
+            created[product.id] = item
+        else:
+            changed.append(item)
+    ProductKnowledge.objects.bulk_create(created.values())
+    ProductKnowledge.objects.bulk_update(changed, PRODUCT_FIELDS)
+    saved = [*created.values(), *changed]
+    _reindex_lexical(saved)
+    _enqueue_embedding([item.pk for item in saved])
+    return BatchOutcome(created=len(created), updated=len(changed))
 
-    `list_products(first=, after=) -> ProductPage` defaults to the Shopify client. Progress is
-    saved on the sync log after every page; each page commits on its own, so a failure halfway
-    keeps what was synced and the log says where it stopped. Deletion runs only after a
-    complete pass.
-    """
-    source = list_products or _default_page_source()
-    log = ShopifySyncLog.objects.create(resource="products", triggered_by=triggered_by)
-    seen: set[int] = set()
-    after: str | None = None
-    try:
-        while True:
-            # The client sizes its pages to Shopify's query cost limit unless told otherwise.
-            page = (
-                source(after=after) if page_size is None else source(first=page_size, after=after)
-            )
-            with transaction.atomic():
-                changed = []
-                for item in page.products:
-                    outcome = _upsert(item)
-                    seen.add(item.id)
-                    log.items_seen += 1
-                    log.items_created += outcome.is_created
-                    log.items_updated += outcome.is_changed and not outcome.is_created
-                    if outcome.is_changed:
-                        changed.append(outcome.product.pk)
-                # One batched embedding task per page, not one per product.
-                _enqueue_embedding(changed)
-                log.save(update_fields=["items_seen", "items_created", "items_updated"])
-            if not page.has_next_page or not page.end_cursor:
-                break
-            after = page.end_cursor
-        with transaction.atomic():
-            gone = list(
-                ProductKnowledge.objects.exclude(shopify_id__in=seen).values_list("pk", flat=True)
-            )
-            _delete_products(gone)
-            log.status = SyncStatus.SUCCEEDED
-            log.finished_at = timezone.now()
-            log.save(update_fields=["status", "finished_at"])
-            record_event(
-                name="knowledge.catalog_synced",
-                actor=triggered_by,
-                subject=log,
-                properties={
-                    "seen": log.items_seen,
-                    "created": log.items_created,
-                    "updated": log.items_updated,
-                    "deleted": len(gone),
-                },
-            )
-    except Exception as exc:
-        # Record the failure on the log for staff, then let the caller (the task) see it.
-        log.status = SyncStatus.FAILED
-        log.error = f"{type(exc).__name__}: {exc}"
-        log.finished_at = timezone.now()
-        log.save(update_fields=["status", "error", "finished_at"])
-        raise
-    logger.info("knowledge.sync.finished", extra={"sync_log": log.pk, "deleted": len(gone)})
-    return log
+
+def _reindex_lexical(items: list[ProductKnowledge]) -> None:
+    """SQLite's FTS5 table follows `search_text` (PostgreSQL indexes the column itself)."""
+    if connection.vendor != "sqlite" or not items:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany("DELETE FROM knowledge_fts WHERE rowid = %s", [[i.pk] for i in items])
+        cursor.executemany(
+            "INSERT INTO knowledge_fts(rowid, title, body) VALUES (%s, %s, %s)",
+            [[i.pk, i.title, i.search_text] for i in items],
+        )
+
+
+@transaction.atomic
+def remove_products_except(*, shopify_ids: set[int]) -> int:
+    """After a complete catalog pass: forget every product Shopify no longer has."""
+    gone = list(
+        ProductKnowledge.objects.exclude(shopify_id__in=shopify_ids).values_list("pk", flat=True)
+    )
+    _delete_products(gone)
+    return len(gone)
 
 
 @transaction.atomic

@@ -32,6 +32,32 @@ def catalog() -> list[dict[str, Any]]:
     return json.loads(path.read_text())["products"]
 
 
+def large_catalog(size: int) -> list[dict[str, Any]]:
+    """`size` distinct products (REST shape) cycling through the demo catalog, two variants and
+    one image each: a big shop for bulk-sync tests without a big fixture file."""
+    base = catalog()
+    products = []
+    for i in range(size):
+        model = base[i % len(base)]
+        pid = 8_800_000_000_000 + i
+        products.append(
+            {
+                **model,
+                "id": pid,
+                "title": f"{model['title']} #{i}",
+                "handle": f"{model['handle']}-{i}",
+                "variants": [
+                    {**v, "id": pid * 10 + k, "sku": f"{v.get('sku') or 'SKU'}-{i}"}
+                    for k, v in enumerate(model["variants"][:2])
+                ],
+                "images": [
+                    {**img, "id": pid * 10 + k} for k, img in enumerate(model["images"][:1])
+                ],
+            }
+        )
+    return products
+
+
 def anchor() -> datetime:
     """Midnight UTC today: dates stay 'recent' and are stable within a day."""
     return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -126,6 +152,7 @@ def shopify_customer(n: int) -> dict[str, Any]:
         "state": "ENABLED",
         "tags": ["vip"] if n % 3 == 2 else [],
         "createdAt": _iso(anchor() - timedelta(days=400 + n)),
+        "updatedAt": _iso(anchor() - timedelta(days=n % 30)),
         "numberOfOrders": str(len(numbers)),
         "defaultEmailAddress": {"emailAddress": f"demo.customer.{n}@example.com"},
         "defaultPhoneNumber": {"phoneNumber": f"+4477009{n:05d}"},
@@ -140,6 +167,7 @@ def shopify_order(number: int) -> dict[str, Any]:
         "id": f"gid://shopify/Order/{5_000_000_000 + number}",
         "name": f"#{number}",
         "createdAt": _iso(f["created_at"]),
+        "updatedAt": _iso(f["created_at"] + timedelta(days=1)),
         "cancelledAt": None,
         "statusPageUrl": f"https://printdesk-demo.myshopify.com/orders/{number}/status",
         "displayFinancialStatus": "PAID" if f["is_paid"] else "PENDING",

@@ -79,14 +79,14 @@ class ShopifyUserError(ShopifyError):
 
 
 CUSTOMER_FIELDS = """
-  id displayName firstName lastName state tags createdAt numberOfOrders
+  id displayName firstName lastName state tags createdAt updatedAt numberOfOrders
   defaultEmailAddress { emailAddress }
   defaultPhoneNumber { phoneNumber }
   amountSpent { amount currencyCode }
 """
 
 ORDER_FIELDS = """
-  id name createdAt cancelledAt statusPageUrl
+  id name createdAt updatedAt cancelledAt statusPageUrl
   displayFinancialStatus displayFulfillmentStatus
   customer { id }
   totalPriceSet { shopMoney { amount currencyCode } }

@@ -1,12 +1,21 @@
-"""Process stored Shopify webhooks: refresh the customer's cached Shopify data, sync products."""
+"""Process stored Shopify webhooks: refresh the customer's cached Shopify data, sync products.
+
+Deliveries can arrive late and out of order: an order or customer payload is applied only when
+its `updated_at` (else the delivery's X-Shopify-Triggered-At) is newer than the copy we hold.
+"""
 
 import logging
+from dataclasses import replace
+from datetime import datetime
 from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from core.errors import ApplicationError
+from core.events import publish_on_commit
+from integrations.events import ShopifyBulkOperationFinished
 from integrations.models import WebhookEvent, WebhookStatus
 from integrations.records import RecordError, from_jsonable, to_jsonable
 from integrations.selectors import RECENT_ORDERS, ShopifySection, invalidate_customer_context
@@ -30,9 +39,20 @@ ORDER_TOPICS = (
 def handle_event(event: WebhookEvent) -> str:
     topic, payload = event.kind, event.payload
     if topic in ("customers/create", "customers/update"):
-        return _customer_changed(ShopifyCustomer.from_rest(payload))
+        customer = ShopifyCustomer.from_rest(payload)
+        return _customer_changed(replace(customer, updated_at=_changed_at(event, customer)))
     if topic in ORDER_TOPICS:
-        return _order_changed(ShopifyOrder.from_rest(payload), payload.get("customer") or {})
+        order = ShopifyOrder.from_rest(payload)
+        order = replace(order, updated_at=_changed_at(event, order))
+        return _order_changed(order, payload.get("customer") or {})
+    if topic == "bulk_operations/finish":
+        publish_on_commit(
+            ShopifyBulkOperationFinished(
+                operation_id=str(payload.get("admin_graphql_api_id") or ""),
+                status=str(payload.get("status") or ""),
+            )
+        )
+        return WebhookStatus.PROCESSED
     if topic in ("products/create", "products/update"):
         from knowledge.services import upsert_product
 
@@ -45,6 +65,18 @@ def handle_event(event: WebhookEvent) -> str:
         return WebhookStatus.PROCESSED
     logger.info("shopify.webhook.ignored topic=%s", topic)
     return WebhookStatus.IGNORED
+
+
+def _changed_at(event: WebhookEvent, record: ShopifyOrder | ShopifyCustomer) -> datetime | None:
+    if record.updated_at is not None:
+        return record.updated_at
+    triggered = (event.headers or {}).get("X-Shopify-Triggered-At") or ""
+    return parse_datetime(triggered) if triggered else None
+
+
+def _is_stale(incoming: datetime | None, held: datetime | None) -> bool:
+    """Only a payload provably not newer than ours is stale; without dates we apply it."""
+    return incoming is not None and held is not None and incoming <= held
 
 
 def find_customer_for_shopify(
@@ -97,7 +129,12 @@ def _customer_changed(shopify_customer: ShopifyCustomer) -> str:
     )
     if customer is None:
         return WebhookStatus.IGNORED
+    # FOR UPDATE: two deliveries for one customer must compare and write one after the other.
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
     current = _section(customer)
+    if current is not None and _is_stale(shopify_customer.updated_at, current.customer.updated_at):
+        logger.info("shopify.webhook.stale customer=%s", shopify_customer.id)
+        return WebhookStatus.IGNORED
     _save(
         customer,
         ShopifySection(customer=shopify_customer, orders=current.orders if current else []),
@@ -115,7 +152,12 @@ def _order_changed(order: ShopifyOrder, customer_payload: dict) -> str:
     )
     if customer is None:
         return WebhookStatus.IGNORED
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
     current = _section(customer)
+    held = next((o for o in (current.orders if current else []) if o.id == order.id), None)
+    if held is not None and _is_stale(order.updated_at, held.updated_at):
+        logger.info("shopify.webhook.stale order=%s", order.id)
+        return WebhookStatus.IGNORED
     if current is not None:
         shopify_customer = current.customer
     elif customer_payload.get("id"):

@@ -138,6 +138,10 @@ def _shop_money(price_set: dict[str, Any] | None) -> tuple[Decimal, str]:
     return _money(money.get("amount")), money.get("currencyCode") or ""
 
 
+def _datetime(value: Any) -> datetime | None:
+    return parse_datetime(value) if isinstance(value, str) and value else None
+
+
 def _nodes(connection: dict[str, Any] | list | None) -> list[dict[str, Any]]:
     if isinstance(connection, list):
         return connection
@@ -159,6 +163,7 @@ class ShopifyCustomer:
     created_at: datetime | None
     tags: list[str] = field(default_factory=list)
     state: str = ""
+    updated_at: datetime | None = None
 
     @classmethod
     def from_graphql(cls, node: dict[str, Any]) -> "ShopifyCustomer":
@@ -182,6 +187,7 @@ class ShopifyCustomer:
             created_at=parse_datetime(node["createdAt"]) if node.get("createdAt") else None,
             tags=list(node.get("tags") or []),
             state=(node.get("state") or "").lower(),
+            updated_at=_datetime(node.get("updatedAt")),
         )
 
     @classmethod
@@ -201,6 +207,7 @@ class ShopifyCustomer:
             created_at=parse_datetime(data["created_at"]) if data.get("created_at") else None,
             tags=list(tags),
             state=(data.get("state") or "").lower(),
+            updated_at=_datetime(data.get("updated_at")),
         )
 
 
@@ -233,6 +240,7 @@ class ShopifyOrder:
     status_url: str = ""
     line_items: list[LineItem] = field(default_factory=list)
     tracking: list[Tracking] = field(default_factory=list)
+    updated_at: datetime | None = None
 
     @classmethod
     def from_graphql(cls, node: dict[str, Any]) -> "ShopifyOrder":
@@ -256,6 +264,7 @@ class ShopifyOrder:
             customer_id=legacy_id(customer["id"]) if customer.get("id") else None,
             cancelled_at=parse_datetime(node["cancelledAt"]) if node.get("cancelledAt") else None,
             status_url=node.get("statusPageUrl") or "",
+            updated_at=_datetime(node.get("updatedAt")),
             line_items=[
                 LineItem(
                     title=li.get("title") or "",
@@ -294,6 +303,7 @@ class ShopifyOrder:
             customer_id=int(customer["id"]) if customer.get("id") else None,
             cancelled_at=parse_datetime(data["cancelled_at"]) if data.get("cancelled_at") else None,
             status_url=data.get("order_status_url") or "",
+            updated_at=_datetime(data.get("updated_at")),
             line_items=[
                 LineItem(
                     title=li.get("title") or "",

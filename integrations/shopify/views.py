@@ -1,7 +1,9 @@
 """POST /api/webhooks/shopify: customers/*, orders/* and products/* topics.
 
 The HMAC (base64 HMAC-SHA256 of the raw body with SHOPIFY_WEBHOOK_SECRET) is checked before the
-body is parsed; the X-Shopify-Webhook-Id makes a delivery idempotent.
+body is parsed. X-Shopify-Event-Id, the event's identity (the same on every delivery of one event,
+Shopify's "ignore duplicates" guide), makes a delivery idempotent; older deliveries without it
+fall back to X-Shopify-Webhook-Id.
 """
 
 import base64
@@ -41,10 +43,15 @@ def webhook(request: HttpRequest) -> JsonResponse:
         )
         return JsonResponse({"detail": "Invalid signature.", "code": "bad_signature"}, status=401)
     topic = request.headers.get("X-Shopify-Topic", "")
-    event_id = request.headers.get("X-Shopify-Webhook-Id", "")
+    event_id = request.headers.get("X-Shopify-Event-Id") or request.headers.get(
+        "X-Shopify-Webhook-Id", ""
+    )
     if not topic or not event_id:
         return JsonResponse(
-            {"detail": "Missing X-Shopify-Topic or X-Shopify-Webhook-Id.", "code": "invalid"},
+            {
+                "detail": "Missing X-Shopify-Topic or X-Shopify-Event-Id/X-Shopify-Webhook-Id.",
+                "code": "invalid",
+            },
             status=400,
         )
     try:

@@ -26,15 +26,22 @@ def secret(settings):
 def post(django_capture_on_commit_callbacks):
     """POST a signed delivery and run what it enqueued on commit (the processing task)."""
 
-    def send(client, topic, payload, *, webhook_id="wh-1", signature=None):
+    def send(client, topic, payload, *, webhook_id="wh-1", signature=None, **headers):
         with django_capture_on_commit_callbacks(execute=True):
-            return _post(client, topic, payload, webhook_id=webhook_id, signature=signature)
+            return _post(
+                client, topic, payload, webhook_id=webhook_id, signature=signature, **headers
+            )
 
     return send
 
 
-def _post(client, topic, payload, *, webhook_id, signature):
+def _post(client, topic, payload, *, webhook_id, signature, event_id=None, triggered_at=None):
     body = json.dumps(payload).encode()
+    extra = {}
+    if event_id:
+        extra["HTTP_X_SHOPIFY_EVENT_ID"] = event_id
+    if triggered_at:
+        extra["HTTP_X_SHOPIFY_TRIGGERED_AT"] = triggered_at
     return client.post(
         URL,
         data=body,
@@ -43,6 +50,7 @@ def _post(client, topic, payload, *, webhook_id, signature):
         HTTP_X_SHOPIFY_WEBHOOK_ID=webhook_id,
         HTTP_X_SHOPIFY_HMAC_SHA256=signature if signature is not None else sign(body, SECRET),
         HTTP_X_SHOPIFY_SHOP_DOMAIN="printdesk-demo.myshopify.com",
+        **extra,
     )
 
 
@@ -199,3 +207,59 @@ def test_signed_fixture_valid_tampered_and_replayed(
     replay = _deliver(client, body, headers)
     assert replay.status_code == 200 and replay.json() == {"status": "duplicate"}
     assert WebhookEvent.objects.count() == 1
+
+
+def held_orders(customer):
+    customer.refresh_from_db()
+    return customer.external_data["shopify"]["data"]["orders"]
+
+
+def test_a_stale_orders_updated_changes_nothing(post, client, customer):
+    newer = rest_order(updated_at="2026-11-21T10:00:00-05:00", financial_status="refunded")
+    assert post(client, "orders/updated", newer, webhook_id="wh-new").status_code == 200
+    before = held_orders(customer)
+    # Shopify retried an older delivery; it arrives after the newer one.
+    older = rest_order(updated_at="2026-11-20T12:00:00-05:00", financial_status="paid")
+    assert post(client, "orders/updated", older, webhook_id="wh-old").status_code == 200
+    assert WebhookEvent.objects.get(event_id="wh-old").status == WebhookStatus.IGNORED
+    assert held_orders(customer) == before
+    assert before[0]["financial_status"] == "REFUNDED"
+
+
+def test_a_newer_orders_updated_is_applied(post, client, customer):
+    post(client, "orders/updated", rest_order(updated_at="2026-11-20T12:00:00Z"), webhook_id="a")
+    newest = rest_order(updated_at="2026-11-20T12:00:01Z", financial_status="refunded")
+    post(client, "orders/updated", newest, webhook_id="b")
+    assert WebhookEvent.objects.get(event_id="b").status == WebhookStatus.PROCESSED
+    assert held_orders(customer)[0]["financial_status"] == "REFUNDED"
+
+
+def test_without_updated_at_the_triggered_at_header_orders_deliveries(post, client, customer):
+    post(
+        client, "orders/updated", rest_order(), webhook_id="a", triggered_at="2026-11-21T10:00:00Z"
+    )
+    late = rest_order(financial_status="voided")
+    post(client, "orders/updated", late, webhook_id="b", triggered_at="2026-11-20T10:00:00Z")
+    assert WebhookEvent.objects.get(event_id="b").status == WebhookStatus.IGNORED
+    assert held_orders(customer)[0]["financial_status"] == "PAID"
+
+
+def test_a_stale_customers_update_changes_nothing(post, client, customer):
+    payload = {"id": 6_000_000_005, "email": "demo.customer.5@example.com", "first_name": "New"}
+    post(client, "customers/update", {**payload, "updated_at": "2026-11-21T10:00:00Z"})
+    stale = {**payload, "first_name": "Old", "updated_at": "2026-11-20T10:00:00Z"}
+    post(client, "customers/update", stale, webhook_id="wh-2")
+    assert WebhookEvent.objects.get(event_id="wh-2").status == WebhookStatus.IGNORED
+    customer.refresh_from_db()
+    assert customer.external_data["shopify"]["data"]["customer"]["name"] == "New"
+
+
+def test_deliveries_dedupe_on_the_event_id(post, client, customer):
+    """Two subscriptions (or a retry with a new webhook id) deliver one event twice."""
+    first = post(client, "orders/create", rest_order(), webhook_id="wh-1", event_id="evt-9")
+    again = post(client, "orders/create", rest_order(), webhook_id="wh-2", event_id="evt-9")
+    assert first.json() == {"status": "accepted"} and again.json() == {"status": "duplicate"}
+    event = WebhookEvent.objects.get()
+    assert event.event_id == "evt-9"
+    assert event.headers["X-Shopify-Event-Id"] == "evt-9"
+    assert event.headers["X-Shopify-Webhook-Id"] == "wh-1"

@@ -52,19 +52,28 @@ def load_demo_catalog() -> list[ShopifyProduct]:
     return [ShopifyProduct.from_rest(item) for item in data["products"]]
 
 
-def pages_of(products: list[ShopifyProduct]):
-    """A `list_products(first=, after=)` source over a fixed list, cursors being offsets."""
-    calls = []
+class CatalogPages:
+    """A stand-in for the Shopify client in paged catalog syncs: a fixed product list, offsets
+    as cursors, `calls` recording each page asked for."""
 
-    def list_products(*, first: int = 50, after: str | None = None) -> ProductPage:
-        calls.append((first, after))
+    def __init__(self, products: list[ShopifyProduct], page_size: int) -> None:
+        self.products = products
+        self.page_size = page_size
+        self.calls: list[str | None] = []
+
+    def count_products(self) -> int:
+        return len(self.products)
+
+    def list_products(self, *, after: str | None = None) -> ProductPage:
+        self.calls.append(after)
         start = int(after or 0)
-        chunk = products[start : start + first]
+        chunk = self.products[start : start + self.page_size]
         end = start + len(chunk)
-        has_next = end < len(products)
+        has_next = end < len(self.products)
         return ProductPage(
             products=chunk, end_cursor=str(end) if has_next else None, has_next_page=has_next
         )
 
-    list_products.calls = calls
-    return list_products
+
+def pages_of(products: list[ShopifyProduct], *, page_size: int = 50) -> CatalogPages:
+    return CatalogPages(products, page_size)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from knowledge import services
+from knowledge import catalog_sync, services
 from knowledge.models import ProductKnowledge
 from knowledge.selectors import SearchMode, search_products
 from knowledge.tests.factories import load_demo_catalog, make_product, pages_of
@@ -54,7 +54,7 @@ def test_semantic_search_understands_meaning(small_catalog):
 
 def test_sticker_that_survives_rain_on_demo_catalog(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.sync_catalog(list_products=pages_of(load_demo_catalog()))
+        catalog_sync.sync_catalog(source=pages_of(load_demo_catalog()))
     results = search_products(query="sticker that survives rain", limit=5)
     assert results.mode == SearchMode.HYBRID
     assert results.products[0].title == "Die-Cut Vinyl Stickers"

@@ -4,11 +4,12 @@ import pytest
 
 from accounts.tests.factories import UserFactory
 from core.errors import ApplicationError
-from integrations.models import ShopifySyncLog, SyncStatus
-from knowledge import services
+from integrations.models import ShopifySyncLog, SyncMode, SyncStatus
+from integrations.shopify.client import ShopifyUnavailable
+from knowledge import catalog_sync, services
 from knowledge.models import ProductKnowledge
 from knowledge.selectors import SearchMode, search_products
-from knowledge.tests.factories import load_demo_catalog, make_product, pages_of
+from knowledge.tests.factories import CatalogPages, load_demo_catalog, make_product, pages_of
 
 pytestmark = pytest.mark.django_db
 
@@ -61,25 +62,27 @@ def test_remove_product_deletes_it_from_search():
 
 def test_sync_catalog_pages_through_and_logs_progress():
     products = [make_product(title=f"Poster {n}") for n in range(7)]
-    source = pages_of(products)
-    log = services.sync_catalog(list_products=source, page_size=3)
-    assert source.calls == [(3, None), (3, "3"), (3, "6")]
+    source = pages_of(products, page_size=3)
+    log = catalog_sync.sync_catalog(source=source)
+    assert source.calls == [None, "3", "6"]
     assert ProductKnowledge.objects.count() == 7
     log.refresh_from_db()
-    assert (log.resource, log.status, log.items_seen, log.items_created) == (
+    assert (log.resource, log.status, log.mode, log.items_seen, log.items_created) == (
         "products",
         SyncStatus.SUCCEEDED,
+        SyncMode.PAGED,
         7,
         7,
     )
-    assert log.finished_at is not None
+    assert log.items_total == 7 and log.progress_percent == 100
+    assert log.finished_at is not None and log.cursor == "" and log.seen_ids == []
 
 
 def test_sync_catalog_skips_unchanged_and_deletes_missing():
     products = [make_product(title=f"Poster {n}") for n in range(4)]
-    services.sync_catalog(list_products=pages_of(products), page_size=2)
+    catalog_sync.sync_catalog(source=pages_of(products, page_size=2))
     changed = [replace(products[0], title="Poster zero"), *products[1:3]]
-    log = services.sync_catalog(list_products=pages_of(changed), page_size=2)
+    log = catalog_sync.sync_catalog(source=pages_of(changed, page_size=2))
     assert (log.items_seen, log.items_created, log.items_updated) == (3, 0, 1)
     assert sorted(ProductKnowledge.objects.values_list("title", flat=True)) == [
         "Poster 1",
@@ -91,14 +94,15 @@ def test_sync_catalog_skips_unchanged_and_deletes_missing():
 def test_sync_catalog_failure_is_logged_and_deletes_nothing():
     services.upsert_product(product=make_product(title="Keep me"))
 
-    def broken(**page):
-        raise ConnectionError("shopify down")
+    class Down(CatalogPages):
+        def list_products(self, *, after=None):
+            raise ShopifyUnavailable("shopify down")
 
-    with pytest.raises(ConnectionError):
-        services.sync_catalog(list_products=broken)
+    with pytest.raises(ShopifyUnavailable):
+        catalog_sync.sync_catalog(source=Down([], 1))
     log = ShopifySyncLog.objects.get()
     assert log.status == SyncStatus.FAILED
-    assert "shopify down" in log.error
+    assert "shopify down" in log.error and log.lease_until is None
     assert ProductKnowledge.objects.count() == 1
 
 
@@ -120,18 +124,19 @@ def test_empty_note_is_rejected():
 
 def test_demo_catalog_loads():
     catalog = load_demo_catalog()
-    log = services.sync_catalog(list_products=pages_of(catalog))
+    log = catalog_sync.sync_catalog(source=pages_of(catalog))
     assert log.items_created == len(catalog) == ProductKnowledge.objects.count()
     assert search_products(query="vinyl banner", mode=SearchMode.LEXICAL).products
 
 
 def test_sync_catalog_from_the_fake_shopify_server(fake_shopify):
-    log = services.sync_catalog()
+    log = catalog_sync.sync_catalog()
     catalog = load_demo_catalog()
+    assert log.mode == SyncMode.PAGED  # 150 products: under the bulk threshold
     assert log.items_seen == len(catalog) == ProductKnowledge.objects.count()
     stickers = ProductKnowledge.objects.get(title="Die-Cut Vinyl Stickers")
     assert stickers.variants and stickers.images
-    again = services.sync_catalog()
+    again = catalog_sync.sync_catalog()
     assert (again.items_created, again.items_updated) == (0, 0)
 
 
