@@ -417,6 +417,7 @@ class TicketAssignApi(APIView):
     def post(self, request: Request, reference: str) -> Response:
         ticket = _ticket(request, reference)
         data = _validated(self.InputSerializer, request.data)
+        services.check_can_assign(actor=request.user, assignee_id=data.get("assignee"))
         services.assign_ticket(
             ticket=ticket,
             actor=request.user,
@@ -453,6 +454,7 @@ class TicketEscalateApi(APIView):
     def post(self, request: Request, reference: str) -> Response:
         ticket = _ticket(request, reference)
         data = _validated(self.InputSerializer, request.data)
+        require(request.user, Action.ESCALATE_TICKET)  # before the target ids are looked up
         escalation = routing.escalate_ticket(
             ticket=ticket,
             actor=request.user,
@@ -493,6 +495,7 @@ class TicketHandoffsApi(APIView):
     def post(self, request: Request, reference: str) -> Response:
         ticket = _ticket(request, reference)
         data = _validated(self.InputSerializer, request.data)
+        require(request.user, Action.HANDOFF_TICKET)  # before the target ids are looked up
         handoff = routing.request_handoff(
             ticket=ticket,
             actor=request.user,
@@ -513,6 +516,7 @@ class HandoffAcceptApi(APIView):
         responses={200: HandoffOutputSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, reference: str, handoff_id: int) -> Response:
+        require(request.user, Action.HANDOFF_TICKET)
         handoff = selectors.get_handoff(ticket=_ticket(request, reference), handoff_id=handoff_id)
         handoff = routing.accept_handoff(handoff=handoff, actor=request.user)
         return Response(HandoffOutputSerializer(handoff).data)
@@ -529,6 +533,7 @@ class HandoffDeclineApi(APIView):
         responses={200: HandoffOutputSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, reference: str, handoff_id: int) -> Response:
+        require(request.user, Action.HANDOFF_TICKET)
         handoff = selectors.get_handoff(ticket=_ticket(request, reference), handoff_id=handoff_id)
         data = _validated(self.InputSerializer, request.data)
         handoff = routing.decline_handoff(handoff=handoff, actor=request.user, note=data["note"])
@@ -547,6 +552,9 @@ class TicketMergeApi(APIView):
         responses={200: TicketDetailOutputSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, reference: str) -> Response:
+        # Permission before existence: neither reference is looked up for a caller who may not
+        # merge, so 403 never tells them which tickets exist.
+        require(request.user, Action.MERGE)
         source = _ticket(request, reference)
         data = _validated(self.InputSerializer, request.data)
         target = merges.merge_tickets(
@@ -576,6 +584,8 @@ class TicketBulkApi(APIView):
     def post(self, request: Request) -> Response:
         data = _validated(self.InputSerializer, request.data)
         require(request.user, Action.VIEW_TICKETS)
+        if data["action"] == "assign":
+            services.check_can_assign(actor=request.user, assignee_id=data.get("assignee"))
         updated = bulk.bulk_update_tickets(
             tickets=selectors.list_tickets_by_reference(references=data["tickets"]),
             actor=request.user,
@@ -659,6 +669,7 @@ class CustomerMergeApi(APIView):
         responses={200: CustomerOutputSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, customer_id: int) -> Response:
+        require(request.user, Action.MERGE)  # permission before existence, as for tickets
         target = selectors.get_customer_for_user(user=request.user, customer_id=customer_id)
         data = _validated(self.InputSerializer, request.data)
         source = selectors.get_customer_for_user(user=request.user, customer_id=data["source"])

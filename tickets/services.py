@@ -623,6 +623,17 @@ def apply_assignment(
     return assignment
 
 
+def check_can_assign(*, actor: User, assignee_id: int | None) -> None:
+    """Permission before existence: what an entry point checks before it looks the assignee or
+    team up, so an id nobody may use answers 403 whether or not it exists. `assign_ticket`
+    then applies the full rule (the team, releasing one's own ticket)."""
+    if can(actor, Action.ASSIGN_TICKET):
+        return
+    require(actor, Action.TAKE_TICKET)
+    if assignee_id is not None and assignee_id != actor.pk:
+        raise PermissionDenied("You may only assign tickets to yourself.", code="permission_denied")
+
+
 @transaction.atomic
 def assign_ticket(
     *,

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import Action, can
+from accounts.permissions import Action, can, require
 from core.decorators import staff_page
 from core.errors import ApplicationError, NotFound, PermissionDenied
 from tickets import bulk, merges, routing, saved_replies, selectors, services
@@ -94,6 +94,10 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
     if not back.startswith("/tickets/"):
         back = reverse("tickets:inbox")
     try:
+        if request.POST.get("action") == "assign":
+            services.check_can_assign(
+                actor=request.user, assignee_id=_int_or_none(request.POST.get("assignee"))
+            )
         bulk.bulk_update_tickets(
             tickets=selectors.list_tickets_by_reference(references=request.POST.getlist("tickets")),
             actor=request.user,
@@ -302,6 +306,9 @@ def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
         if request.POST.get("take"):
             assignee, team = request.user, ticket.team
         else:
+            services.check_can_assign(
+                actor=request.user, assignee_id=_int_or_none(request.POST.get("assignee"))
+            )
             assignee = selectors.get_staff_by_id(
                 user_id=request.POST.get("assignee"), field="assignee"
             )
@@ -320,27 +327,26 @@ def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_page
 @require_POST
 def ticket_escalate(request: HttpRequest, reference: str) -> HttpResponse:
-    return _ticket_action(
-        request,
-        reference,
-        lambda ticket: routing.escalate_ticket(
+    def perform(ticket: Ticket) -> object:
+        require(request.user, Action.ESCALATE_TICKET)  # before the target ids are looked up
+        return routing.escalate_ticket(
             ticket=ticket,
             actor=request.user,
             reason=request.POST.get("reason", ""),
             to_user=selectors.get_staff_by_id(user_id=request.POST.get("to_user"), field="to_user"),
             to_team=selectors.get_team_by_id(team_id=request.POST.get("to_team"), field="to_team"),
             priority=request.POST.get("priority") or None,
-        ),
-    )
+        )
+
+    return _ticket_action(request, reference, perform)
 
 
 @staff_page
 @require_POST
 def ticket_handoff(request: HttpRequest, reference: str) -> HttpResponse:
-    return _ticket_action(
-        request,
-        reference,
-        lambda ticket: routing.request_handoff(
+    def perform(ticket: Ticket) -> object:
+        require(request.user, Action.HANDOFF_TICKET)  # before the target ids are looked up
+        return routing.request_handoff(
             ticket=ticket,
             actor=request.user,
             reason=request.POST.get("reason", ""),
@@ -349,14 +355,16 @@ def ticket_handoff(request: HttpRequest, reference: str) -> HttpResponse:
             ),
             to_team=selectors.get_team_by_id(team_id=request.POST.get("to_team"), field="to_team"),
             context_summary=request.POST.get("context_summary", ""),
-        ),
-    )
+        )
+
+    return _ticket_action(request, reference, perform)
 
 
 @staff_page
 @require_POST
 def handoff_answer(request: HttpRequest, reference: str, handoff_id: int, answer: str):
     def perform(ticket: Ticket) -> object:
+        require(request.user, Action.HANDOFF_TICKET)
         handoff = selectors.get_handoff(ticket=ticket, handoff_id=handoff_id)
         if answer == "accept":
             return routing.accept_handoff(handoff=handoff, actor=request.user)
@@ -370,6 +378,7 @@ def handoff_answer(request: HttpRequest, reference: str, handoff_id: int, answer
 @staff_page
 @require_POST
 def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
+    require(request.user, Action.MERGE)  # permission before existence (docs/permissions.md)
     ticket = selectors.get_ticket_for_user(user=request.user, reference=reference)
     into = request.POST.get("into", "").strip().upper()
     try:
@@ -444,6 +453,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 @staff_page
 @require_POST
 def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
+    require(request.user, Action.MERGE)  # permission before existence (docs/permissions.md)
     target = selectors.get_customer_for_user(user=request.user, customer_id=customer_id)
     try:
         source = selectors.get_customer_for_user(
