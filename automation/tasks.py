@@ -3,7 +3,6 @@
 import logging
 
 from django.db import transaction
-from django.utils import timezone
 from django_tasks import task
 
 from automation import services, sla, webhooks
@@ -11,6 +10,7 @@ from automation.dispatch import TicketEventKind
 from automation.models import RuleEvent
 from automation.selectors import build_webhook_payload
 from core import queues
+from core.tasks import retry_later
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +69,7 @@ def deliver_webhook(*, delivery_id: int) -> str:
     """One attempt; a retryable failure re-enqueues with backoff (`run_after`). A backend that
     cannot defer (the immediate one in tests) runs the retry at once."""
     result = webhooks.attempt_delivery(delivery_id=delivery_id)
-    if result.retry_in is not None:
-        retry = deliver_webhook
-        if retry.get_backend().supports_defer:
-            retry = retry.using(run_after=timezone.now() + result.retry_in)
-        retry.enqueue(delivery_id=delivery_id)
+    retry_later(deliver_webhook, retry_in=result.retry_in, delivery_id=delivery_id)
     return result.delivery.state
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -25,6 +24,9 @@ from automation.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from automation.services import list_admins
 from comms.models import NotificationKind
 from comms.services import notify_user
+from core.tasks import Backoff
+from integrations.clients import is_retryable_status
+from integrations.http_retry import ProviderHttpClient, ProviderUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +34,30 @@ SIGNATURE_HEADER = "X-Printdesk-Signature"
 TIMESTAMP_HEADER = "X-Printdesk-Timestamp"
 EVENT_HEADER = "X-Printdesk-Event"
 DELIVERY_HEADER = "X-Printdesk-Delivery"
-TIMEOUT = (3.05, 10)
 # Waits before attempts 2, 3, 4, 5; the last failure fails the delivery.
-BACKOFF = [timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1)]
+BACKOFF_STEPS = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(hours=1),
+)
 REPLAY_TOLERANCE_SECONDS = 300
+
+
+class WebhookSender(ProviderHttpClient):
+    """POSTs to the endpoints admins register (absolute URLs). Never retried in-call: the task
+    retries with `delivery_backoff()`, and each attempt is recorded on the delivery."""
+
+    timeout = (3.05, 10)
 
 
 def webhook_setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
+
+
+def delivery_backoff() -> Backoff:
+    attempts = webhook_setting("AUTOMATION_WEBHOOK_MAX_ATTEMPTS", len(BACKOFF_STEPS) + 1)
+    return Backoff(attempts=attempts, steps=BACKOFF_STEPS)
 
 
 def sign(*, secret: str, timestamp: int, body: bytes) -> str:
@@ -108,18 +126,19 @@ def attempt_delivery(*, delivery_id: int) -> AttemptResult:
     }
     status, error = None, ""
     try:
-        response = requests.post(
+        response = WebhookSender().request(
+            "POST",
             delivery.endpoint.url,
+            idempotent=False,
             data=body,
             headers=headers,
-            timeout=TIMEOUT,
             allow_redirects=False,
         )
         status = response.status_code
         if not 200 <= status < 300:
             error = f"HTTP {status}: {response.text[:300]}"
-    except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+    except ProviderUnreachable as exc:
+        error = str(exc)[:500]
     return _record_attempt(delivery_id=delivery.pk, status=status, error=error)
 
 
@@ -140,11 +159,10 @@ def _record_attempt(*, delivery_id: int, status: int | None, error: str) -> Atte
         delivery.delivered_at = now
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failure_count=0, last_success_at=now)
     else:
-        is_retryable = status is None or status == 429 or status >= 500
-        max_attempts = webhook_setting("AUTOMATION_WEBHOOK_MAX_ATTEMPTS", len(BACKOFF) + 1)
-        if is_retryable and delivery.attempts < max_attempts:
-            retry_in = BACKOFF[min(delivery.attempts - 1, len(BACKOFF) - 1)]
-        else:
+        retry_in = delivery_backoff().retry_in(
+            delivery.attempts, is_retryable=status is None or is_retryable_status(status)
+        )
+        if retry_in is None:
             delivery.state = DeliveryState.FAILED
             _count_failure(endpoint=endpoint, now=now)
     delivery.save()

@@ -298,10 +298,26 @@ def smoke_databases(tmp: Path, names: Sequence[str]) -> dict[str, Database]:
     return dbs
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port: any, or the first free one of BENCH_PORTS ("8120-8129") on a
+    shared machine where each user has a range."""
+    first, _, last = os.environ.get("BENCH_PORTS", "0-0").partition("-")
+    for port in range(int(first), int(last or first) + 1):
+        if port and port in _HANDED_OUT:
+            continue  # given to a server that may not be listening yet
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            port = sock.getsockname()[1]
+        if int(first):
+            _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']}")
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from core.media_fetch import AllowList, FetchFailed, fetch
+from core.tasks import Backoff
 from tickets.attachments import (
     get_pending_attachment,
     mark_fetch_failed,
@@ -45,8 +46,11 @@ def credentials_for(url: str, *, provider: str) -> tuple[str, str] | None:
     return (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
 
 
-def retry_delay(attempt: int) -> timedelta:
-    return timedelta(seconds=settings.MEDIA_FETCH_RETRY_SECONDS * 2 ** (attempt - 1))
+def fetch_backoff() -> Backoff:
+    return Backoff(
+        attempts=settings.MEDIA_FETCH_MAX_ATTEMPTS,
+        first_delay=timedelta(seconds=settings.MEDIA_FETCH_RETRY_SECONDS),
+    )
 
 
 def fetch_attachment(*, attachment_id: int) -> FetchOutcome:
@@ -64,11 +68,12 @@ def fetch_attachment(*, attachment_id: int) -> FetchOutcome:
             declared_type=attachment.declared_type,
         )
     except FetchFailed as exc:
-        if exc.is_retryable and attempt < settings.MEDIA_FETCH_MAX_ATTEMPTS:
+        retry_in = fetch_backoff().retry_in(attempt, is_retryable=exc.is_retryable)
+        if retry_in is not None:
             logger.info(
                 "media.fetch_retry attachment=%s attempt=%s %s", attachment_id, attempt, exc
             )
-            return FetchOutcome(status="retry", retry_in=retry_delay(attempt))
+            return FetchOutcome(status="retry", retry_in=retry_in)
         logger.warning("media.fetch_failed attachment=%s code=%s %s", attachment_id, exc.code, exc)
         mark_fetch_failed(attachment_id=attachment_id, error=str(exc))
         return FetchOutcome(status="failed")

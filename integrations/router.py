@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
+from core.tasks import Backoff
 from integrations import services
 from integrations.clients import (
     OutboundRequest,
@@ -46,14 +47,14 @@ RECIPIENT_KINDS = {
 }
 
 
-def max_send_attempts() -> int:
-    return getattr(settings, "OUTBOUND_MAX_SEND_ATTEMPTS", MAX_SEND_ATTEMPTS)
-
-
-def backoff(attempt: int) -> timedelta:
+def send_backoff() -> Backoff:
     """Exponential: 30 s, 60 s, 120 s, ... after the 1st, 2nd, 3rd failed attempt."""
-    base = getattr(settings, "OUTBOUND_RETRY_BASE_SECONDS", RETRY_BASE_SECONDS)
-    return timedelta(seconds=base * 2 ** (attempt - 1))
+    return Backoff(
+        attempts=getattr(settings, "OUTBOUND_MAX_SEND_ATTEMPTS", MAX_SEND_ATTEMPTS),
+        first_delay=timedelta(
+            seconds=getattr(settings, "OUTBOUND_RETRY_BASE_SECONDS", RETRY_BASE_SECONDS)
+        ),
+    )
 
 
 def client_for(channel: str):
@@ -89,7 +90,8 @@ def deliver(*, message_id: int) -> Delivery:
         services.mark_delivery_failed(message_id=message.pk, code=exc.code, error=str(exc))
         return Delivery(status=DeliveryStatus.FAILED)
     except ProviderUnavailable as exc:
-        if attempt >= max_send_attempts():
+        retry_in = send_backoff().retry_in(attempt)
+        if retry_in is None:
             logger.warning("outbound.gave_up message=%s attempts=%s %s", message.pk, attempt, exc)
             services.mark_delivery_failed(
                 message_id=message.pk,
@@ -98,7 +100,7 @@ def deliver(*, message_id: int) -> Delivery:
             )
             return Delivery(status=DeliveryStatus.FAILED)
         logger.info("outbound.retry message=%s attempt=%s %s", message.pk, attempt, exc)
-        return Delivery(status=DeliveryStatus.QUEUED, retry_in=backoff(attempt))
+        return Delivery(status=DeliveryStatus.QUEUED, retry_in=retry_in)
     services.record_send_result(message_id=message.pk, result=result)
     return Delivery(status=result.status)
 

@@ -1,10 +1,10 @@
 """Background work for providers: outbound delivery, webhook processing, syncs."""
 
-from django.utils import timezone
 from django_tasks import task
 
 from accounts.models import User
 from core import queues
+from core.tasks import retry_later
 from integrations.media import fetch_attachment
 from integrations.router import deliver
 
@@ -17,11 +17,7 @@ def deliver_ticket_message(*, message_id: int) -> str:
     that cannot defer (the immediate one in tests) runs the retry at once.
     """
     delivery = deliver(message_id=message_id)
-    if delivery.retry_in is not None:
-        retry = deliver_ticket_message
-        if retry.get_backend().supports_defer:
-            retry = retry.using(run_after=timezone.now() + delivery.retry_in)
-        retry.enqueue(message_id=message_id)
+    retry_later(deliver_ticket_message, retry_in=delivery.retry_in, message_id=message_id)
     return delivery.status
 
 
@@ -30,11 +26,7 @@ def fetch_inbound_media(*, attachment_id: int) -> str:
     """Download one customer file from its provider link, retried with backoff while the
     provider is unreachable; after the last attempt it shows as "file unavailable — retry"."""
     outcome = fetch_attachment(attachment_id=attachment_id)
-    if outcome.retry_in is not None:
-        retry = fetch_inbound_media
-        if retry.get_backend().supports_defer:
-            retry = retry.using(run_after=timezone.now() + outcome.retry_in)
-        retry.enqueue(attachment_id=attachment_id)
+    retry_later(fetch_inbound_media, retry_in=outcome.retry_in, attachment_id=attachment_id)
     return outcome.status
 
 

@@ -28,6 +28,7 @@ from automation.services import get_automation_actor
 from comms.models import Channel, NotificationKind
 from comms.services import notify_user, post_message
 from core.errors import ApplicationError, Conflict, NotFound
+from core.tasks import Backoff
 from integrations.perp.client import PerpClient, PerpError, PerpNotFound, PerpUnavailable
 from printshop.models import (
     OrderSource,
@@ -475,9 +476,11 @@ class WriteBackResult:
     retry_in: timedelta | None = None
 
 
-def write_back_delay(attempt: int) -> timedelta:
-    """30 s, 1 min, 2 min, ... after attempt 1, 2, 3."""
-    return timedelta(seconds=30 * 2 ** (attempt - 1))
+def write_back_backoff() -> Backoff:
+    """30 s, 1 min, 2 min, ... after attempt 1, 2, 3; PRINTSHOP_PERP_WRITEBACK_ATTEMPTS in all."""
+    return Backoff(
+        attempts=settings.PRINTSHOP_PERP_WRITEBACK_ATTEMPTS, first_delay=timedelta(seconds=30)
+    )
 
 
 def write_back_proof_decision(*, proof_id: int) -> WriteBackResult:
@@ -498,10 +501,10 @@ def write_back_proof_decision(*, proof_id: int) -> WriteBackResult:
                 proof.perp_artwork_id, rejected_by=who, reason=proof.decision_comment
             )
     except PerpUnavailable as exc:
-        retry = attempt < settings.PRINTSHOP_PERP_WRITEBACK_ATTEMPTS
-        status = PerpWriteBack.PENDING if retry else PerpWriteBack.FAILED
+        retry_in = write_back_backoff().retry_in(attempt)
+        status = PerpWriteBack.FAILED if retry_in is None else PerpWriteBack.PENDING
         _record_write_back(proof=proof, attempt=attempt, status=status, error=str(exc))
-        return WriteBackResult(status=status, retry_in=write_back_delay(attempt) if retry else None)
+        return WriteBackResult(status=status, retry_in=retry_in)
     except PerpError as exc:
         _record_write_back(
             proof=proof, attempt=attempt, status=PerpWriteBack.FAILED, error=f"{exc.code}: {exc}"

@@ -1,9 +1,9 @@
 """Background work for print-shop workflows."""
 
-from django.utils import timezone
 from django_tasks import task
 
 from core import queues
+from core.tasks import retry_later
 from printshop.services import write_back_proof_decision
 
 
@@ -14,9 +14,5 @@ def write_back_proof_decision_task(*, proof_id: int) -> str:
     A backend that cannot defer (the immediate one in tests) runs the retry at once.
     """
     result = write_back_proof_decision(proof_id=proof_id)
-    if result.retry_in is not None:
-        retry = write_back_proof_decision_task
-        if retry.get_backend().supports_defer:
-            retry = retry.using(run_after=timezone.now() + result.retry_in)
-        retry.enqueue(proof_id=proof_id)
+    retry_later(write_back_proof_decision_task, retry_in=result.retry_in, proof_id=proof_id)
     return result.status

@@ -1,48 +1,47 @@
 """Meta Send API (Messenger and Instagram messaging) over the Graph API with requests."""
 
-import requests
 from django.conf import settings
 
 from integrations.clients import (
     TIMEOUT_SECONDS,
     OutboundRequest,
     ProviderRejected,
-    ProviderUnavailable,
     SendResult,
     error_for_status,
 )
+from integrations.http_retry import ProviderHttpClient
 
 
 def is_configured() -> bool:
     return bool(settings.META_PAGE_ACCESS_TOKEN)
 
 
-class MetaClient:
+class MetaClient(ProviderHttpClient):
+    """A send is not idempotent: it is tried once here and retried by its task."""
+
     provider = "meta"
+    timeout = (TIMEOUT_SECONDS, TIMEOUT_SECONDS)
 
     def __init__(self, *, access_token: str, base_url: str) -> None:
+        super().__init__(base_url=base_url)
         self.access_token = access_token
-        self.base_url = base_url.rstrip("/")
-        self.session = requests.Session()
 
     @classmethod
     def from_settings(cls) -> "MetaClient":
         return cls(access_token=settings.META_PAGE_ACCESS_TOKEN, base_url=settings.META_GRAPH_URL)
 
     def send(self, request: OutboundRequest) -> SendResult:
-        try:
-            response = self.session.post(
-                f"{self.base_url}/me/messages",
-                params={"access_token": self.access_token},
-                json={
-                    "recipient": {"id": request.to},
-                    "messaging_type": "RESPONSE",
-                    "message": {"text": request.body},
-                },
-                timeout=TIMEOUT_SECONDS,
-            )
-        except requests.RequestException as exc:
-            raise ProviderUnavailable(f"Meta unreachable: {exc}", code="unreachable") from exc
+        response = self.request(
+            "POST",
+            "/me/messages",
+            idempotent=False,
+            params={"access_token": self.access_token},
+            json={
+                "recipient": {"id": request.to},
+                "messaging_type": "RESPONSE",
+                "message": {"text": request.body},
+            },
+        )
         if response.status_code >= 400:
             try:
                 error = response.json().get("error", {})

@@ -14,10 +14,9 @@ from django.conf import settings
 from integrations.clients import ProviderUnavailable
 from integrations.http_retry import (
     CodedProviderError,
+    ProviderHttpClient,
     ProviderNotConfigured,
     RetryPolicy,
-    new_session,
-    send_with_retry,
 )
 from integrations.perp.types import (
     Artwork,
@@ -65,8 +64,9 @@ class PerpBadResponse(PerpError):
     default_code = "bad_response"
 
 
-class PerpClient:
+class PerpClient(ProviderHttpClient):
     timeout = (3.05, 10)
+    unavailable = PerpUnavailable
 
     def __init__(
         self,
@@ -78,13 +78,10 @@ class PerpClient:
     ) -> None:
         if not base_url:
             raise PerpNotConfigured("PERP is not configured (PERP_API_URL is empty).")
-        self.base_url = base_url.rstrip("/")
-        self.retry = retry or RetryPolicy()
-        self.timeout = timeout or self.timeout
         headers = {"Accept": "application/json", "User-Agent": "Printdesk/1.0"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        self.session = new_session(headers)
+        super().__init__(base_url=base_url, headers=headers, retry=retry, timeout=timeout)
 
     @classmethod
     def from_settings(
@@ -144,17 +141,12 @@ class PerpClient:
     def get_artwork_file(self, artwork_id: str, *, max_bytes: int) -> ArtworkFile:
         """The artwork's print file (PDF/PNG/JPEG bytes); larger than `max_bytes` is refused."""
         path = f"/artwork/{_seg(artwork_id)}/file"
-        url = f"{self.base_url}{path}"
-        response = send_with_retry(
-            lambda: self.session.get(
-                url,
-                timeout=self.timeout,
-                headers={"Accept": "application/pdf, image/*"},
-                stream=True,
-            ),
-            policy=self.retry,
+        response = self.request(
+            "GET",
+            path,
             idempotent=True,
-            unavailable=PerpUnavailable,
+            headers={"Accept": "application/pdf, image/*"},
+            stream=True,
         )
         with response:
             if response.status_code >= 400:
@@ -215,24 +207,10 @@ class PerpClient:
     # Transport -----------------------------------------------------------------------------
 
     def _get(self, path: str, *, params: dict[str, Any] | None = None) -> Any:
-        url = f"{self.base_url}{path}"
-        response = send_with_retry(
-            lambda: self.session.get(url, params=params, timeout=self.timeout),
-            policy=self.retry,
-            idempotent=True,
-            unavailable=PerpUnavailable,
-        )
-        return self._json(response, path)
+        return self._json(self.request("GET", path, idempotent=True, params=params), path)
 
     def _post(self, path: str, payload: dict[str, Any]) -> Any:
-        url = f"{self.base_url}{path}"
-        response = send_with_retry(
-            lambda: self.session.post(url, json=payload, timeout=self.timeout),
-            policy=self.retry,
-            idempotent=False,
-            unavailable=PerpUnavailable,
-        )
-        return self._json(response, path)
+        return self._json(self.request("POST", path, idempotent=False, json=payload), path)
 
     @staticmethod
     def _json(response: requests.Response, path: str) -> Any:

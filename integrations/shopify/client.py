@@ -18,10 +18,9 @@ from django.conf import settings
 from integrations.clients import ProviderUnavailable
 from integrations.http_retry import (
     CodedProviderError,
+    ProviderHttpClient,
     ProviderNotConfigured,
     RetryPolicy,
-    new_session,
-    send_with_retry,
 )
 from integrations.perp.types import ConnectionCheck
 from integrations.shopify.types import (
@@ -205,8 +204,11 @@ query CurrentBulkOperation {{
 SHOP_QUERY = "query Shop { shop { name myshopifyDomain } }"
 
 
-class ShopifyClient:
+class ShopifyClient(ProviderHttpClient):
+    """`SHOPIFY_API_URL` is the whole endpoint: requests go to the base URL itself."""
+
     timeout = (3.05, 15)
+    unavailable = ShopifyUnavailable
     max_throttle_waits = 5
 
     def __init__(
@@ -219,17 +221,13 @@ class ShopifyClient:
     ) -> None:
         if not api_url:
             raise ShopifyNotConfigured("Shopify is not configured (SHOPIFY_API_URL is empty).")
-        self.api_url = api_url
-        self.retry = retry or RetryPolicy()
-        self.timeout = timeout or self.timeout
-        self.session = new_session(
-            {
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": "Printdesk/1.0",
-                "X-Shopify-Access-Token": access_token,
-            }
-        )
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": "Printdesk/1.0",
+            "X-Shopify-Access-Token": access_token,
+        }
+        super().__init__(base_url=api_url, headers=headers, retry=retry, timeout=timeout)
 
     @classmethod
     def from_settings(
@@ -392,12 +390,7 @@ class ShopifyClient:
         """
         body = {"query": query, "variables": variables, "operationName": operation}
         for attempt in range(self.max_throttle_waits + 1):
-            response = send_with_retry(
-                lambda: self.session.post(self.api_url, json=body, timeout=self.timeout),
-                policy=self.retry,
-                idempotent=mutation_field is None,
-                unavailable=ShopifyUnavailable,
-            )
+            response = self.request("POST", "", idempotent=mutation_field is None, json=body)
             payload = self._json(response)
             wait = _throttle_wait(payload)
             if wait is None:
