@@ -23,6 +23,7 @@ from analytics.models import AnalyticsEvent, ConversationLog, CustomerSatisfacti
 from comms.services import notify_user
 from core.errors import ApplicationError, Conflict, NotFound
 from core.events import publish_on_commit
+from core.tasks import enqueue_after
 from tickets.models import MessageDirection, Ticket, TicketStatus
 from tickets.services import default_reply_channel, send_automated_message
 
@@ -126,11 +127,9 @@ def schedule_csat_survey(*, ticket_id: int) -> None:
     """
     from analytics.tasks import send_csat_survey
 
-    task = send_csat_survey
-    delay = timedelta(minutes=csat_survey_delay_minutes())
-    if delay and task.get_backend().supports_defer:
-        task = task.using(run_after=timezone.now() + delay)
-    task.enqueue(ticket_id=ticket_id)
+    enqueue_after(
+        send_csat_survey, delay=timedelta(minutes=csat_survey_delay_minutes()), ticket_id=ticket_id
+    )
 
 
 def csat_url(token: str) -> str:
