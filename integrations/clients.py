@@ -5,6 +5,7 @@ and records the `SendResult` (or the error) through the tickets services.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,16 @@ class ProviderRejected(ProviderError):
 
 
 @dataclass(frozen=True)
+class OutboundFile:
+    filename: str
+    content_type: str
+    size: int
+    media_url: str  # public, short-lived: the provider fetches it (Twilio MMS/WhatsApp)
+    link_url: str  # public, longer-lived: for a customer to open (SMS without MMS)
+    read: Callable[[], bytes]  # the bytes, for providers that take an upload
+
+
+@dataclass(frozen=True)
 class OutboundRequest:
     message_id: int
     channel: str
@@ -35,6 +46,7 @@ class OutboundRequest:
     body: str
     subject: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    files: tuple[OutboundFile, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,14 @@ recorded as delivered to the sandbox, never silently dropped (DESIGN.md). Retrya
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 
 from core.tasks import Backoff
 from integrations import services
 from integrations.clients import (
+    OutboundFile,
     OutboundRequest,
     ProviderRejected,
     ProviderUnavailable,
@@ -23,6 +25,12 @@ from integrations.meta import client as meta
 from integrations.models import ChannelConfiguration
 from integrations.sendgrid import client as sendgrid
 from integrations.twilio import client as twilio
+from tickets.attachments import (
+    SMS_LINK_MAX_AGE,
+    list_outbound_files,
+    public_link_url,
+    read_attachment,
+)
 from tickets.models import ChannelKind, DeliveryStatus, IdentityKind, MessageDirection
 from tickets.selectors import get_outbound_message
 
@@ -112,9 +120,14 @@ def build_request(message, *, is_sandbox: bool = False) -> OutboundRequest:
         if not is_sandbox:
             raise
         recipient = "(no address on file)"
+    files = tuple(outbound_file(a) for a in list_outbound_files(message_id=message.pk))
     if message.channel != ChannelKind.EMAIL:
         return OutboundRequest(
-            message_id=message.pk, channel=message.channel, to=recipient, body=message.body
+            message_id=message.pk,
+            channel=message.channel,
+            to=recipient,
+            body=message.body,
+            files=files,
         )
     headers = services.prepare_email_threading(message_id=message.pk)
     return OutboundRequest(
@@ -128,6 +141,20 @@ def build_request(message, *, is_sandbox: bool = False) -> OutboundRequest:
             "In-Reply-To": headers.in_reply_to,
             "References": headers.references,
         },
+        files=files,
+    )
+
+
+def outbound_file(attachment) -> OutboundFile:
+    """What a client needs of a file: its bytes on demand (email, Meta upload) and public links
+    (Twilio fetches `media_url`; an SMS without MMS carries `link_url` in its text)."""
+    return OutboundFile(
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        size=attachment.size or 0,
+        media_url=public_link_url(attachment),
+        link_url=public_link_url(attachment, max_age=SMS_LINK_MAX_AGE),
+        read=partial(read_attachment, attachment, max_bytes=settings.ATTACHMENT_UPLOAD_MAX_BYTES),
     )
 
 

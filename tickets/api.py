@@ -315,9 +315,29 @@ class TicketDetailApi(APIView):
         return Response(_detail(_ticket(request, reference)))
 
 
+class FilesInputMixin(serializers.Serializer):
+    attachments = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text="Files to attach (multipart/form-data).",
+    )
+    forward_attachment_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Ids of files already on this ticket to send again (e.g. the customer's own).",
+    )
+
+
+def _files(data: dict) -> dict:
+    return {
+        "uploads": data.get("attachments") or [],
+        "forward_attachment_ids": data.get("forward_attachment_ids") or [],
+    }
+
+
 class TicketMessagesApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        body = serializers.CharField()
+    class InputSerializer(FilesInputMixin):
+        body = serializers.CharField(required=False, allow_blank=True, default="")
         channel = serializers.ChoiceField(
             choices=ChannelKind.choices,
             required=False,
@@ -352,7 +372,9 @@ class TicketMessagesApi(APIView):
         operation_id="tickets_messages_reply",
         tags=["tickets"],
         summary="Reply to the customer (queued; delivered by the omnichannel router)",
-        request=InputSerializer,
+        description="JSON, or multipart/form-data with `attachments` files. Files are checked "
+        "against the channel's provider limits (400 `files_too_large` naming the limit).",
+        request={"application/json": InputSerializer, "multipart/form-data": InputSerializer},
         responses={201: MessageOutputSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, reference: str) -> Response:
@@ -365,13 +387,14 @@ class TicketMessagesApi(APIView):
             channel=data.get("channel"),
             set_status=data.get("set_status"),
             last_seen_message_id=None if data["confirm_send"] else data.get("last_seen_message_id"),
+            **_files(data),
         )
         return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
 class TicketNotesApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        body = serializers.CharField()
+    class InputSerializer(FilesInputMixin):
+        body = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="tickets_notes_list",
@@ -386,14 +409,16 @@ class TicketNotesApi(APIView):
     @extend_schema(
         operation_id="tickets_notes_create",
         tags=["tickets"],
-        summary="Add an internal note (never sent to the customer)",
-        request=InputSerializer,
+        summary="Add an internal note (never sent to the customer), optionally with files",
+        request={"application/json": InputSerializer, "multipart/form-data": InputSerializer},
         responses={201: NoteOutputSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, reference: str) -> Response:
         ticket = _ticket(request, reference)
         data = _validated(self.InputSerializer, request.data)
-        note = services.add_internal_note(ticket=ticket, author=request.user, body=data["body"])
+        note = services.add_internal_note(
+            ticket=ticket, author=request.user, body=data["body"], **_files(data)
+        )
         return Response(NoteOutputSerializer(note).data, status=status.HTTP_201_CREATED)
 
 

@@ -7,6 +7,7 @@ tickets.views streams a file after a permission check.
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from pathlib import PurePath
 from typing import IO
@@ -23,13 +24,16 @@ from accounts.models import User
 from accounts.permissions import Action, require
 from core.errors import ApplicationError, Conflict, NotFound
 from core.events import publish_on_commit
-from core.files import Digest, digest_chunks
+from core.files import SNIFF_BYTES, Digest, digest_chunks, sniff_content_type
 from tickets.events import AttachmentFetchRequested
 from tickets.live import publish_ticket_updated_on_commit
 from tickets.models import (
     Attachment,
     AttachmentState,
+    ChannelKind,
+    IdentityKind,
     InternalNote,
+    MessageDirection,
     Ticket,
     TicketMessage,
 )
@@ -281,6 +285,15 @@ def retry_attachment_fetch(*, attachment: Attachment, actor: User) -> Attachment
     return attachment
 
 
+def list_outbound_files(*, message_id: int) -> list[Attachment]:
+    """The stored files an outbound message carries, in the order they were attached."""
+    return list(
+        Attachment.objects.filter(message_id=message_id, state=AttachmentState.STORED).order_by(
+            "pk"
+        )
+    )
+
+
 def get_pending_attachment(*, attachment_id: int) -> Attachment | None:
     """The attachment a download task should fetch, or None when there is nothing to do."""
     return (
@@ -307,32 +320,36 @@ def read_attachment(attachment: Attachment, *, max_bytes: int) -> bytes:
         return handle.read(max_bytes + 1)[:max_bytes]
 
 
-# Public links for providers that fetch our files (Twilio MMS/WhatsApp media_url) -----------------
+# Public links: Twilio fetches MMS/WhatsApp media from us; SMS without MMS gets a link ----------
 
 PUBLIC_LINK_SALT = "tickets.attachments.public-link"
+SMS_LINK_MAX_AGE = timedelta(days=7)
 
 
-def public_link_token(attachment: Attachment) -> str:
-    """Signed and timestamped: unguessable, and useless after PUBLIC_MEDIA_URL_MAX_AGE_SECONDS."""
-    return signing.dumps(
-        {"a": attachment.pk, "k": attachment.storage_key[-24:]}, salt=PUBLIC_LINK_SALT
+def public_link_url(attachment: Attachment, *, max_age: timedelta | None = None) -> str:
+    """An unguessable (signed) link that stops working after `max_age` (default: the provider
+    fetch window, PUBLIC_MEDIA_URL_MAX_AGE_SECONDS)."""
+    if max_age is None:
+        max_age = timedelta(seconds=settings.PUBLIC_MEDIA_URL_MAX_AGE_SECONDS)
+    expires = int((timezone.now() + max_age).timestamp())
+    token = signing.dumps(
+        {"a": attachment.pk, "k": attachment.storage_key[-24:], "e": expires},
+        salt=PUBLIC_LINK_SALT,
     )
-
-
-def public_link_url(attachment: Attachment) -> str:
-    return f"{settings.PUBLIC_BASE_URL}/files/public/{public_link_token(attachment)}/"
+    return f"{settings.PUBLIC_BASE_URL}/files/public/{token}/"
 
 
 def get_attachment_by_public_token(*, token: str) -> Attachment:
+    invalid = NotFound("This link has expired or is not valid.", code="link_invalid")
     try:
-        data = signing.loads(
-            token, salt=PUBLIC_LINK_SALT, max_age=settings.PUBLIC_MEDIA_URL_MAX_AGE_SECONDS
-        )
-    except signing.BadSignature as exc:  # includes SignatureExpired
-        raise NotFound("This link has expired or is not valid.", code="link_invalid") from exc
+        data = signing.loads(token, salt=PUBLIC_LINK_SALT)
+    except signing.BadSignature as exc:
+        raise invalid from exc
+    if not isinstance(data, dict) or int(data.get("e", 0)) < timezone.now().timestamp():
+        raise invalid
     attachment = Attachment.objects.filter(pk=data.get("a"), state=AttachmentState.STORED).first()
     if attachment is None or attachment.storage_key[-24:] != data.get("k"):
-        raise NotFound("This link has expired or is not valid.", code="link_invalid")
+        raise invalid
     return attachment
 
 
@@ -344,3 +361,144 @@ def get_ticket_attachment(*, ticket: Ticket, attachment_id: int) -> Attachment:
     if attachment is None:
         raise NotFound("No such file on this ticket.", code="attachment_not_found")
     return attachment
+
+
+# Files going out: per-channel provider limits, checked before anything is queued -----------------
+
+MB = 1024 * 1024
+TWILIO_MMS_MAX_BYTES = 5 * MB
+TWILIO_MMS_MAX_FILES = 10
+WHATSAPP_MAX_BYTES = 16 * MB
+WHATSAPP_IMAGE_MAX_BYTES = 5 * MB
+META_MAX_BYTES = 25 * MB
+SENDGRID_MAX_BYTES = 30 * MB
+# The mail's text, headers and MIME structure also count towards SendGrid's 30 MB.
+SENDGRID_MARGIN_BYTES = 256 * 1024
+WHATSAPP_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "audio/ogg",
+        "audio/amr",
+        "audio/3gpp",
+        "audio/aac",
+        "audio/mpeg",
+        "video/mp4",
+        "video/3gpp",
+        "application/pdf",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "text/vcard",
+    }
+)
+INSTAGRAM_TYPE_PREFIXES = ("image/", "video/", "audio/")
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    filename: str
+    content_type: str
+    size: int
+
+
+def describe_uploads(uploads: list[File]) -> list[OutgoingFile]:
+    """Name, sniffed type and size of staff uploads, before they are stored."""
+    described = []
+    for upload in uploads:
+        upload.seek(0)
+        head = upload.read(SNIFF_BYTES)
+        upload.seek(0)
+        described.append(
+            OutgoingFile(
+                filename=safe_filename(getattr(upload, "name", "") or "", fallback="upload"),
+                content_type=sniff_content_type(
+                    head, declared=getattr(upload, "content_type", "") or ""
+                ),
+                size=upload.size or 0,
+            )
+        )
+    return described
+
+
+def describe_attachments(attachments: list[Attachment]) -> list[OutgoingFile]:
+    return [
+        OutgoingFile(filename=a.filename, content_type=a.content_type, size=a.size or 0)
+        for a in attachments
+    ]
+
+
+def is_mms_capable(number: str) -> bool:
+    """Twilio sends MMS to US and Canadian numbers; elsewhere a file goes as a link."""
+    return number.removeprefix("whatsapp:").startswith("+1")
+
+
+def _too_big(message: str) -> ApplicationError:
+    return ApplicationError(message, code="files_too_large", fields={"attachments": [message]})
+
+
+def check_outgoing_files(*, channel: str, files: list[OutgoingFile], sms_to: str = "") -> None:
+    """A clear 400 naming the provider's limit, before anything is stored or queued."""
+    if not files:
+        return
+    total = sum(f.size for f in files)
+    if total > settings.ATTACHMENT_UPLOAD_MAX_BYTES:
+        limit = settings.ATTACHMENT_UPLOAD_MAX_BYTES // MB
+        raise _too_big(f"Files on one message are limited to {limit} MB in total.")
+    if channel == ChannelKind.EMAIL:
+        encoded = sum(4 * ((f.size + 2) // 3) for f in files)
+        if encoded > SENDGRID_MAX_BYTES - SENDGRID_MARGIN_BYTES:
+            raise _too_big(
+                "SendGrid accepts 30 MB per email including the base64 encoding of its files "
+                "(about 22 MB of files)."
+            )
+    elif channel == ChannelKind.SMS and is_mms_capable(sms_to):
+        if len(files) > TWILIO_MMS_MAX_FILES or total > TWILIO_MMS_MAX_BYTES:
+            raise _too_big("Twilio MMS carries at most 10 files and 5 MB in total.")
+    elif channel == ChannelKind.WHATSAPP:
+        _check_whatsapp(files, total)
+    elif channel in (ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM):
+        if any(f.size > META_MAX_BYTES for f in files):
+            raise _too_big("Meta's Send API accepts files up to 25 MB each.")
+        if channel == ChannelKind.INSTAGRAM and not all(
+            f.content_type.startswith(INSTAGRAM_TYPE_PREFIXES) for f in files
+        ):
+            raise _too_big("Instagram messages carry images, video or audio only.")
+
+
+def _check_whatsapp(files: list[OutgoingFile], total: int) -> None:
+    unsupported = [f.filename for f in files if f.content_type not in WHATSAPP_TYPES]
+    if unsupported:
+        raise _too_big(
+            f"WhatsApp does not accept {', '.join(unsupported)}: images (JPEG, PNG, WebP), "
+            "audio, MP4 video, PDF, Office documents and vCards only."
+        )
+    if any(
+        f.content_type.startswith("image/") and f.size > WHATSAPP_IMAGE_MAX_BYTES for f in files
+    ):
+        raise _too_big("WhatsApp images are limited to 5 MB.")
+    if total > WHATSAPP_MAX_BYTES:
+        raise _too_big("WhatsApp media is limited to 16 MB per message.")
+
+
+def sms_recipient(ticket: Ticket) -> str:
+    """The number an SMS reply goes to (as the router picks it): the last SMS sender, else the
+    customer's phone."""
+    last = (
+        ticket.messages.filter(direction=MessageDirection.INBOUND, channel=ChannelKind.SMS)
+        .exclude(sender="")
+        .order_by("-created_at", "-pk")
+        .values_list("sender", flat=True)
+        .first()
+    )
+    if last:
+        return last
+    return (
+        ticket.customer.identities.filter(kind=IdentityKind.PHONE)
+        .order_by("-is_primary", "pk")
+        .values_list("value", flat=True)
+        .first()
+        or ""
+    )

@@ -67,4 +67,11 @@ def timeline_context(*, ticket: Ticket) -> dict:
             message.safe_html = sanitize_html(message.body_html, inline_images=inline)
         shown = {cid for cid in inline if f"cid:{cid}" in message.body_html}
         message.listed_attachments = [a for a in files if a.content_id not in shown]
-    return {"timeline": entries}
+    files = [
+        a
+        for entry in entries
+        if entry.kind in ("message", "note")
+        for a in entry.item.attachments.all()
+        if a.is_stored
+    ]
+    return {"timeline": entries, "ticket_files": files}

@@ -8,6 +8,7 @@ Live updates run after commit.
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -15,7 +16,7 @@ from accounts.models import Team, User
 from accounts.permissions import Action, can, require
 from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from core.events import publish_on_commit
-from tickets import events
+from tickets import attachments, events
 from tickets.attachments import InboundFile, create_inbound_attachments
 from tickets.identities import normalize_identity
 from tickets.live import publish_ticket_updated_on_commit
@@ -281,12 +282,16 @@ def reply_to_ticket(
     is_automated: bool = False,
     set_status: str | None = None,
     last_seen_message_id: int | None = None,
+    uploads: list[File] | None = None,
+    forward_attachment_ids: list[int] | None = None,
 ) -> TicketMessage:
     """Queue an outbound reply; delivery runs as a task after commit (integrations router).
 
     `set_status` applies a status change in the same transaction ("reply and mark pending").
     `last_seen_message_id` (the newest message the agent's page showed) refuses the reply with
     409 `reply_collision` if someone else replied since; omit it to send anyway.
+    Files: new `uploads` and `forward_attachment_ids` (files already on this ticket), checked
+    against the channel's provider limits first (400 `files_too_large` naming the limit).
     """
     require(author, Action.REPLY_TICKET)
     # FOR UPDATE: two agents may reply at once; first_response_at must be set exactly once.
@@ -298,8 +303,12 @@ def reply_to_ticket(
             status=409,
         )
     check_reply_collision(ticket=ticket, user=author, last_seen_message_id=last_seen_message_id)
+    uploads = list(uploads or [])
+    forwarded = attachments.get_forwardable(
+        ticket=ticket, attachment_ids=list(forward_attachment_ids or [])
+    )
     body = (body or "").strip()
-    if not body:
+    if not body and not (uploads or forwarded):
         raise ApplicationError(
             "The reply is empty.", code="empty_reply", fields={"body": ["Write a reply."]}
         )
@@ -309,6 +318,11 @@ def reply_to_ticket(
             f"Unknown channel '{channel}'.", code="invalid", fields={"channel": ["Unknown."]}
         )
     ensure_channel_can_send(ticket=ticket, channel=channel)
+    attachments.check_outgoing_files(
+        channel=channel,
+        files=attachments.describe_uploads(uploads) + attachments.describe_attachments(forwarded),
+        sms_to=attachments.sms_recipient(ticket) if channel == ChannelKind.SMS else "",
+    )
     message = TicketMessage(
         ticket=ticket,
         direction=MessageDirection.OUTBOUND,
@@ -318,8 +332,13 @@ def reply_to_ticket(
         is_automated=is_automated,
         delivery_status=DeliveryStatus.QUEUED,
     )
-    message.full_clean(exclude=["ticket", "author"])
+    # A message may be only files: then its text is empty.
+    message.full_clean(exclude=["ticket", "author", *([] if body else ["body"])])
     message.save()
+    attachments.attach_uploads(ticket=ticket, uploads=uploads, uploaded_by=author, message=message)
+    attachments.forward_attachments(
+        ticket=ticket, attachments=forwarded, uploaded_by=author, message=message
+    )
     now = timezone.now()
     update_fields = ["last_message_at", "updated_at"]
     ticket.last_message_at = now
@@ -550,18 +569,35 @@ def change_priority(*, ticket: Ticket, actor: User, priority: str) -> Ticket:
 
 
 @transaction.atomic
-def add_internal_note(*, ticket: Ticket, author: User, body: str) -> InternalNote:
-    """Staff-only commentary; it never reaches the customer."""
+def add_internal_note(
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    uploads: list[File] | None = None,
+    forward_attachment_ids: list[int] | None = None,
+) -> InternalNote:
+    """Staff-only commentary, possibly with files (new uploads or files of this ticket); it
+    never reaches the customer."""
     require(author, Action.NOTE_TICKET)
+    uploads = list(uploads or [])
     body = (body or "").strip()
-    if not body:
+    ticket = lock_ticket(ticket)
+    forwarded = attachments.get_forwardable(
+        ticket=ticket, attachment_ids=list(forward_attachment_ids or [])
+    )
+    if not body and not (uploads or forwarded):
         raise ApplicationError(
             "The note is empty.", code="empty_note", fields={"body": ["Write a note."]}
         )
-    ticket = lock_ticket(ticket)
+    attachments.check_outgoing_files(channel="", files=attachments.describe_uploads(uploads))
     note = InternalNote(ticket=ticket, author=author, body=body)
-    note.full_clean(exclude=["ticket", "author"])
+    note.full_clean(exclude=["ticket", "author", *([] if body else ["body"])])
     note.save()
+    attachments.attach_uploads(ticket=ticket, uploads=uploads, uploaded_by=author, note=note)
+    attachments.forward_attachments(
+        ticket=ticket, attachments=forwarded, uploaded_by=author, note=note
+    )
     ticket.save(update_fields=["updated_at"])
     publish_on_commit(
         events.NoteAdded(ticket_id=ticket.pk, note_id=note.pk, actor_id=actor_id_of(author))

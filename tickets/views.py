@@ -29,6 +29,15 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
+def _files(request: HttpRequest) -> dict:
+    """Uploaded files and ids of the ticket's files to forward, from a composer form."""
+    ids = [_int_or_none(value) for value in request.POST.getlist("forward_attachment_ids")]
+    return {
+        "uploads": request.FILES.getlist("attachments"),
+        "forward_attachment_ids": [pk for pk in ids if pk is not None],
+    }
+
+
 def _inbox_filters(request: HttpRequest) -> selectors.InboxFilters:
     params = request.GET
     view = params.get("view") or selectors.InboxView.ALL_OPEN
@@ -259,6 +268,7 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
             last_seen_message_id=None
             if request.POST.get("confirm_send")
             else _int_or_none(request.POST.get("last_seen_message_id")),
+            **_files(request),
         ),
     )
 
@@ -270,7 +280,7 @@ def ticket_note(request: HttpRequest, reference: str) -> HttpResponse:
         request,
         reference,
         lambda ticket: services.add_internal_note(
-            ticket=ticket, author=request.user, body=request.POST.get("body", "")
+            ticket=ticket, author=request.user, body=request.POST.get("body", ""), **_files(request)
         ),
     )
 

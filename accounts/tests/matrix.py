@@ -4,7 +4,8 @@ Every app may add `<app>/tests/permission_matrix.py` with a module-level `ROWS` 
 `{"method", "path", "expect": {role: status}, "data": dict | None, "api": bool}`. Placeholders in
 paths and data are filled from the world: {ticket} (reference of an unassigned open ticket),
 {customer} (id), {channel} (slug `general`), {user} (id of an Agent), {message} (id of an
-outbound message on {ticket}), {admin} (id of a second Admin, whom Managers may not edit).
+outbound message on {ticket}), {admin} (id of a second Admin, whom Managers may not edit),
+{attachment} (id of a failed download on {ticket}: the provider link is kept, no bytes).
 """
 
 import importlib
@@ -19,8 +20,8 @@ from django.conf import settings
 from accounts.models import Role, User
 from accounts.tests.factories import UserFactory
 from comms.models import Channel
-from tickets.models import TicketStatus
-from tickets.tests.factories import OutboundMessageFactory, TicketFactory
+from tickets.models import AttachmentState, TicketStatus
+from tickets.tests.factories import AttachmentFactory, OutboundMessageFactory, TicketFactory
 
 ROLES = [Role.ADMIN.value, Role.MANAGER.value, Role.AGENT.value, Role.VIEWER.value]
 ANONYMOUS = "anonymous"
@@ -55,6 +56,13 @@ def build_world() -> MatrixWorld:
     other_admin = UserFactory(username="matrix-admin-2", role=Role.ADMIN)
     ticket = TicketFactory(status=TicketStatus.OPEN)
     message = OutboundMessageFactory(ticket=ticket, author=users[Role.AGENT])
+    attachment = AttachmentFactory(
+        message=message,
+        state=AttachmentState.FAILED,
+        storage_key="",
+        provider="twilio",
+        source_url="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+    )
     channel = Channel.objects.get_or_create(slug="general", defaults={"name": "General"})[0]
     return MatrixWorld(
         users=users,
@@ -65,6 +73,7 @@ def build_world() -> MatrixWorld:
             "user": str(users[Role.AGENT].pk),
             "message": str(message.pk),
             "admin": str(other_admin.pk),
+            "attachment": str(attachment.pk),
         },
     )
 

@@ -227,10 +227,19 @@ class FakeMessaging:
                     | {"filename": part.get_filename() or ""}
                 )
             else:
-                fields[name] = json.loads(data)
+                fields[name] = data.decode()
         if not files:
             raise Rejected(400, {"error": {"message": "filedata is required", "code": 100}})
-        return {"recipient": fields["recipient"], "message": fields["message"]}, files
+        try:
+            send = {
+                "recipient": json.loads(fields["recipient"]),
+                "message": json.loads(fields["message"]),
+            }
+        except (KeyError, ValueError) as exc:
+            raise Rejected(
+                400, {"error": {"message": "recipient and message are JSON", "code": 100}}
+            ) from exc
+        return send, files
 
     # Media the fake hosts ------------------------------------------------------------------------
 

@@ -1,9 +1,12 @@
 """Meta Send API (Messenger and Instagram messaging) over the Graph API with requests."""
 
+import json
+
 from django.conf import settings
 
 from integrations.clients import (
     TIMEOUT_SECONDS,
+    OutboundFile,
     OutboundRequest,
     ProviderRejected,
     SendResult,
@@ -31,16 +34,46 @@ class MetaClient(ProviderHttpClient):
         return cls(access_token=settings.META_PAGE_ACCESS_TOKEN, base_url=settings.META_GRAPH_URL)
 
     def send(self, request: OutboundRequest) -> SendResult:
+        """The text, then each file as its own message (the Send API takes one attachment per
+        message, uploaded as multipart `filedata`); the first message's id identifies the send."""
+        message_ids = []
+        if request.body or not request.files:
+            message_ids.append(
+                self._post(
+                    json={
+                        "recipient": {"id": request.to},
+                        "messaging_type": "RESPONSE",
+                        "message": {"text": request.body},
+                    }
+                )
+            )
+        for file in request.files:
+            message_ids.append(self._post_file(request.to, file))
+        return SendResult(provider=self.provider, provider_message_id=message_ids[0], status="sent")
+
+    def _post_file(self, to: str, file: OutboundFile) -> str:
+        kind = next(
+            (k for k in ("image", "video", "audio") if file.content_type.startswith(f"{k}/")),
+            "file",
+        )
+        return self._post(
+            data={
+                "recipient": json.dumps({"id": to}),
+                "messaging_type": "RESPONSE",
+                "message": json.dumps(
+                    {"attachment": {"type": kind, "payload": {"is_reusable": False}}}
+                ),
+            },
+            files={"filedata": (file.filename, file.read(), file.content_type)},
+        )
+
+    def _post(self, **body) -> str:
         response = self.request(
             "POST",
             "/me/messages",
             idempotent=False,
             params={"access_token": self.access_token},
-            json={
-                "recipient": {"id": request.to},
-                "messaging_type": "RESPONSE",
-                "message": {"text": request.body},
-            },
+            **body,
         )
         if response.status_code >= 400:
             try:
@@ -55,4 +88,4 @@ class MetaClient(ProviderHttpClient):
         message_id = response.json().get("message_id")
         if not message_id:
             raise ProviderRejected("Meta accepted the call but returned no message id.")
-        return SendResult(provider=self.provider, provider_message_id=message_id, status="sent")
+        return message_id

@@ -1,11 +1,21 @@
 """SendGrid Mail Send v3 through the official SDK."""
 
+import base64
 import urllib.error
 
 from django.conf import settings
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
-from sendgrid.helpers.mail import CustomArg, Header, Mail
+from sendgrid.helpers.mail import (
+    Attachment,
+    CustomArg,
+    Disposition,
+    FileContent,
+    FileName,
+    FileType,
+    Header,
+    Mail,
+)
 
 from integrations.clients import (
     TIMEOUT_SECONDS,
@@ -44,7 +54,7 @@ class SendGridClient:
             from_email=self.from_email,
             to_emails=request.to,
             subject=request.subject,
-            plain_text_content=request.body,
+            plain_text_content=request.body or " ",
             html_content=html or None,
         )
         for name, value in request.headers.items():
@@ -52,6 +62,16 @@ class SendGridClient:
                 mail.header = Header(name, value)
         if request.message_id:
             mail.custom_arg = CustomArg(MESSAGE_ID_ARG, str(request.message_id))
+        for file in request.files:
+            # Mail Send v3: base64 content, shown as a download (SendGrid limits the mail to 30 MB).
+            mail.add_attachment(
+                Attachment(
+                    FileContent(base64.b64encode(file.read()).decode("ascii")),
+                    FileName(file.filename),
+                    FileType(file.content_type or "application/octet-stream"),
+                    Disposition("attachment"),
+                )
+            )
         return mail
 
     def send(self, request: OutboundRequest, *, html: str = "") -> SendResult:

@@ -2,6 +2,7 @@
 
 import requests
 from django.conf import settings
+from twilio.base import values
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -14,6 +15,7 @@ from integrations.clients import (
     SendResult,
     error_for_status,
 )
+from tickets.attachments import is_mms_capable
 from tickets.models import ChannelKind
 
 STATUS_CALLBACK_PATH = "/api/webhooks/twilio/status"
@@ -59,11 +61,13 @@ class TwilioClient:
             raise ProviderRejected(
                 f"No Twilio sender number is configured for {request.channel}.", code="no_sender"
             )
+        body, media = self.body_and_media(request)
         try:
             sent = self.client.messages.create(
                 to=to,
                 from_=from_,
-                body=request.body,
+                body=body,
+                media_url=media,
                 status_callback=settings.PUBLIC_BASE_URL + STATUS_CALLBACK_PATH,
             )
         except TwilioRestException as exc:
@@ -72,3 +76,14 @@ class TwilioClient:
             raise ProviderUnavailable(f"Twilio unreachable: {exc}", code="unreachable") from exc
         status = "failed" if sent.status in ("failed", "undelivered") else "sent"
         return SendResult(provider=self.provider, provider_message_id=sent.sid, status=status)
+
+    @staticmethod
+    def body_and_media(request: OutboundRequest) -> tuple[str, list[str] | object]:
+        """WhatsApp and MMS numbers get the files as `media_url` (Twilio fetches our public
+        links); any other SMS number gets the links in the text."""
+        if not request.files:
+            return request.body, values.unset
+        if request.channel == ChannelKind.WHATSAPP or is_mms_capable(request.to):
+            return request.body or values.unset, [file.media_url for file in request.files]
+        links = [f"{file.filename}: {file.link_url}" for file in request.files]
+        return "\n".join([request.body, *links]).strip(), values.unset

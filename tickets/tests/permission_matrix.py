@@ -21,6 +21,21 @@ def row(method: str, path: str, expect: dict, data: dict | None = None, api: boo
 
 
 ROWS = [
+    # Files: every staff member may open one (this one has no bytes: 404 after the permission
+    # check); retrying a failed download is work.
+    row(
+        "GET",
+        "/attachments/{attachment}/",
+        {"Admin": 404, "Manager": 404, "Agent": 404, "Viewer": 404, "anonymous": ANON_API},
+        api=True,
+    ),
+    row(
+        "GET",
+        "/attachments/{attachment}/preview/",
+        {"Admin": 404, "Manager": 404, "Agent": 404, "Viewer": 404, "anonymous": ANON_API},
+        api=True,
+    ),
+    row("POST", "/attachments/{attachment}/retry/", WORKERS_CHANGE),
     # Pages
     row("GET", "/tickets/", EVERY_STAFF),
     row("GET", "/tickets/?view=mine&status=open&q=banner&sort=created", EVERY_STAFF),

@@ -1,0 +1,147 @@
+"""Staff send files on every channel: the fakes receive the bytes (SendGrid base64, Meta upload)
+or fetch our time-limited public link (Twilio MMS/WhatsApp), with the providers' limits."""
+
+import hashlib
+
+import pytest
+import requests
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from integrations.fakes.messaging import FakeMessaging
+from tickets import services
+from tickets.attachments import public_link_url
+from tickets.models import Attachment, DeliveryStatus, TicketStatus
+from tickets.tests.factories import AttachmentFactory, TicketFactory, image_bytes, pdf_bytes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def fake(live_server, settings):
+    fake = FakeMessaging(
+        public_base_url=live_server.url,
+        twilio_auth_token="tw-token",
+        meta_app_secret="meta-secret",
+        callback_delay=0.05,
+    ).start()
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = "AC" + "0" * 32, "tw-token"
+    settings.TWILIO_SMS_FROM = settings.TWILIO_WHATSAPP_FROM = "+15559990000"
+    settings.TWILIO_API_URL = settings.SENDGRID_API_URL = fake.url
+    settings.SENDGRID_API_KEY, settings.SENDGRID_EVENT_PUBLIC_KEY = "SG.x", fake.event_public_key
+    settings.META_GRAPH_URL, settings.META_PAGE_ACCESS_TOKEN = f"{fake.url}/v21.0", "page"
+    settings.META_APP_SECRET = "meta-secret"
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def agent():
+    return UserFactory(role=Role.AGENT)
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def ticket_from(channel: str, sender: str):
+    ticket = TicketFactory(channel=channel, status=TicketStatus.OPEN)
+    services.record_inbound_message(ticket=ticket, channel=channel, sender=sender, body="Hi")
+    return ticket
+
+
+def reply(ticket, agent, *, files=(), forward=(), body="Your proof", channel=None):
+    message = services.reply_to_ticket(
+        ticket=ticket,
+        author=agent,
+        body=body,
+        channel=channel,
+        uploads=list(files),
+        forward_attachment_ids=list(forward),
+    )
+    message.refresh_from_db()
+    return message
+
+
+def test_email_reply_carries_the_pdf_bytes(fake, agent):
+    pdf = pdf_bytes()
+    ticket = ticket_from("email", "jane@example.com")
+    message = reply(ticket, agent, files=[SimpleUploadedFile("proof.pdf", pdf, "application/pdf")])
+    assert message.delivery_status == DeliveryStatus.SENT
+    [sent] = fake.sent
+    [file] = sent["files"]
+    assert (file["filename"], file["content_type"], file["disposition"]) == (
+        "proof.pdf",
+        "application/pdf",
+        "attachment",
+    )
+    assert file["sha256"] == sha(pdf)
+    assert message.attachments.get().sha256 == sha(pdf)
+
+
+def test_whatsapp_reply_is_fetched_by_twilio_from_our_public_link(fake, agent, live_server):
+    pdf = pdf_bytes()
+    ticket = ticket_from("whatsapp", "+447700900123")
+    message = reply(ticket, agent, files=[SimpleUploadedFile("proof.pdf", pdf)])
+    assert message.delivery_status == DeliveryStatus.SENT
+    [sent] = fake.sent
+    assert sent["request"]["To"] == "whatsapp:+447700900123"
+    [file] = sent["files"]
+    assert file["url"].startswith(f"{live_server.url}/files/public/")
+    assert (file["content_type"], file["sha256"]) == ("application/pdf", sha(pdf))
+
+
+def test_customer_file_is_forwarded_back_on_whatsapp(fake, agent):
+    ticket = ticket_from("whatsapp", "+447700900123")
+    jpeg = image_bytes()
+    theirs = AttachmentFactory(message=ticket.messages.get(), data=jpeg)
+    message = reply(ticket, agent, forward=[theirs.pk], body="Is this the one?")
+    assert fake.sent[-1]["files"][0]["sha256"] == sha(jpeg)
+    assert message.attachments.get().storage_key == theirs.storage_key
+
+
+def test_sms_to_a_number_without_mms_gets_a_link(fake, agent):
+    pdf = pdf_bytes()
+    ticket = ticket_from("sms", "+447700900555")
+    message = reply(ticket, agent, files=[SimpleUploadedFile("proof.pdf", pdf)])
+    assert message.delivery_status == DeliveryStatus.SENT
+    [sent] = fake.sent
+    assert sent["files"] == [] and "MediaUrl" not in sent["request"]
+    link = sent["request"]["Body"].split("proof.pdf: ", 1)[1].strip()
+    response = requests.get(link, timeout=10)
+    assert response.status_code == 200 and sha(response.content) == sha(pdf)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_mms_number_gets_media(fake, agent):
+    jpeg = image_bytes()
+    ticket = ticket_from("sms", "+15551230001")
+    reply(ticket, agent, files=[SimpleUploadedFile("banner.jpg", jpeg)])
+    assert fake.sent[-1]["files"][0]["sha256"] == sha(jpeg)
+    assert fake.sent[-1]["id"].startswith("MM")
+
+
+def test_messenger_reply_uploads_the_file(fake, agent):
+    jpeg = image_bytes()
+    ticket = ticket_from("facebook", "4242")
+    message = reply(ticket, agent, files=[SimpleUploadedFile("mockup.jpg", jpeg)])
+    text, upload = fake.sent
+    assert text["request"]["message"] == {"text": "Your proof"}
+    assert upload["request"]["message"]["attachment"]["type"] == "image"
+    assert upload["files"][0]["sha256"] == sha(jpeg)
+    assert message.provider_message_id == text["id"]
+
+
+def test_public_link_refuses_tampering_and_expiry(fake, agent, settings, live_server):
+    ticket = ticket_from("whatsapp", "+447700900123")
+    reply(ticket, agent, files=[SimpleUploadedFile("proof.pdf", pdf_bytes())])
+    url = fake.sent[-1]["files"][0]["url"]
+    assert (
+        requests.get(url.replace("/files/public/", "/files/public/x"), timeout=10).status_code
+        == 404
+    )
+    settings.PUBLIC_MEDIA_URL_MAX_AGE_SECONDS = -1
+    expired = public_link_url(Attachment.objects.get())
+    assert requests.get(expired, timeout=10).status_code == 404
