@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from knowledge.selectors import reset_embedding_index
+from knowledge import embeddings, ranking
 
 
 @pytest.fixture(autouse=True)
@@ -14,7 +14,8 @@ def _isolated_media_and_cache(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     yield
     cache.clear()
-    reset_embedding_index()
+    ranking.reset()
+    embeddings.clear_query_cache()
 
 
 @pytest.fixture

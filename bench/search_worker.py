@@ -98,7 +98,6 @@ def share_embeddings(distinct: int) -> None:
     """
     from knowledge import services
     from knowledge.models import ProductKnowledge
-    from knowledge.services import _document_hash  # the hash embed_products() checks
 
     base_ids = [ID_BASE + n for n in range(distinct)]
     services.embed_products(
@@ -106,17 +105,18 @@ def share_embeddings(distinct: int) -> None:
             ProductKnowledge.objects.filter(shopify_id__in=base_ids).values_list("pk", flat=True)
         )
     )
-    vectors = dict(
-        ProductKnowledge.objects.filter(shopify_id__in=base_ids).values_list(
-            "shopify_id", "embedding"
-        )
-    )
-    copies = ProductKnowledge.objects.filter(embedded_hash="").only(
-        "pk", "shopify_id", "search_text"
-    )
+    embedded = {
+        shopify_id: (embedding, embedded_hash)
+        for shopify_id, embedding, embedded_hash in ProductKnowledge.objects.filter(
+            shopify_id__in=base_ids
+        ).values_list("shopify_id", "embedding", "embedded_hash")
+    }
+    copies = ProductKnowledge.objects.filter(embedded_hash="").only("pk", "shopify_id")
     for product in copies.iterator():
-        product.embedding = vectors[ID_BASE + (product.shopify_id - ID_BASE) % distinct]
-        product.embedded_hash = _document_hash(product.search_text)
+        # The base's passage vectors (same count of passages) and hash, so the row is embedded.
+        product.embedding, product.embedded_hash = embedded[
+            ID_BASE + (product.shopify_id - ID_BASE) % distinct
+        ]
         product.save(update_fields=["embedding", "embedded_hash"])
 
 

@@ -1,7 +1,16 @@
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+
+
+class ProductStatus(models.TextChoices):
+    """Shopify's product statuses; only active products are offered to customers."""
+
+    ACTIVE = "active", "Active"
+    DRAFT = "draft", "Draft"
+    ARCHIVED = "archived", "Archived"
 
 
 class ProductKnowledge(models.Model):
@@ -22,7 +31,14 @@ class ProductKnowledge(models.Model):
     search_text = models.TextField(
         blank=True, editable=False, help_text="Flattened product text plus staff notes."
     )
-    embedding = models.BinaryField(null=True, blank=True, editable=False)
+    search_vector = SearchVectorField(
+        null=True,
+        editable=False,
+        help_text="PostgreSQL only: weighted title/keywords/body tsvector (GIN indexed).",
+    )
+    embedding = models.BinaryField(
+        null=True, blank=True, editable=False, help_text="One unit vector per search passage."
+    )
     embedded_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -62,3 +78,32 @@ class ProductNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note on {self.product}"
+
+
+class SuggestionUse(models.Model):
+    """An agent inserted a suggested product into a reply: the customer's question and the
+    product that answered it. Extra evaluation data, and a boost for similar future questions."""
+
+    product = models.ForeignKey(
+        ProductKnowledge, on_delete=models.CASCADE, related_name="suggestion_uses"
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    question = models.TextField()
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "product"], name="knowledge_suggestion_use_once_per_ticket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} for {self.question[:40]!r}"

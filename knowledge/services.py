@@ -1,7 +1,7 @@
 """Writes for product knowledge: catalog upserts and deletes, full sync, staff notes, embeddings.
 
-Every write keeps the lexical index in step: the `search_text` column (PostgreSQL indexes an
-expression over it) and, on SQLite, the `knowledge_fts` FTS5 table.
+Every write keeps the lexical index in step: the `search_text` column, and the weighted
+`search_vector` column on PostgreSQL or the `knowledge_fts` FTS5 table on SQLite.
 """
 
 import hashlib
@@ -20,7 +20,10 @@ from analytics.services import record_event
 from core.errors import ApplicationError
 from integrations.shopify.types import ShopifyProduct
 from knowledge import embeddings
-from knowledge.models import ProductKnowledge, ProductNote
+from knowledge.documents import ProductDocument, build_document
+from knowledge.models import ProductKnowledge, ProductNote, SuggestionUse
+from knowledge.query import clean_query
+from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -65,36 +68,48 @@ def _content_hash(fields: dict) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
-def build_search_text(*, product: ProductKnowledge, notes: list[str]) -> str:
-    """The document both indexes see: everything a customer might ask about, plus staff notes."""
-    option_values: dict[str, list[str]] = {}
-    for variant in product.variants:
-        for name, value in (variant.get("options") or {}).items():
-            values = option_values.setdefault(name, [])
-            if value not in values:
-                values.append(value)
-    parts = [
-        product.title,
-        " ".join(p for p in (product.product_type, product.vendor) if p),
-        ", ".join(product.tags),
-        product.description_text,
-        *(f"{name}: {', '.join(values)}" for name, values in option_values.items()),
-        " ".join(v.get("sku") or "" for v in product.variants),
-        *notes,
-    ]
-    return "\n".join(p for p in parts if p)
-
-
 def _reindex(product: ProductKnowledge) -> None:
     notes = list(product.notes.values_list("body", flat=True)) if product.pk else []
-    product.search_text = build_search_text(product=product, notes=notes)
+    document = build_document(product=product, notes=notes)
+    product.search_text = document.search_text
     ProductKnowledge.objects.filter(pk=product.pk).update(search_text=product.search_text)
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM knowledge_fts WHERE rowid = %s", [product.pk])
+    _reindex_lexical([(product.pk, document)])
+
+
+# Terms are weighted title A > keywords (type, tags, vendor) B > body C; one statement per batch.
+_PG_SEARCH_VECTOR = (
+    "UPDATE knowledge_productknowledge AS p SET search_vector = "
+    "setweight(to_tsvector('english'::regconfig, v.title), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, v.keywords), 'B') || "
+    "setweight(to_tsvector('english'::regconfig, v.body), 'C') "
+    "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS v(id, title, keywords, body) "
+    "WHERE p.id = v.id"
+)
+
+
+def _reindex_lexical(documents: list[tuple[int, ProductDocument]]) -> None:
+    """The vendor's keyword index follows the products' documents: the weighted `search_vector`
+    column on PostgreSQL, the three-column FTS5 table on SQLite."""
+    if not documents:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute(
-                "INSERT INTO knowledge_fts(rowid, title, body) VALUES (%s, %s, %s)",
-                [product.pk, product.title, product.search_text],
+                _PG_SEARCH_VECTOR,
+                [
+                    [pk for pk, _ in documents],
+                    [d.title for _, d in documents],
+                    [d.keywords for _, d in documents],
+                    [d.body for _, d in documents],
+                ],
+            )
+        elif connection.vendor == "sqlite":
+            cursor.executemany(
+                "DELETE FROM knowledge_fts WHERE rowid = %s", [[pk] for pk, _ in documents]
+            )
+            cursor.executemany(
+                "INSERT INTO knowledge_fts(rowid, title, keywords, body) VALUES (%s, %s, %s, %s)",
+                [[pk, d.title, d.keywords, d.body] for pk, d in documents],
             )
 
 
@@ -211,6 +226,7 @@ def upsert_products(*, products: list[ShopifyProduct]) -> BatchOutcome:
     ):
         notes.setdefault(product_id, []).append(body)
     created, changed, now = {}, [], timezone.now()
+    documents: dict[int, ProductDocument] = {}
     for product in products:
         fields = _product_fields(product)
         content_hash = _content_hash(fields)
@@ -225,7 +241,8 @@ def upsert_products(*, products: list[ShopifyProduct]) -> BatchOutcome:
         item.updated_at = now
         # The shopify_id lookup above (under the lock) is the uniqueness check.
         item.full_clean(exclude=["handle"], validate_unique=False)
-        item.search_text = build_search_text(product=item, notes=notes.get(item.pk, []))
+        documents[product.id] = build_document(product=item, notes=notes.get(item.pk, []))
+        item.search_text = documents[product.id].search_text
         if item.pk is None:
             created[product.id] = item
         else:
@@ -233,21 +250,9 @@ def upsert_products(*, products: list[ShopifyProduct]) -> BatchOutcome:
     ProductKnowledge.objects.bulk_create(created.values())
     ProductKnowledge.objects.bulk_update(changed, PRODUCT_FIELDS)
     saved = [*created.values(), *changed]
-    _reindex_lexical(saved)
+    _reindex_lexical([(item.pk, documents[item.shopify_id]) for item in saved])
     _enqueue_embedding([item.pk for item in saved])
     return BatchOutcome(created=len(created), updated=len(changed))
-
-
-def _reindex_lexical(items: list[ProductKnowledge]) -> None:
-    """SQLite's FTS5 table follows `search_text` (PostgreSQL indexes the column itself)."""
-    if connection.vendor != "sqlite" or not items:
-        return
-    with connection.cursor() as cursor:
-        cursor.executemany("DELETE FROM knowledge_fts WHERE rowid = %s", [[i.pk] for i in items])
-        cursor.executemany(
-            "INSERT INTO knowledge_fts(rowid, title, body) VALUES (%s, %s, %s)",
-            [[i.pk, i.title, i.search_text] for i in items],
-        )
 
 
 @transaction.atomic
@@ -283,28 +288,73 @@ def delete_product_note(*, note: ProductNote, actor: User) -> None:
     record_event(name="knowledge.note_deleted", actor=actor, subject=product)
 
 
-def _document_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+def _document_hash(passages: list[str] | tuple[str, ...]) -> str:
+    return hashlib.sha256("\n\n".join(passages).encode()).hexdigest()
 
 
 def embed_products(*, product_ids: list[int] | None = None) -> int:
-    """Embed products whose search text changed since their last embedding, in batches.
-
-    `product_ids=None` means every product. Returns how many were embedded.
-    """
-    queryset = ProductKnowledge.objects.only("pk", "search_text", "embedded_hash")
+    """Embed the search passages of products whose text changed since their last embedding,
+    then any recorded suggestion uses not embedded yet. `product_ids=None` means every product.
+    Returns how many products were embedded."""
+    queryset = ProductKnowledge.objects.prefetch_related("notes")
     if product_ids is not None:
         queryset = queryset.filter(pk__in=product_ids)
-    stale = [p for p in queryset.order_by("pk") if p.embedded_hash != _document_hash(p.search_text)]
+    stale = []
+    for product in queryset.order_by("pk"):
+        notes = [note.body for note in product.notes.all()]
+        passages = build_document(product=product, notes=notes).passages
+        if product.embedded_hash != _document_hash(passages):
+            stale.append((product, passages))
     for start in range(0, len(stale), embeddings.BATCH_SIZE):
         batch = stale[start : start + embeddings.BATCH_SIZE]
-        vectors = embeddings.encode([p.search_text for p in batch])
-        for product, vector in zip(batch, vectors, strict=True):
+        vectors = embeddings.encode([text for _, passages in batch for text in passages])
+        offset = 0
+        for product, passages in batch:
+            block = vectors[offset : offset + len(passages)]
+            offset += len(passages)
             # Guard on the text we embedded: a concurrent edit keeps its own, newer embedding due.
             ProductKnowledge.objects.filter(pk=product.pk, search_text=product.search_text).update(
-                embedding=embeddings.to_blob(vector),
-                embedded_hash=_document_hash(product.search_text),
+                embedding=embeddings.to_blob(block),
+                embedded_hash=_document_hash(passages),
                 # update() skips auto_now; the search's embedding cache keys on it.
                 updated_at=timezone.now(),
             )
+    embed_suggestion_uses()
     return len(stale)
+
+
+def embed_suggestion_uses() -> int:
+    """Embed the cleaned question of every recorded suggestion use that has no vector yet."""
+    pending = list(SuggestionUse.objects.filter(embedding__isnull=True).only("pk", "question"))
+    if not pending:
+        return 0
+    vectors = embeddings.encode([clean_query(use.question).text for use in pending])
+    for use, vector in zip(pending, vectors, strict=True):
+        SuggestionUse.objects.filter(pk=use.pk).update(embedding=embeddings.to_blob(vector))
+    return len(pending)
+
+
+@transaction.atomic
+def record_suggestion_use(
+    *, product: ProductKnowledge, question: str, ticket: Ticket | None, user: User
+) -> SuggestionUse:
+    """Remember that an agent answered `question` with `product` (once per ticket and product).
+
+    The pair boosts the product for similar questions (knowledge.ranking) and is extra
+    evaluation data (`manage.py search_quality --recorded`).
+    """
+    question = question.strip()
+    if not question:
+        raise ApplicationError("The ticket has no customer question.", code="empty_question")
+    use, is_created = SuggestionUse.objects.get_or_create(
+        ticket=ticket,
+        product=product,
+        defaults={"question": question[:2000], "user": user},
+    )
+    if is_created:
+        if embeddings.is_available():
+            from knowledge.tasks import embed_suggestion_uses_task
+
+            transaction.on_commit(embed_suggestion_uses_task.enqueue)
+        record_event(name="knowledge.suggestion_used", actor=user, subject=product)
+    return use

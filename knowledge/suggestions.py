@@ -1,14 +1,22 @@
-"""What the ticket page's "Suggested products" panel shows: products for the customer's latest
-message and, for order-status questions, a drafted reply for the agent to review."""
+"""What the ticket page's "Suggested products" panel shows: active products for the customer's
+latest message (hybrid ranking, knowledge.ranking) and, for order-status questions, a drafted
+reply for the agent to review. Inserting a suggestion records the question -> product pair."""
 
 import logging
 from dataclasses import dataclass
 
 from accounts.models import User
+from accounts.permissions import Action, require
 from integrations.selectors import SectionStatus, get_customer_context
-from knowledge import drafts
-from knowledge.models import ProductKnowledge
-from knowledge.selectors import SearchMode, search_products
+from knowledge import drafts, services
+from knowledge.models import ProductKnowledge, SuggestionUse
+from knowledge.selectors import (
+    EmbeddingProgress,
+    SearchMode,
+    get_embedding_progress,
+    get_product,
+    search_products,
+)
 from tickets.models import MessageDirection, Ticket
 from tickets.selectors import get_ticket_for_user
 
@@ -26,6 +34,7 @@ class TicketSuggestions:
     is_semantic_available: bool
     order_draft: str = ""
     order_draft_error: str = ""
+    progress: EmbeddingProgress | None = None  # set while semantic search is warming up
 
 
 def latest_customer_text(*, ticket: Ticket) -> str:
@@ -43,6 +52,7 @@ def get_ticket_suggestions(*, user: User, reference: str) -> TicketSuggestions:
     results = search_products(
         query=text[:QUERY_CHARS], mode=SearchMode.HYBRID, limit=SUGGESTION_COUNT
     )
+    progress = get_embedding_progress() if results.is_semantic_available else None
     draft, error = "", ""
     if drafts.is_order_status_question(text) or drafts.is_order_status_question(ticket.subject):
         draft, error = _order_draft(ticket=ticket, text=f"{ticket.subject}\n{text}")
@@ -54,6 +64,18 @@ def get_ticket_suggestions(*, user: User, reference: str) -> TicketSuggestions:
         is_semantic_available=results.is_semantic_available,
         order_draft=draft,
         order_draft_error=error,
+        progress=progress if progress and progress.is_warming_up else None,
+    )
+
+
+def record_inserted_suggestion(*, user: User, reference: str, product_id: int) -> SuggestionUse:
+    """The agent inserted a suggested product into their reply to this ticket."""
+    require(user, Action.REPLY_TICKET)
+    ticket = get_ticket_for_user(user=user, reference=reference)
+    product = get_product(product_id=product_id)
+    question = latest_customer_text(ticket=ticket)[:QUERY_CHARS]
+    return services.record_suggestion_use(
+        product=product, question=question, ticket=ticket, user=user
     )
 
 

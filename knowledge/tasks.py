@@ -1,4 +1,4 @@
-"""Background work for product knowledge: embeddings and the full catalog sync."""
+"""Background work for product knowledge: embeddings (bulk queue) and the full catalog sync."""
 
 from datetime import timedelta
 
@@ -13,6 +13,11 @@ from knowledge import catalog_sync, services
 @task(queue_name=queues.BULK)
 def embed_products_task(*, product_ids: list[int] | None = None) -> int:
     return services.embed_products(product_ids=product_ids)
+
+
+@task(queue_name=queues.BULK)
+def embed_suggestion_uses_task() -> int:
+    return services.embed_suggestion_uses()
 
 
 @task(queue_name=queues.BULK)

@@ -10,10 +10,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import Action, can, require
 from core.decorators import staff_page
-from core.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, NotFound, PermissionDenied
 from knowledge import embeddings, selectors, services
 from knowledge.models import ProductNote
-from knowledge.suggestions import get_ticket_suggestions
+from knowledge.suggestions import get_ticket_suggestions, record_inserted_suggestion
 
 SEARCH_LIMIT = 24
 
@@ -76,3 +76,20 @@ def suggestions(request: HttpRequest) -> HttpResponse:
     reference = request.GET.get("ticket", "")
     suggestion = get_ticket_suggestions(user=request.user, reference=reference)
     return render(request, "knowledge/_suggestions.html", {"s": suggestion})
+
+
+@staff_page
+@require_POST
+def suggestion_used(request: HttpRequest) -> HttpResponse:
+    product = request.POST.get("product", "")
+    if not product.isdigit():
+        return HttpResponse("Which product?", status=400, content_type="text/plain")
+    try:
+        record_inserted_suggestion(
+            user=request.user, reference=request.POST.get("ticket", ""), product_id=int(product)
+        )
+    except ApplicationError as exc:
+        if isinstance(exc, PermissionDenied | NotFound):
+            raise
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+    return HttpResponse(status=204)

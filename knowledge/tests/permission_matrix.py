@@ -20,3 +20,12 @@ ROWS = [
     row("GET", "/knowledge/suggestions/?ticket={ticket}", EVERY_STAFF),
     row("GET", "/api/knowledge/search/?q=cards&mode=lexical", EVERY_STAFF_API, api=True),
 ]
+ROWS.append(
+    # Product 0 does not exist: whoever may reply gets past the permission check to the 404.
+    row(
+        "POST",
+        "/knowledge/suggestions/used/",
+        {"Admin": 404, "Manager": 404, "Agent": 404, "Viewer": 403, "anonymous": 302},
+        data={"ticket": "{ticket}", "product": "0"},
+    )
+)

@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.errors import ApplicationError
 from knowledge import services
@@ -81,10 +82,24 @@ def test_semantic_without_ml_is_refused(catalog):
 
 
 @pytest.mark.postgres
-def test_postgres_full_text_index_exists():
+def test_postgres_searches_the_persisted_weighted_vector_through_its_gin_index(catalog):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'knowledge_search_gin'")
-        assert "gin" in cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'knowledge_search_vector_gin'"
+        )
+        assert "gin (search_vector)" in cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT search_vector::text FROM knowledge_productknowledge WHERE id = %s",
+            [catalog["Classic Business Cards"].pk],
+        )
+        vector = cursor.fetchone()[0]
+    assert "'classic':1A" in vector  # title words weigh A, tags B, body C
+    assert "'matt':" in vector and "B" in vector.split("'matt':")[1].split(" ")[0]
+    assert "'16pt':" in vector
+    with CaptureQueriesContext(connection) as queries:
+        search_products(query="classic cards", mode="lexical")
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "search_vector" in sql and "to_tsvector" not in sql
 
 
 def test_sqlite_fts_table_follows_writes(catalog):
@@ -100,11 +115,39 @@ def test_sqlite_fts_table_follows_writes(catalog):
 
 
 def test_question_words_do_not_drown_the_product_words(catalog):
-    services.upsert_product(
+    kit = services.upsert_product(
         product=make_product(title="Do-It-Yourself Kits", description_html="<p>What you need.</p>")
     )
-    found = titles(
-        search_products(query="what sizes does the vinyl banner come in", mode="lexical")
+    results = search_products(query="what sizes does the vinyl banner come in", mode="lexical")
+    assert titles(results)[0] == "Vinyl Banners"
+    # The kit matches only the factory's "Size 1" option, like every product; "what" adds nothing.
+    assert results.scores[kit.pk] < 0.5 * results.scores[catalog["Vinyl Banners"].pk]
+
+
+def test_only_active_products_unless_asked(catalog):
+    for status in ("draft", "archived"):
+        services.upsert_product(
+            product=make_product(title=f"{status.title()} Vinyl Banners", status=status)
+        )
+    assert titles(search_products(query="vinyl banners", mode="lexical")) == ["Vinyl Banners"]
+    everything = search_products(
+        query="vinyl banners", mode="lexical", statuses=("active", "draft", "archived")
     )
-    assert found[0] == "Vinyl Banners"
-    assert "Do-It-Yourself Kits" not in found[:2]
+    assert set(titles(everything)) == {
+        "Vinyl Banners",
+        "Draft Vinyl Banners",
+        "Archived Vinyl Banners",
+    }
+
+
+def test_customer_chatter_is_cleaned_before_matching(catalog):
+    found = search_products(
+        query="Hi there! re order #4512, need 250 business cards by friday, thanks", mode="lexical"
+    )
+    assert titles(found) == ["Classic Business Cards"]
+
+
+def test_lexical_search_is_a_fixed_number_of_queries(catalog, django_assert_max_num_queries):
+    search_products(query="vinyl banner", mode="lexical")  # builds the typo vocabulary once
+    with django_assert_max_num_queries(5):
+        search_products(query="vinyl banner", mode="lexical")

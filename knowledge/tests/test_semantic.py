@@ -2,8 +2,9 @@
 
 import pytest
 
+from accounts.tests.factories import UserFactory
 from knowledge import catalog_sync, services
-from knowledge.models import ProductKnowledge
+from knowledge.models import ProductKnowledge, SuggestionUse
 from knowledge.selectors import SearchMode, search_products
 from knowledge.tests.factories import load_demo_catalog, make_product, pages_of
 
@@ -31,9 +32,10 @@ def small_catalog(django_capture_on_commit_callbacks):
     return {p.title: p for p in created}
 
 
-def test_upsert_embeds_in_the_background_task(small_catalog):
+def test_upsert_embeds_every_passage_in_the_background_task(small_catalog):
     product = ProductKnowledge.objects.get(title="Vinyl Banners")
-    assert len(product.embedding) == 384 * 4
+    # Headline, description and variant options: three passages of 384 float32 each.
+    assert len(product.embedding) == 3 * 384 * 4
     assert product.embedded_hash
 
 
@@ -52,12 +54,15 @@ def test_semantic_search_understands_meaning(small_catalog):
     assert [p.title for p in results.products] == ["Vinyl Banners"]
 
 
-def test_sticker_that_survives_rain_on_demo_catalog(django_capture_on_commit_callbacks):
+def test_sticker_that_survives_rain_on_demo_stickers(django_capture_on_commit_callbacks):
+    # The demo catalog's stickers and labels only: embedding all 150 products costs minutes.
+    stickers = [p for p in load_demo_catalog() if p.product_type == "Stickers & Labels"]
     with django_capture_on_commit_callbacks(execute=True):
-        catalog_sync.sync_catalog(source=pages_of(load_demo_catalog()))
-    results = search_products(query="sticker that survives rain", limit=5)
+        catalog_sync.sync_catalog(source=pages_of(stickers))
+    results = search_products(query="Hi! 300 stickers that survive rain by friday?", limit=5)
     assert results.mode == SearchMode.HYBRID
     assert results.products[0].title == "Die-Cut Vinyl Stickers"
+    assert "UV DTF Cup Wraps" not in [p.title for p in results.products]  # a draft
 
 
 def test_semantic_search_sees_products_changed_after_the_matrix_was_cached(
@@ -76,3 +81,21 @@ def test_semantic_search_sees_products_changed_after_the_matrix_was_cached(
         )
     results = search_products(query=query, mode="semantic", limit=1)
     assert [p.title for p in results.products] == ["Bumper Stickers"]
+
+
+def test_recorded_question_boosts_its_product_in_hybrid_search(
+    small_catalog, django_capture_on_commit_callbacks
+):
+    question = "hi, do you have glossy business cards?"
+    before = search_products(query="glossy business cards", limit=2)
+    assert before.products[0].title == "Premium Business Cards"
+    with django_capture_on_commit_callbacks(execute=True):
+        use = services.record_suggestion_use(
+            product=small_catalog["Classic Business Cards"],
+            question=question,
+            ticket=None,
+            user=UserFactory(),
+        )
+    assert len(SuggestionUse.objects.get(pk=use.pk).embedding) == 384 * 4
+    after = search_products(query="glossy business cards", limit=2)
+    assert after.products[0].title == "Classic Business Cards"

@@ -138,3 +138,27 @@ def test_admin_action_queues_a_catalog_sync(
     log = ShopifySyncLog.objects.get()
     assert (log.status, log.triggered_by) == (SyncStatus.SUCCEEDED, admin_user)
     assert not ProductKnowledge.objects.filter(title="Gone from Shopify").exists()
+
+
+def test_suggestions_say_semantic_search_is_warming_up(agent_client, catalog, monkeypatch):
+    import numpy as np
+
+    # The ML extra "installed" but no product embedded yet: keyword matches, and the count.
+    monkeypatch.setattr("knowledge.embeddings.is_available", lambda: True)
+    monkeypatch.setattr("knowledge.embeddings.encode_query", lambda text: np.zeros(384))
+    ticket = TicketFactory(subject="Question")
+    TicketMessageFactory(ticket=ticket, body="Do your vinyl stickers survive rain?")
+    html = agent_client.get("/knowledge/suggestions/", {"ticket": ticket.reference}).content
+    assert b"Die-Cut Vinyl Stickers" in html
+    assert b"Semantic search warming up (0/2)" in html
+    assert b'hx-trigger="load delay:10s"' in html
+
+
+def test_suggestions_never_offer_archived_products(agent_client, catalog):
+    services.upsert_product(product=make_product(title="Old Vinyl Stickers", status="archived"))
+    ticket = TicketFactory(subject="Question")
+    TicketMessageFactory(ticket=ticket, body="vinyl stickers please")
+    html = agent_client.get("/knowledge/suggestions/", {"ticket": ticket.reference}).content
+    assert b"Die-Cut Vinyl Stickers" in html
+    assert b"Old Vinyl Stickers" not in html
+    assert b'hx-post="/knowledge/suggestions/used/"' in html
