@@ -21,6 +21,10 @@ class IdentityKind(models.TextChoices):
     FACEBOOK = "facebook", "Facebook PSID"
 
 
+IDENTITY_MAX_LENGTH = 320
+PROVIDER_MESSAGE_ID_MAX_LENGTH = 1024
+
+
 class Customer(models.Model):
     """A customer profile; how to reach them lives in `CustomerIdentity` rows."""
 
@@ -50,7 +54,8 @@ class CustomerIdentity(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
     kind = models.CharField(max_length=16, choices=IdentityKind.choices)
-    value = models.CharField(max_length=254)
+    # Emails up to 320 (64-character local part, @, 255-character domain: RFC 3696 erratum 1690).
+    value = models.CharField(max_length=IDENTITY_MAX_LENGTH)
     is_primary = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -191,16 +196,22 @@ class TicketMessage(models.Model):
         on_delete=models.PROTECT,
         related_name="ticket_messages",
     )
-    sender = models.CharField(max_length=254, blank=True, help_text="Address or id it came from.")
-    recipient = models.CharField(max_length=254, blank=True)
+    sender = models.CharField(
+        max_length=IDENTITY_MAX_LENGTH, blank=True, help_text="Address or id it came from."
+    )
+    recipient = models.CharField(max_length=IDENTITY_MAX_LENGTH, blank=True)
     body = models.TextField(help_text="Plain text shown in the timeline.")
     body_html = models.TextField(blank=True, help_text="Sanitized HTML (email only).")
     original_body = models.TextField(blank=True, help_text="Full text before quote trimming.")
     is_automated = models.BooleanField(default=False)
     provider = models.CharField(max_length=20, blank=True)
-    provider_message_id = models.CharField(max_length=255, null=True, blank=True)
-    email_message_id = models.CharField(max_length=255, blank=True, db_index=True)
-    in_reply_to = models.CharField(max_length=255, blank=True)
+    # Meta documents no maximum for message ids (Instagram's exceed 255); Twilio SIDs are 34.
+    provider_message_id = models.CharField(
+        max_length=PROVIDER_MESSAGE_ID_MAX_LENGTH, null=True, blank=True
+    )
+    # A Message-ID may fill a header line: 998 characters (RFC 5322 2.1.1).
+    email_message_id = models.CharField(max_length=998, blank=True, db_index=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
     delivery_status = models.CharField(
         max_length=12, choices=DeliveryStatus.choices, blank=True, default=""
     )
