@@ -31,7 +31,7 @@ def ceiling_twilio(request: HttpRequest) -> HttpResponse:
                 kind="sms",
                 event_id=params.get("MessageSid", ""),
                 is_verified=True,
-                raw_body=request.body.decode(),
+                raw_body=request.body,
                 payload=params,
             )
     except IntegrityError:

@@ -401,6 +401,15 @@ REQUEST_BODY_LIMITS = {
     "/api/webhooks/sendgrid": env.int("SENDGRID_INBOUND_MAX_BYTES", default=30 * 1024 * 1024),
     "/api/webhooks/sendgrid/events": _WEBHOOK_MAX_BYTES,
 }
+# Inbound webhooks (docs/security.md): JSON deeper than this is stored unparsed, as a failed event;
+# a raw body over the inline size is kept as a file instead of in the row; an event still
+# unprocessed after the stuck time is listed with the failed ones for attention.
+WEBHOOK_MAX_JSON_DEPTH = env.int("WEBHOOK_MAX_JSON_DEPTH", default=64)
+WEBHOOK_RAW_INLINE_MAX_BYTES = env.int("WEBHOOK_RAW_INLINE_MAX_BYTES", default=1024 * 1024)
+WEBHOOK_STUCK_AFTER_MINUTES = env.int("WEBHOOK_STUCK_AFTER_MINUTES", default=15)
+# Inbound Parse: a mail's text or HTML body longer than this is stored cut to it for display (the
+# whole body stays in the stored raw event); the Parse request itself may be 30 MB (see above).
+INBOUND_EMAIL_BODY_MAX_CHARS = env.int("INBOUND_EMAIL_BODY_MAX_CHARS", default=512 * 1024)
 
 # Rate limits. API: per token (or user), helpdesk.throttling. Public endpoints: per client address
 # (helpdesk.middleware.PublicRateLimitMiddleware); /csat/ limits itself (analytics.views).

@@ -5,9 +5,22 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from integrations.models import ChannelConfiguration, PerpSyncLog, ShopifySyncLog, WebhookEvent
+from integrations.models import (
+    ChannelConfiguration,
+    InboundEventNeedingAttention,
+    PerpSyncLog,
+    ShopifySyncLog,
+    WebhookEvent,
+)
 from integrations.sync import RESOURCES, test_provider_connections
 from integrations.tasks import sync_provider_task
+from integrations.webhooks import (
+    list_webhook_events_needing_attention,
+    open_raw,
+    reprocess_webhook_events,
+)
+
+RAW_PREVIEW_BYTES = 20_000
 
 
 @admin.register(WebhookEvent)
@@ -15,9 +28,54 @@ class WebhookEventAdmin(admin.ModelAdmin):
     list_display = ("provider", "kind", "event_id", "is_verified", "status", "received_at")
     list_filter = ("provider", "status", "is_verified")
     search_fields = ("event_id", "kind")
-    readonly_fields = ("received_at", "processed_at")
+    readonly_fields = ("received_at", "processed_at", "raw_preview", "text_repairs")
+    exclude = ("raw_body",)
     date_hierarchy = "received_at"
     show_full_result_count = False
+    actions = ["reprocess"]
+
+    @admin.display(description="Raw body (as received)")
+    def raw_preview(self, event: WebhookEvent) -> str:
+        with open_raw(event) as raw:
+            head = raw.read(RAW_PREVIEW_BYTES)
+            is_cut = bool(raw.read(1))
+        text = head.decode("utf-8", "backslashreplace")
+        return text + ("\n[...]" if is_cut else "")
+
+    @admin.action(description="Reprocess the selected events")
+    def reprocess(self, request, queryset):
+        count = reprocess_webhook_events(event_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} event(s) queued for reprocessing.", messages.SUCCESS)
+
+
+@admin.register(InboundEventNeedingAttention)
+class InboundEventNeedingAttentionAdmin(WebhookEventAdmin):
+    """Failed or stuck inbound events; permissions are those of the webhook event log."""
+
+    list_display = ("provider", "kind", "event_id", "short_error", "attempts", "received_at")
+    list_filter = ("provider", "status")
+
+    def get_queryset(self, request):
+        return list_webhook_events_needing_attention()
+
+    @admin.display(description="Error")
+    def short_error(self, event: WebhookEvent) -> str:
+        return event.error if len(event.error) <= 120 else event.error[:117] + "..."
+
+    def _has(self, request, action: str) -> bool:
+        return request.user.has_perm(f"integrations.{action}_webhookevent")
+
+    def has_view_permission(self, request, obj=None):
+        return self._has(request, "view") or self._has(request, "change")
+
+    def has_change_permission(self, request, obj=None):
+        return self._has(request, "change")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class SyncLogAdmin(admin.ModelAdmin):

@@ -25,12 +25,20 @@ class WebhookEvent(models.Model):
     event_id = models.CharField(max_length=255)
     is_verified = models.BooleanField(default=False)
     headers = models.JSONField(default=dict, blank=True)
-    raw_body = models.TextField(blank=True)
+    # Exactly what arrived (for a batch provider: the item, losslessly re-encoded), so a request
+    # that cannot be processed today can be reprocessed after a fix. Large bodies go to a file.
+    raw_body = models.BinaryField(blank=True, default=b"")
+    raw_file = models.FileField(upload_to="webhooks/raw/%Y/%m/%d/", max_length=255, blank=True)
     payload = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=12, choices=WebhookStatus.choices, default=WebhookStatus.RECEIVED
     )
     error = models.TextField(blank=True)
+    text_repairs = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Where NUL characters or lone surrogates were replaced to store the payload.",
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -123,3 +131,12 @@ class ChannelConfiguration(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.channel
+
+
+class InboundEventNeedingAttention(WebhookEvent):
+    """The admin's list of stored webhooks that failed (or never ran), with a reprocess action."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "inbound event that needs attention"
+        verbose_name_plural = "inbound events that need attention"

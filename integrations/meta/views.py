@@ -2,15 +2,18 @@
 
 import hashlib
 import hmac
+import io
 import json
 import logging
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from integrations.webhooks import interesting_headers, record_webhook_event
+from integrations.payloads import MalformedPayload, decode_json
+from integrations.webhooks import Item, ingest_webhook, interesting_headers
 
 logger = logging.getLogger(__name__)
 
@@ -26,21 +29,66 @@ def is_signed(request: HttpRequest) -> bool:
     return hmac.compare_digest(header.removeprefix("sha256="), expected)
 
 
-def event_key(item: dict) -> tuple[str, str] | None:
+def split_messaging(raw: BinaryIO, headers: dict[str, str]) -> list[Item]:
+    """One event per `messaging` item of a Messenger/Instagram batch; other objects are ignored.
+
+    Each item is stored as its own lossless JSON (ASCII escapes keep NUL and lone surrogates).
+    """
+    body = decode_json(raw.read())
+    if not isinstance(body, dict):
+        raise MalformedPayload("Body must be a JSON object.")
+    if body.get("object") not in OBJECTS:
+        return []
+    items = []
+    for entry in _list(body.get("entry"), "entry"):
+        if not isinstance(entry, dict):
+            raise MalformedPayload("entry[] must hold objects.")
+        for item in _list(entry.get("messaging"), "entry[].messaging"):
+            key = event_key(item)
+            if key is None:
+                continue
+            payload = {"object": body["object"], "entry_id": entry.get("id"), "messaging": item}
+            raw_item = json.dumps(payload, sort_keys=True).encode()
+            items.append(Item(kind=key[0], event_id=key[1], payload=payload, raw=raw_item))
+    return items
+
+
+def _list(value: Any, where: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MalformedPayload(f"{where} must be a list.")
+    return value
+
+
+def _object(item: dict, name: str) -> dict:
+    value = item.get(name)
+    if not isinstance(value, dict):
+        raise MalformedPayload(f"messaging[].{name} must be an object.")
+    return value
+
+
+def event_key(item: Any) -> tuple[str, str] | None:
     """(kind, unique event id) of one `messaging` item, or None for what we do not handle."""
-    sender = str(item.get("sender", {}).get("id", ""))
+    if not isinstance(item, dict):
+        raise MalformedPayload("messaging[] must hold objects.")
+    sender = item.get("sender")
+    sender_id = str(sender.get("id", "")) if isinstance(sender, dict) else ""
     if "message" in item:
-        message = item["message"]
-        if message.get("is_echo") or not message.get("mid"):
+        message = _object(item, "message")
+        if message.get("is_echo") is True:
             return None  # our own sends, echoed back
-        return "message", message["mid"]
+        mid = message.get("mid")
+        if not isinstance(mid, str) or not mid:
+            raise MalformedPayload("messaging[].message.mid must be a non-empty string.")
+        return "message", mid
     if "delivery" in item:
-        delivery = item["delivery"]
-        mids = ",".join(sorted(delivery.get("mids") or []))
-        return "delivery", f"delivery:{sender}:{delivery.get('watermark', '')}:{mids}"[:255]
+        delivery = _object(item, "delivery")
+        mids = ",".join(sorted(str(mid) for mid in _list(delivery.get("mids"), "delivery.mids")))
+        return "delivery", f"delivery:{sender_id}:{delivery.get('watermark', '')}:{mids}"
     if "read" in item:
-        read = item["read"]
-        return "read", f"read:{sender}:{read.get('mid') or read.get('watermark', '')}"
+        read = _object(item, "read")
+        return "read", f"read:{sender_id}:{read.get('mid') or read.get('watermark', '')}"
     return None
 
 
@@ -65,26 +113,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
     if not is_signed(request):
         logger.warning("meta.webhook.bad_signature path=%s", request.path)
         return HttpResponse("Invalid signature.", status=403, content_type="text/plain")
-    try:
-        body = json.loads(request.body)
-    except ValueError:
-        return HttpResponse("Body must be JSON.", status=400, content_type="text/plain")
-    if not isinstance(body, dict) or body.get("object") not in OBJECTS:
-        return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
-    headers = interesting_headers(request.headers)
-    for entry in body.get("entry") or []:
-        for item in entry.get("messaging") or []:
-            key = event_key(item)
-            if key is None:
-                continue
-            kind, event_id = key
-            payload = {"object": body["object"], "entry_id": entry.get("id"), "messaging": item}
-            record_webhook_event(
-                provider="meta",
-                kind=kind,
-                event_id=event_id,
-                raw_body=json.dumps(item, sort_keys=True),
-                payload=payload,
-                headers=headers,
-            )
+    ingest_webhook(
+        endpoint="meta", raw=io.BytesIO(request.body), headers=interesting_headers(request.headers)
+    )
     return HttpResponse("EVENT_RECEIVED", content_type="text/plain")

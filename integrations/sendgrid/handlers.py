@@ -16,6 +16,12 @@ from tickets.attachments import InboundFile
 from tickets.models import ChannelKind, DeliveryStatus, IdentityKind
 from tickets.services import update_delivery_status
 
+# A body cut for display (views.split_inbound) is attached whole (message.txt / message.html).
+TRUNCATED_NOTE = (
+    "\n\n[This email is shown shortened ({sizes} received); the whole message is attached, "
+    "and kept as received with inbound webhook event #{event_id}.]"
+)
+
 EVENT_STATUS = {
     "processed": DeliveryStatus.SENT,
     "delivered": DeliveryStatus.DELIVERED,
@@ -27,16 +33,19 @@ EVENT_STATUS = {
 
 def handle_event(event: WebhookEvent) -> WebhookStatus:
     if event.kind == "inbound":
-        return handle_inbound_email(event.payload)
+        return handle_inbound_email(event.payload, event_id=event.pk)
     return handle_delivery_event(event.payload)
 
 
-def handle_inbound_email(payload: dict) -> WebhookStatus:
+def handle_inbound_email(payload: dict, *, event_id: int) -> WebhookStatus:
     name, address = parseaddr(payload.get("from", ""))
     text = payload.get("text", "").replace("\r\n", "\n").strip()
     if not text and payload.get("html"):
         text = html_to_text(payload["html"])
     body = trim_email_text(text) if text else ""
+    if payload.get("truncated"):
+        sizes = ", ".join(f"{field} {size:,} bytes" for field, size in payload["truncated"].items())
+        body += TRUNCATED_NOTE.format(sizes=sizes, event_id=event_id)
     attachments = [_inbound_file(item) for item in payload.get("attachments") or []]
     receive_message(
         inbound=InboundMessage(

@@ -4,11 +4,15 @@ import base64
 import binascii
 import hashlib
 import hmac
+import io
 import json
 import logging
 from email.parser import HeaderParser
+from functools import partial
+from typing import BinaryIO
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.utils.text import get_valid_filename
@@ -18,7 +22,9 @@ from sendgrid.helpers.eventwebhook import EventWebhook
 from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 
 from core.files import digest_chunks
-from integrations.webhooks import interesting_headers, record_webhook_event
+from integrations.payloads import MalformedPayload, decode_json
+from integrations.sendgrid.multipart import CHUNK_SIZE, Part, read_parts, spool_request_body
+from integrations.webhooks import Item, ingest_webhook, interesting_headers
 
 logger = logging.getLogger(__name__)
 
@@ -38,28 +44,40 @@ PARSE_FIELDS = (
 )
 
 
-# Parse posts each field in the mail's own charset (listed in the `charsets` field), so the form
-# is read as latin-1, which maps bytes to characters one to one, and each field is then decoded.
-WIRE_ENCODING = "iso-8859-1"
+# A body cut for display is also kept whole, as a file on the message.
+FULL_BODY_FILES = {"text": ("message.txt", "text/plain"), "html": ("message.html", "text/html")}
 
 
-def _decode(value: str, charset: str | None) -> str:
-    raw = value.encode(WIRE_ENCODING, "replace")
+def _charsets(parts: dict[str, Part]) -> dict:
+    """Parse names each field's charset in the `charsets` field (a JSON object)."""
+    if "charsets" not in parts:
+        return {}
+    text, _ = parts["charsets"].read_text(charset="utf-8", max_chars=64 * 1024)
     try:
-        return raw.decode(charset or "utf-8", "replace")
-    except LookupError:
-        return raw.decode("utf-8", "replace")
+        charsets = decode_json(text.encode())
+    except MalformedPayload:
+        return {}
+    return charsets if isinstance(charsets, dict) else {}
 
 
-def _parse_fields(request: HttpRequest) -> dict[str, str]:
-    request.encoding = WIRE_ENCODING
-    try:
-        charsets = json.loads(request.POST.get("charsets") or "{}")
-    except ValueError:
-        charsets = {}
-    if not isinstance(charsets, dict):
-        charsets = {}
-    return {name: _decode(request.POST.get(name, ""), charsets.get(name)) for name in PARSE_FIELDS}
+def _read_fields(parts: dict[str, Part]) -> tuple[dict[str, str], dict[str, int]]:
+    """The text fields, each decoded in its own charset (SendGrid posts the mail's), and the
+    byte size of each body field that was cut for display."""
+    charsets = _charsets(parts)
+    fields, truncated = {}, {}
+    for name in PARSE_FIELDS:
+        part = parts.get(name)
+        if part is None:
+            fields[name] = ""
+            continue
+        charset = charsets.get(name)
+        fields[name], is_cut = part.read_text(
+            charset=charset if isinstance(charset, str) else None,
+            max_chars=settings.INBOUND_EMAIL_BODY_MAX_CHARS,
+        )
+        if is_cut:
+            truncated[name] = part.size
+    return fields, truncated
 
 
 def has_basic_auth(request: HttpRequest) -> bool:
@@ -84,49 +102,105 @@ def _unauthorized(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _json_object(value: str) -> dict:
+def _json_object(part: Part | None) -> dict:
+    if part is None:
+        return {}
+    text, _ = part.read_text(charset="utf-8", max_chars=1024 * 1024)
     try:
-        parsed = json.loads(value or "{}")
-    except ValueError:
+        parsed = decode_json(text.encode() or b"{}")
+    except MalformedPayload:
         return {}
     return parsed if isinstance(parsed, dict) else {}
 
 
-def save_attachments(request: HttpRequest, *, event_id: str) -> list[dict]:
+def _store_part(part: Part, *, path: str, name: str, declared: str, content_id: str = "") -> dict:
+    """Store one part (once: a replay finds it) and describe it for the message's attachments."""
+    part.file.seek(0)
+    digest = digest_chunks(iter(partial(part.file.read, CHUNK_SIZE), b""), declared=declared)
+    if not default_storage.exists(path):
+        part.file.seek(0)
+        path = default_storage.save(path, File(part.file))
+    return {
+        "storage_key": path,
+        "filename": name,
+        "declared_type": declared,
+        "content_type": digest.content_type,
+        "size": digest.size,
+        "sha256": digest.sha256,
+        "content_id": content_id,
+    }
+
+
+def save_attachments(
+    parts: list[Part], fields: dict[str, Part], *, event_id: str, cut: dict[str, int]
+) -> list[dict]:
     """Store Parse's file parts under a folder named after the mail, so a replay writes nothing.
 
     `attachment-info` gives each part's name, type and Content-ID; `content-ids` maps inline
-    images' Content-IDs to parts. The type kept is the one sniffed from the bytes. The folder
-    name is keyed with SECRET_KEY: knowing a Message-ID does not reveal the key.
+    images' Content-IDs to parts. The type kept is the one sniffed from the bytes. A text or
+    HTML body cut for display (`cut`) is kept whole as a file too. The folder name is keyed with
+    SECRET_KEY: knowing a Message-ID does not reveal the key.
     """
     key = settings.SECRET_KEY.encode()
     folder = "inbound/email/" + hmac.new(key, event_id.encode(), hashlib.sha256).hexdigest()[:32]
-    info = _json_object(request.POST.get("attachment-info", ""))
+    info = _json_object(fields.get("attachment-info"))
     inline_ids = {
-        str(part): str(cid)
-        for cid, part in _json_object(request.POST.get("content-ids", "")).items()
+        str(part): str(cid) for cid, part in _json_object(fields.get("content-ids")).items()
     }
     attachments = []
-    for field_name, upload in request.FILES.items():
-        part_info = info.get(field_name) if isinstance(info.get(field_name), dict) else {}
-        name = _decode(str(part_info.get("filename") or upload.name or ""), "utf-8")
-        declared = str(part_info.get("type") or upload.content_type or "")
-        digest = digest_chunks(upload.chunks(), declared=declared)
+    for part in parts:
+        if part.filename is None:
+            continue
+        part_info = info.get(part.name) if isinstance(info.get(part.name), dict) else {}
+        name = str(part_info.get("filename") or part.filename or "")
+        field_name = get_valid_filename(part.name) or "attachment"
         path = f"{folder}/{field_name}-{get_valid_filename(name) or field_name}"[:400]
-        if not default_storage.exists(path):
-            path = default_storage.save(path, upload)
+        declared = str(part_info.get("type") or part.content_type or "")
+        content_id = str(part_info.get("content-id") or inline_ids.get(part.name, ""))
         attachments.append(
-            {
-                "storage_key": path,
-                "filename": name or field_name,
-                "declared_type": declared,
-                "content_type": digest.content_type,
-                "size": digest.size,
-                "sha256": digest.sha256,
-                "content_id": str(part_info.get("content-id") or inline_ids.get(field_name, "")),
-            }
+            _store_part(
+                part, path=path, name=name or field_name, declared=declared, content_id=content_id
+            )
         )
+    for field, (filename, declared) in FULL_BODY_FILES.items():
+        if field in cut:
+            attachments.append(
+                _store_part(
+                    fields[field], path=f"{folder}/{filename}", name=filename, declared=declared
+                )
+            )
     return attachments
+
+
+def split_inbound(raw: BinaryIO, headers: dict[str, str]) -> list[Item]:
+    """One mail per request: its fields, attachments saved, keyed by its Message-ID."""
+    parts = read_parts(raw, headers.get("Content-Type", ""))
+    try:
+        by_name = {part.name: part for part in parts if part.filename is None}
+        fields, truncated = _read_fields(by_name)
+        mail_headers = HeaderParser().parsestr(fields["headers"])
+        message_id = (
+            mail_headers.get("Message-ID") or mail_headers.get("Message-Id") or ""
+        ).strip()
+        if not message_id:
+            digest = hashlib.sha256(
+                "\n".join((fields["headers"], fields["from"], fields["text"])).encode(
+                    "utf-8", "surrogatepass"
+                )
+            ).hexdigest()
+            message_id = f"<sha256.{digest}@printdesk.local>"
+        payload = {
+            **fields,
+            "message_id": message_id,
+            "in_reply_to": (mail_headers.get("In-Reply-To") or "").strip(),
+            "references": " ".join((mail_headers.get("References") or "").split()),
+            "truncated": truncated,
+            "attachments": save_attachments(parts, by_name, event_id=message_id, cut=truncated),
+        }
+    finally:
+        for part in parts:
+            part.file.close()
+    return [Item(kind="inbound", event_id=message_id, payload=payload)]
 
 
 @csrf_exempt
@@ -134,30 +208,15 @@ def save_attachments(request: HttpRequest, *, event_id: str) -> list[dict]:
 def inbound_parse(request: HttpRequest) -> HttpResponse:
     if not has_basic_auth(request):
         return _unauthorized(request)
-    fields = _parse_fields(request)
-    headers = HeaderParser().parsestr(fields["headers"])
-    message_id = (headers.get("Message-ID") or headers.get("Message-Id") or "").strip()
-    if not message_id:
-        digest = hashlib.sha256(
-            "\n".join((fields["headers"], fields["from"], fields["text"])).encode()
-        ).hexdigest()
-        message_id = f"<sha256.{digest}@printdesk.local>"
-    message_id = message_id[:255]
-    payload = {
-        **fields,
-        "message_id": message_id,
-        "in_reply_to": (headers.get("In-Reply-To") or "").strip(),
-        "references": " ".join((headers.get("References") or "").split()),
-        "attachments": save_attachments(request, event_id=message_id),
-    }
-    record_webhook_event(
-        provider="sendgrid",
-        kind="inbound",
-        event_id=message_id,
-        raw_body="",
-        payload=payload,
-        headers=interesting_headers(request.headers),
-    )
+    if request.content_type != "multipart/form-data":
+        logger.warning("sendgrid.webhook.unsupported_media_type type=%s", request.content_type)
+        return HttpResponse(
+            "Inbound Parse posts multipart/form-data.", status=415, content_type="text/plain"
+        )
+    with spool_request_body(request) as raw:
+        ingest_webhook(
+            endpoint="sendgrid.inbound", raw=raw, headers=interesting_headers(request.headers)
+        )
     return HttpResponse("OK", content_type="text/plain")
 
 
@@ -180,24 +239,26 @@ def is_signed_event_batch(request: HttpRequest) -> bool:
 def event_webhook(request: HttpRequest) -> HttpResponse:
     if not is_signed_event_batch(request):
         return _unauthorized(request)
-    try:
-        events = json.loads(request.body)
-    except ValueError:
-        return HttpResponse("Body must be a JSON array.", status=400, content_type="text/plain")
-    if not isinstance(events, list):
-        return HttpResponse("Body must be a JSON array.", status=400, content_type="text/plain")
-    headers = interesting_headers(request.headers)
-    for item in events:
-        if not isinstance(item, dict):
-            continue
-        raw = json.dumps(item, sort_keys=True)
-        event_id = str(item.get("sg_event_id") or hashlib.sha256(raw.encode()).hexdigest())
-        record_webhook_event(
-            provider="sendgrid",
-            kind=f"event.{item.get('event', 'unknown')}",
-            event_id=event_id,
-            raw_body=raw,
-            payload=item,
-            headers=headers,
-        )
+    ingest_webhook(
+        endpoint="sendgrid.events",
+        raw=io.BytesIO(request.body),
+        headers=interesting_headers(request.headers),
+    )
     return HttpResponse("OK", content_type="text/plain")
+
+
+def split_events(raw: BinaryIO, headers: dict[str, str]) -> list[Item]:
+    """One event per item of the batch, each stored as its own lossless JSON."""
+    events = decode_json(raw.read())
+    if not isinstance(events, list) or not all(isinstance(item, dict) for item in events):
+        raise MalformedPayload("Body must be a JSON array of objects.")
+    items = []
+    for item in events:
+        encoded = json.dumps(item, sort_keys=True).encode()
+        event_id = item.get("sg_event_id")
+        if not isinstance(event_id, str) or not event_id:
+            event_id = hashlib.sha256(encoded).hexdigest()
+        event = item.get("event")
+        kind = f"event.{event if isinstance(event, str) else 'unknown'}"
+        items.append(Item(kind=kind, event_id=event_id, payload=item, raw=encoded))
+    return items

@@ -3,21 +3,24 @@
 The HMAC (base64 HMAC-SHA256 of the raw body with SHOPIFY_WEBHOOK_SECRET) is checked before the
 body is parsed. X-Shopify-Event-Id, the event's identity (the same on every delivery of one event,
 Shopify's "ignore duplicates" guide), makes a delivery idempotent; older deliveries without it
-fall back to X-Shopify-Webhook-Id.
+fall back to X-Shopify-Webhook-Id. A signed delivery is always stored, even one that cannot be
+read (then as a failed event, integrations.webhooks).
 """
 
 import base64
 import hashlib
 import hmac
-import json
+import io
 import logging
+from typing import BinaryIO
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from integrations.webhooks import interesting_headers, record_webhook_event
+from integrations.payloads import MalformedPayload, decode_json
+from integrations.webhooks import Item, ingest_webhook, interesting_headers
 
 logger = logging.getLogger(__name__)
 
@@ -42,28 +45,24 @@ def webhook(request: HttpRequest) -> JsonResponse:
             "shopify.webhook.bad_signature topic=%s", request.headers.get("X-Shopify-Topic", "")
         )
         return JsonResponse({"detail": "Invalid signature.", "code": "bad_signature"}, status=401)
-    topic = request.headers.get("X-Shopify-Topic", "")
-    event_id = request.headers.get("X-Shopify-Event-Id") or request.headers.get(
-        "X-Shopify-Webhook-Id", ""
-    )
-    if not topic or not event_id:
-        return JsonResponse(
-            {
-                "detail": "Missing X-Shopify-Topic or X-Shopify-Event-Id/X-Shopify-Webhook-Id.",
-                "code": "invalid",
-            },
-            status=400,
-        )
-    try:
-        payload = json.loads(request.body)
-    except ValueError:
-        return JsonResponse({"detail": "Body is not JSON.", "code": "invalid"}, status=400)
-    recorded = record_webhook_event(
-        provider="shopify",
-        kind=topic,
-        event_id=event_id,
-        raw_body=request.body.decode("utf-8", "replace"),
-        payload=payload,
+    recorded = ingest_webhook(
+        endpoint="shopify",
+        raw=io.BytesIO(request.body),
         headers=interesting_headers(request.headers),
     )
-    return JsonResponse({"status": "duplicate" if recorded.is_replay else "accepted"})
+    is_replay = all(r.is_replay for r in recorded)
+    return JsonResponse({"status": "duplicate" if is_replay else "accepted"})
+
+
+def split_delivery(raw: BinaryIO, headers: dict[str, str]) -> list[Item]:
+    """One delivery is one event: the topic and the event's id come in headers."""
+    topic = headers.get("X-Shopify-Topic", "")
+    event_id = headers.get("X-Shopify-Event-Id") or headers.get("X-Shopify-Webhook-Id", "")
+    if not topic or not event_id:
+        raise MalformedPayload(
+            "X-Shopify-Topic or X-Shopify-Event-Id/X-Shopify-Webhook-Id is missing."
+        )
+    payload = decode_json(raw.read())
+    if not isinstance(payload, dict):
+        raise MalformedPayload("Body must be a JSON object.")
+    return [Item(kind=topic, event_id=event_id, payload=payload)]

@@ -61,10 +61,14 @@ def twilio_status(*, sid: str, status: str, **extra) -> dict:
     }
 
 
+def meta_signature(raw: bytes, *, secret: str = META_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
 def meta_post(client, body: dict, *, secret: str = META_SECRET, signature=None):
     raw = json.dumps(body).encode()
     if signature is None:
-        signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+        signature = meta_signature(raw, secret=secret)
     headers = {"X-Hub-Signature-256": signature} if signature else {}
     return client.post(
         "/api/webhooks/meta", data=raw, content_type="application/json", headers=headers

@@ -165,17 +165,28 @@ def test_product_webhooks_reach_knowledge(post, client, monkeypatch):
     assert not ProductKnowledge.objects.filter(shopify_id=product["id"]).exists()
 
 
-def test_missing_headers_or_bad_json(post, client):
-    body = b"not json"
+@pytest.mark.parametrize(
+    ("body", "headers", "reason"),
+    [
+        (b"not json", {"HTTP_X_SHOPIFY_WEBHOOK_ID": "x"}, "not JSON"),
+        (b"[1, 2]", {"HTTP_X_SHOPIFY_WEBHOOK_ID": "x"}, "JSON object"),
+        (b"{}", {}, "X-Shopify-Webhook-Id is missing"),
+    ],
+)
+def test_unreadable_signed_delivery_is_stored_as_failed(client, body, headers, reason):
     response = client.post(
         URL,
         data=body,
         content_type="application/json",
         HTTP_X_SHOPIFY_TOPIC="orders/create",
-        HTTP_X_SHOPIFY_WEBHOOK_ID="x",
         HTTP_X_SHOPIFY_HMAC_SHA256=sign(body, SECRET),
+        **headers,
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.kind, event.status) == ("unparsed:shopify", WebhookStatus.FAILED)
+    assert reason in event.error
+    assert bytes(event.raw_body) == body
 
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shopify"

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_replay_of_same_event_id_is_a_no_op(django_capture_on_commit_callbacks):
-    kwargs = dict(provider="twilio", kind="message", raw_body="a=1", payload={"a": "1"})
+    kwargs = dict(provider="twilio", kind="message", raw_body=b"a=1", payload={"a": "1"})
     with django_capture_on_commit_callbacks() as callbacks:
         first = webhooks.record_webhook_event(event_id="SM1", process=False, **kwargs)
         replay = webhooks.record_webhook_event(event_id="SM1", process=False, **kwargs)
@@ -28,7 +28,7 @@ def test_processing_records_handler_failure(monkeypatch):
     monkeypatch.setitem(webhooks.HANDLERS, "twilio", "builtins.object")
     monkeypatch.setattr(webhooks, "import_string", lambda path: failing_handler)
     recorded = webhooks.record_webhook_event(
-        provider="twilio", kind="message", event_id="SM2", raw_body="", payload={}, process=False
+        provider="twilio", kind="message", event_id="SM2", raw_body=b"", payload={}, process=False
     )
     with pytest.raises(ValueError):
         webhooks.process_webhook_event.call(event_id=recorded.event.pk)
@@ -62,7 +62,7 @@ def test_ingest_commits_the_event_and_its_task_together(
 def test_a_failed_ingest_transaction_stores_neither_event_nor_task(database_tasks):
     with pytest.raises(RuntimeError), transaction.atomic():
         webhooks.record_webhook_event(
-            provider="twilio", kind="message", event_id="SM4", raw_body="", payload={}
+            provider="twilio", kind="message", event_id="SM4", raw_body=b"", payload={}
         )
         raise RuntimeError("the view failed after recording")
     assert not WebhookEvent.objects.exists() and not DBTaskResult.objects.exists()

@@ -1,17 +1,21 @@
 """Twilio webhooks: inbound SMS/WhatsApp and delivery status callbacks (X-Twilio-Signature)."""
 
+import io
 import logging
+from typing import BinaryIO
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
-from integrations.webhooks import interesting_headers, record_webhook_event
+from integrations.payloads import MalformedPayload
+from integrations.webhooks import Item, ingest_webhook, interesting_headers
 
 logger = logging.getLogger(__name__)
 
+FORM = "application/x-www-form-urlencoded"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -25,21 +29,39 @@ def is_signed(request: HttpRequest) -> bool:
     return RequestValidator(token).validate(url, request.POST.dict(), signature)
 
 
-def _receive(request: HttpRequest, *, kind: str) -> HttpResponse:
+def split_message(raw: BinaryIO, headers: dict[str, str]) -> list[Item]:
+    return _split(raw, kind="message")
+
+
+def split_status(raw: BinaryIO, headers: dict[str, str]) -> list[Item]:
+    return _split(raw, kind="status")
+
+
+def _split(raw: BinaryIO, *, kind: str) -> list[Item]:
+    """Twilio posts one message (or status change) per request, as UTF-8 form fields."""
+    params = QueryDict(raw.read(), encoding="utf-8").dict()
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    if not sid:
+        raise MalformedPayload("MessageSid is missing.")
+    event_id = sid if kind == "message" else f"{sid}:{params.get('MessageStatus', '')}"
+    return [Item(kind=kind, event_id=event_id, payload=params)]
+
+
+def _receive(request: HttpRequest, *, endpoint: str) -> HttpResponse:
+    # Twilio signs form fields, so only a UTF-8 form can be verified (and is all it sends).
+    if request.content_type != FORM or (request.encoding or "utf-8").lower() != "utf-8":
+        logger.warning("twilio.webhook.unsupported_media_type type=%s", request.content_type)
+        return HttpResponse(
+            "Content-Type must be application/x-www-form-urlencoded (UTF-8).",
+            status=415,
+            content_type="text/plain",
+        )
     if not is_signed(request):
         logger.warning("twilio.webhook.bad_signature path=%s", request.path)
         return HttpResponse("Invalid signature.", status=403, content_type="text/plain")
-    params = request.POST.dict()
-    sid = params.get("MessageSid") or params.get("SmsSid") or ""
-    if not sid:
-        return HttpResponse("MessageSid is required.", status=400, content_type="text/plain")
-    event_id = sid if kind == "message" else f"{sid}:{params.get('MessageStatus', '')}"
-    record_webhook_event(
-        provider="twilio",
-        kind=kind,
-        event_id=event_id,
-        raw_body=request.body.decode("utf-8", "replace"),
-        payload=params,
+    ingest_webhook(
+        endpoint=endpoint,
+        raw=io.BytesIO(request.body),
         headers=interesting_headers(request.headers),
     )
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
@@ -48,10 +70,10 @@ def _receive(request: HttpRequest, *, kind: str) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def inbound_message(request: HttpRequest) -> HttpResponse:
-    return _receive(request, kind="message")
+    return _receive(request, endpoint="twilio.message")
 
 
 @csrf_exempt
 @require_POST
 def status_callback(request: HttpRequest) -> HttpResponse:
-    return _receive(request, kind="status")
+    return _receive(request, endpoint="twilio.status")
