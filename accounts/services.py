@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from axes.utils import reset as axes_reset
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
@@ -269,3 +269,48 @@ def _announce(*, name: str, actor: User | None, subject, properties: dict | None
             properties=properties or {},
         )
     )
+
+
+# The automation account --------------------------------------------------------------------------
+
+AUTOMATION_USERNAME = "automation"
+# What rule actions need; the automation account holds these directly, not through a role.
+# Not `reply_ticket`: it sends through `send_automated_message` and must not show up in
+# assignment pickers or round-robin as someone who works tickets.
+AUTOMATION_PERMISSIONS = [
+    Action.UPDATE_TICKET,
+    Action.NOTE_TICKET,
+    Action.ASSIGN_TICKET,
+    Action.ESCALATE_TICKET,
+    Action.VIEW_CHAT,
+    Action.POST_CHAT,
+]
+
+
+def get_automation_actor() -> User:
+    """The account rules and system decisions act as ("Automation" on timelines).
+
+    Created with its permissions once, the first time anything needs it; afterwards this is one
+    read (permissions are granted only on creation, never again per rule fire).
+    """
+    user = User.objects.filter(username=AUTOMATION_USERNAME).first()
+    if user is not None:
+        return user
+    return _create_automation_actor()
+
+
+@transaction.atomic
+def _create_automation_actor() -> User:
+    user, created = User.objects.get_or_create(
+        username=AUTOMATION_USERNAME,
+        defaults={"display_name": "Automation", "is_active": True, "max_open_tickets": 0},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        for action in AUTOMATION_PERMISSIONS:
+            app_label, codename = str(action).split(".")
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+    return User.objects.get(pk=user.pk)  # a fresh instance: no stale permission cache

@@ -5,11 +5,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from accounts.models import User
 from analytics.models import CustomerSatisfaction
-from automation.models import RuleRun, SlaMetric, TicketSla, TicketViewer
-from comms.models import PresenceConnection
-from comms.services import serialize_user
+from automation.models import RuleRun, SlaMetric, TicketSla
 from tickets.models import Ticket, TicketMessage, TicketStatus
 
 
@@ -99,23 +96,3 @@ def get_sla_panel(*, ticket: Ticket) -> SlaPanel:
     deadlines.sort(key=lambda d: d.due_at)
     runs = list(RuleRun.objects.filter(ticket=ticket).order_by("-created_at", "-pk")[:20])
     return SlaPanel(sla=sla, deadlines=deadlines, runs=runs)
-
-
-def list_ticket_viewers(*, reference: str) -> list[User]:
-    """Staff with a live socket on the ticket page, once each."""
-    live = PresenceConnection.objects.values("channel_name")
-    user_ids = (
-        TicketViewer.objects.filter(reference=reference, channel_name__in=live)
-        .values_list("user_id", flat=True)
-        .distinct()
-    )
-    return list(User.objects.filter(pk__in=user_ids).order_by("username"))
-
-
-def build_viewing_frame(*, reference: str) -> dict:
-    """The `viewing` frame for a ticket group: everyone with the ticket open right now."""
-    return {
-        "type": "viewing",
-        "ticket": reference,
-        "viewers": [serialize_user(user) for user in list_ticket_viewers(reference=reference)],
-    }

@@ -4,13 +4,13 @@ services (never writing their models directly), round-robin assignment, reply co
 import logging
 from dataclasses import dataclass
 
-from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
 from accounts.permissions import Action, can
+from accounts.services import get_automation_actor
 from analytics.services import record_event
 from automation.calendar import is_business_time, schedule_for
 from automation.dispatch import MAX_DEPTH, rule_origin
@@ -26,38 +26,6 @@ from tickets.models import SavedReply, Ticket, TicketAssignment, TicketStatus
 from tickets.saved_replies import render_saved_reply
 
 logger = logging.getLogger(__name__)
-
-AUTOMATION_USERNAME = "automation"
-# What rule actions need; the automation account holds these directly, not through a role.
-# Not `reply_ticket`: it sends through `send_automated_message` and must not show up in
-# assignment pickers or round-robin as someone who works tickets.
-AUTOMATION_PERMISSIONS = [
-    Action.UPDATE_TICKET,
-    Action.NOTE_TICKET,
-    Action.ASSIGN_TICKET,
-    Action.ESCALATE_TICKET,
-    Action.VIEW_CHAT,
-    Action.POST_CHAT,
-]
-
-
-def get_automation_actor() -> User:
-    """The account rules act as ("Automation" on timelines); created on first use."""
-    user, created = User.objects.get_or_create(
-        username=AUTOMATION_USERNAME,
-        defaults={"display_name": "Automation", "is_active": True, "max_open_tickets": 0},
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        for action in AUTOMATION_PERMISSIONS:
-            app_label, codename = str(action).split(".")
-            user.user_permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-        user = User.objects.get(pk=user.pk)  # drop the permission cache
-    return user
-
 
 # Customer facts --------------------------------------------------------------------------------
 

@@ -11,11 +11,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.services import get_automation_actor
 from analytics.services import record_event
 from automation.calendar import add_business_minutes, schedule_for
 from automation.dispatch import TicketEventKind, dispatch_event_on_commit
 from automation.models import SlaMetric, SlaPolicy, TicketSla
-from automation.services import get_automation_actor
 from comms.models import Channel, NotificationKind
 from comms.services import notify_user, post_message
 from core.errors import ApplicationError

@@ -15,9 +15,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.permissions import Action, can
-from automation import collision
-from automation.selectors import build_viewing_frame
-from comms import selectors, services, socket_limits
+from comms import selectors, services, socket_limits, viewing
 from comms.socket_limits import FrameError
 from core.errors import ApplicationError
 from core.realtime import (
@@ -88,7 +86,7 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
             task.cancel()
         for group in [*self.static_groups, *self.subscriptions]:
             await self.channel_layer.group_discard(group, self.channel_name)
-        left = await database_sync_to_async(collision.stop_viewing)(channel_name=self.channel_name)
+        left = await database_sync_to_async(viewing.stop_viewing)(channel_name=self.channel_name)
         change = await database_sync_to_async(services.unregister_connection)(
             channel_name=self.channel_name
         )
@@ -160,7 +158,7 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
         await self.send_json({"type": "unsubscribed", kind: value})
         if kind == "ticket":
-            left = await database_sync_to_async(collision.stop_viewing)(
+            left = await database_sync_to_async(viewing.stop_viewing)(
                 channel_name=self.channel_name, reference=value
             )
             for reference in left:
@@ -175,7 +173,7 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
             raise ApplicationError(
                 "Subscribe to the ticket before viewing it.", code="not_subscribed"
             )
-        await database_sync_to_async(collision.start_viewing)(
+        await database_sync_to_async(viewing.start_viewing)(
             user=self.user, reference=value, channel_name=self.channel_name
         )
         await self._announce_viewers(value)
@@ -311,7 +309,7 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
 
     async def _announce_viewers(self, reference: str) -> None:
         """Collision detection (docs/automation.md): who has this ticket open now."""
-        frame = await database_sync_to_async(build_viewing_frame)(reference=reference)
+        frame = await database_sync_to_async(viewing.build_viewing_frame)(reference=reference)
         await self.channel_layer.group_send(ticket_group(reference), frame)
 
     async def _error(self, detail: str, *, code: str) -> None:

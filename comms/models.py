@@ -193,3 +193,26 @@ class PresenceConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} via {self.channel_name}"
+
+
+class TicketViewer(models.Model):
+    """A staff socket that has a ticket page open (collision detection).
+
+    A row counts only while its socket has a live `PresenceConnection` (heartbeated and swept
+    by the consumer), so a process that dies leaves no phantom viewers.
+    """
+
+    reference = models.CharField(max_length=20, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel_name", "reference"], name="comms_ticket_viewer_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} views {self.reference}"

@@ -5,6 +5,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from core.events import publish_on_commit
+from integrations.events import CatalogSyncRequested
 from integrations.models import (
     ChannelConfiguration,
     InboundEventNeedingAttention,
@@ -122,10 +124,8 @@ class SyncLogAdmin(admin.ModelAdmin):
 
     def _enqueue(self, request, resource: str) -> None:
         if resource == "products":
-            # The catalog sync belongs to product knowledge; it writes the same log.
-            from knowledge.tasks import sync_catalog_task
-
-            sync_catalog_task.enqueue(triggered_by_id=request.user.pk)
+            # The catalog sync belongs to product knowledge (it subscribes); it writes this log.
+            publish_on_commit(CatalogSyncRequested(triggered_by_id=request.user.pk))
         else:
             sync_provider_task.enqueue(
                 provider=self.provider, resource=resource, triggered_by_id=request.user.pk

@@ -5,8 +5,6 @@ class KnowledgeConfig(AppConfig):
     name = "knowledge"
 
     def ready(self) -> None:
-        from core.events import subscribe
-        from integrations.events import ShopifyBulkOperationFinished
-        from knowledge.tasks import on_bulk_operation_finished
+        from knowledge import subscribers
 
-        subscribe(ShopifyBulkOperationFinished, on_bulk_operation_finished)
+        subscribers.register()

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class PrintshopConfig(AppConfig):
     name = "printshop"
     verbose_name = "Print shop"
+
+    def ready(self) -> None:
+        from printshop import subscribers
+
+        subscribers.register()

@@ -4,7 +4,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import QuerySet
 
 from accounts.models import User
@@ -12,8 +11,8 @@ from accounts.permissions import Action, require
 from core.errors import NotFound
 from integrations.selectors import get_customer_context
 from printshop.models import Proof, TicketOrder
-from tickets.models import Customer, Ticket, TicketStatus
-from tickets.references import normalize_order_number, parse_order_references
+from tickets.models import Ticket
+from tickets.references import normalize_order_number
 
 # secrets.token_urlsafe: anything else (NUL bytes included, which PostgreSQL refuses) is unknown.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -86,28 +85,6 @@ def list_tickets_for_order(*, user: User, number: str) -> QuerySet[Ticket]:
         .select_related("customer", "assignee", "team")
         .distinct()
         .order_by("-updated_at", "-pk")
-    )
-
-
-def find_open_ticket_for_orders(*, customer: Customer, text: str) -> Ticket | None:
-    """The newest open ticket of `customer` linked to an order named in `text` (threading).
-
-    Only the customer's own tickets count: order numbers are guessable.
-    """
-    if not settings.PRINTSHOP_THREAD_BY_ORDER:
-        return None
-    numbers = [ref.number for ref in parse_order_references(text)]
-    if not numbers:
-        return None
-    return (
-        Ticket.objects.filter(
-            customer=customer,
-            orders__number__in=numbers,
-            status__in=TicketStatus.OPEN_STATES,
-            merged_into__isnull=True,
-        )
-        .order_by("-last_message_at", "-pk")
-        .first()
     )
 
 

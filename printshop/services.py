@@ -23,8 +23,8 @@ from django.utils.text import get_valid_filename
 
 from accounts.models import User
 from accounts.permissions import Action, require
+from accounts.services import get_automation_actor
 from analytics.services import record_event
-from automation.services import get_automation_actor
 from comms.models import Channel, NotificationKind
 from comms.services import notify_user, post_message
 from core.errors import ApplicationError, Conflict, NotFound

@@ -45,12 +45,14 @@ class TicketCreated:
 
 @dataclass(frozen=True, kw_only=True)
 class MessageReceived:
-    """A customer's message was stored; `reopened` when it reopened a solved ticket."""
+    """A customer's message was stored; `reopened` when it reopened a solved ticket; `subject`
+    is the subject line it came with (email), empty on messaging channels."""
 
     ticket_id: int
     message_id: int
     channel: str
     reopened: bool
+    subject: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

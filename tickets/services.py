@@ -6,6 +6,7 @@ Live updates run after commit.
 """
 
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.files import File
@@ -54,7 +55,7 @@ def find_or_create_customer(*, kind: str, value: str, name: str = "") -> Custome
         CustomerIdentity.objects.select_related("customer").filter(kind=kind, value=value).first()
     )
     if identity is not None:
-        return _follow_merges(identity.customer)
+        return follow_merges(identity.customer)
     try:
         with transaction.atomic():
             customer = Customer.objects.create(name=name[:200])
@@ -65,15 +66,19 @@ def find_or_create_customer(*, kind: str, value: str, name: str = "") -> Custome
             return customer
     except IntegrityError:
         identity = CustomerIdentity.objects.select_related("customer").get(kind=kind, value=value)
-        return _follow_merges(identity.customer)
+        return follow_merges(identity.customer)
 
 
-def _follow_merges(customer: Customer) -> Customer:
+Merged = TypeVar("Merged", Customer, Ticket)
+
+
+def follow_merges(row: Merged) -> Merged:
+    """The customer or ticket `row` was merged into, following chains (a cycle stops)."""
     seen = set()
-    while customer.merged_into_id is not None and customer.pk not in seen:
-        seen.add(customer.pk)
-        customer = customer.merged_into
-    return customer
+    while row.merged_into_id is not None and row.pk not in seen:
+        seen.add(row.pk)
+        row = row.merged_into
+    return row
 
 
 EXTERNAL_ID_FIELDS = {"shopify": "shopify_customer_id", "perp": "perp_customer_id"}
@@ -184,6 +189,7 @@ def record_inbound_message(
     channel: str,
     sender: str,
     body: str,
+    subject: str = "",
     body_html: str = "",
     original_body: str = "",
     attachments: list[InboundFile] | None = None,
@@ -195,6 +201,7 @@ def record_inbound_message(
     """Store a customer's message on `ticket`, reopening it or opening a follow-up if closed.
 
     A provider message id seen before returns the stored message unchanged (provider retries).
+    `subject` is the subject line it came with (email), announced for the reactions that read it.
     """
     if provider_message_id:
         existing = TicketMessage.objects.filter(
@@ -255,6 +262,7 @@ def record_inbound_message(
             message_id=message.pk,
             channel=channel,
             reopened=previous_status == TicketStatus.SOLVED,
+            subject=subject,
         )
     )
     publish_ticket_updated_on_commit(ticket)

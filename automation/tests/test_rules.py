@@ -5,9 +5,10 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from accounts.models import Role
+from accounts.services import get_automation_actor
 from accounts.tests.factories import TeamFactory, UserFactory
 from automation.models import RuleEvent, RuleRun
-from automation.services import get_automation_actor, pick_round_robin_agent, run_rules
+from automation.services import pick_round_robin_agent, run_rules
 from automation.tests.factories import RuleFactory
 from comms.models import ChannelMessage
 from tickets.models import (

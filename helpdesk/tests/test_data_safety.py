@@ -42,11 +42,11 @@ CASCADE_ALLOWED = {
     ("comms.Notification", "recipient"),
     ("comms.StaffPresence", "user"),
     ("comms.PresenceConnection", "user"),
+    ("comms.TicketViewer", "user"),
     ("analytics.ConversationLog", "ticket"),
     ("analytics.CustomerSatisfaction", "ticket"),
     ("automation.RuleRun", "ticket"),
     ("automation.TicketSla", "ticket"),
-    ("automation.TicketViewer", "user"),
     ("printshop.TicketOrder", "ticket"),
 }
 

@@ -1,4 +1,5 @@
-"""Process stored Shopify webhooks: refresh the customer's cached Shopify data, sync products.
+"""Process stored Shopify webhooks: refresh the customer's cached Shopify data; announce product
+changes and finished bulk operations (product knowledge subscribes).
 
 Deliveries can arrive late and out of order: an order or customer payload is applied only when
 its `updated_at` (else the delivery's X-Shopify-Triggered-At) is newer than the copy we hold.
@@ -15,7 +16,11 @@ from django.utils.dateparse import parse_datetime
 
 from core.errors import ApplicationError
 from core.events import publish_on_commit
-from integrations.events import ShopifyBulkOperationFinished
+from integrations.events import (
+    ShopifyBulkOperationFinished,
+    ShopifyProductChanged,
+    ShopifyProductDeleted,
+)
 from integrations.models import WebhookEvent, WebhookStatus
 from integrations.records import RecordError, from_jsonable, to_jsonable
 from integrations.selectors import RECENT_ORDERS, ShopifySection, invalidate_customer_context
@@ -54,14 +59,10 @@ def handle_event(event: WebhookEvent) -> str:
         )
         return WebhookStatus.PROCESSED
     if topic in ("products/create", "products/update"):
-        from knowledge.services import upsert_product
-
-        upsert_product(product=ShopifyProduct.from_rest(payload))
+        publish_on_commit(ShopifyProductChanged(product=ShopifyProduct.from_rest(payload)))
         return WebhookStatus.PROCESSED
     if topic == "products/delete":
-        from knowledge.services import remove_product
-
-        remove_product(shopify_id=int(payload["id"]))
+        publish_on_commit(ShopifyProductDeleted(shopify_id=int(payload["id"])))
         return WebhookStatus.PROCESSED
     logger.info("shopify.webhook.ignored topic=%s", topic)
     return WebhookStatus.IGNORED
