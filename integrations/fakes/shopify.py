@@ -60,7 +60,8 @@ class FakeShopify(FakeProvider):
         self.bulk_polls = bulk_polls
         self.bulk_operations: dict[int, dict[str, Any]] = {}
         self.bulk_failure: str | None = None
-        self.costs: list[dict[str, Any]] = []  # (operation, requested, actual) per answered call
+        self.costs: list[dict[str, Any]] = []  # operation, requested, actual per answered call
+        self.throttles: list[dict[str, Any]] = []  # requested, available, wait_needed per refusal
         self._bulk_lock = threading.Lock()
 
     @property
@@ -107,7 +108,17 @@ class FakeShopify(FakeProvider):
         if requested > cost.SINGLE_QUERY_MAX_COST:
             return cost.max_cost_exceeded(requested)
         if not self.bucket.take(requested):
-            return cost.throttled(requested, self.bucket)
+            answer = cost.throttled(requested, self.bucket)
+            status = answer["extensions"]["cost"]["throttleStatus"]
+            self.throttles.append(
+                {
+                    "requested": requested,
+                    "available": status["currentlyAvailable"],
+                    "wait_needed": (requested - status["currentlyAvailable"])
+                    / (status["restoreRate"] or 1),
+                }
+            )
+            return answer
         try:
             shaped = {
                 cost.response_key(field): cost.project_field(
@@ -261,8 +272,13 @@ class FakeShopify(FakeProvider):
 
     def _bulk_node(self, number: int) -> dict[str, Any]:
         bulk = self.bulk_operations[number]
-        lines = bulk["lines"] or []
         done = bulk["status"] == "COMPLETED"
+        lines = bulk["lines"] or []
+        objects = len(lines)
+        roots = sum("__parentId" not in line for line in lines)
+        if bulk["status"] == "RUNNING":
+            # Shopify's running counts grow while it exports: a share of the products per poll.
+            roots = objects = len(self.catalog()) * bulk["reads"] // (self.bulk_polls + 1)
         return {
             "__typename": "BulkOperation",
             "id": f"gid://shopify/BulkOperation/{number}",
@@ -272,8 +288,8 @@ class FakeShopify(FakeProvider):
             "createdAt": bulk["createdAt"],
             "completedAt": bulk.get("completedAt"),
             "query": bulk["query"],
-            "objectCount": str(len(lines)),
-            "rootObjectCount": str(sum("__parentId" not in line for line in lines)),
+            "objectCount": str(objects),
+            "rootObjectCount": str(roots),
             "fileSize": str(len(bulk["data"])) if done else None,
             "url": f"{self.url}/bulk-results/{number}.jsonl" if done else None,
             "partialDataUrl": None,

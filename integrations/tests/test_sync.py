@@ -123,9 +123,20 @@ def test_run_fake_providers_prints_settings_and_stops_on_ctrl_c(monkeypatch, cap
     monkeypatch.setattr(
         "integrations.management.commands.run_fake_providers.Command.wait_forever", interrupted
     )
-    call_command("run_fake_providers", "--shopify-port", "0", "--perp-port", "0")
+    call_command(
+        "run_fake_providers",
+        "--shopify-port",
+        "0",
+        "--perp-port",
+        "0",
+        "--shopify-products",
+        "300",
+        "--shopify-restore-rate",
+        "50",
+    )
     out = capsys.readouterr().out
     assert "SHOPIFY_API_URL=http://127.0.0.1:" in out and "/admin/api/2025-07/graphql.json" in out
+    assert "# fake Shopify: 300 products, cost bucket 2000 points refilled 50/s" in out
     assert "PERP_API_KEY=perp_demo" in out
 
 
