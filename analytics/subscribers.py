@@ -102,6 +102,16 @@ def record_message_queued(event: events.MessageQueued) -> None:
     )
 
 
+def record_requeued(event: events.MessageRequeued) -> None:
+    record(
+        name="message.retried",
+        actor_id=event.actor_id,
+        ticket_id=event.ticket_id,
+        subject_type=_label(TicketMessage),
+        subject_id=event.message_id,
+    )
+
+
 def record_delivery_changed(event: events.MessageDeliveryChanged) -> None:
     record(
         name="message.delivery_status",
@@ -250,6 +260,7 @@ IN_TRANSACTION = {
     events.TicketCreated: record_ticket_created,
     events.MessageReceived: record_message_received,
     events.MessageQueued: record_message_queued,
+    events.MessageRequeued: record_requeued,
     events.MessageDeliveryChanged: record_delivery_changed,
     events.TicketStatusChanged: record_status_changed,
     events.TicketPriorityChanged: record_priority_changed,

@@ -21,7 +21,7 @@ from comms.services import notify_user, post_message
 from core.errors import ApplicationError
 from integrations.clients import ProviderError
 from integrations.perp.client import PerpClient
-from integrations.perp.types import ORDER_NUMBER
+from integrations.perp.types import ORDER_NUMBER, PerpOrder
 from integrations.selectors import INTERACTIVE, list_ticket_order_numbers
 from printshop.selectors import list_ticket_orders
 from tickets import routing
@@ -71,15 +71,30 @@ def _awaiting_reply_since(ticket: Ticket) -> datetime | None:
     return ticket.last_customer_message_at
 
 
-@transaction.atomic
 def refresh_ticket_sla(*, ticket_id: int, link_order: bool = False) -> TicketSla | None:
-    """Recompute a ticket's deadlines from its policy; a moved deadline clears its marks."""
+    """Recompute a ticket's deadlines from its policy; a moved deadline clears its marks.
+
+    With `link_order`, the PERP order the ticket is about is looked up first, before the SLA row
+    is locked: no HTTP call runs while the lock is held.
+    """
     ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
     if ticket is None:
         return None
+    order = None
+    linked_id = TicketSla.objects.filter(ticket=ticket).values_list("perp_order_id", flat=True)
+    if link_order and not linked_id.first():
+        order = _find_perp_order(ticket=ticket)
+    return _apply_ticket_sla(ticket=ticket, order=order)
+
+
+@transaction.atomic
+def _apply_ticket_sla(*, ticket: Ticket, order: PerpOrder | None) -> TicketSla:
+    # FOR UPDATE: the periodic check and ticket events refresh the same row.
     sla, _ = TicketSla.objects.select_for_update().get_or_create(ticket=ticket)
-    if link_order and not sla.perp_order_id:
-        _link_perp_order(sla=sla, ticket=ticket)
+    if order is not None and not sla.perp_order_id:
+        sla.perp_order_id = order.id
+        sla.perp_order_number = order.number
+        sla.promised_ship_at = order.due_at
     policy = get_policy(priority=ticket.priority, channel=ticket.channel)
     sla.policy = policy
     due: dict[str, datetime | None] = dict.fromkeys(METRICS)
@@ -112,12 +127,12 @@ def refresh_ticket_sla(*, ticket_id: int, link_order: bool = False) -> TicketSla
     return sla
 
 
-def _link_perp_order(*, sla: TicketSla, ticket: Ticket) -> None:
-    """Link the PERP order the ticket is about and take its promised ship date: an order linked
-    to the ticket (printshop, by staff or from a message) first, else one the conversation names
+def _find_perp_order(*, ticket: Ticket) -> PerpOrder | None:
+    """The PERP order the ticket is about, for its promised ship date: an order linked to the
+    ticket (printshop, by staff or from a message) first, else one the conversation names
     (PD-ORD-…). Only orders still received or in production count."""
     if not PerpClient.is_configured():
-        return
+        return None
     linked = [order.number for order in list_ticket_orders(ticket=ticket)]
     named = list_ticket_order_numbers(ticket=ticket)
     numbers = [n for n in dict.fromkeys([*linked, *named]) if ORDER_NUMBER.fullmatch(n)]
@@ -128,12 +143,10 @@ def _link_perp_order(*, sla: TicketSla, ticket: Ticket) -> None:
         except ProviderError as exc:
             # Retried on the next event or check; SLA works without the ship date meanwhile.
             logger.warning("automation.sla.perp_unavailable ticket=%s error=%s", ticket.pk, exc)
-            return
+            return None
         if order is not None and order.status in OPEN_ORDER_STATUSES and order.due_at:
-            sla.perp_order_id = order.id
-            sla.perp_order_number = order.number
-            sla.promised_ship_at = order.due_at
-            return
+            return order
+    return None
 
 
 # Periodic check ----------------------------------------------------------------------------------

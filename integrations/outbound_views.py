@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError, NotFound, PermissionDenied
-from integrations.services import retry_message_delivery
+from tickets.delivery import requeue_failed_message
 from tickets.selectors import get_outbound_message
 
 
@@ -19,7 +19,7 @@ def retry_message(request: HttpRequest, reference: str, message_id: int) -> Http
         message = get_outbound_message(message_id=message_id)
         if message.ticket.reference != reference:
             raise NotFound("No such outbound message.", code="message_not_found")
-        retry_message_delivery(message=message, actor=request.user)
+        requeue_failed_message(message=message, actor=request.user)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except PermissionDenied as exc:

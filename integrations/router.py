@@ -25,6 +25,7 @@ from integrations.meta import client as meta
 from integrations.models import ChannelConfiguration
 from integrations.sendgrid import client as sendgrid
 from integrations.twilio import client as twilio
+from tickets import delivery
 from tickets.attachments import (
     SMS_LINK_MAX_AGE,
     list_outbound_files,
@@ -88,7 +89,7 @@ def deliver(*, message_id: int) -> Delivery:
     if message.delivery_status != DeliveryStatus.QUEUED:
         # Already sent (a duplicate task run) or failed and not yet retried by staff.
         return Delivery(status=message.delivery_status)
-    attempt = services.record_send_attempt(message_id=message.pk)
+    attempt = delivery.record_send_attempt(message_id=message.pk)
     client = client_for(message.channel)
     try:
         request = build_request(message, is_sandbox=isinstance(client, SandboxClient))
@@ -129,7 +130,10 @@ def build_request(message, *, is_sandbox: bool = False) -> OutboundRequest:
             body=message.body,
             files=files,
         )
-    headers = services.prepare_email_threading(message_id=message.pk)
+    headers = delivery.prepare_email_threading(
+        message_id=message.pk,
+        domain=settings.SENDGRID_FROM_EMAIL.rpartition("@")[2] or "printdesk.local",
+    )
     return OutboundRequest(
         message_id=message.pk,
         channel=message.channel,

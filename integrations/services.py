@@ -1,41 +1,16 @@
-"""Integration writes: outbound delivery bookkeeping and staff retries of failed sends."""
+"""Integration writes: what a provider answered to a send (through tickets' delivery status
+service), and replaying status callbacks that arrived before it. The message-side bookkeeping
+(attempts, email threading headers, staff retries) is `tickets/delivery.py`."""
 
-import re
-import secrets
-from dataclasses import dataclass
 from functools import partial
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 
-from accounts.models import User
-from accounts.permissions import Action, require
-from analytics.services import record_event
-from core.errors import Conflict, NotFound
 from integrations.clients import SendResult
 from integrations.models import WebhookEvent, WebhookStatus
 from integrations.webhooks import process_webhook_event
-from tickets.models import DeliveryStatus, MessageDirection, TicketMessage
-from tickets.policy import ensure_channel_can_send
-from tickets.services import publish_ticket_updated_on_commit, update_delivery_status
-
-REFERENCES_LIMIT = 10
-
-
-@dataclass(frozen=True)
-class EmailThreading:
-    subject: str
-    message_id: str
-    in_reply_to: str
-    references: str
-
-
-@transaction.atomic
-def record_send_attempt(*, message_id: int) -> int:
-    """Count one send attempt and return the attempt number (1 for the first)."""
-    TicketMessage.objects.filter(pk=message_id).update(send_attempts=F("send_attempts") + 1)
-    return TicketMessage.objects.values_list("send_attempts", flat=True).get(pk=message_id)
+from tickets.models import DeliveryStatus, TicketMessage
+from tickets.services import update_delivery_status
 
 
 def mark_delivery_failed(*, message_id: int, code: str, error: str) -> TicketMessage:
@@ -68,68 +43,4 @@ def record_send_result(*, message_id: int, result: SendResult) -> TicketMessage:
     ).values_list("pk", flat=True)
     for event_id in early_callbacks:
         transaction.on_commit(partial(process_webhook_event.enqueue, event_id=event_id))
-    return message
-
-
-def email_subject(*, subject: str, reference: str) -> str:
-    subject = re.sub(r"^\s*((re|fwd?|aw|sv)\s*:\s*)+", "", subject, flags=re.IGNORECASE).strip()
-    tag = f"[{reference}]"
-    if tag not in subject:
-        subject = f"{subject} {tag}".strip()
-    return f"Re: {subject}"
-
-
-@transaction.atomic
-def prepare_email_threading(*, message_id: int) -> EmailThreading:
-    """Give an outbound email its own Message-ID and the headers that thread the reply.
-
-    The Message-ID is stored before sending, so the customer's reply (In-Reply-To) finds the
-    ticket even if the provider's acknowledgement is lost. A retry reuses the stored id.
-    """
-    message = TicketMessage.objects.select_for_update().select_related("ticket").get(pk=message_id)
-    earlier = list(
-        TicketMessage.objects.filter(ticket_id=message.ticket_id, pk__lt=message.pk)
-        .exclude(email_message_id="")
-        .order_by("created_at", "pk")
-        .values_list("email_message_id", "direction")
-    )
-    if not message.email_message_id:
-        domain = settings.SENDGRID_FROM_EMAIL.rpartition("@")[2] or "printdesk.local"
-        message.email_message_id = f"<pd.{message.pk}.{secrets.token_hex(8)}@{domain}>"
-        inbound = [mid for mid, direction in earlier if direction == MessageDirection.INBOUND]
-        message.in_reply_to = (inbound or [mid for mid, _ in earlier] or [""])[-1]
-        message.save(update_fields=["email_message_id", "in_reply_to"])
-    references = " ".join(mid for mid, _ in earlier[-REFERENCES_LIMIT:])
-    return EmailThreading(
-        subject=email_subject(subject=message.ticket.subject, reference=message.ticket.reference),
-        message_id=message.email_message_id,
-        in_reply_to=message.in_reply_to,
-        references=references,
-    )
-
-
-@transaction.atomic
-def retry_message_delivery(*, message: TicketMessage, actor: User) -> TicketMessage:
-    """Staff retry of a failed outbound message: back to queued, then a fresh send task."""
-    require(actor, Action.REPLY_TICKET)
-    message = (
-        TicketMessage.objects.select_for_update()
-        .select_related("ticket")
-        .filter(pk=message.pk, direction=MessageDirection.OUTBOUND)
-        .first()
-    )
-    if message is None:
-        raise NotFound("No such outbound message.", code="message_not_found")
-    if message.delivery_status != DeliveryStatus.FAILED:
-        raise Conflict("Only a failed message can be retried.", code="not_failed")
-    ensure_channel_can_send(ticket=message.ticket, channel=message.channel)
-    message = update_delivery_status(message_id=message.pk, status=DeliveryStatus.QUEUED)
-    TicketMessage.objects.filter(pk=message.pk).update(send_attempts=0)
-    record_event(
-        name="message.retried", actor=actor, ticket=message.ticket, subject=message, properties={}
-    )
-    from integrations.tasks import deliver_ticket_message  # the task module imports this one
-
-    transaction.on_commit(partial(deliver_ticket_message.enqueue, message_id=message.pk))
-    publish_ticket_updated_on_commit(message.ticket)
     return message

@@ -1,14 +1,14 @@
-"""How integrations reacts to domain events: an outbound ticket message queued by tickets is
-handed to the delivery task after commit (the router sends it through its channel's provider);
-a customer's file that only has a provider link is downloaded by a task (integrations.media).
-Registered in `IntegrationsConfig.ready()`."""
+"""How integrations reacts to domain events: an outbound ticket message queued by tickets (or a
+failed one staff send again) is handed to the delivery task after commit (the router sends it
+through its channel's provider); a customer's file that only has a provider link is downloaded
+by a task (integrations.media). Registered in `IntegrationsConfig.ready()`."""
 
 from core import events as bus
 from integrations.tasks import deliver_ticket_message, fetch_inbound_media
 from tickets import events
 
 
-def enqueue_delivery(event: events.MessageQueued) -> None:
+def enqueue_delivery(event: events.MessageQueued | events.MessageRequeued) -> None:
     deliver_ticket_message.enqueue(message_id=event.message_id)
 
 
@@ -18,4 +18,5 @@ def enqueue_media_download(event: events.AttachmentFetchRequested) -> None:
 
 def register() -> None:
     bus.subscribe(events.MessageQueued, enqueue_delivery)
+    bus.subscribe(events.MessageRequeued, enqueue_delivery)
     bus.subscribe(events.AttachmentFetchRequested, enqueue_media_download)

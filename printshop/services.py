@@ -46,9 +46,10 @@ from printshop.preflight import (
     run_preflight,
 )
 from tickets.attachments import get_ticket_attachment, read_attachment
-from tickets.models import InternalNote, Ticket, TicketStatus
+from tickets.models import Ticket, TicketStatus
 from tickets.references import parse_order_references
 from tickets.services import (
+    add_system_note,
     lock_ticket,
     publish_ticket_updated_on_commit,
     send_automated_message,
@@ -408,9 +409,8 @@ def decide_proof(*, token: str, decision: str, comment: str = "", ip: str | None
             "perp_status",
         ]
     )
-    ticket.save(update_fields=["updated_at"])
     summary = _decision_summary(proof)
-    _add_timeline_note(
+    add_system_note(
         ticket=ticket,
         body=f"{summary}{f': “{comment}”' if comment else '.'}\n"
         f"Recorded {timezone.localtime(proof.decided_at):%Y-%m-%d %H:%M %Z}"
@@ -427,13 +427,6 @@ def decide_proof(*, token: str, decision: str, comment: str = "", ip: str | None
     if proof.perp_status == PerpWriteBack.PENDING:
         transaction.on_commit(partial(_enqueue_write_back, proof.pk), robust=True)
     return proof
-
-
-def _add_timeline_note(*, ticket: Ticket, body: str) -> InternalNote:
-    note = InternalNote(ticket=ticket, author=None, body=body, is_automated=True)
-    note.full_clean(exclude=["ticket", "author"])
-    note.save()
-    return note
 
 
 def _notify_decision(*, ticket: Ticket, proof: Proof, summary: str) -> None:
@@ -535,7 +528,7 @@ def _record_write_back(*, proof: Proof, attempt: int, status: str, error: str) -
     )
     if status == PerpWriteBack.FAILED:
         logger.warning("printshop.perp_write_back.failed proof=%s error=%s", proof.pk, error)
-        _add_timeline_note(
+        add_system_note(
             ticket=ticket,
             body=f"PERP was not told about proof v{proof.version} ({proof.perp_artwork_id}) "
             f"after {attempt} attempt{'s' if attempt != 1 else ''}: {error}",

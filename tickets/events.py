@@ -69,6 +69,15 @@ class MessageQueued:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MessageRequeued:
+    """Staff sent a failed outbound message again."""
+
+    ticket_id: int
+    message_id: int
+    actor_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class MessageDeliveryChanged:
     ticket_id: int
     message_id: int

@@ -614,6 +614,18 @@ def add_internal_note(
     return note
 
 
+def add_system_note(*, ticket: Ticket, body: str) -> InternalNote:
+    """A timeline note written by the system (no author), e.g. a customer's proof decision.
+
+    Call it inside the service whose own event announces what happened: it publishes nothing.
+    """
+    note = InternalNote(ticket=ticket, author=None, body=body, is_automated=True)
+    note.full_clean(exclude=["ticket", "author"])
+    note.save()
+    ticket.save(update_fields=["updated_at"])
+    return note
+
+
 # Assignment ------------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from automation.sla import production_is_at_risk, refresh_ticket_sla, run_sla_ch
 from automation.tests.factories import HolidayFactory, RuleFactory, SlaPolicyFactory
 from comms.models import ChannelMessage, Notification
 from integrations.fakes import demo_data
+from integrations.perp.client import PerpClient
 from integrations.perp.types import ProductionJob
 from printshop.tests.factories import TicketOrderFactory
 from tickets.models import ChannelKind, IdentityKind, MessageDirection
@@ -199,3 +200,21 @@ def test_a_completed_order_sets_no_ship_date(fake_perp, policy):
     ticket = perp_ticket(5, subject=f"Reprint of {shipped}?")
     sla = refresh_ticket_sla(ticket_id=ticket.pk, link_order=True)
     assert (sla.perp_order_number, sla.promised_ship_at) == ("", None)
+
+
+def test_the_perp_lookup_runs_before_the_sla_row_is_locked(fake_perp, policy, monkeypatch):
+    """No HTTP while holding the lock: when PERP is asked, the SLA row does not exist yet
+    (it is created and locked in `_apply_ticket_sla`, after the lookup)."""
+    number = demo_data.perp_order_number(1015)
+    ticket = perp_ticket(5, subject=f"Any news on {number}?")
+    search = PerpClient.search_order_by_number
+    row_existed_during_lookup = []
+
+    def spy(client, order_number):
+        row_existed_during_lookup.append(TicketSla.objects.filter(ticket=ticket).exists())
+        return search(client, order_number)
+
+    monkeypatch.setattr(PerpClient, "search_order_by_number", spy)
+    sla = refresh_ticket_sla(ticket_id=ticket.pk, link_order=True)
+    assert row_existed_during_lookup == [False]
+    assert sla.perp_order_number == number

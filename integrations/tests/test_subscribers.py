@@ -33,3 +33,10 @@ def test_delivery_is_enqueued_only_after_commit(django_capture_on_commit_callbac
         publish_on_commit(queued)
         task.enqueue.assert_not_called()
     task.enqueue.assert_called_once_with(message_id=message.pk)
+
+
+def test_a_failed_message_sent_again_is_handed_to_the_delivery_task():
+    requeued = events.MessageRequeued(ticket_id=1, message_id=42, actor_id=None)
+    with mock.patch("integrations.subscribers.deliver_ticket_message") as task:
+        subscribers.enqueue_delivery(requeued)
+    task.enqueue.assert_called_once_with(message_id=42)

@@ -5,11 +5,11 @@ import pytest
 
 from accounts.tests.factories import TeamFactory
 from core.events import capture_events
-from tickets import events, merges, routing, services
-from tickets.models import ChannelKind, IdentityKind, TicketPriority
+from tickets import delivery, events, merges, routing, services
+from tickets.models import ChannelKind, DeliveryStatus, IdentityKind, TicketPriority
 from tickets.models import TicketStatus as S
 from tickets.saved_replies import create_saved_reply
-from tickets.tests.factories import CustomerFactory, TicketFactory
+from tickets.tests.factories import CustomerFactory, OutboundMessageFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +171,22 @@ def test_merges_and_saved_replies_are_announced(admin_user):
         ),
         events.SavedReplyChanged(saved_reply_id=reply.pk, actor_id=admin_user.pk, change="created"),
     ]
+
+
+def test_a_staff_retry_of_a_failed_send_is_announced_for_redelivery(agent):
+    message = OutboundMessageFactory(delivery_status=DeliveryStatus.FAILED, send_attempts=3)
+    with capture_events() as published:
+        delivery.requeue_failed_message(message=message, actor=agent)
+    message.refresh_from_db()
+    assert (message.delivery_status, message.send_attempts) == (DeliveryStatus.QUEUED, 0)
+    assert published[-1] == events.MessageRequeued(
+        ticket_id=message.ticket_id, message_id=message.pk, actor_id=agent.pk
+    )
+
+
+def test_a_system_note_is_written_without_an_event():
+    ticket = TicketFactory()
+    with capture_events() as published:
+        note = services.add_system_note(ticket=ticket, body="Proof v2 approved.")
+    assert (note.author, note.is_automated, note.body) == (None, True, "Proof v2 approved.")
+    assert published == []
