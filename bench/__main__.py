@@ -27,6 +27,7 @@ BENCHMARKS = {
     "realtime": "bench.realtime",
     "search": "bench.search",
     "peer": "bench.versus_peer",
+    "queues": "bench.queues",
 }
 README = ROOT / "bench" / "README.md"
 MARK_START, MARK_END = "<!-- bench:results -->", "<!-- /bench:results -->"
@@ -75,6 +76,9 @@ def databases(args: argparse.Namespace, tmp: Path) -> dict[str, Database]:
         "realtime": Database(base + "_ws"),
         "search": Database(base + "_search"),
         "peer": Database(base + "_peer"),
+        "queues": Database(base + "_queues"),
+        # The embedded default runs on SQLite: a fresh file per run.
+        "queues_embedded": Database(f"sqlite:///{tmp / 'queues.sqlite3'}"),
     }
 
 

@@ -328,12 +328,13 @@ def server(
     port: int,
     ready_path: str | None = "/healthz",
     cwd: Path = ROOT,
+    ready_timeout: float = 60,
 ) -> Iterator[subprocess.Popen]:
     """Start a server process, wait until it answers on 127.0.0.1:`port`, stop it afterwards."""
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_until_ready(proc, port, ready_path, log)
+            wait_until_ready(proc, port, ready_path, log, timeout=ready_timeout)
             yield proc
         finally:
             proc.terminate()

@@ -19,15 +19,18 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def spawn(name: str, args: list[str]) -> subprocess.Popen:
+def spawn(name: str, args: list[str], *, niceness: int = 0) -> subprocess.Popen:
     print(f"[serve-prod] starting {name}: {' '.join(args)}", flush=True)
-    return subprocess.Popen(args, cwd=ROOT)  # noqa: S603 (our own fixed command lines)
+    return subprocess.Popen(  # noqa: S603 (our own fixed command lines)
+        args, cwd=ROOT, preexec_fn=(lambda: os.nice(niceness)) if niceness else None
+    )
 
 
 async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -68,6 +71,11 @@ async def serve_router(port: int, http_port: int, ws_ports: list[int]) -> None:
         await server.serve_forever()
 
 
+# The bulk worker runs at a lower CPU priority (like `Nice=` in its systemd unit): an embedding
+# batch saturates every core, and the realtime worker must still get the CPU at once.
+BULK_NICENESS = 10
+
+
 def worker_counts(realtime: int) -> dict[str, int]:
     return {"realtime": realtime, "default": 1, "bulk": 1}
 
@@ -96,6 +104,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--http-workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--daphne", type=int, default=2)
+    parser.add_argument("--http-port", type=int, help="gunicorn's port (default: --port + 1)")
+    parser.add_argument(
+        "--ws-ports", help="comma list of daphne ports (default: --port + 10, + 11, ...)"
+    )
     parser.add_argument(
         "--task-workers",
         type=int,
@@ -106,8 +118,12 @@ def main() -> None:
     if not os.environ.get("REDIS_URL"):
         sys.exit("REDIS_URL is required: the processes reach each other's sockets through Redis.")
 
-    http_port = options.port + 1
-    ws_ports = [options.port + 10 + i for i in range(options.daphne)]
+    http_port = options.http_port or options.port + 1
+    ws_ports = (
+        [int(p) for p in options.ws_ports.split(",")]
+        if options.ws_ports
+        else [options.port + 10 + i for i in range(options.daphne)]
+    )
     processes = [
         spawn(
             "gunicorn",
@@ -137,7 +153,11 @@ def main() -> None:
             for i, ws_port in enumerate(ws_ports)
         ),
         *(
-            spawn(f"db_worker {queue} {i}", worker_command(queue))
+            spawn(
+                f"db_worker {queue} {i}",
+                worker_command(queue),
+                niceness=BULK_NICENESS if queue == "bulk" else 0,
+            )
             for queue, count in worker_counts(options.task_workers).items()
             for i in range(count)
         ),
@@ -150,9 +170,11 @@ def main() -> None:
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
+        # One deadline for all: a worker finishing a long bulk task must not outlive us.
+        deadline = time.monotonic() + 8
         for process in processes:
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
 

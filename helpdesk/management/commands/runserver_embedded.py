@@ -7,6 +7,8 @@ the workers that publish live events must live inside the daphne process. One wo
 """
 
 import logging
+import os
+import sys
 import threading
 
 from daphne.endpoints import build_endpoint_description_strings
@@ -48,6 +50,18 @@ class Command(BaseCommand):
                 worker.running = False
 
 
+# The bulk thread runs at a lower CPU priority: an embedding batch saturates every core, and the
+# realtime worker and the web server must still get the CPU at once.
+BULK_NICENESS = 10
+
+
+def run_worker(worker: Worker, niceness: int) -> None:
+    if niceness and sys.platform == "linux":
+        # On Linux a thread has its own nice value (and threads it starts inherit it).
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    worker.run()
+
+
 def start_queue_workers(*, interval: float) -> list[tuple[Worker, threading.Thread]]:
     """One daemon thread running a db_worker loop for each queue."""
     suffix = get_random_string(8)
@@ -63,7 +77,11 @@ def start_queue_workers(*, interval: float) -> list[tuple[Worker, threading.Thre
             worker_id=f"embedded-{queue_name}-{suffix}",
             excluded_queue_names=[],
         )
-        thread = threading.Thread(target=worker.run, name=f"task-worker-{queue_name}", daemon=True)
+        niceness = BULK_NICENESS if queue_name == queues.BULK else 0
+        thread = threading.Thread(
+            target=run_worker, args=(worker, niceness), name=f"task-worker-{queue_name}"
+        )
+        thread.daemon = True
         thread.start()
         workers.append((worker, thread))
     return workers
