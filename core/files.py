@@ -28,6 +28,7 @@ IMAGE_TYPES = frozenset({PNG, JPEG, GIF, WEBP})
 PREVIEWABLE_TYPES = IMAGE_TYPES | {PDF}
 
 SNIFF_BYTES = 512
+INLINE_VIEWER_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 
 # (prefix, offset, content type), checked in order.
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -135,8 +136,11 @@ def protect(response: HttpResponse, *, filename: str, content_type: str) -> Http
     response["Content-Disposition"] = content_disposition(filename, inline=inline)
     response["X-Content-Type-Options"] = "nosniff"
     # Replaces the site CSP for this response (django-csp keeps a header already set): no script,
-    # no plugins, a unique origin.
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    # a unique origin. The browser's own image/PDF viewer styles its page inline, which a
+    # sandboxed, script-less document may keep.
+    response["Content-Security-Policy"] = (
+        INLINE_VIEWER_CSP if inline else "sandbox; default-src 'none'"
+    )
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     response["Cache-Control"] = "private, max-age=300"
     return response

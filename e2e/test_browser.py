@@ -6,6 +6,7 @@ disabled (plain form posts), and no Content-Security-Policy violations on the ma
 A failing test leaves a full-page screenshot of every open page in a temporary directory.
 """
 
+import io
 import os
 import re
 import tempfile
@@ -13,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from PIL import Image
 
 from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
 
@@ -281,3 +283,45 @@ def test_admin_turns_on_2fa_signs_in_with_a_code_and_signs_another_device_out(
     # The phone's socket is closed with 4401 and the page reloads into the login page.
     phone.wait_for_url(re.compile(r"/accounts/login/\?next="))
     assert csp_violations(laptop_context) == []
+
+
+def test_agent_opens_an_image_attached_to_a_ticket(new_context):
+    """A file shared on the ticket shows as a thumbnail in the timeline and opens in a new tab,
+    served by the authenticated download (inline, since PNG is on the safe list)."""
+    context = new_context()
+    page = context.new_page()
+    log_in(page, "ana")
+    page.locator("#inbox tbody tr[data-ticket] a.ticket-link").first.click()
+    page.wait_for_url(re.compile(r"/tickets/PD-\d+/$"))
+
+    page.locator("#note-body").fill("E2E: the customer's banner photo.")
+    page.locator("#note-files").set_input_files(
+        files=[{"name": "banner.png", "mimeType": "image/png", "buffer": _png()}]
+    )
+    page.get_by_role("button", name="Add note").click()
+    link = page.locator("#ticket-timeline a.attachment-link", has_text="banner.png")
+    expect(link).to_be_visible()
+    # The preview task runs in the server's worker thread; the timeline refreshes live.
+    for _ in range(30):
+        if link.locator("img.attachment-thumb").count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+        link = page.locator("#ticket-timeline a.attachment-link", has_text="banner.png")
+    thumb = link.locator("img.attachment-thumb")
+    expect(thumb).to_be_visible()
+    assert thumb.evaluate("img => img.complete && img.naturalWidth > 0")
+
+    with context.expect_page() as opened:
+        link.click()
+    tab = opened.value
+    tab.wait_for_load_state()
+    assert re.search(r"/attachments/\d+/$", tab.url)
+    assert tab.evaluate("document.images.length === 1 && document.images[0].naturalWidth") == 40
+    assert csp_violations(context) == []
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (20, 120, 200)).save(out, format="PNG")
+    return out.getvalue()

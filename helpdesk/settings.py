@@ -350,6 +350,7 @@ FILE_STORAGE_OPTIONS = {
     # Staff are redirected to a signed URL this many seconds long (the bucket stays private).
     "querystring_expire": env.int("FILE_STORAGE_URL_MAX_AGE_SECONDS", default=300),
     "querystring_auth": True,
+    "signature_version": "s3v4",
     "default_acl": None,
     "file_overwrite": False,
 }
