@@ -33,6 +33,7 @@ CASCADE_ALLOWED = {
     ("accounts.ApiToken", "owner"),
     ("accounts.RecoveryCode", "user"),
     ("accounts.UserSession", "user"),
+    ("accounts.TokenFamily", "user"),
     ("otp_totp.TOTPDevice", "user"),
     # Django's own: the admin log of a deleted user goes with them. Staff are deactivated, not
     # deleted (their messages PROTECT them), and the audit log keeps actor names.
