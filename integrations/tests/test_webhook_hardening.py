@@ -6,12 +6,16 @@ text, most of them with a 500 and nothing stored).
 
 import io
 import json
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
 from integrations import webhooks
 from integrations.models import WebhookEvent, WebhookStatus
 from integrations.shopify.views import sign
@@ -218,6 +222,26 @@ def test_admin_lists_events_needing_attention_and_reprocesses(
     event.refresh_from_db()
     assert event.status == WebhookStatus.FAILED and event.attempts == 1
     assert admin_client.get(f"{url}{event.pk}/change/").status_code == 200
+
+
+def test_events_unprocessed_for_too_long_need_attention_too(settings):
+    settings.WEBHOOK_STUCK_AFTER_MINUTES = 15
+    kwargs = dict(provider="twilio", kind="message", raw_body=b"", payload={}, process=False)
+    stuck = webhooks.record_webhook_event(event_id="SMold", **kwargs).event
+    fresh = webhooks.record_webhook_event(event_id="SMnew", **kwargs).event
+    WebhookEvent.objects.filter(pk=stuck.pk).update(
+        received_at=timezone.now() - timedelta(minutes=16)
+    )
+    assert list(webhooks.list_webhook_events_needing_attention()) == [stuck]
+    assert fresh.status == WebhookStatus.RECEIVED
+
+
+@pytest.mark.parametrize(("role", "status"), [(Role.ADMIN, 200), (None, 403)])
+def test_attention_list_needs_the_webhook_log_permission(role, status):
+    user = UserFactory(role=role, is_staff=True)
+    browser = Client()
+    browser.force_login(user)
+    assert browser.get("/admin/integrations/inboundeventneedingattention/").status_code == status
 
 
 # Finding 3: email bodies over Django's 5 MB in-memory field limit -------------------------------
