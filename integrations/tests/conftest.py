@@ -1,7 +1,8 @@
-"""Loopback fake Shopify and PERP servers, wired into settings."""
+"""Loopback fake Shopify, PERP and messaging servers, wired into settings."""
 
 import pytest
 
+from integrations.fakes.messaging import FakeMessaging
 from integrations.fakes.perp import FakePerp
 from integrations.fakes.shopify import FakeShopify
 from integrations.fakes.shopify_cost import VirtualClock
@@ -49,3 +50,23 @@ def fake_perp(settings, no_sleep):
     settings.PERP_API_KEY = server.api_key
     yield server
     server.stop()
+
+
+@pytest.fixture
+def fake_messaging(live_server, settings):
+    """The fake Twilio + SendGrid + Meta, wired into settings, calling back the live server."""
+    fake = FakeMessaging(
+        public_base_url=live_server.url,
+        twilio_auth_token="tw-token",
+        meta_app_secret="meta-secret",
+        callback_delay=0.05,
+    ).start()
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = "AC" + "0" * 32, "tw-token"
+    settings.TWILIO_SMS_FROM = settings.TWILIO_WHATSAPP_FROM = "+15559990000"
+    settings.TWILIO_API_URL = settings.SENDGRID_API_URL = fake.url
+    settings.SENDGRID_API_KEY, settings.SENDGRID_EVENT_PUBLIC_KEY = "SG.x", fake.event_public_key
+    settings.META_GRAPH_URL, settings.META_PAGE_ACCESS_TOKEN = f"{fake.url}/v21.0", "page"
+    settings.META_APP_SECRET = "meta-secret"
+    yield fake
+    fake.stop()

@@ -4,7 +4,6 @@ import time
 
 import pytest
 
-from integrations.fakes.messaging import FakeMessaging
 from tickets import services
 from tickets.models import DeliveryStatus, TicketMessage
 from tickets.tests.factories import TicketFactory
@@ -13,22 +12,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def fake(live_server, settings):
-    fake = FakeMessaging(
-        public_base_url=live_server.url,
-        twilio_auth_token="tw-token",
-        meta_app_secret="meta-secret",
-        callback_delay=0.05,
-    ).start()
-    settings.PUBLIC_BASE_URL = live_server.url
-    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = "AC" + "0" * 32, "tw-token"
-    settings.TWILIO_SMS_FROM = settings.TWILIO_WHATSAPP_FROM = "+15559990000"
-    settings.TWILIO_API_URL = settings.SENDGRID_API_URL = fake.url
-    settings.SENDGRID_API_KEY, settings.SENDGRID_EVENT_PUBLIC_KEY = "SG.x", fake.event_public_key
-    settings.META_GRAPH_URL, settings.META_PAGE_ACCESS_TOKEN = f"{fake.url}/v21.0", "page"
-    settings.META_APP_SECRET = "meta-secret"
-    yield fake
-    fake.stop()
+def fake(fake_messaging):
+    return fake_messaging
 
 
 def wait_for(message: TicketMessage, status: str) -> TicketMessage:
