@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import AuditLogEntry, User
+from core.redaction import mask_json, mask_text, mentions_any
 
 
 @dataclass(frozen=True)
@@ -136,3 +137,18 @@ def prune_audit_log(*, now: datetime | None = None) -> int:
 def record_export(*, actor: User, kind: str, details: dict[str, Any] | None = None):
     """A download of customer or business data (`export.<kind>`), e.g. the analytics CSVs."""
     return record_audit(action=f"export.{kind}", actor=actor, details=details)
+
+
+def redact_audit_mentions(*, needles: list[str]) -> int:
+    """Erasure (docs/privacy.md) outranks append-only: rows stay, with the person's name or
+    addresses masked where an earlier action recorded them (e.g. an admin change's target)."""
+    rows = AuditLogEntry.objects.filter(mentions_any(["target_repr", "details"], needles))
+    changed = 0
+    for entry in rows if needles else []:
+        # A queryset update: the model's save() refuses to change an existing row.
+        AuditLogEntry.objects.filter(pk=entry.pk).update(
+            target_repr=mask_text(entry.target_repr, needles),
+            details=mask_json(entry.details, needles),
+        )
+        changed += 1
+    return changed

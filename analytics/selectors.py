@@ -494,3 +494,18 @@ def get_summary(*, filters: ReportFilters) -> dict:
 
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+def list_customer_csat_answers(*, customer_ids: list[int]) -> list[dict]:
+    """The customer's survey answers, for a data request (docs/privacy.md)."""
+    return [
+        {
+            "ticket": s.ticket.reference,
+            "rating": s.rating,
+            "comment": s.comment,
+            "answered_at": s.answered_at.isoformat() if s.answered_at else None,
+        }
+        for s in CustomerSatisfaction.objects.select_related("ticket")
+        .filter(customer_id__in=customer_ids, answered_at__isnull=False)
+        .order_by("answered_at", "pk")
+    ]

@@ -23,6 +23,7 @@ from analytics.models import AnalyticsEvent, ConversationLog, CustomerSatisfacti
 from comms.services import notify_user
 from core.errors import ApplicationError, Conflict, NotFound
 from core.events import publish_on_commit
+from core.redaction import mask_json, mentions_any
 from core.tasks import enqueue_after
 from tickets.models import MessageDirection, Ticket, TicketStatus
 from tickets.services import default_reply_channel, send_automated_message
@@ -228,3 +229,26 @@ def answer_csat_survey(*, token: str, rating: int, comment: str = "") -> Custome
                 url=f"/tickets/{ticket.reference}/",
             )
     return survey
+
+
+# Privacy ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def redact_customer_analytics(
+    *, customer_ids: list[int], ticket_ids: list[int], needles: list[str]
+) -> int:
+    """Erasure (docs/privacy.md): CSAT comments go, scores and times stay; any personal value in
+    an event's properties is masked. Returns how many rows changed."""
+    changed = (
+        CustomerSatisfaction.objects.filter(customer_id__in=customer_ids)
+        .exclude(comment="")
+        .update(comment="")
+    )
+    if not needles:
+        return changed
+    for event in AnalyticsEvent.objects.filter(mentions_any(["properties"], needles)):
+        event.properties = mask_json(event.properties, needles)
+        event.save(update_fields=["properties"])
+        changed += 1
+    return changed

@@ -14,11 +14,12 @@ from accounts.services import get_automation_actor
 from analytics.services import record_event
 from automation.calendar import is_business_time, schedule_for
 from automation.dispatch import MAX_DEPTH, rule_origin
-from automation.models import BusinessCalendar, Rule, RuleRun
+from automation.models import BusinessCalendar, Rule, RuleRun, WebhookDelivery
 from automation.rules import TicketFacts, conditions_hold, render_message
 from comms.models import Channel, PresenceStatus
 from comms.services import post_message
 from core.errors import ApplicationError
+from core.redaction import mask_json, mentions_any
 from integrations.selectors import get_customer_context
 from tickets import routing
 from tickets import services as ticket_services
@@ -264,3 +265,17 @@ def list_admins() -> list[User]:
         .filter(Q(is_superuser=True) | Q(groups__name=Role.ADMIN))
         .distinct()
     )
+
+
+@transaction.atomic
+def redact_automation_mentions(*, needles: list[str]) -> int:
+    """Erasure (docs/privacy.md): outgoing webhook payloads and rule-run logs that carried the
+    person's details are masked; delivery states and counts stay."""
+    changed = 0
+    for model, fields in ((WebhookDelivery, ["payload", "error"]), (RuleRun, ["performed"])):
+        for row in model.objects.filter(mentions_any(fields, needles)) if needles else []:
+            for name in fields:
+                setattr(row, name, mask_json(getattr(row, name), needles))
+            row.save(update_fields=fields)
+            changed += 1
+    return changed

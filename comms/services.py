@@ -31,6 +31,7 @@ from comms.selectors import can_view_channel, is_channel_member
 from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from core.events import publish_on_commit
 from core.realtime import channel_group, group_send, user_group
+from core.redaction import mask_json, mentions_any
 
 MAX_BODY_LENGTH = 4000
 PRESENCE_GROUP = "presence"
@@ -241,6 +242,17 @@ def post_message(
         # The root's reply count changed: subscribers re-render it.
         _publish_message_on_commit(thread.root_message)
     return message
+
+
+@transaction.atomic
+def post_system_message(*, channel_slug: str, author: User, body: str) -> ChannelMessage | None:
+    """An announcement by a system account (e.g. Automation) in a channel it may not have been
+    invited to, private ones included: it is made a member first. None when the channel is gone."""
+    channel = Channel.objects.filter(slug=channel_slug, is_archived=False).first()
+    if channel is None:
+        return None
+    ChannelMember.objects.get_or_create(channel=channel, user=author)
+    return post_message(channel=channel, author=author, body=body)
 
 
 def _get_own_message(*, message_id: int, user: User) -> ChannelMessage:
@@ -563,3 +575,23 @@ def _announce(*, name: str, actor: User | None, subject, properties: dict | None
             properties=properties or {},
         )
     )
+
+
+# Privacy ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def redact_chat_mentions(*, needles: list[str]) -> int:
+    """Erasure (docs/privacy.md): a customer's name, address or number quoted in team chat or a
+    notification is masked; the rest of the staff message stays. Returns rows changed."""
+    changed = 0
+    for model, fields in (
+        (ChannelMessage, ["body", "body_html"]),
+        (Notification, ["title", "body"]),
+    ):
+        for row in model.objects.filter(mentions_any(fields, needles)) if needles else []:
+            for name in fields:
+                setattr(row, name, mask_json(getattr(row, name), needles))
+            row.save(update_fields=fields)
+            changed += 1
+    return changed

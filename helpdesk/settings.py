@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "analytics",
     "printshop",
     "automation",
+    "privacy",
 ]
 
 MIDDLEWARE = [

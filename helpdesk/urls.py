@@ -24,6 +24,7 @@ PAGE_APPS = [
     "analytics",
     "printshop",
     "automation",
+    "privacy",
 ]
 
 urlpatterns = [

@@ -32,3 +32,29 @@ class CatalogSyncRequested:
     """Staff asked for a full catalog sync from the sync-log admin."""
 
     triggered_by_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShopifyCustomerDataRequested:
+    """`customers/data_request`: the shop's customer asked for the data we hold about them."""
+
+    webhook_event_id: int
+    customer_id: int | None
+    shopify_request_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShopifyCustomerRedactRequested:
+    """`customers/redact`: erase the customer. The stored webhook carries the addresses even
+    when no helpdesk customer matches, so copies elsewhere can still be found."""
+
+    webhook_event_id: int
+    customer_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShopifyShopRedactRequested:
+    """`shop/redact`, 48 hours after the shop uninstalled the app."""
+
+    webhook_event_id: int
+    shop_domain: str

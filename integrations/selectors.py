@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from core.errors import NotFound
 from integrations.clients import ProviderError
 from integrations.http_retry import RetryPolicy
+from integrations.models import WebhookEvent
 from integrations.perp.client import PerpClient, PerpNotFound
 from integrations.perp.types import (
     ORDER_NUMBER,
@@ -353,3 +354,14 @@ def get_ticket_reference_for_customer(*, customer: Customer, reference: str) -> 
     if not reference:
         return None
     return Ticket.objects.filter(reference=reference, customer=customer).first()
+
+
+def get_compliance_person(*, webhook_event_id: int) -> list[str]:
+    """The email and phone a stored Shopify compliance webhook names (docs/privacy.md)."""
+    payload = (
+        WebhookEvent.objects.filter(pk=webhook_event_id).values_list("payload", flat=True).first()
+    )
+    person = (payload or {}).get("customer") if isinstance(payload, dict) else None
+    if not isinstance(person, dict):
+        return []
+    return [str(person.get(key) or "") for key in ("email", "phone") if person.get(key)]

@@ -6,8 +6,9 @@ from functools import partial
 
 from django.db import transaction
 
+from core.redaction import mask_text, mentions_any
 from integrations.clients import SendResult
-from integrations.models import WebhookEvent, WebhookStatus
+from integrations.models import PerpSyncLog, ShopifySyncLog, WebhookEvent, WebhookStatus
 from integrations.webhooks import process_webhook_event
 from tickets.models import DeliveryStatus, TicketMessage
 from tickets.services import update_delivery_status
@@ -44,3 +45,32 @@ def record_send_result(*, message_id: int, result: SendResult) -> TicketMessage:
     for event_id in early_callbacks:
         transaction.on_commit(partial(process_webhook_event.enqueue, event_id=event_id))
     return message
+
+
+# Privacy ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def redact_stored_webhooks(*, needles: list[str]) -> int:
+    """Erasure (docs/privacy.md): every stored provider call that mentions the person keeps its
+    id, topic, status and times (the replay log stays whole) but loses its body."""
+    if not needles:
+        return 0
+    events = WebhookEvent.objects.filter(mentions_any(["raw_body", "payload", "error"], needles))
+    changed = events.update(raw_body="", payload={"erased": True}, error="")
+    for model in (ShopifySyncLog, PerpSyncLog):
+        for log in model.objects.filter(mentions_any(["error"], needles)):
+            log.error = mask_text(log.error, needles)
+            log.save(update_fields=["error"])
+            changed += 1
+    return changed
+
+
+@transaction.atomic
+def redact_provider_webhooks(*, provider: str) -> int:
+    """shop/redact (docs/privacy.md): every stored call from the provider loses its body."""
+    return (
+        WebhookEvent.objects.filter(provider=provider)
+        .exclude(payload={"erased": True})
+        .update(raw_body="", payload={"erased": True}, error="")
+    )

@@ -28,6 +28,7 @@ from analytics.services import record_event
 from comms.models import Channel, NotificationKind
 from comms.services import notify_user, post_message
 from core.errors import ApplicationError, Conflict, NotFound
+from core.redaction import ERASED
 from core.tasks import Backoff
 from integrations.perp.client import PerpClient, PerpError, PerpNotFound, PerpUnavailable
 from printshop.models import (
@@ -551,3 +552,24 @@ def retry_perp_write_back(*, proof: Proof, actor: User) -> Proof:
     record_event(name="proof.perp_retried", actor=actor, ticket=proof.ticket, subject=proof)
     transaction.on_commit(partial(_enqueue_write_back, proof.pk), robust=True)
     return proof
+
+
+# Privacy ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def redact_ticket_proofs(*, ticket_ids: list[int]) -> int:
+    """Erasure (docs/privacy.md): the customer's artwork files are deleted after commit and what
+    they or the agent wrote on the proofs goes; versions, decisions and times stay."""
+    proofs = list(Proof.objects.filter(ticket_id__in=ticket_ids).exclude(file_name=ERASED))
+    for proof in proofs:
+        if proof.file.name:
+            transaction.on_commit(partial(default_storage.delete, proof.file.name), robust=True)
+    return Proof.objects.filter(pk__in=[p.pk for p in proofs]).update(
+        file="",
+        file_name=ERASED,
+        message="",
+        decision_comment="",
+        decided_ip=None,
+        preflight={},
+    )

@@ -36,6 +36,9 @@ class Customer(models.Model):
     )
     external_synced_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a privacy request erased the personal data."
+    )
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
     )

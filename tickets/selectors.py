@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Role, Team, User
 from accounts.permissions import Action, require
 from core.errors import ApplicationError, NotFound
+from tickets.erasure import customer_family
 from tickets.identities import normalize_identity
 from tickets.models import (
     AgentHandoff,
@@ -480,3 +481,71 @@ def get_attachment_for_user(*, user: User, attachment_id: int) -> Attachment:
     if attachment is None:
         raise NotFound("No such file.", code="attachment_not_found")
     return attachment
+
+
+def get_customer_personal_data(*, customer: Customer) -> dict:
+    """Everything the tickets app holds about the customer, for a data request (docs/privacy.md):
+    profile, identities, tickets with their messages (attachments listed, not embedded)."""
+    family = customer_family(customer)
+    tickets = (
+        Ticket.objects.filter(customer__in=family)
+        .prefetch_related("messages__attachments")
+        .order_by("created_at", "pk")
+    )
+    return {
+        "profile": {
+            "id": customer.pk,
+            "name": customer.name,
+            "notes": customer.notes,
+            "shopify_customer_id": customer.shopify_customer_id,
+            "perp_customer_id": customer.perp_customer_id,
+            "created_at": customer.created_at.isoformat(),
+            "merged_customer_ids": [c.pk for c in family[1:]],
+        },
+        "identities": [
+            {"kind": i.kind, "value": i.value, "is_primary": i.is_primary}
+            for i in CustomerIdentity.objects.filter(customer__in=family).order_by("pk")
+        ],
+        "tickets": [
+            {
+                "reference": t.reference,
+                "subject": t.subject,
+                "channel": t.channel,
+                "status": t.status,
+                "created_at": t.created_at.isoformat(),
+                "messages": [
+                    {
+                        "direction": m.direction,
+                        "channel": m.channel,
+                        "from": m.sender,
+                        "to": m.recipient,
+                        "body": m.body,
+                        "created_at": m.created_at.isoformat(),
+                        "attachments": [
+                            {
+                                "filename": a.filename,
+                                "content_type": a.content_type,
+                                "size": a.size,
+                                "sha256": a.sha256,
+                            }
+                            for a in m.attachments.all()
+                        ],
+                    }
+                    for m in t.messages.all()
+                ],
+            }
+            for t in tickets
+        ],
+    }
+
+
+def count_customer_records(*, customer: Customer) -> dict[str, int]:
+    """What an erasure would touch, for its confirmation step."""
+    family = customer_family(customer)
+    tickets = Ticket.objects.filter(customer__in=family)
+    return {
+        "merged_duplicates": len(family) - 1,
+        "identities": CustomerIdentity.objects.filter(customer__in=family).count(),
+        "tickets": tickets.count(),
+        "messages": TicketMessage.objects.filter(ticket__in=tickets).count(),
+    }

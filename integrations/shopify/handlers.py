@@ -18,8 +18,11 @@ from core.errors import ApplicationError
 from core.events import publish_on_commit
 from integrations.events import (
     ShopifyBulkOperationFinished,
+    ShopifyCustomerDataRequested,
+    ShopifyCustomerRedactRequested,
     ShopifyProductChanged,
     ShopifyProductDeleted,
+    ShopifyShopRedactRequested,
 )
 from integrations.models import WebhookEvent, WebhookStatus
 from integrations.records import RecordError, from_jsonable, to_jsonable
@@ -31,6 +34,7 @@ from tickets.services import link_customer_account
 
 logger = logging.getLogger(__name__)
 
+COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
 ORDER_TOPICS = (
     "orders/create",
     "orders/updated",
@@ -64,6 +68,8 @@ def handle_event(event: WebhookEvent) -> str:
     if topic == "products/delete":
         publish_on_commit(ShopifyProductDeleted(shopify_id=int(payload["id"])))
         return WebhookStatus.PROCESSED
+    if topic in COMPLIANCE_TOPICS:
+        return _compliance_request(event)
     logger.info("shopify.webhook.ignored topic=%s", topic)
     return WebhookStatus.IGNORED
 
@@ -78,6 +84,39 @@ def _changed_at(event: WebhookEvent, record: ShopifyOrder | ShopifyCustomer) -> 
 def _is_stale(incoming: datetime | None, held: datetime | None) -> bool:
     """Only a payload provably not newer than ours is stale; without dates we apply it."""
     return incoming is not None and held is not None and incoming <= held
+
+
+def _compliance_request(event: WebhookEvent) -> str:
+    """Privacy requests are answered by the privacy app (docs/privacy.md) after this commits."""
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    if event.kind == "shop/redact":
+        publish_on_commit(
+            ShopifyShopRedactRequested(
+                webhook_event_id=event.pk, shop_domain=str(payload.get("shop_domain") or "")
+            )
+        )
+        return WebhookStatus.PROCESSED
+    person = payload.get("customer") or {}
+    try:
+        shopify_id = int(person.get("id") or 0)
+    except (TypeError, ValueError):
+        shopify_id = 0
+    customer = find_customer_for_shopify(
+        shopify_id=shopify_id, email=person.get("email") or "", phone=person.get("phone") or ""
+    )
+    customer_id = customer.pk if customer is not None else None
+    if event.kind == "customers/data_request":
+        request_id = str((payload.get("data_request") or {}).get("id") or "")
+        publish_on_commit(
+            ShopifyCustomerDataRequested(
+                webhook_event_id=event.pk, customer_id=customer_id, shopify_request_id=request_id
+            )
+        )
+    else:
+        publish_on_commit(
+            ShopifyCustomerRedactRequested(webhook_event_id=event.pk, customer_id=customer_id)
+        )
+    return WebhookStatus.PROCESSED
 
 
 def find_customer_for_shopify(

@@ -1,0 +1,70 @@
+"""Masking personal values out of text and JSON, for the apps' erasure services (docs/privacy.md).
+
+An erasure hands every app the customer's personal values ("needles": name, emails, phone
+numbers, platform ids). Each app finds its rows that mention one (`mentions_any`) and rewrites
+them with `mask_text`/`mask_json`, so nothing personal survives while the rest of the row (counts,
+times, staff wording around the name) stays.
+"""
+
+import json
+import operator
+import re
+from collections.abc import Iterable
+from functools import reduce
+from typing import Any
+
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
+from django.db.models.lookups import IContains
+
+ERASED = "[erased]"
+
+
+def expand_needles(values: Iterable[str]) -> list[str]:
+    """The values as given plus the forms other rows store them in: JSON-escaped (non-ASCII
+    names in JSON columns) and, for phone numbers, the digits without `+`."""
+    needles: set[str] = set()
+    for value in values:
+        value = (value or "").strip()
+        if len(value) < 3:
+            continue
+        needles.add(value)
+        needles.add(json.dumps(value)[1:-1])
+        if value.startswith("+") and value[1:].isdigit():
+            needles.add(value[1:])
+    return sorted(needles, key=len, reverse=True)
+
+
+def mentions_any(fields: Iterable[str], needles: Iterable[str]) -> Q:
+    """A filter for rows where any of `fields` (text or JSON, cast to text) holds any needle."""
+    needles = list(needles)
+    conditions = [
+        Q(IContains(Cast(field, output_field=TextField()), needle))
+        for field in fields
+        for needle in needles
+    ]
+    return reduce(operator.or_, conditions, Q(pk__in=[]))
+
+
+def _pattern(needles: Iterable[str]) -> re.Pattern[str] | None:
+    needles = [n for n in needles if n]
+    if not needles:
+        return None
+    return re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
+
+
+def mask_text(text: str, needles: Iterable[str]) -> str:
+    pattern = _pattern(needles)
+    return pattern.sub(ERASED, text) if pattern and text else text
+
+
+def mask_json(value: Any, needles: Iterable[str]) -> Any:
+    """Every string (keys included) inside `value` with the needles masked."""
+    needles = list(needles)
+    if isinstance(value, str):
+        return mask_text(value, needles)
+    if isinstance(value, list):
+        return [mask_json(item, needles) for item in value]
+    if isinstance(value, dict):
+        return {mask_text(k, needles): mask_json(v, needles) for k, v in value.items()}
+    return value
