@@ -34,6 +34,8 @@ class Action(StrEnum):
     MANAGE_STAFF = "accounts.manage_staff"
     USE_API_TOKENS = "accounts.add_apitoken"
     VIEW_REPORTS = "analytics.view_reports"
+    EDIT_ORDERS = "integrations.edit_orders"
+    REFUND_ORDERS = "integrations.refund_orders"
 
 
 def can(user: User | AnonymousUser | None, action: Action | str) -> bool:

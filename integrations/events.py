@@ -58,3 +58,16 @@ class ShopifyShopRedactRequested:
 
     webhook_event_id: int
     shop_domain: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShopifyOrderActionCompleted:
+    """An order action from a ticket went through (docs/orders.md); a reprint names the new
+    order, which the print-shop app links to the ticket."""
+
+    action_id: int
+    ticket_id: int
+    actor_id: int
+    kind: str
+    order_name: str
+    new_order_name: str

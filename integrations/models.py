@@ -140,3 +140,58 @@ class InboundEventNeedingAttention(WebhookEvent):
         proxy = True
         verbose_name = "inbound event that needs attention"
         verbose_name_plural = "inbound events that need attention"
+
+
+class OrderActionKind(models.TextChoices):
+    REPRINT = "reprint", "Reprint"
+    REFUND = "refund", "Refund"
+    CANCEL = "cancel", "Cancel order"
+    ADDRESS = "address", "Edit shipping address"
+    DISCOUNT = "discount", "Discount code"
+
+
+class OrderActionReason(models.TextChoices):
+    MISPRINT = "misprint", "Misprint"
+    DAMAGED = "damaged", "Damaged in transit"
+    WRONG_ITEM = "wrong_item", "Wrong item or size"
+    LATE = "late", "Late delivery"
+    CUSTOMER = "customer", "Customer request"
+    OTHER = "other", "Other"
+
+
+class OrderAction(models.Model):
+    """One Shopify order action taken from a ticket (docs/orders.md): what was done, by whom,
+    for how much, and what Shopify answered. Only completed actions are stored; a refusal
+    changes nothing and is shown to the agent."""
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.PROTECT, related_name="order_actions"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=OrderActionKind.choices)
+    reason = models.CharField(max_length=16, choices=OrderActionReason.choices, blank=True)
+    order_name = models.CharField(max_length=32, blank=True, help_text="#1001; empty for codes.")
+    order_gid = models.CharField(max_length=100, blank=True)
+    product = models.CharField(max_length=255, blank=True, help_text="Line title, for reports.")
+    quantity = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    perp_reference = models.CharField(max_length=64, blank=True)
+    result = models.JSONField(default=dict, blank=True, help_text="Shopify ids created.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [
+            (
+                "edit_orders",
+                "Can reprint, cancel and edit Shopify orders and create discount codes",
+            ),
+            ("refund_orders", "Can refund Shopify orders"),
+        ]
+        indexes = [models.Index(fields=["kind", "created_at"], name="order_action_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.order_name} on {self.ticket_id}"

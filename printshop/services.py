@@ -573,3 +573,14 @@ def redact_ticket_proofs(*, ticket_ids: list[int]) -> int:
         decided_ip=None,
         preflight={},
     )
+
+
+def link_reprint_order(event) -> None:
+    """Subscriber (integrations' ShopifyOrderActionCompleted): the reprint's new order is linked
+    to the ticket it was made from, next to the original order."""
+    if event.kind != "reprint" or not event.new_order_name:
+        return
+    ticket = Ticket.objects.filter(pk=event.ticket_id).first()
+    actor = User.objects.filter(pk=event.actor_id).first()
+    if ticket is not None:
+        link_order(ticket=ticket, number=event.new_order_name, source="shopify", actor=actor)

@@ -1,9 +1,11 @@
-"""How printshop reacts to tickets' events: order references in every customer message (and
-its email subject) are linked to the ticket, in the transaction that stored the message.
+"""How printshop reacts to other apps' events: order references in every customer message (and
+its email subject) are linked to the ticket, in the transaction that stored the message; a
+reprint's new Shopify order is linked to the ticket it was made from.
 Registered in `PrintshopConfig.ready()`."""
 
 from core import events as bus
-from printshop.services import link_order_references
+from integrations.events import ShopifyOrderActionCompleted
+from printshop.services import link_order_references, link_reprint_order
 from tickets import events
 from tickets.models import TicketMessage
 
@@ -15,3 +17,4 @@ def link_orders_in_message(event: events.MessageReceived) -> None:
 
 def register() -> None:
     bus.subscribe(events.MessageReceived, link_orders_in_message, in_transaction=True)
+    bus.subscribe(ShopifyOrderActionCompleted, link_reprint_order)

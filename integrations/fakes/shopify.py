@@ -23,6 +23,7 @@ from typing import Any
 from integrations.fakes import demo_data
 from integrations.fakes import shopify_cost as cost
 from integrations.fakes.server import FakeProvider, FakeResponse
+from integrations.fakes.shopify_orders import OrderActionsMixin
 
 API_PATH = "/admin/api/2025-07/graphql.json"
 BULK_PATH = re.compile(r"^/bulk-results/(\d+)\.jsonl$")
@@ -39,7 +40,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-class FakeShopify(FakeProvider):
+class FakeShopify(OrderActionsMixin, FakeProvider):
     def __init__(
         self,
         *,
@@ -52,6 +53,7 @@ class FakeShopify(FakeProvider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._init_order_state()
         self.access_token = access_token
         self.products = products
         self.bucket = cost.CostBucket(

@@ -286,7 +286,10 @@ def project(op: Operation, selection_set: SelectionSetNode | None, value: Any) -
 
 
 def project_field(op: Operation, field: FieldNode, raw: Any) -> Any:
-    """One field's canonical value shaped by its selection."""
+    """One field's canonical value shaped by its selection. A callable value is a field with
+    arguments of its own (e.g. `Order.suggestedRefund(refundLineItems:)`), resolved with them."""
+    if callable(raw):
+        raw = raw(op.arguments(field))
     if field.selection_set is not None and is_connection(op, field):
         return _project_connection(op, field, raw)
     return project(op, field.selection_set, raw)

@@ -441,7 +441,10 @@ class ShopifyClient(ProviderHttpClient):
         if not isinstance(data, dict):
             raise ShopifyGraphQLError("Shopify answered without data.")
         if mutation_field:
-            user_errors = (data.get(mutation_field) or {}).get("userErrors") or []
+            result = data.get(mutation_field) or {}
+            # orderCancel reports in `orderCancelUserErrors` (its `userErrors` is deprecated).
+            user_errors = result.get("userErrors") or result.get(f"{mutation_field}UserErrors")
+            user_errors = user_errors or []
             if user_errors:
                 raise ShopifyUserError(
                     "; ".join(e.get("message", "?") for e in user_errors), user_errors=user_errors
