@@ -4,6 +4,13 @@ from django.urls import path
 
 from integrations.commerce_api import CustomerContextApi
 from integrations.meta import views as meta
+from integrations.order_actions_api import (
+    TicketDiscountCodeApi,
+    TicketOrderAddressApi,
+    TicketOrderCancelApi,
+    TicketOrderRefundApi,
+    TicketOrderReprintApi,
+)
 from integrations.sendgrid import views as sendgrid
 from integrations.shopify import views as shopify
 from integrations.twilio import views as twilio
@@ -19,5 +26,30 @@ urlpatterns: list = [
         "customers/<int:customer_id>/context/",
         CustomerContextApi.as_view(),
         name="customer-context-api",
+    ),
+    path(
+        "tickets/<str:reference>/orders/<str:number>/reprint/",
+        TicketOrderReprintApi.as_view(),
+        name="ticket-order-reprint",
+    ),
+    path(
+        "tickets/<str:reference>/orders/<str:number>/refund/",
+        TicketOrderRefundApi.as_view(),
+        name="ticket-order-refund",
+    ),
+    path(
+        "tickets/<str:reference>/orders/<str:number>/cancel/",
+        TicketOrderCancelApi.as_view(),
+        name="ticket-order-cancel",
+    ),
+    path(
+        "tickets/<str:reference>/orders/<str:number>/shipping-address/",
+        TicketOrderAddressApi.as_view(),
+        name="ticket-order-address",
+    ),
+    path(
+        "tickets/<str:reference>/discount-codes/",
+        TicketDiscountCodeApi.as_view(),
+        name="ticket-discount-codes",
     ),
 ]

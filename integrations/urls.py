@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from integrations import outbound_views, views
+from integrations import order_action_views, outbound_views, views
 
 app_name = "integrations"
 
@@ -26,5 +26,20 @@ urlpatterns: list = [
         "customers/<int:customer_id>/context/link/",
         views.customer_link,
         name="customer-link",
+    ),
+    path(
+        "tickets/<str:reference>/orders/<str:number>/actions/",
+        order_action_views.order_panel,
+        name="order-actions",
+    ),
+    path(
+        "tickets/<str:reference>/orders/<str:number>/actions/<str:kind>/",
+        order_action_views.order_action,
+        name="order-action",
+    ),
+    path(
+        "tickets/<str:reference>/discount-code/",
+        order_action_views.discount_code,
+        name="discount-code",
     ),
 ]

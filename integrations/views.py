@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import Action, can
 from core.errors import ApplicationError
+from integrations.models import OrderActionReason
 from integrations.selectors import (
     get_customer_context,
     get_customer_for_context,
@@ -53,6 +54,9 @@ def _render_context(
             "ticket": ticket,
             "mentioned_orders": list_ticket_order_numbers(ticket=ticket) if ticket else [],
             "can_link": can(request.user, Action.EDIT_CUSTOMERS),
+            "can_edit_orders": can(request.user, Action.EDIT_ORDERS),
+            "can_refund_orders": can(request.user, Action.REFUND_ORDERS),
+            "reasons": OrderActionReason.choices,
         },
     )
 

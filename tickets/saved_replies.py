@@ -11,8 +11,15 @@ from core.events import publish_on_commit
 from tickets import events
 from tickets.models import SavedReply, Ticket
 
-PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-PLACEHOLDERS = ("customer_first_name", "ticket_reference", "order_number")
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+(?:\.[a-z_]+)?)\s*\}\}")
+PLACEHOLDERS = (
+    "customer_first_name",
+    "ticket_reference",
+    "order_number",
+    "order.name",
+    "order.tracking_url",
+    "order.total",
+)
 ORDER_NUMBER = re.compile(r"#\s?(\d{4,})")
 
 
@@ -74,9 +81,42 @@ def delete_saved_reply(*, saved_reply: SavedReply, actor: User) -> None:
     saved_reply.delete()
 
 
+def linked_order_number(ticket: Ticket) -> str:
+    """The Shopify order linked to the ticket (printshop's TicketOrder), newest link first."""
+    # `orders` are printshop's TicketOrder rows (a reverse relation: tickets never imports it).
+    return (
+        ticket.orders.filter(source="shopify")
+        .order_by("-created_at", "-pk")
+        .values_list("number", flat=True)
+        .first()
+        or ""
+    )
+
+
+def linked_order_facts(ticket: Ticket) -> dict[str, str]:
+    """`order.*` placeholders: the order linked to the ticket, never "the customer's latest";
+    its total and tracking come from the customer's cached Shopify snapshot."""
+    name = linked_order_number(ticket)
+    snapshot = ((ticket.customer.external_data or {}).get("shopify") or {}).get("data") or {}
+    order = next(
+        (o for o in snapshot.get("orders") or [] if isinstance(o, dict) and o.get("name") == name),
+        {},
+    )
+    tracking = [t.get("url") for t in order.get("tracking") or [] if t.get("url")]
+    total = f"{order['total']} {order.get('currency', '')}".strip() if order.get("total") else ""
+    return {
+        "order.name": name or "your order",
+        "order.tracking_url": tracking[0] if tracking else "(no tracking yet)",
+        "order.total": total,
+    }
+
+
 def order_number_for(ticket: Ticket) -> str:
-    """The order the conversation is about: the Shopify snapshot's latest order, else `#1234`
-    quoted in the subject."""
+    """The order the conversation is about: the one linked to the ticket, else the Shopify
+    snapshot's latest order, else `#1234` quoted in the subject."""
+    linked = linked_order_number(ticket)
+    if linked:
+        return linked
     shopify = (ticket.customer.external_data or {}).get("shopify") or {}
     orders = shopify.get("orders") or []
     if orders and isinstance(orders[0], dict):
@@ -95,6 +135,7 @@ def render_saved_reply(*, saved_reply: SavedReply, ticket: Ticket) -> str:
         "customer_first_name": first_name,
         "ticket_reference": ticket.reference or "",
         "order_number": order_number_for(ticket) or "your order",
+        **linked_order_facts(ticket),
     }
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), saved_reply.body)
 
