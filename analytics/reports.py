@@ -144,6 +144,22 @@ def csat_answers_table(filters: ReportFilters, *, limit: int | None = None) -> T
     return Table("csat_answers", "Survey answers (lowest first)", header, rows)
 
 
+def order_remedies_table(filters: ReportFilters) -> Table:
+    rows = [
+        [
+            row["product"],
+            row["reason"],
+            row["reprints"],
+            row["reprinted_items"],
+            row["refunds"],
+            f"{row['refunded']:.2f} {row['currency']}".strip(),
+        ]
+        for row in selectors.list_order_remedies(filters=filters)
+    ]
+    header = ["Product", "Reason", "Reprints", "Items reprinted", "Refunds", "Refunded"]
+    return Table("order_remedies", "Reprints and refunds by product and reason", header, rows)
+
+
 def heatmap_table(filters: ReportFilters) -> Table:
     grid = selectors.get_busiest_hours(filters=filters)
     rows = [[WEEKDAYS[i], *counts] for i, counts in enumerate(grid)]
@@ -158,6 +174,7 @@ TABLES: dict[str, Callable[[ReportFilters], Table]] = {
     "sla_breaches": sla_table,
     "csat_answers": csat_answers_table,
     "heatmap": heatmap_table,
+    "order_remedies": order_remedies_table,
 }
 
 
@@ -204,6 +221,7 @@ def build_report_page(*, filters: ReportFilters) -> dict:
         "agents": agents_table(filters),
         "sla": sla_table(filters, limit=SLA_TABLE_LIMIT),
         "csat_answers": csat_answers_table(filters, limit=SLA_TABLE_LIMIT),
+        "order_remedies": order_remedies_table(filters),
         "csat_note": f"The page lists at most {SLA_TABLE_LIMIT}; the CSV has them all.",
         "sla_note": (
             "Tickets due in this range that were answered or solved after their deadline, or "

@@ -10,6 +10,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -41,7 +42,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from analytics.conf import business_hours
-from analytics.models import ConversationLog, CustomerSatisfaction
+from analytics.models import AnalyticsEvent, ConversationLog, CustomerSatisfaction
 from tickets.models import MessageDirection, Ticket, TicketMessage, TicketStatus
 
 SATISFIED_MIN = 4
@@ -509,3 +510,39 @@ def list_customer_csat_answers(*, customer_ids: list[int]) -> list[dict]:
         .filter(customer_id__in=customer_ids, answered_at__isnull=False)
         .order_by("answered_at", "pk")
     ]
+
+
+def list_order_remedies(*, filters: ReportFilters) -> list[dict]:
+    """Reprints and refunds by product and reason (docs/metrics.md), from the `order.reprint`
+    and `order.refund` events that Shopify order actions record; most remedies first."""
+    events = AnalyticsEvent.objects.filter(
+        filters.scope("ticket__"),
+        name__in=("order.reprint", "order.refund"),
+        created_at__gte=filters.start,
+        created_at__lt=filters.end,
+    ).values_list("name", "properties")
+    groups: dict[tuple[str, str], dict] = {}
+    for name, props in events:
+        key = (str(props.get("product") or "—"), str(props.get("reason") or "—"))
+        row = groups.setdefault(
+            key,
+            {
+                "product": key[0],
+                "reason": key[1],
+                "reprints": 0,
+                "reprinted_items": 0,
+                "refunds": 0,
+                "refunded": Decimal("0"),
+                "currency": "",
+            },
+        )
+        if name == "order.reprint":
+            row["reprints"] += 1
+            row["reprinted_items"] += int(props.get("quantity") or 0)
+        else:
+            row["refunds"] += 1
+            row["refunded"] += Decimal(str(props.get("amount") or "0"))
+            row["currency"] = row["currency"] or str(props.get("currency") or "")
+    return sorted(
+        groups.values(), key=lambda r: (-(r["reprints"] + r["refunds"]), r["product"], r["reason"])
+    )

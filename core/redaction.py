@@ -47,10 +47,13 @@ def mentions_any(fields: Iterable[str], needles: Iterable[str]) -> Q:
 
 
 def _pattern(needles: Iterable[str]) -> re.Pattern[str] | None:
+    """Single words (a first or last name) match whole words only, so erasing "Ann" leaves
+    "Announcement" alone; addresses, numbers and full names match anywhere."""
     needles = [n for n in needles if n]
     if not needles:
         return None
-    return re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
+    parts = [rf"\b{re.escape(n)}\b" if n.isalpha() else re.escape(n) for n in needles]
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
 def mask_text(text: str, needles: Iterable[str]) -> str:

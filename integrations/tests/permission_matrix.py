@@ -70,3 +70,52 @@ ROWS = [
         "api": True,
     },
 ]
+
+# Shopify order actions from a ticket (docs/orders.md). In the matrix world Shopify is not
+# configured and the customer is not linked, so a permitted call reaches the service and is
+# refused there (409 not_linked; the panel shows it in place, 200), which proves the check ran.
+ORDER_ACTION_ROWS = [
+    {
+        "method": "POST",
+        "path": f"/api/tickets/{{ticket}}/orders/1001/{action}/",
+        "expect": {"Admin": 409, "Manager": 409, "Agent": 403, "Viewer": 403, "anonymous": 401},
+        "data": data,
+        "api": True,
+    }
+    for action, data in (
+        ("reprint", {"reason": "misprint"}),
+        ("refund", {"include_shipping": True}),
+        ("cancel", {"reason": "CUSTOMER"}),
+        ("shipping-address", {"address": {"city": "York"}}),
+    )
+] + [
+    {
+        "method": "POST",
+        "path": "/api/tickets/{ticket}/discount-codes/",
+        "expect": {"Admin": 409, "Manager": 409, "Agent": 403, "Viewer": 403, "anonymous": 401},
+        "data": {"reason": "late", "percentage": "10"},
+        "api": True,
+    },
+    {
+        "method": "GET",
+        "path": "/tickets/{ticket}/orders/1001/actions/",
+        "expect": {"Admin": 200, "Manager": 200, "Agent": 403, "Viewer": 403, "anonymous": 302},
+        "data": None,
+        "api": False,
+    },
+    {
+        "method": "POST",
+        "path": "/tickets/{ticket}/orders/1001/actions/refund/",
+        "expect": {"Admin": 200, "Manager": 200, "Agent": 403, "Viewer": 403, "anonymous": 302},
+        "data": {"include_shipping": "1"},
+        "api": False,
+    },
+    {
+        "method": "POST",
+        "path": "/tickets/{ticket}/discount-code/",
+        "expect": {"Admin": 200, "Manager": 200, "Agent": 403, "Viewer": 403, "anonymous": 302},
+        "data": {"reason": "late", "percentage": "10"},
+        "api": False,
+    },
+]
+ROWS += ORDER_ACTION_ROWS
