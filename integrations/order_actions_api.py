@@ -38,6 +38,11 @@ class OrderActionSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class ActionResultSerializer(serializers.Serializer):
+    confirmed = serializers.BooleanField()
+    action = OrderActionSerializer()
+
+
 def _answer(outcome) -> Response:
     if isinstance(outcome, OrderAction):
         return Response(
@@ -47,140 +52,142 @@ def _answer(outcome) -> Response:
 
 
 class _OrderActionApi(APIView):
-    permission_classes = [ActionPermission]
-    input_serializer: type[serializers.Serializer]
+    """POST previews (or with `confirm`, performs) `preview`/`perform` with the validated input;
+    `confirm_fields` go only to the confirmed step (what the preview handed out)."""
 
-    def _run(self, request: Request, reference: str, preview, perform, **extra) -> Response:
+    permission_classes = [ActionPermission]
+    InputSerializer: type[serializers.Serializer]
+    preview = perform = None
+    confirm_fields: tuple[str, ...] = ()
+
+    def _run(self, request: Request, reference: str, **extra) -> Response:
         ticket = get_ticket_for_user(user=request.user, reference=reference)
-        data = self.input_serializer(data=request.data)
+        data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = {**data.validated_data, **extra}
-        confirm = values.pop("confirm")
-        confirmation = {k: values.pop(k) for k in ("amount", "code") if k in values}
-        if confirm:
-            return _answer(perform(ticket=ticket, actor=request.user, **values, **confirmation))
-        return _answer(preview(ticket=ticket, actor=request.user, **values))
+        if values.pop("confirm"):
+            outcome = self.perform(ticket=ticket, actor=request.user, **values)
+        else:
+            shown = {k: v for k, v in values.items() if k not in self.confirm_fields}
+            outcome = self.preview(ticket=ticket, actor=request.user, **shown)
+        return _answer(outcome)
 
 
 REASONS = OrderActionReason.values
+RESPONSES = {200: PreviewSerializer, 201: ActionResultSerializer}
 
 
 class TicketOrderReprintApi(_OrderActionApi):
     required_action = Action.EDIT_ORDERS
+    preview = staticmethod(order_actions.preview_reprint)
+    perform = staticmethod(order_actions.perform_reprint)
 
-    class InputSerializer(serializers.Serializer):
+    class OrderReprintInputSerializer(serializers.Serializer):
         confirm = serializers.BooleanField(default=False)
         reason = serializers.ChoiceField(choices=REASONS)
         line_id = serializers.CharField(required=False, default="", allow_blank=True)
         quantity = serializers.IntegerField(required=False, min_value=1, allow_null=True)
         perp_reference = serializers.CharField(required=False, default="", allow_blank=True)
 
-    input_serializer = InputSerializer
+    InputSerializer = OrderReprintInputSerializer
 
-    @extend_schema(request=InputSerializer, responses={200: PreviewSerializer, 201: None})
+    @extend_schema(
+        request=OrderReprintInputSerializer,
+        responses=RESPONSES,
+    )
     def post(self, request: Request, reference: str, number: str) -> Response:
-        return self._run(
-            request,
-            reference,
-            order_actions.preview_reprint,
-            order_actions.perform_reprint,
-            order_name=number,
-        )
+        return self._run(request, reference, order_name=number)
 
 
 class TicketOrderRefundApi(_OrderActionApi):
     required_action = Action.REFUND_ORDERS
+    preview = staticmethod(order_actions.preview_refund)
+    perform = staticmethod(order_actions.perform_refund)
+    confirm_fields = ("reason", "amount")
 
-    class InputSerializer(serializers.Serializer):
+    class OrderRefundInputSerializer(serializers.Serializer):
         confirm = serializers.BooleanField(default=False)
         reason = serializers.ChoiceField(choices=REASONS, required=False, default="other")
         line_id = serializers.CharField(required=False, default="", allow_blank=True)
         quantity = serializers.IntegerField(required=False, min_value=1, allow_null=True)
         include_shipping = serializers.BooleanField(default=False)
-        amount = serializers.CharField(required=False, help_text="The previewed amount.")
+        amount = serializers.CharField(
+            required=False, default="", help_text="The previewed amount."
+        )
 
-    input_serializer = InputSerializer
+    InputSerializer = OrderRefundInputSerializer
 
-    @extend_schema(request=InputSerializer, responses={200: PreviewSerializer, 201: None})
+    @extend_schema(
+        request=OrderRefundInputSerializer,
+        responses=RESPONSES,
+    )
     def post(self, request: Request, reference: str, number: str) -> Response:
-        def preview(**kwargs):
-            kwargs.pop("reason", None)
-            return order_actions.preview_refund(**kwargs)
-
-        def perform(**kwargs):
-            kwargs.setdefault("amount", "")
-            return order_actions.perform_refund(**kwargs)
-
-        return self._run(request, reference, preview, perform, order_name=number)
+        return self._run(request, reference, order_name=number)
 
 
 class TicketOrderCancelApi(_OrderActionApi):
     required_action = Action.EDIT_ORDERS
+    preview = staticmethod(order_actions.preview_cancel)
+    perform = staticmethod(order_actions.perform_cancel)
 
-    class InputSerializer(serializers.Serializer):
+    class OrderCancelInputSerializer(serializers.Serializer):
         confirm = serializers.BooleanField(default=False)
         reason = serializers.ChoiceField(choices=list(order_actions.CANCEL_REASONS))
         refund = serializers.BooleanField(default=False)
         restock = serializers.BooleanField(default=True)
 
-    input_serializer = InputSerializer
+    InputSerializer = OrderCancelInputSerializer
 
-    @extend_schema(request=InputSerializer, responses={200: PreviewSerializer, 201: None})
+    @extend_schema(
+        request=OrderCancelInputSerializer,
+        responses=RESPONSES,
+    )
     def post(self, request: Request, reference: str, number: str) -> Response:
-        return self._run(
-            request,
-            reference,
-            order_actions.preview_cancel,
-            order_actions.perform_cancel,
-            order_name=number,
-        )
+        return self._run(request, reference, order_name=number)
 
 
 class TicketOrderAddressApi(_OrderActionApi):
     required_action = Action.EDIT_ORDERS
+    preview = staticmethod(order_actions.preview_address)
+    perform = staticmethod(order_actions.perform_address)
 
-    class InputSerializer(serializers.Serializer):
+    class OrderAddressInputSerializer(serializers.Serializer):
         confirm = serializers.BooleanField(default=False)
         address = serializers.DictField(
             child=serializers.CharField(allow_blank=True, max_length=255),
             help_text="Shopify MailingAddressInput fields: address1, city, zip, countryCode, ...",
         )
 
-    input_serializer = InputSerializer
+    InputSerializer = OrderAddressInputSerializer
 
-    @extend_schema(request=InputSerializer, responses={200: PreviewSerializer, 201: None})
+    @extend_schema(
+        request=OrderAddressInputSerializer,
+        responses=RESPONSES,
+    )
     def post(self, request: Request, reference: str, number: str) -> Response:
-        return self._run(
-            request,
-            reference,
-            order_actions.preview_address,
-            order_actions.perform_address,
-            order_name=number,
-        )
+        return self._run(request, reference, order_name=number)
 
 
 class TicketDiscountCodeApi(_OrderActionApi):
     required_action = Action.EDIT_ORDERS
+    preview = staticmethod(order_actions.preview_discount)
+    perform = staticmethod(order_actions.perform_discount)
+    confirm_fields = ("code",)
 
-    class InputSerializer(serializers.Serializer):
+    class DiscountCodeInputSerializer(serializers.Serializer):
         confirm = serializers.BooleanField(default=False)
         reason = serializers.ChoiceField(choices=REASONS)
         percentage = serializers.CharField(required=False, default="", allow_blank=True)
         amount = serializers.CharField(required=False, default="", allow_blank=True)
-        code = serializers.CharField(required=False, max_length=40, help_text="From the preview.")
+        code = serializers.CharField(
+            required=False, default="", max_length=40, help_text="From the preview."
+        )
 
-    input_serializer = InputSerializer
+    InputSerializer = DiscountCodeInputSerializer
 
-    @extend_schema(request=InputSerializer, responses={200: PreviewSerializer, 201: None})
+    @extend_schema(
+        request=DiscountCodeInputSerializer,
+        responses=RESPONSES,
+    )
     def post(self, request: Request, reference: str) -> Response:
-        ticket = get_ticket_for_user(user=request.user, reference=reference)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        confirm, code = values.pop("confirm"), values.pop("code", "")
-        if confirm:
-            action = order_actions.perform_discount(
-                ticket=ticket, actor=request.user, code=code, **values
-            )
-            return _answer(action)
-        return _answer(order_actions.preview_discount(ticket=ticket, actor=request.user, **values))
+        return self._run(request, reference)
