@@ -1,9 +1,11 @@
 """The staff side: a customer's privacy page, export, and erase with its confirmation step."""
 
 import pytest
+from django.core.cache import cache
 
 from accounts.models import AuditLogEntry, Role
 from accounts.tests.factories import UserFactory
+from integrations.selectors import _cache_key
 from privacy.models import PrivacyRequest, RequestKind
 from tickets.models import Customer, IdentityKind
 from tickets.tests.factories import CustomerIdentityFactory, TicketMessageFactory
@@ -64,3 +66,13 @@ def test_customer_page_links_privacy_only_for_those_allowed(client, customer, ro
     client.force_login(UserFactory(role=role))
     page = client.get(f"/customers/{customer.pk}/")
     assert (f"/customers/{customer.pk}/privacy/".encode() in page.content) is visible
+
+
+def test_erasure_drops_the_cached_sidebar_context(
+    client, customer, django_capture_on_commit_callbacks
+):
+    cache.set(_cache_key(customer.pk), {"shopify": "Ada Lovelace"})
+    client.force_login(UserFactory(role=Role.ADMIN))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/customers/{customer.pk}/privacy/erase/", {"confirm": "ERASE"})
+    assert cache.get(_cache_key(customer.pk)) is None
