@@ -7,8 +7,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0001_initial"),
-        ("tickets", "0005_customer_erased_at"),
+        ("integrations", "0002_shopifysynclog_checkpoint"),
+        ("tickets", "0008_customer_erased_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
