@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("tickets", "0008_customer_erased_at"),
+        ("tickets", "0009_customer_erased_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,8 +7,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0002_shopifysynclog_checkpoint"),
-        ("tickets", "0008_customer_erased_at"),
+        ("integrations", "0005_inbound_events_needing_attention"),
+        ("tickets", "0009_customer_erased_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

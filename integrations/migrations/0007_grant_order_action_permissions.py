@@ -28,7 +28,7 @@ def grant(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0003_order_actions"),
+        ("integrations", "0006_order_actions"),
         ("accounts", "0002_seed_roles"),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0007_remove_ticketmessage_attachments"),
+        ("tickets", "0008_identity_and_message_id_lengths"),
     ]
 
     operations = [
