@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from functools import reduce
 from typing import Any
 
-from django.db.models import Q, TextField
+from django.db.models import Func, Q, TextField
 from django.db.models.functions import Cast
 from django.db.models.lookups import IContains
 
@@ -35,14 +35,28 @@ def expand_needles(values: Iterable[str]) -> list[str]:
     return sorted(needles, key=len, reverse=True)
 
 
-def mentions_any(fields: Iterable[str], needles: Iterable[str]) -> Q:
-    """A filter for rows where any of `fields` (text or JSON, cast to text) holds any needle."""
+class BytesAsText(Func):
+    """A binary column as text, printable bytes as themselves (PostgreSQL's `encode(x, 'escape')`;
+    SQLite casts the blob), so an address inside stored raw bytes can be searched for."""
+
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS TEXT)", **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="encode(%(expressions)s, 'escape')")
+
+
+def mentions_any(
+    fields: Iterable[str], needles: Iterable[str], *, binary_fields: Iterable[str] = ()
+) -> Q:
+    """A filter for rows where any of `fields` (text or JSON, cast to text) or `binary_fields`
+    (raw bytes) holds any needle."""
     needles = list(needles)
-    conditions = [
-        Q(IContains(Cast(field, output_field=TextField()), needle))
-        for field in fields
-        for needle in needles
-    ]
+    expressions = [Cast(field, output_field=TextField()) for field in fields]
+    expressions += [BytesAsText(field) for field in binary_fields]
+    conditions = [Q(IContains(expr, needle)) for expr in expressions for needle in needles]
     return reduce(operator.or_, conditions, Q(pk__in=[]))
 
 

@@ -4,6 +4,7 @@ service), and replaying status callbacks that arrived before it. The message-sid
 
 from functools import partial
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 
 from core.redaction import mask_text, mentions_any
@@ -50,14 +51,26 @@ def record_send_result(*, message_id: int, result: SendResult) -> TicketMessage:
 # Privacy ---------------------------------------------------------------------------------------
 
 
+ERASED_WEBHOOK = {"raw_body": b"", "raw_file": "", "payload": {"erased": True}, "error": ""}
+
+
+def _erase_webhooks(events) -> int:
+    """Bodies (and large bodies' files, after commit) go; id, topic, status and times stay."""
+    for name in events.exclude(raw_file="").values_list("raw_file", flat=True):
+        transaction.on_commit(partial(default_storage.delete, name), robust=True)
+    return events.update(**ERASED_WEBHOOK, text_repairs=[])
+
+
 @transaction.atomic
 def redact_stored_webhooks(*, needles: list[str]) -> int:
     """Erasure (docs/privacy.md): every stored provider call that mentions the person keeps its
     id, topic, status and times (the replay log stays whole) but loses its body."""
     if not needles:
         return 0
-    events = WebhookEvent.objects.filter(mentions_any(["raw_body", "payload", "error"], needles))
-    changed = events.update(raw_body="", payload={"erased": True}, error="")
+    events = WebhookEvent.objects.filter(
+        mentions_any(["payload", "error", "text_repairs"], needles, binary_fields=["raw_body"])
+    )
+    changed = _erase_webhooks(events)
     for model in (ShopifySyncLog, PerpSyncLog):
         for log in model.objects.filter(mentions_any(["error"], needles)):
             log.error = mask_text(log.error, needles)
@@ -69,8 +82,6 @@ def redact_stored_webhooks(*, needles: list[str]) -> int:
 @transaction.atomic
 def redact_provider_webhooks(*, provider: str) -> int:
     """shop/redact (docs/privacy.md): every stored call from the provider loses its body."""
-    return (
-        WebhookEvent.objects.filter(provider=provider)
-        .exclude(payload={"erased": True})
-        .update(raw_body="", payload={"erased": True}, error="")
+    return _erase_webhooks(
+        WebhookEvent.objects.filter(provider=provider).exclude(payload={"erased": True})
     )

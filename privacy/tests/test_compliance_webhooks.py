@@ -114,29 +114,44 @@ def zelda(tmp_path):
         provider="shopify",
         kind="orders/create",
         event_id="old-order",
-        raw_body=json.dumps({"email": EMAIL}),
+        raw_body=json.dumps({"email": EMAIL}).encode(),
         payload={"email": EMAIL, "customer": {"first_name": "Zelda"}},
     )
     return customer
+
+
+def _as_text(cursor, table: str, column: str) -> str:
+    """The column as searchable text; raw bytes as their printable characters."""
+    quoted = connection.ops.quote_name(column)
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            "SELECT data_type FROM information_schema.columns "
+            "WHERE table_name = %s AND column_name = %s",
+            [table, column],
+        )
+        if cursor.fetchone()[0] == "bytea":
+            return f"encode({quoted}, 'escape')"
+    return f"CAST({quoted} AS TEXT)"
 
 
 def find_everywhere(*values: str) -> list[str]:
     """Every `table.column: value` of the whole database whose text holds one of `values`,
     case-insensitively: each column of each table, cast to text, one query per table."""
     hits = []
-    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             columns = [
                 c.name for c in connection.introspection.get_table_description(cursor, table)
             ]
             probes = [(name, value) for name in columns for value in values]
+            texts = {name: _as_text(cursor, table, name) for name in columns}
             sums = ", ".join(
-                f"SUM(CASE WHEN LOWER(CAST({quote(name)} AS TEXT)) LIKE %s THEN 1 ELSE 0 END)"
+                f"SUM(CASE WHEN LOWER({texts[name]}) LIKE %s THEN 1 ELSE 0 END)"
                 for name, _ in probes
             )
             cursor.execute(
-                f"SELECT {sums} FROM {quote(table)}", [f"%{v.lower()}%" for _, v in probes]
+                f"SELECT {sums} FROM {connection.ops.quote_name(table)}",
+                [f"%{v.lower()}%" for _, v in probes],
             )
             counts = cursor.fetchone()
             hits += [f"{table}.{n}: {v}" for (n, v), c in zip(probes, counts, strict=True) if c]
