@@ -364,4 +364,4 @@ def get_compliance_person(*, webhook_event_id: int) -> list[str]:
     person = (payload or {}).get("customer") if isinstance(payload, dict) else None
     if not isinstance(person, dict):
         return []
-    return [str(person.get(key) or "") for key in ("email", "phone") if person.get(key)]
+    return [str(person[key]) for key in ("email", "phone") if person.get(key)]

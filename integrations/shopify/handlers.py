@@ -96,17 +96,21 @@ def _compliance_request(event: WebhookEvent) -> str:
             )
         )
         return WebhookStatus.PROCESSED
-    person = payload.get("customer") or {}
+    person = payload.get("customer")
+    person = person if isinstance(person, dict) else {}
     try:
         shopify_id = int(person.get("id") or 0)
     except (TypeError, ValueError):
         shopify_id = 0
     customer = find_customer_for_shopify(
-        shopify_id=shopify_id, email=person.get("email") or "", phone=person.get("phone") or ""
+        shopify_id=shopify_id,
+        email=str(person.get("email") or ""),
+        phone=str(person.get("phone") or ""),
     )
     customer_id = customer.pk if customer is not None else None
     if event.kind == "customers/data_request":
-        request_id = str((payload.get("data_request") or {}).get("id") or "")
+        request = payload.get("data_request")
+        request_id = str(request.get("id") or "") if isinstance(request, dict) else ""
         publish_on_commit(
             ShopifyCustomerDataRequested(
                 webhook_event_id=event.pk, customer_id=customer_id, shopify_request_id=request_id

@@ -165,7 +165,16 @@ def test_meta(signed, obj, items, entry_id, levels):
 
 # Shopify -----------------------------------------------------------------------------------------
 
-TOPICS = ["customers/update", "orders/create", "products/update", "products/delete", "app/other"]
+TOPICS = [
+    "customers/update",
+    "orders/create",
+    "products/update",
+    "products/delete",
+    "customers/data_request",
+    "customers/redact",
+    "shop/redact",
+    "app/other",
+]
 shopify_body = st.fixed_dictionaries(
     {},
     optional={
