@@ -20,9 +20,10 @@ from django.utils import timezone
 from accounts.audit import record_audit, redact_audit_mentions
 from accounts.models import User
 from accounts.permissions import Action, require
+from accounts.services import get_automation_actor
 from analytics.selectors import list_customer_csat_answers
 from analytics.services import redact_customer_analytics
-from automation.services import get_automation_actor, redact_automation_mentions
+from automation.services import redact_automation_mentions
 from comms.services import post_system_message, redact_chat_mentions
 from core.errors import ApplicationError, Conflict
 from core.redaction import expand_needles

@@ -1,5 +1,7 @@
-"""Reactions to the integrations app's Shopify compliance events (core/events.py)."""
+"""Reactions to the integrations app's Shopify compliance events (core/events.py).
+Registered in `PrivacyConfig.ready()`."""
 
+from core import events as bus
 from integrations.events import (
     ShopifyCustomerDataRequested,
     ShopifyCustomerRedactRequested,
@@ -29,3 +31,9 @@ def on_shop_redact(event: ShopifyShopRedactRequested) -> None:
     answer_compliance_webhook.enqueue(
         topic="shop/redact", webhook_event_id=event.webhook_event_id, shop_domain=event.shop_domain
     )
+
+
+def register() -> None:
+    bus.subscribe(ShopifyCustomerDataRequested, on_data_request)
+    bus.subscribe(ShopifyCustomerRedactRequested, on_customer_redact)
+    bus.subscribe(ShopifyShopRedactRequested, on_shop_redact)

@@ -21,6 +21,7 @@ PACKAGES = [
     "knowledge",
     "printshop",
     "automation",
+    "privacy",
     "helpdesk",
 ]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
