@@ -26,6 +26,7 @@ BENCHMARKS = {
     "inbox": "bench.inbox",
     "realtime": "bench.realtime",
     "search": "bench.search",
+    "search-quality": "bench.search_quality",
     "peer": "bench.versus_peer",
     "queues": "bench.queues",
 }
@@ -66,7 +67,7 @@ def make_sizes(args: argparse.Namespace) -> Sizes:
 def databases(args: argparse.Namespace, tmp: Path) -> dict[str, Database]:
     """One database per concern, so a benchmark's writes never change another's volume."""
     if args.smoke:
-        return smoke_databases(tmp, ["main", "ingest", "realtime", "search"]) | {
+        return smoke_databases(tmp, ["main", "ingest", "realtime", "search", "quality"]) | {
             "peer": Database(f"sqlite:///{tmp / 'peer.sqlite3'}", SMOKE_ENV)
         }
     base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pd_bench")

@@ -17,7 +17,8 @@ from bench.core import (
 )
 
 NAME = "product search"
-GOALS = {"lexical": 30.0, "hybrid": 80.0}
+# `hybrid-new`: a question not asked before, so the query is embedded inside the timing.
+GOALS = {"lexical": 30.0, "hybrid": 80.0, "hybrid-new": 80.0}
 
 
 def worker(db: Database, sizes: Sizes, modes: list[str], searches: int, *, log) -> dict:
@@ -45,7 +46,7 @@ def worker(db: Database, sizes: Sizes, modes: list[str], searches: int, *, log) 
 
 
 def modes_for(sizes: Sizes) -> list[str]:
-    return ["lexical"] if sizes.smoke else ["lexical", "hybrid"]
+    return ["lexical"] if sizes.smoke else ["lexical", "hybrid", "hybrid-new"]
 
 
 def prepare(sizes: Sizes, dbs: dict[str, Database], *, log) -> None:

@@ -32,6 +32,7 @@ PREFIX_MIN_LENGTH = 4  # shorter words match whole (a prefix "ft*" would match e
 LEARNED_MIN_SIMILARITY = 0.75  # cosine between the new and a recorded question
 LEARNED_MIN_OVERLAP = 0.6  # Jaccard of keyword terms, when semantic search is unavailable
 ACTIVE_ONLY = (ProductStatus.ACTIVE.value,)
+BM25_WEIGHTS = (4.0, 2.0, 1.0)  # FTS5 columns: title, keywords (type, tags, vendor), body
 
 
 @dataclass(frozen=True)
@@ -136,12 +137,12 @@ def _fts5_scores(terms: tuple[str, ...], statuses: tuple[str, ...], limit: int) 
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT knowledge_fts.rowid, -bm25(knowledge_fts, 4.0, 2.0, 1.0) AS score "
+            "SELECT knowledge_fts.rowid, -bm25(knowledge_fts, %s, %s, %s) AS score "
             "FROM knowledge_fts JOIN knowledge_productknowledge p ON p.id = knowledge_fts.rowid "
             "WHERE knowledge_fts MATCH %s "
             "AND p.status IN (SELECT value FROM json_each(%s)) "
             "ORDER BY score DESC, knowledge_fts.rowid LIMIT %s",
-            [match, json.dumps(list(statuses)), limit],
+            [*BM25_WEIGHTS, match, json.dumps(list(statuses)), limit],
         )
         return dict(cursor.fetchall())
 

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integrations.shopify.types import ShopifyProduct
 from knowledge import embeddings, evaluation, ranking
-from knowledge.services import embed_products, import_products
+from knowledge.services import embed_products, upsert_products
 
 CATALOG = Path(__file__).resolve().parents[3] / "fixtures" / "shopify-products.json"
 TUNE_LEXICAL = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0)
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         if options["load_catalog"]:
             data = json.loads(CATALOG.read_text())["products"]
-            import_products(products=[ShopifyProduct.from_rest(item) for item in data])
+            upsert_products(products=[ShopifyProduct.from_rest(item) for item in data])
             if embeddings.is_available():
                 embed_products()
         loaded = time.monotonic()
