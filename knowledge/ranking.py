@@ -138,7 +138,10 @@ def _fts5_scores(terms: tuple[str, ...], statuses: tuple[str, ...], limit: int) 
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT knowledge_fts.rowid, -bm25(knowledge_fts, %s, %s, %s) AS score "
-            "FROM knowledge_fts JOIN knowledge_productknowledge p ON p.id = knowledge_fts.rowid "
+            # CROSS JOIN keeps the FTS match as the outer loop (SQLite's planner otherwise may
+            # probe the index once per product).
+            "FROM knowledge_fts CROSS JOIN knowledge_productknowledge p "
+            "ON p.id = knowledge_fts.rowid "
             "WHERE knowledge_fts MATCH %s "
             "AND p.status IN (SELECT value FROM json_each(%s)) "
             "ORDER BY score DESC, knowledge_fts.rowid LIMIT %s",
