@@ -358,3 +358,11 @@ def record_suggestion_use(
             transaction.on_commit(embed_suggestion_uses_task.enqueue)
         record_event(name="knowledge.suggestion_used", actor=user, subject=product)
     return use
+
+
+@transaction.atomic
+def forget_suggestion_questions(*, ticket_ids: list[int]) -> int:
+    """Erasure (docs/privacy.md): a recorded question is a copy of the customer's message, so
+    the pairs recorded on an erased customer's tickets go too. Returns how many were deleted."""
+    deleted, _ = SuggestionUse.objects.filter(ticket_id__in=ticket_ids).delete()
+    return deleted

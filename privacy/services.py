@@ -29,6 +29,7 @@ from core.errors import ApplicationError, Conflict
 from core.redaction import expand_needles
 from integrations.selectors import get_compliance_person, invalidate_customer_context
 from integrations.services import redact_provider_webhooks, redact_stored_webhooks
+from knowledge.services import forget_suggestion_questions
 from printshop.services import redact_ticket_proofs
 from privacy.models import PrivacyRequest, RequestKind, RequestSource, RequestStatus
 from privacy.selectors import ERASE_CUSTOMER
@@ -166,6 +167,7 @@ def erase_customer(
                 customer_ids=erased.customer_ids, ticket_ids=erased.ticket_ids, needles=needles
             ),
             proofs=redact_ticket_proofs(ticket_ids=erased.ticket_ids),
+            suggestion_questions=forget_suggestion_questions(ticket_ids=erased.ticket_ids),
             exports_deleted=_delete_exports(customer_ids=erased.customer_ids),
         )
         for customer_id in erased.customer_ids:

@@ -20,6 +20,9 @@ from comms.models import ChannelMessage
 from comms.tests.factories import NotificationFactory
 from integrations.models import WebhookEvent
 from integrations.shopify.views import sign
+from knowledge.models import ProductKnowledge
+from knowledge.services import import_products, record_suggestion_use
+from knowledge.tests.factories import make_product
 from privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from privacy.services import erase_customer
 from tickets.models import Attachment, Customer, IdentityKind, InternalNote, Ticket, TicketMessage
@@ -108,6 +111,13 @@ def zelda(tmp_path):
         ticket=ticket, rating=2, comment=f"— {NAME}", answered_at=timezone.now()
     )
     record_event(name="customer.noted", ticket=ticket, properties={"email": EMAIL, "n": 3})
+    import_products(products=[make_product(title="Vinyl Banner")])
+    record_suggestion_use(
+        product=ProductKnowledge.objects.get(),
+        question=f"{NAME} needs a banner, mail {EMAIL}",
+        ticket=ticket,
+        user=staff,
+    )
     NotificationFactory(recipient=staff, title=f"New ticket from {NAME}", body=EMAIL)
     record_audit(action="admin.change", actor=staff, target=customer)
     WebhookEvent.objects.create(
