@@ -39,6 +39,8 @@ from twilio.request_validator import RequestValidator
 
 from core.files import sniff_content_type
 
+# The providers' documented limits, written out here rather than imported from tickets.attachments:
+# the fake stands for the provider, so a wrong limit in our code must not be mirrored by it.
 MB = 1024 * 1024
 MMS_MAX_BYTES = 5 * MB
 WHATSAPP_MAX_BYTES = 16 * MB
