@@ -1,6 +1,6 @@
 """Automation API: a ticket's SLA deadlines and the rules that fired on it."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +25,9 @@ class TicketSlaApi(APIView):
         error = serializers.CharField()
         created_at = serializers.DateTimeField()
 
+    # Named: a bare "Output" collides with other APIs' OutputSerializer in the OpenAPI components
+    # (the schema described this response with knowledge search's fields; found by fuzzing).
+    @extend_schema_serializer(component_name="TicketSla")
     class OutputSerializer(serializers.Serializer):
         policy = serializers.CharField(allow_null=True)
         perp_order_number = serializers.CharField(allow_blank=True)

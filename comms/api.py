@@ -174,7 +174,7 @@ class ChannelMessageApi(APIView):
         tags=TAGS,
         summary="Edit your own message",
         request=ChatMessageInputSerializer,
-        responses={200: ChatMessageOutputSerializer, 403: ERROR, 404: ERROR},
+        responses={200: ChatMessageOutputSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
     )
     def patch(self, request: Request, slug: str, message_id: int) -> Response:
         selectors.get_channel_for_user(user=request.user, slug=slug)
