@@ -5,7 +5,7 @@ change (and any values the confirming call must send back); with it, it acts and
 A Shopify refusal is 422 `shopify_refused` with Shopify's message; nothing was changed.
 """
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -74,7 +74,16 @@ class _OrderActionApi(APIView):
 
 
 REASONS = OrderActionReason.values
-RESPONSES = {200: PreviewSerializer, 201: ActionResultSerializer}
+ERROR = inline_serializer(
+    "OrderActionError",
+    fields={"detail": serializers.CharField(), "code": serializers.CharField()},
+)
+# 404: unknown ticket or order; 409: the order changed since the preview; 422: Shopify refused.
+RESPONSES = {
+    200: PreviewSerializer,
+    201: ActionResultSerializer,
+    **dict.fromkeys((400, 403, 404, 409, 422), ERROR),
+}
 
 
 class TicketOrderReprintApi(_OrderActionApi):
