@@ -176,7 +176,12 @@ def demo_server(demo_database, tmp_path_factory) -> Iterator[DemoServer]:
 def api_server(demo_database, tmp_path_factory) -> Iterator[DemoServer]:
     # Over a thousand requests a minute from one token and one address: with the production
     # rate limits the fuzzer would mostly meet 429s (helpdesk/tests/test_hardening.py tests them).
-    unthrottled = {"API_RATE_LIMIT": "1000000/minute", "LOGIN_RATE_LIMIT": "1000000/minute"}
+    unthrottled = {
+        "API_RATE_LIMIT": "1000000/minute",
+        "LOGIN_RATE_LIMIT": "1000000/minute",
+        # The fuzzer's JWT must outlive the run (e2e/test_api_fuzz.py).
+        "JWT_ACCESS_MINUTES": "120",
+    }
     yield from serve(
         demo_database, tmp_path_factory.mktemp("gunicorn"), gunicorn_command, unthrottled
     )
