@@ -66,7 +66,7 @@ print(issue_token_pair(user=User.objects.get(username="admin")).access)
 
 
 @pytest.fixture(scope="module")
-def admin_token(api_server) -> str:
+def admin_jwt(api_server) -> str:
     return api_server.manage("shell", "-c", JWT_SCRIPT).strip().splitlines()[-1]
 
 
@@ -169,8 +169,8 @@ def report(tally: Counter, *, linked: int) -> str:
     return line
 
 
-def test_every_operation_conforms_to_the_schema(api_server, admin_token):
-    headers = {"Authorization": f"Bearer {admin_token}"}
+def test_every_operation_conforms_to_the_schema(api_server, admin_jwt):
+    headers = {"Authorization": f"Bearer {admin_jwt}"}
     schema = schemathesis.openapi.from_url(
         f"{api_server.base_url}/api/schema/?format=json", headers=headers, timeout=30
     )
