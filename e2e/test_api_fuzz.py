@@ -21,7 +21,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Flaky
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis import GenerationMode, checks
 from schemathesis.generation.stateful import run_state_machine_as_test
 from schemathesis.specs.openapi.checks import (
@@ -134,24 +134,30 @@ def fuzz_stateful(machine, *, base_url: str, headers: dict, session, tally: Coun
         def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
             case.validate_response(response, checks=checks_for(case.operation))
 
-    try:
-        run_state_machine_as_test(
-            Scenario,
-            settings=settings(
-                max_examples=STATEFUL_SCENARIOS,
-                stateful_step_count=STATEFUL_STEPS,
-                # No shrinking, and random rather than derandomized choices: a scenario changes
-                # the server, so replaying a choice sequence may take another path (Hypothesis
-                # calls that flaky), which the derandomized search does constantly.
-                phases=[Phase.generate],
-                **{**HYPOTHESIS_SETTINGS, "derandomize": False},
-            ),
-        )
-    except (AssertionError, BaseExceptionGroup, requests.RequestException) as exc:
-        return f"stateful scenario:\n{exc}"
-    except Flaky as exc:
-        # The failure happened, but replaying it met a server in another state: report the first.
-        return f"stateful scenario:\n{exc.__context__ or exc}"
+    # As schemathesis' own runner does: when server state changed what a replayed scenario drew
+    # (FlakyStrategyDefinition, no failure behind it), go on in a fresh run with the budget left.
+    for _ in range(5):
+        budget = STATEFUL_SCENARIOS - tally["scenarios"]
+        if budget <= 0:
+            return None
+        try:
+            run_state_machine_as_test(
+                Scenario,
+                settings=settings(
+                    max_examples=budget,
+                    stateful_step_count=STATEFUL_STEPS,
+                    # No shrinking, and random rather than derandomized choices: a scenario
+                    # changes the server, so a replayed choice sequence may take another path.
+                    phases=[Phase.generate],
+                    **{**HYPOTHESIS_SETTINGS, "derandomize": False},
+                ),
+            )
+            return None
+        except (AssertionError, BaseExceptionGroup, requests.RequestException) as exc:
+            return f"stateful scenario:\n{exc}"
+        except FlakyStrategyDefinition as exc:
+            if exc.__context__ is not None:
+                return f"stateful scenario:\n{exc.__context__}"
     return None
 
 
