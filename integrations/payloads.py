@@ -24,8 +24,28 @@ class MalformedPayload(ValueError):
     """A verified request whose body cannot be read as the provider's format."""
 
 
+# JSON strings (with their escapes) and the brackets outside them.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def _bracket_depth(raw: bytes) -> int:
+    """How deep the brackets of a JSON body nest, counted on the bytes before parsing."""
+    deepest = depth = 0
+    for match in _BRACKET.finditer(_JSON_STRING.sub(b"", raw)):
+        depth += 1 if match.group() in (b"[", b"{") else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def decode_json(raw: bytes) -> Any:
-    """Parse a JSON body, refusing nesting deeper than WEBHOOK_MAX_JSON_DEPTH."""
+    """Parse a JSON body, refusing nesting deeper than WEBHOOK_MAX_JSON_DEPTH.
+
+    The depth is checked on the bytes first: on CPython 3.11 a RecursionError raised inside the
+    C JSON decoder leaves the thread's recursion count wrong, and a later `ast.parse` in that
+    thread fails with SystemError, so a deep body must never reach `json.loads`."""
+    if _bracket_depth(raw) > settings.WEBHOOK_MAX_JSON_DEPTH:
+        raise MalformedPayload(f"JSON nested deeper than {settings.WEBHOOK_MAX_JSON_DEPTH} levels.")
     try:
         value = json.loads(raw)
     except RecursionError as exc:
