@@ -100,6 +100,7 @@ class FakeMessaging:
         self.callback_delay = callback_delay
         self.sent: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._callbacks: list[threading.Thread] = []
         self._event_key = ec.generate_private_key(ec.SECP256R1())
         self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self.httpd.daemon_threads = True
@@ -123,6 +124,10 @@ class FakeMessaging:
         return self
 
     def stop(self) -> None:
+        # A status callback still in flight would write to the database while the test's
+        # teardown truncates it (a deadlock on PostgreSQL): let every callback land first.
+        for callback in self._callbacks:
+            callback.join(timeout=10)
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -317,7 +322,10 @@ class FakeMessaging:
             time.sleep(self.callback_delay)
             callback(*args)
 
-        threading.Thread(target=run, daemon=True).start()
+        thread = threading.Thread(target=run, daemon=True)
+        with self._lock:
+            self._callbacks.append(thread)
+        thread.start()
 
     # Status callbacks ----------------------------------------------------------------------------
 
