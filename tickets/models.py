@@ -60,6 +60,11 @@ class CustomerIdentity(models.Model):
     # Emails up to 320 (64-character local part, @, 255-character domain: RFC 3696 erratum 1690).
     value = models.CharField(max_length=IDENTITY_MAX_LENGTH)
     is_primary = models.BooleanField(default=False)
+    # The platform's own profile (Messenger/Instagram), fetched once: tickets show a name, not
+    # a numeric PSID.
+    display_name = models.CharField(max_length=200, blank=True)
+    profile_picture_url = models.URLField(max_length=2000, blank=True)
+    profile_fetched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -127,6 +132,10 @@ class Ticket(models.Model):
         "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
     )
     is_escalated = models.BooleanField(default=False)
+    is_unverified_sender = models.BooleanField(
+        default=False,
+        help_text="Opened by an email whose DKIM and SPF both failed for its From domain.",
+    )
     follow_up_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups"
     )
@@ -207,6 +216,12 @@ class TicketMessage(models.Model):
     body_html = models.TextField(blank=True, help_text="Sanitized HTML (email only).")
     original_body = models.TextField(blank=True, help_text="Full text before quote trimming.")
     is_automated = models.BooleanField(default=False)
+    is_auto_reply = models.BooleanField(
+        default=False, help_text="An inbound auto-reply (out of office, bulk): never answered."
+    )
+    external_author = models.CharField(
+        max_length=100, blank=True, help_text="Who sent it outside Printdesk (a provider's inbox)."
+    )
     provider = models.CharField(max_length=20, blank=True)
     # Meta documents no maximum for message ids (Instagram's exceed 255); Twilio SIDs are 34.
     provider_message_id = models.CharField(
@@ -220,6 +235,7 @@ class TicketMessage(models.Model):
     )
     is_sandbox = models.BooleanField(default=False)
     error_code = models.CharField(max_length=64, blank=True)
+    error_subcode = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
