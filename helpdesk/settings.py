@@ -433,7 +433,10 @@ PUBLIC_RATE_LIMITS = [
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "helpdesk.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "helpdesk.logging.RequestIdFilter"},
+        "client_errors": {"()": "helpdesk.logging.ClientErrorFilter"},
+    },
     "formatters": {
         "json": {"()": "helpdesk.logging.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -451,5 +454,6 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Our access line replaces Django's duplicate per-request server log.
         "django.server": {"level": "WARNING"},
+        "django.request": {"filters": ["client_errors"]},
     },
 }

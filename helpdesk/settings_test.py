@@ -25,5 +25,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"printdesk-test-{os.getpid()}.sqlite3")
     }
 
+# Tests never run collectstatic: WhiteNoise looks files up per request instead of warning about
+# the missing STATIC_ROOT once per test client.
+WHITENOISE_AUTOREFRESH = True
+
 # Media downloads reach only the local fakes (any port on 127.0.0.1), never a real provider.
 MEDIA_FETCH_ALLOWED_HOSTS = ["127.0.0.1"]

@@ -1,6 +1,7 @@
 import factory
 
 from accounts.tests.factories import UserFactory
+from comms.markup import render_markup
 from comms.models import Channel, ChannelKind, ChannelMember, ChannelMessage, Notification
 
 
@@ -29,6 +30,8 @@ class ChannelMessageFactory(factory.django.DjangoModelFactory):
     channel = factory.SubFactory(ChannelFactory)
     author = factory.SubFactory(UserFactory)
     body = factory.Faker("sentence")
+    # Stored rendered on write, as `post_message` does: the page shows only `body_html`.
+    body_html = factory.LazyAttribute(lambda message: render_markup(message.body))
 
 
 class NotificationFactory(factory.django.DjangoModelFactory):

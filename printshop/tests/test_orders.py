@@ -10,6 +10,7 @@ from printshop import services
 from printshop.models import OrderSource, TicketOrder
 from tickets.models import IdentityKind, TicketStatus
 from tickets.selectors import InboxFilters, InboxView, list_inbox
+from tickets.services import open_ticket
 from tickets.tests.factories import CustomerFactory, CustomerIdentityFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +67,17 @@ def test_order_references_in_subject_and_body_are_linked(customer):
         ("JOB-4411", OrderSource.PERP),
     ]
     assert all(link.linked_by is None for link in message.ticket.orders.all())
+
+
+def test_order_numbers_in_a_staff_opened_subject_are_linked_and_filterable(customer, client):
+    manager = UserFactory(role=Role.MANAGER)
+    ticket = open_ticket(
+        customer=customer, channel="email", subject="Invoice for order #1088", opened_by=manager
+    )
+    assert linked(ticket) == [("#1088", OrderSource.SHOPIFY)]
+    client.force_login(manager)
+    html = client.get("/tickets/", {"view": "all", "order": "#1088"}).content.decode()
+    assert f'id="ticket-row-{ticket.reference}"' in html
 
 
 def test_a_message_naming_a_linked_order_threads_across_channels(customer):

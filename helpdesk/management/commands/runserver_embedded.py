@@ -13,6 +13,7 @@ import threading
 
 from daphne.endpoints import build_endpoint_description_strings
 from daphne.server import Server
+from django.conf import settings
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.management.base import BaseCommand
 from django.utils.crypto import get_random_string
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--worker-interval", type=float, default=0.5)
 
     def handle(self, *args, host: str, port: int, worker_interval: float, **options):
+        use_listening_address(host=host, port=port)
         workers = start_queue_workers(interval=worker_interval)
         self.stdout.write(self.style.SUCCESS(f"Printdesk is running on http://{host}:{port}/"))
         self.stdout.write(
@@ -48,6 +50,33 @@ class Command(BaseCommand):
         finally:
             for worker, _ in workers:
                 worker.running = False
+
+
+# A server bound to every interface is reached on loopback from this machine.
+WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104 (compared, not bound)
+
+
+def use_listening_address(*, host: str, port: int) -> None:
+    """Without an explicit PUBLIC_BASE_URL, links sent to customers (proofs, CSAT, files) and the
+    trusted origins name the address this server listens on, not the settings' default port."""
+    if "PUBLIC_BASE_URL" in os.environ:
+        return
+    public_host = "127.0.0.1" if host in WILDCARD_HOSTS else host
+    if ":" in public_host:
+        public_host = f"[{public_host}]"
+    base_url = f"http://{public_host}:{port}"
+    settings.PUBLIC_BASE_URL = base_url
+    if "DJANGO_CSRF_TRUSTED_ORIGINS" not in os.environ:
+        settings.CSRF_TRUSTED_ORIGINS = [base_url]
+    policy = settings.CONTENT_SECURITY_POLICY
+    directives = policy["DIRECTIVES"]
+    settings.CONTENT_SECURITY_POLICY = {
+        **policy,
+        "DIRECTIVES": {
+            **directives,
+            "connect-src": [*directives["connect-src"][:1], base_url.replace("http://", "ws://")],
+        },
+    }
 
 
 # The bulk thread runs at a lower CPU priority: an embedding batch saturates every core, and the

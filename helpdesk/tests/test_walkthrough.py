@@ -1,0 +1,88 @@
+"""Defects found walking through the UI as an agent (issue 23): each test failed before its fix."""
+
+import logging
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from comms.tests.factories import ChannelFactory, ChannelMemberFactory, ChannelMessageFactory
+from helpdesk.logging import ClientErrorFilter
+from helpdesk.management.commands.runserver_embedded import use_listening_address
+
+pytestmark = pytest.mark.django_db
+
+# Pictographs and dingbats: without an emoji font they render as empty boxes.
+EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
+
+
+def test_seeded_chat_messages_show_their_text(client):
+    agent = UserFactory(role=Role.AGENT)
+    channel = ChannelFactory(slug="general", name="General")
+    ChannelMemberFactory(channel=channel, user=agent)
+    ChannelMessageFactory(channel=channel, author=agent, body="Proof for **PD-1042** is out")
+    client.force_login(agent)
+    html = client.get("/chat/general/").content.decode()
+    assert '<div class="chat-body"></div>' not in html
+    assert "<strong>PD-1042</strong>" in html
+
+
+@pytest.mark.parametrize(
+    ("host", "public_url"),
+    [("127.0.0.1", "http://127.0.0.1:8100"), ("0.0.0.0", "http://127.0.0.1:8100")],
+)
+def test_the_embedded_server_links_to_the_port_it_listens_on(
+    settings, monkeypatch, host, public_url
+):
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.delenv("DJANGO_CSRF_TRUSTED_ORIGINS", raising=False)
+    use_listening_address(host=host, port=8100)
+    assert public_url == settings.PUBLIC_BASE_URL
+    assert [public_url] == settings.CSRF_TRUSTED_ORIGINS
+    connect_src = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"]
+    assert connect_src[1] == public_url.replace("http://", "ws://")
+
+
+def test_an_explicit_public_base_url_wins_over_the_port(settings, monkeypatch):
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://help.example.com")
+    settings.PUBLIC_BASE_URL = "https://help.example.com"
+    use_listening_address(host="127.0.0.1", port=8100)
+    assert settings.PUBLIC_BASE_URL == "https://help.example.com"
+
+
+def test_the_403_page_has_the_layout_a_way_back_and_logs_no_traceback(client, caplog):
+    client.force_login(UserFactory(role=Role.AGENT))
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client.get("/staff/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert 'class="topbar"' in html and 'href="/tickets/"' in html
+    forbidden = [r for r in caplog.records if r.name == "django.request"]
+    assert forbidden and all(r.exc_info is None for r in forbidden)
+
+
+def test_server_errors_keep_their_traceback():
+    record = logging.LogRecord("django.request", logging.ERROR, "", 0, "boom", (), None)
+    record.status_code = 500
+    record.exc_info = (ValueError, ValueError("boom"), None)
+    assert ClientErrorFilter().filter(record) and record.exc_info is not None
+
+
+def test_templates_draw_icons_as_svg_not_emoji():
+    offenders = [
+        str(path.relative_to(settings.BASE_DIR))
+        for path in Path(settings.BASE_DIR, "templates").rglob("*.html")
+        if EMOJI.search(path.read_text())
+    ]
+    assert offenders == []
+
+
+def test_a_request_without_collected_static_files_warns_nothing():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Client().get("/healthz").status_code == 200
