@@ -48,6 +48,16 @@ def record_customer_linked(event: events.CustomerLinked) -> None:
     )
 
 
+def record_consent_changed(event: events.ConsentChanged) -> None:
+    record(
+        name="customer.opted_out" if event.is_opted_out else "customer.opted_in",
+        actor_id=event.actor_id,
+        subject_type=_label(Customer),
+        subject_id=event.customer_id,
+        properties={"identity_id": event.identity_id, "kind": event.kind, "reason": event.reason},
+    )
+
+
 def record_customers_merged(event: events.CustomersMerged) -> None:
     record(
         name="customer.merged",
@@ -257,6 +267,7 @@ IN_TRANSACTION = {
     events.CustomerCreated: record_customer_created,
     events.CustomerLinked: record_customer_linked,
     events.CustomersMerged: record_customers_merged,
+    events.ConsentChanged: record_consent_changed,
     events.TicketCreated: record_ticket_created,
     events.MessageReceived: record_message_received,
     events.MessageQueued: record_message_queued,

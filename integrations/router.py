@@ -12,6 +12,7 @@ from functools import partial
 
 from django.conf import settings
 
+from core.errors import ApplicationError
 from core.tasks import Backoff
 from integrations import services
 from integrations.clients import (
@@ -32,8 +33,9 @@ from tickets.attachments import (
     public_link_url,
     read_attachment,
 )
-from tickets.models import ChannelKind, DeliveryStatus, IdentityKind, MessageDirection
-from tickets.selectors import get_outbound_message
+from tickets.consent import check_body_length, ensure_recipient_consents
+from tickets.models import ChannelKind, DeliveryStatus
+from tickets.selectors import get_outbound_message, get_reply_address
 
 logger = logging.getLogger(__name__)
 
@@ -45,15 +47,6 @@ RETRY_BASE_SECONDS = 30
 class Delivery:
     status: str
     retry_in: timedelta | None = None
-
-
-RECIPIENT_KINDS = {
-    ChannelKind.EMAIL: (IdentityKind.EMAIL,),
-    ChannelKind.SMS: (IdentityKind.PHONE, IdentityKind.WHATSAPP),
-    ChannelKind.WHATSAPP: (IdentityKind.WHATSAPP, IdentityKind.PHONE),
-    ChannelKind.INSTAGRAM: (IdentityKind.INSTAGRAM,),
-    ChannelKind.FACEBOOK: (IdentityKind.FACEBOOK,),
-}
 
 
 def send_backoff() -> Backoff:
@@ -93,6 +86,18 @@ def deliver(*, message_id: int) -> Delivery:
     client = client_for(message.channel)
     try:
         request = build_request(message, is_sandbox=isinstance(client, SandboxClient))
+        # Again at send time: the customer may have opted out after the reply was queued.
+        ensure_recipient_consents(channel=message.channel, address=request.to)
+        check_body_length(channel=message.channel, body=request.body)
+    except ApplicationError as exc:
+        logger.info("outbound.refused message=%s code=%s", message.pk, exc.code)
+        services.mark_delivery_failed(message_id=message.pk, code=exc.code, error=exc.message)
+        return Delivery(status=DeliveryStatus.FAILED)
+    except ProviderRejected as exc:
+        logger.warning("outbound.rejected message=%s code=%s %s", message.pk, exc.code, exc)
+        services.mark_delivery_failed(message_id=message.pk, code=exc.code, error=str(exc))
+        return Delivery(status=DeliveryStatus.FAILED)
+    try:
         result = client.send(request)
     except ProviderRejected as exc:
         logger.warning("outbound.rejected message=%s code=%s %s", message.pk, exc.code, exc)
@@ -163,24 +168,12 @@ def outbound_file(attachment) -> OutboundFile:
 
 
 def recipient_for(message) -> str:
-    """Where the customer last wrote from on this channel, else their identity for it."""
-    if message.recipient:
-        return message.recipient
-    last_sender = (
-        message.ticket.messages.filter(direction=MessageDirection.INBOUND, channel=message.channel)
-        .exclude(sender="")
-        .order_by("-created_at", "-pk")
-        .values_list("sender", flat=True)
-        .first()
+    """The message's own recipient, else where a reply on its channel goes."""
+    recipient = message.recipient or get_reply_address(
+        ticket=message.ticket, channel=message.channel
     )
-    if last_sender:
-        return last_sender
-    identities: dict[str, str] = {}
-    for identity in message.ticket.customer.identities.order_by("-is_primary", "pk"):
-        identities.setdefault(identity.kind, identity.value)
-    for kind in RECIPIENT_KINDS[message.channel]:
-        if kind in identities:
-            return identities[kind]
+    if recipient:
+        return recipient
     raise ProviderRejected(
         f"The customer has no {message.get_channel_display()} address to send to.",
         code="no_recipient",

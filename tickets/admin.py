@@ -1,5 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from core.errors import ApplicationError
+from tickets import consent
 from tickets.models import (
     AgentHandoff,
     Customer,
@@ -17,6 +19,7 @@ from tickets.models import (
 class CustomerIdentityInline(admin.TabularInline):
     model = CustomerIdentity
     extra = 0
+    readonly_fields = ("opted_out_at", "opt_out_reason", "opt_out_detail")
 
 
 @admin.register(Customer)
@@ -27,13 +30,41 @@ class CustomerAdmin(admin.ModelAdmin):
     inlines = [CustomerIdentityInline]
 
 
+class OptedOutFilter(admin.SimpleListFilter):
+    title = "consent"
+    parameter_name = "opted_out"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Opted out / suppressed"), ("no", "Reachable")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(opted_out_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(CustomerIdentity)
 class CustomerIdentityAdmin(admin.ModelAdmin):
-    list_display = ("value", "kind", "customer", "is_primary")
-    list_filter = ("kind",)
+    list_display = ("value", "kind", "customer", "is_primary", "opted_out_at", "opt_out_reason")
+    list_filter = ("kind", OptedOutFilter, "opt_out_reason")
     search_fields = ("value", "customer__name")
     raw_id_fields = ("customer",)
     list_select_related = ("customer",)
+    # Consent changes only through the action, so each one is recorded (analytics trail).
+    readonly_fields = ("opted_out_at", "opt_out_reason", "opt_out_detail")
+    actions = ["clear_opt_outs"]
+
+    @admin.action(description="Clear the opt-out / suppression of the selected identities")
+    def clear_opt_outs(self, request, queryset):
+        cleared = 0
+        for identity in queryset.filter(opted_out_at__isnull=False):
+            try:
+                consent.clear_opt_out(identity=identity, actor=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, level=messages.ERROR)
+                return
+            cleared += 1
+        self.message_user(request, f"Cleared {cleared} opt-out(s).", level=messages.SUCCESS)
 
 
 @admin.register(Ticket)

@@ -2,15 +2,22 @@
 serializers, every write through a service. Permissions are checked by the services and
 selectors (403); unknown references are 404; illegal transitions 409."""
 
+from dataclasses import asdict
+
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import Action, require
-from tickets import bulk, merges, routing, saved_replies, selectors, services
+from tickets import bulk, consent, merges, routing, saved_replies, selectors, services
 from tickets.models import (
     AttachmentState,
     ChannelKind,
@@ -18,6 +25,7 @@ from tickets.models import (
     HandoffState,
     IdentityKind,
     MessageDirection,
+    OptOutReason,
     Ticket,
     TicketPriority,
     TicketStatus,
@@ -88,9 +96,29 @@ class TicketListItemSerializer(TicketOutputSerializer):
     is_unread = serializers.BooleanField()
 
 
+class OptOutOutputSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=ChannelKind.choices)
+    address = serializers.CharField()
+    reason = serializers.ChoiceField(choices=OptOutReason.choices)
+    detail = serializers.CharField()
+    since = serializers.DateTimeField()
+    message = serializers.CharField()
+
+
 class TicketDetailOutputSerializer(TicketOutputSerializer):
     follow_up_of = serializers.CharField(source="follow_up_of.reference", allow_null=True)
     merged_into = serializers.CharField(source="merged_into.reference", allow_null=True)
+    opt_outs = serializers.SerializerMethodField(
+        help_text="Channels a reply is refused on because the customer opted out there."
+    )
+
+    @extend_schema_field(OptOutOutputSerializer(many=True))
+    def get_opt_outs(self, ticket) -> list[dict]:
+        opt_outs = consent.list_channel_opt_outs(ticket=ticket)
+        return OptOutOutputSerializer(
+            [{**asdict(opt_out), "message": opt_out.message} for opt_out in opt_outs.values()],
+            many=True,
+        ).data
 
 
 class AttachmentOutputSerializer(serializers.Serializer):
@@ -629,6 +657,8 @@ class IdentityOutputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=IdentityKind.choices)
     value = serializers.CharField()
     is_primary = serializers.BooleanField()
+    opted_out_at = serializers.DateTimeField(allow_null=True)
+    opt_out_reason = serializers.CharField()
 
 
 class CustomerOutputSerializer(serializers.Serializer):

@@ -31,9 +31,7 @@ from tickets.models import (
     Attachment,
     AttachmentState,
     ChannelKind,
-    IdentityKind,
     InternalNote,
-    MessageDirection,
     Ticket,
     TicketMessage,
 )
@@ -481,24 +479,3 @@ def _check_whatsapp(files: list[OutgoingFile], total: int) -> None:
         raise _too_big("WhatsApp images are limited to 5 MB.")
     if total > WHATSAPP_MAX_BYTES:
         raise _too_big("WhatsApp media is limited to 16 MB per message.")
-
-
-def sms_recipient(ticket: Ticket) -> str:
-    """The number an SMS reply goes to (as the router picks it): the last SMS sender, else the
-    customer's phone."""
-    last = (
-        ticket.messages.filter(direction=MessageDirection.INBOUND, channel=ChannelKind.SMS)
-        .exclude(sender="")
-        .order_by("-created_at", "-pk")
-        .values_list("sender", flat=True)
-        .first()
-    )
-    if last:
-        return last
-    return (
-        ticket.customer.identities.filter(kind=IdentityKind.PHONE)
-        .order_by("-is_primary", "pk")
-        .values_list("value", flat=True)
-        .first()
-        or ""
-    )

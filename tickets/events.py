@@ -36,6 +36,18 @@ class CustomersMerged:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConsentChanged:
+    """A customer opted out at an identity (SMS STOP, an email suppression) or back in."""
+
+    customer_id: int
+    identity_id: int
+    kind: str
+    is_opted_out: bool
+    reason: str  # the opt-out's reason, also when it was lifted
+    actor_id: int | None  # staff who cleared it; None when the customer or provider did
+
+
+@dataclass(frozen=True, kw_only=True)
 class TicketCreated:
     ticket_id: int
     actor_id: int | None

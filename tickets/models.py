@@ -21,6 +21,17 @@ class IdentityKind(models.TextChoices):
     FACEBOOK = "facebook", "Facebook PSID"
 
 
+class OptOutReason(models.TextChoices):
+    """Why a customer may not be contacted at an identity (docs/channels.md "Consent")."""
+
+    SMS_STOP = "sms_stop", "Texted an opt-out keyword (STOP)"
+    EMAIL_UNSUBSCRIBE = "email_unsubscribe", "Unsubscribed (SendGrid)"
+    EMAIL_GROUP_UNSUBSCRIBE = "email_group_unsubscribe", "Unsubscribed from a group (SendGrid)"
+    EMAIL_SPAM_REPORT = "email_spam_report", "Reported our mail as spam (SendGrid)"
+    EMAIL_BOUNCE = "email_bounce", "The address bounced (SendGrid)"
+    EMAIL_DROPPED = "email_dropped", "SendGrid drops mail to this address"
+
+
 IDENTITY_MAX_LENGTH = 320
 PROVIDER_MESSAGE_ID_MAX_LENGTH = 1024
 
@@ -65,6 +76,11 @@ class CustomerIdentity(models.Model):
     display_name = models.CharField(max_length=200, blank=True)
     profile_picture_url = models.URLField(max_length=2000, blank=True)
     profile_fetched_at = models.DateTimeField(null=True, blank=True)
+    # Consent: set while the customer refuses messages here (SMS STOP, an email suppression);
+    # every send to this address is refused before the provider is called.
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    opt_out_reason = models.CharField(max_length=32, choices=OptOutReason.choices, blank=True)
+    opt_out_detail = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

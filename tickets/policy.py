@@ -1,6 +1,7 @@
-"""Rules a reply must pass before it is stored: the channel may carry it now (WhatsApp's
-24-hour window) and nobody answered the customer meanwhile (reply collision). Both read only
-tickets' own data and run synchronously, so a refused reply is never queued."""
+"""Rules a reply must pass before it is stored: the channel may carry it now (the customer did
+not opt out, `tickets/consent.py`; WhatsApp's 24-hour window) and nobody answered the customer
+meanwhile (reply collision). They read only tickets' own data and run synchronously, so a
+refused reply is never queued."""
 
 from datetime import timedelta
 
@@ -8,8 +9,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.errors import ApplicationError, Conflict
+from tickets.consent import ensure_recipient_consents
 from tickets.models import ChannelKind, MessageDirection, Ticket, TicketMessage
-from tickets.selectors import get_last_inbound_at
+from tickets.selectors import get_last_inbound_at, get_reply_address
 
 # WhatsApp only allows free-form business messages within 24 hours of the customer's last message.
 WHATSAPP_SESSION_WINDOW = timedelta(hours=24)
@@ -17,6 +19,9 @@ WHATSAPP_SESSION_WINDOW = timedelta(hours=24)
 
 def ensure_channel_can_send(*, ticket: Ticket, channel: str) -> None:
     """Raise a clear error when `channel` may not carry a free-form reply on `ticket` now."""
+    ensure_recipient_consents(
+        channel=channel, address=get_reply_address(ticket=ticket, channel=channel)
+    )
     if channel != ChannelKind.WHATSAPP:
         return
     last_inbound_at = get_last_inbound_at(ticket=ticket, channel=ChannelKind.WHATSAPP)

@@ -16,6 +16,7 @@ from tickets.identities import normalize_identity
 from tickets.models import (
     AgentHandoff,
     Attachment,
+    ChannelKind,
     Customer,
     CustomerIdentity,
     HandoffState,
@@ -72,6 +73,38 @@ def get_last_inbound_at(*, ticket: Ticket, channel: str) -> datetime | None:
         .order_by("-created_at")
         .values_list("created_at", flat=True)
         .first()
+    )
+
+
+# Where a reply on each channel may go: the customer's identities of these kinds, in order.
+REPLY_ADDRESS_KINDS = {
+    ChannelKind.EMAIL: (IdentityKind.EMAIL,),
+    ChannelKind.SMS: (IdentityKind.PHONE, IdentityKind.WHATSAPP),
+    ChannelKind.WHATSAPP: (IdentityKind.WHATSAPP, IdentityKind.PHONE),
+    ChannelKind.INSTAGRAM: (IdentityKind.INSTAGRAM,),
+    ChannelKind.FACEBOOK: (IdentityKind.FACEBOOK,),
+}
+
+
+def get_reply_address(*, ticket: Ticket, channel: str) -> str:
+    """Where a reply on `channel` goes: where the customer last wrote from on this channel,
+    else their identity for it; "" when they have none."""
+    last_sender = (
+        ticket.messages.filter(direction=MessageDirection.INBOUND, channel=channel)
+        .exclude(sender="")
+        .order_by("-created_at", "-pk")
+        .values_list("sender", flat=True)
+        .first()
+    )
+    if last_sender:
+        return last_sender
+    identities: dict[str, str] = {}
+    for kind, value in ticket.customer.identities.order_by("-is_primary", "pk").values_list(
+        "kind", "value"
+    ):
+        identities.setdefault(kind, value)
+    return next(
+        (identities[k] for k in REPLY_ADDRESS_KINDS.get(channel, ()) if k in identities), ""
     )
 
 

@@ -19,6 +19,7 @@ from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from core.events import publish_on_commit
 from tickets import attachments, events
 from tickets.attachments import InboundFile, create_inbound_attachments
+from tickets.consent import check_body_length
 from tickets.identities import normalize_identity
 from tickets.live import publish_ticket_updated_on_commit
 from tickets.models import (
@@ -37,6 +38,7 @@ from tickets.models import (
     reference_for,
 )
 from tickets.policy import check_reply_collision, ensure_channel_can_send
+from tickets.selectors import get_reply_address
 
 
 def actor_id_of(user: User | None) -> int | None:
@@ -326,10 +328,13 @@ def reply_to_ticket(
             f"Unknown channel '{channel}'.", code="invalid", fields={"channel": ["Unknown."]}
         )
     ensure_channel_can_send(ticket=ticket, channel=channel)
+    check_body_length(channel=channel, body=body)
     attachments.check_outgoing_files(
         channel=channel,
         files=attachments.describe_uploads(uploads) + attachments.describe_attachments(forwarded),
-        sms_to=attachments.sms_recipient(ticket) if channel == ChannelKind.SMS else "",
+        sms_to=(
+            get_reply_address(ticket=ticket, channel=channel) if channel == ChannelKind.SMS else ""
+        ),
     )
     message = TicketMessage(
         ticket=ticket,

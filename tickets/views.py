@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import Action, can, require
 from core.decorators import staff_page
 from core.errors import ApplicationError, NotFound, PermissionDenied
-from tickets import bulk, merges, routing, saved_replies, selectors, services
+from tickets import bulk, consent, merges, routing, saved_replies, selectors, services
 from tickets.models import ChannelKind, Ticket, TicketPriority, TicketStatus
 from tickets.rendering import timeline_context
 
@@ -144,6 +144,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
         "priorities": TicketPriority.choices,
         "channels": ChannelKind.choices,
         "default_channel": services.default_reply_channel(ticket),
+        "opt_outs": consent.list_channel_opt_outs(ticket=ticket),
         "allowed_statuses": sorted(services.STATUS_TRANSITIONS[ticket.status]),
         "staff": selectors.list_assignable_staff(),
         "managers": selectors.list_managers(),

@@ -67,6 +67,15 @@ WHATSAPP_TYPES = frozenset(
 )
 SENDGRID_MAX_BYTES = 30 * MB
 META_MAX_BYTES = 25 * MB
+# Twilio: a Body over 1,600 characters fails with 21617; a number that texted an opt-out keyword
+# (the whole body, any case) gets 21610 until it texts an opt-in one (help.twilio.com/articles/
+# 223134027, 360033806753; the Advanced Opt-Out tutorial).
+TWILIO_MAX_BODY_CHARS = 1600
+TWILIO_OPT_OUT = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+)
+TWILIO_OPT_IN = frozenset({"START", "YES", "UNSTOP"})
+TWILIO_HELP = frozenset({"HELP", "INFO"})
 
 
 class Rejected(Exception):
@@ -99,6 +108,7 @@ class FakeMessaging:
         self.meta_app_secret = meta_app_secret
         self.callback_delay = callback_delay
         self.sent: list[dict[str, Any]] = []
+        self.opted_out: set[str] = set()  # Twilio `To` values that texted STOP
         self._lock = threading.Lock()
         self._callbacks: list[threading.Thread] = []
         self._event_key = ec.generate_private_key(ec.SECP256R1())
@@ -143,6 +153,16 @@ class FakeMessaging:
         if path.endswith("/Messages.json"):
             lists = parse_qs(raw.decode())
             form = {k: v[-1] for k, v in lists.items()}
+            if len(form.get("Body", "")) > TWILIO_MAX_BODY_CHARS:
+                raise Rejected(
+                    400,
+                    _twilio_error(
+                        21617, "The concatenated message body exceeds the 1600 character limit"
+                    ),
+                )
+            if form.get("To", "") in self.opted_out:
+                error = _twilio_error(21610, "Attempt to send to unsubscribed recipient")
+                raise Rejected(400, error)
             files = self._twilio_media(lists.get("MediaUrl", []), form.get("To", ""))
             sid = ("MM" if files else "SM") + secrets.token_hex(16)
             self._record("twilio", sid, form, files)
@@ -247,6 +267,48 @@ class FakeMessaging:
                 400, {"error": {"message": "recipient and message are JSON", "code": 100}}
             ) from exc
         return send, files
+
+    # Customers writing in ------------------------------------------------------------------------
+
+    def customer_texts(
+        self, *, from_: str, body: str, to: str = "+15559990000", advanced_opt_out: bool = True
+    ) -> requests.Response:
+        """A customer's SMS (or WhatsApp, `from_="whatsapp:+…"`) reaching Twilio: keywords update
+        Twilio's opt-out list as Twilio does, then the signed incoming-message webhook is posted,
+        with `OptOutType` when the sender uses Advanced Opt-Out."""
+        keyword = body.strip().upper()
+        opt_out_type = ""
+        to_address = to if not from_.startswith("whatsapp:") else f"whatsapp:{to}"
+        if keyword in TWILIO_OPT_OUT:
+            self.opted_out.add(from_)
+            opt_out_type = "STOP"
+        elif keyword in TWILIO_OPT_IN:
+            self.opted_out.discard(from_)
+            opt_out_type = "START"
+        elif keyword in TWILIO_HELP:
+            opt_out_type = "HELP"
+        params = {
+            "MessageSid": "SM" + secrets.token_hex(16),
+            "AccountSid": self.twilio_account_sid,
+            "From": from_,
+            "To": to_address,
+            "Body": body,
+            "NumMedia": "0",
+            "ApiVersion": "2010-04-01",
+        }
+        if advanced_opt_out and opt_out_type:
+            params["OptOutType"] = opt_out_type
+        url = f"{self.public_base_url}/api/webhooks/twilio"
+        signature = RequestValidator(self.twilio_auth_token).compute_signature(url, params)
+        return requests.post(
+            url,
+            data=urlencode(params),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": signature,
+            },
+            timeout=10,
+        )
 
     # Media the fake hosts ------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ from integrations.inbound import (
 from integrations.models import WebhookEvent, WebhookStatus
 from integrations.sendgrid.client import MESSAGE_ID_ARG
 from tickets.attachments import InboundFile
-from tickets.models import ChannelKind, DeliveryStatus, IdentityKind
+from tickets.consent import record_opt_in, record_opt_out
+from tickets.models import ChannelKind, DeliveryStatus, IdentityKind, OptOutReason
 from tickets.services import update_delivery_status
 
 # A body cut for display (views.split_inbound) is attached whole (message.txt / message.html).
@@ -81,10 +82,29 @@ def _inbound_file(item: dict) -> InboundFile:
     )
 
 
+# Events after which SendGrid suppresses the address (its suppression lists drop later mail).
+SUPPRESSIONS = {
+    "unsubscribe": OptOutReason.EMAIL_UNSUBSCRIBE,
+    "group_unsubscribe": OptOutReason.EMAIL_GROUP_UNSUBSCRIBE,
+    "spamreport": OptOutReason.EMAIL_SPAM_REPORT,
+    "bounce": OptOutReason.EMAIL_BOUNCE,
+    "dropped": OptOutReason.EMAIL_DROPPED,
+}
+# A `dropped` event suppresses only when the drop names a suppression list (or a bad address);
+# other drops (quota, a bad request) say nothing about the recipient.
+SUPPRESSED_DROP_REASONS = (
+    "bounced address",
+    "unsubscribed address",
+    "spam reporting address",
+    "invalid",
+)
+
+
 def handle_delivery_event(item: dict) -> WebhookStatus:
+    suppressed = apply_suppression(item)
     status = EVENT_STATUS.get(item.get("event", ""))
     if status is None:
-        return WebhookStatus.IGNORED
+        return WebhookStatus.PROCESSED if suppressed else WebhookStatus.IGNORED
     failure = {}
     if status == DeliveryStatus.FAILED:
         failure = {
@@ -103,5 +123,30 @@ def handle_delivery_event(item: dict) -> WebhookStatus:
     try:
         update_delivery_status(status=status, **lookup, **failure)
     except NotFound:
-        return WebhookStatus.IGNORED
+        return WebhookStatus.PROCESSED if suppressed else WebhookStatus.IGNORED
     return WebhookStatus.PROCESSED
+
+
+def apply_suppression(item: dict) -> bool:
+    """Record SendGrid's suppression of the address on the identity (or lift a group
+    unsubscribe on `group_resubscribe`); True when an identity of ours changed or matched."""
+    event, address = str(item.get("event", "")), str(item.get("email", ""))
+    if event == "group_resubscribe":
+        return bool(
+            record_opt_in(
+                kind=IdentityKind.EMAIL,
+                value=address,
+                reasons=(OptOutReason.EMAIL_GROUP_UNSUBSCRIBE,),
+            )
+        )
+    reason = SUPPRESSIONS.get(event)
+    detail = str(item.get("reason") or item.get("response") or "")
+    if reason is None:
+        return False
+    if event == "bounce" and item.get("type") == "blocked":
+        return False  # a block is the receiving server refusing for now, not a dead address
+    if event == "dropped" and not detail.lower().startswith(SUPPRESSED_DROP_REASONS):
+        return False
+    return bool(
+        record_opt_out(kind=IdentityKind.EMAIL, value=address, reason=reason, detail=detail)
+    )

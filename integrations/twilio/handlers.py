@@ -6,7 +6,8 @@ from core.errors import NotFound
 from integrations.inbound import InboundMessage, receive_message
 from integrations.models import WebhookEvent, WebhookStatus
 from tickets.attachments import InboundFile
-from tickets.models import ChannelKind, DeliveryStatus, IdentityKind
+from tickets.consent import SmsKeyword, record_opt_in, record_opt_out, sms_keyword
+from tickets.models import ChannelKind, DeliveryStatus, IdentityKind, OptOutReason
 from tickets.services import update_delivery_status
 
 # Twilio MessageStatus -> ours; the rest (accepted, queued, sending, ...) say nothing new.
@@ -38,10 +39,11 @@ def handle_message(params: dict) -> WebhookStatus:
         if params.get(f"MediaUrl{index}")
     ]
     body = params.get("Body", "").strip() or f"({len(media)} attachment(s))"
+    identity_kind = IdentityKind.WHATSAPP if is_whatsapp else IdentityKind.PHONE
     receive_message(
         inbound=InboundMessage(
             channel=ChannelKind.WHATSAPP if is_whatsapp else ChannelKind.SMS,
-            identity_kind=IdentityKind.WHATSAPP if is_whatsapp else IdentityKind.PHONE,
+            identity_kind=identity_kind,
             identity_value=sender,
             sender_name=params.get("ProfileName", ""),
             body=body,
@@ -50,7 +52,21 @@ def handle_message(params: dict) -> WebhookStatus:
             provider_message_id=params.get("MessageSid") or params["SmsSid"],
         )
     )
+    apply_consent_keyword(params, kind=identity_kind, sender=sender)
     return WebhookStatus.PROCESSED
+
+
+def apply_consent_keyword(params: dict, *, kind: str, sender: str) -> None:
+    """STOP/START as Twilio saw them (`OptOutType`, Advanced Opt-Out) or as the body says: Twilio
+    refuses sends after a STOP (21610), so we stop first and say why (docs/channels.md)."""
+    body = params.get("Body", "")
+    keyword = sms_keyword(body=body, opt_out_type=params.get("OptOutType", ""))
+    if keyword == SmsKeyword.STOP:
+        record_opt_out(
+            kind=kind, value=sender, reason=OptOutReason.SMS_STOP, detail=f"Texted {body.strip()!r}"
+        )
+    elif keyword == SmsKeyword.START:
+        record_opt_in(kind=kind, value=sender, reasons=(OptOutReason.SMS_STOP,))
 
 
 def _num_media(params: dict) -> int:
