@@ -20,6 +20,7 @@ from comms.models import Channel, PresenceStatus
 from comms.services import post_message
 from core.errors import ApplicationError
 from core.redaction import mask_json, mentions_any
+from integrations.context_refresh import refresh_customer_context
 from integrations.selectors import get_customer_context
 from tickets import routing
 from tickets import services as ticket_services
@@ -32,13 +33,19 @@ logger = logging.getLogger(__name__)
 
 
 def lookup_vip(ticket: Ticket) -> tuple[bool, str]:
-    """(is VIP, tier) from the PERP VIP wallet, through the cached customer context.
+    """(is VIP, tier) from the PERP VIP wallet in the stored customer context.
 
-    A PERP that is down, not configured, or does not know the customer counts as not VIP: the
-    context reports provider errors (with the last good snapshot) instead of raising, and its
-    interactive retry policy bounds the wait.
+    A missing or stale PERP section is refreshed first, here: rules run in a task and hold no
+    lock, and a rule on a new customer's first ticket must not see "not VIP" only because no
+    page has asked PERP yet. A PERP that is down, not configured, or does not know the customer
+    counts as not VIP: the refresh stores the error next to the last good snapshot instead of
+    raising, and its interactive retry policy bounds the wait.
     """
     context = get_customer_context(customer=ticket.customer)
+    if context.perp_state.is_stale:
+        context = (
+            refresh_customer_context(customer_id=ticket.customer_id, is_interactive=True) or context
+        )
     wallet = context.perp.wallet if context.perp is not None else None
     return (wallet is not None, wallet.tier if wallet is not None else "")
 

@@ -20,9 +20,10 @@ from comms.models import Channel, NotificationKind
 from comms.services import notify_user, post_message
 from core.errors import ApplicationError
 from integrations.clients import ProviderError
+from integrations.context_refresh import INTERACTIVE
 from integrations.perp.client import PerpClient
 from integrations.perp.types import ORDER_NUMBER, PerpOrder
-from integrations.selectors import INTERACTIVE, list_ticket_order_numbers
+from integrations.selectors import list_ticket_order_numbers
 from printshop.selectors import list_ticket_orders
 from tickets import routing
 from tickets import services as ticket_services

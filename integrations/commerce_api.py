@@ -7,8 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import Action, require
+from integrations.customer_context import read_customer_context
 from integrations.records import to_jsonable
-from integrations.selectors import get_customer_context, get_customer_for_context
+from integrations.selectors import get_customer_for_context
 
 
 class _Money(serializers.DecimalField):
@@ -17,11 +18,19 @@ class _Money(serializers.DecimalField):
 
 
 class ContextSectionStateSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ok", "not_configured", "not_linked", "error"])
+    status = serializers.ChoiceField(
+        choices=["ok", "not_configured", "not_linked", "not_fetched", "error"]
+    )
     error = serializers.CharField()
     error_code = serializers.CharField()
-    fetched_at = serializers.DateTimeField(allow_null=True)
-    is_stale = serializers.BooleanField(help_text="True when the data shown is older cached data.")
+    fetched_at = serializers.DateTimeField(allow_null=True, help_text="When the data was fetched.")
+    checked_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the provider was last asked."
+    )
+    is_fallback = serializers.BooleanField(
+        help_text="The last check failed; the data is from an earlier one."
+    )
+    is_stale = serializers.BooleanField(help_text="Due for a refresh.")
 
 
 class ShopifyLineItemSerializer(serializers.Serializer):
@@ -161,8 +170,11 @@ class PerpSectionSerializer(serializers.Serializer):
 
 class CustomerContextSerializer(serializers.Serializer):
     customer_id = serializers.IntegerField()
-    generated_at = serializers.DateTimeField()
-    is_cached = serializers.BooleanField()
+    checked_at = serializers.DateTimeField(
+        allow_null=True, help_text="The oldest check of a configured provider; null: never."
+    )
+    is_stale = serializers.BooleanField()
+    is_refreshing = serializers.BooleanField(help_text="A background refresh is pending.")
     shopify_state = ContextSectionStateSerializer()
     perp_state = ContextSectionStateSerializer()
     shopify = ShopifySectionSerializer(allow_null=True)
@@ -182,7 +194,12 @@ class CustomerContextApi(APIView):
     @extend_schema(
         operation_id="customer_context",
         parameters=[
-            OpenApiParameter("refresh", bool, description="Bypass the short-TTL cache."),
+            OpenApiParameter(
+                "refresh",
+                bool,
+                description="Refresh in the background even if the stored context is fresh "
+                "(a stale one is refreshed anyway); poll until `is_refreshing` is false.",
+            ),
         ],
         responses={200: OutputSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
     )
@@ -190,5 +207,5 @@ class CustomerContextApi(APIView):
         require(request.user, Action.VIEW_CUSTOMERS)
         customer = get_customer_for_context(customer_id=customer_id)
         refresh = request.query_params.get("refresh") in ("1", "true")
-        context = get_customer_context(customer=customer, refresh=refresh)
+        context = read_customer_context(customer=customer, force_refresh=refresh)
         return Response({**to_jsonable(context), "errors": context.errors})

@@ -16,14 +16,10 @@ from django.utils import timezone
 from accounts.models import User
 from analytics.services import record_event
 from core.errors import ApplicationError
+from integrations.context_refresh import refresh_perp_section, refresh_shopify_section
 from integrations.models import PerpSyncLog, ShopifySyncLog, SyncStatus
 from integrations.perp.client import PerpClient
-from integrations.selectors import (
-    SectionStatus,
-    invalidate_customer_context,
-    refresh_perp_section,
-    refresh_shopify_section,
-)
+from integrations.selectors import SectionStatus
 from integrations.shopify.client import ShopifyClient
 from tickets.models import Customer, IdentityKind
 
@@ -76,7 +72,7 @@ def run_sync(
             before_id = getattr(customer, id_field)
             before = (customer.external_data or {}).get(provider, {}).get("data")
             # Background work can afford the full retry policy and longer timeouts.
-            _, state = refresh(customer, is_interactive=False)
+            state = refresh(customer, is_interactive=False)
             log.items_seen += 1
             if state.status == SectionStatus.ERROR:
                 if state.error_code in ABORT_CODES:
@@ -88,7 +84,6 @@ def run_sync(
                     log.items_created += 1
                 elif customer.external_data.get(provider, {}).get("data") != before:
                     log.items_updated += 1
-                invalidate_customer_context(customer_id=customer.pk)
             if progress is not None:
                 progress(done, len(customers))
         log.status = SyncStatus.SUCCEEDED

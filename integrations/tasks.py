@@ -5,6 +5,7 @@ from django_tasks import task
 from accounts.models import User
 from core import queues
 from core.tasks import retry_later
+from integrations.context_refresh import refresh_customer_context
 from integrations.media import fetch_attachment
 from integrations.router import deliver
 
@@ -37,3 +38,12 @@ def sync_provider_task(*, provider: str, resource: str, triggered_by_id: int | N
 
     user = User.objects.filter(pk=triggered_by_id).first() if triggered_by_id else None
     return run_sync(provider=provider, resource=resource, triggered_by=user).status
+
+
+@task(queue_name=queues.BULK)
+def refresh_customer_context_task(*, customer_id: int) -> str:
+    """Ask Shopify and PERP about one customer and store the answer (a page found it stale)."""
+    context = refresh_customer_context(customer_id=customer_id)
+    if context is None:
+        return "customer gone"
+    return f"shopify={context.shopify_state.status} perp={context.perp_state.status}"

@@ -18,6 +18,11 @@ urlpatterns: list = [
         name="customer-context",
     ),
     path(
+        "customers/<int:customer_id>/context/refresh/",
+        views.customer_context_refresh,
+        name="customer-context-refresh",
+    ),
+    path(
         "customers/<int:customer_id>/context/order/",
         views.customer_order,
         name="customer-order",

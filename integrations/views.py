@@ -7,13 +7,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import Action, can
 from core.errors import ApplicationError
+from integrations.context_refresh import fetch_order_detail
+from integrations.customer_context import (
+    read_customer_context,
+    request_customer_context_refresh,
+)
 from integrations.models import OrderActionReason
 from integrations.selectors import (
-    get_customer_context,
     get_customer_for_context,
-    get_order_detail,
     get_ticket_reference_for_customer,
-    invalidate_customer_context,
     list_ticket_order_numbers,
 )
 from tickets.services import link_customer_account
@@ -32,18 +34,30 @@ def customer_context(request: HttpRequest, customer_id: int) -> HttpResponse:
         customer = get_customer_for_context(customer_id=customer_id)
     except ApplicationError as exc:
         return _error(request, exc)
-    return _render_context(
-        request,
-        customer,
-        refresh=request.GET.get("refresh") == "1",
-        reference=request.GET.get("ticket", ""),
-    )
+    return _render_context(request, customer, reference=request.GET.get("ticket", ""))
+
+
+@login_required
+@require_POST
+def customer_context_refresh(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The sidebar's Refresh button: ask Shopify and PERP again in the background."""
+    if not can(request.user, Action.VIEW_CUSTOMERS):
+        return render(request, "integrations/error.html", {"message": "Not allowed."}, status=403)
+    try:
+        customer = get_customer_for_context(customer_id=customer_id)
+    except ApplicationError as exc:
+        return _error(request, exc)
+    if request.headers.get("HX-Request"):
+        reference = request.POST.get("ticket", "")
+        return _render_context(request, customer, reference=reference, force_refresh=True)
+    request_customer_context_refresh(customer_id=customer.pk)
+    return redirect(f"/customers/{customer.pk}/")
 
 
 def _render_context(
-    request: HttpRequest, customer, *, refresh: bool, reference: str
+    request: HttpRequest, customer, *, reference: str, force_refresh: bool = False
 ) -> HttpResponse:
-    context = get_customer_context(customer=customer, refresh=refresh)
+    context = read_customer_context(customer=customer, force_refresh=force_refresh)
     ticket = get_ticket_reference_for_customer(customer=customer, reference=reference)
     return render(
         request,
@@ -73,7 +87,7 @@ def customer_order(request: HttpRequest, customer_id: int) -> HttpResponse:
     number = request.GET.get("number", "").strip()[:40]
     if not number:
         return _error(request, ApplicationError("Which order?", code="missing_number"))
-    detail = get_order_detail(customer=customer, number=number)
+    detail = fetch_order_detail(customer=customer, number=number)
     template = (
         "integrations/order_detail.html"
         if request.headers.get("HX-Request")
@@ -97,10 +111,7 @@ def customer_link(request: HttpRequest, customer_id: int) -> HttpResponse:
         )
     except ApplicationError as exc:
         return _error(request, exc)
-    invalidate_customer_context(customer_id=customer.pk)
     if request.headers.get("HX-Request"):
         customer = get_customer_for_context(customer_id=customer.pk)
-        return _render_context(
-            request, customer, refresh=True, reference=request.POST.get("ticket", "")
-        )
+        return _render_context(request, customer, reference=request.POST.get("ticket", ""))
     return redirect(f"/customers/{customer.pk}/")

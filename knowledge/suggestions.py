@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from accounts.models import User
 from accounts.permissions import Action, require
-from integrations.selectors import SectionStatus, get_customer_context
+from integrations.customer_context import read_customer_context
+from integrations.selectors import SectionStatus
 from knowledge import drafts, services
 from knowledge.models import ProductKnowledge, SuggestionUse
 from knowledge.selectors import (
@@ -80,7 +81,7 @@ def record_inserted_suggestion(*, user: User, reference: str, product_id: int) -
 
 
 def _order_draft(*, ticket: Ticket, text: str) -> tuple[str, str]:
-    context = get_customer_context(customer=ticket.customer)
+    context = read_customer_context(customer=ticket.customer)
     orders = drafts.select_orders(orders=drafts.facts_from_context(context), text=text)
     states = {"Shopify": context.shopify_state, "PERP": context.perp_state}
     error = "; ".join(

@@ -27,7 +27,7 @@ from automation.services import redact_automation_mentions
 from comms.services import post_system_message, redact_chat_mentions
 from core.errors import ApplicationError, Conflict
 from core.redaction import expand_needles
-from integrations.selectors import get_compliance_person, invalidate_customer_context
+from integrations.selectors import get_compliance_person
 from integrations.services import redact_provider_webhooks, redact_stored_webhooks
 from knowledge.services import forget_suggestion_questions
 from printshop.services import redact_ticket_proofs
@@ -170,9 +170,6 @@ def erase_customer(
             suggestion_questions=forget_suggestion_questions(ticket_ids=erased.ticket_ids),
             exports_deleted=_delete_exports(customer_ids=erased.customer_ids),
         )
-        for customer_id in erased.customer_ids:
-            # The sidebar's cached Shopify/PERP context holds names and addresses too.
-            transaction.on_commit(partial(invalidate_customer_context, customer_id=customer_id))
     needles = needles or expand_needles(extra_values)
     summary.update(
         chat_rows=redact_chat_mentions(needles=needles),

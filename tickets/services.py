@@ -117,7 +117,7 @@ def link_customer_account(
         links[provider] = "auto"
     if previous != external_id:
         data.pop(provider, None)
-    if snapshot is not None and external_id:
+    if snapshot is not None:
         data[provider] = snapshot
         customer.external_synced_at = timezone.now()
     data["links"] = links
@@ -135,6 +135,30 @@ def link_customer_account(
             )
         )
     return customer
+
+
+@transaction.atomic
+def store_customer_snapshot(
+    *, customer_id: int, provider: str, fetched_for: str, external_id: str, snapshot: dict
+) -> Customer | None:
+    """Store what a Shopify/PERP refresh found in `external_data[provider]`, linking a newly
+    matched account automatically.
+
+    `fetched_for` is the account id the refresh started from ("" when it matched by email or
+    phone). When staff linked or unlinked the customer while the refresh was asking the
+    provider, the result describes another account, and an erased customer keeps nothing: the
+    result is dropped and None is returned.
+    """
+    field = EXTERNAL_ID_FIELDS.get(provider)
+    if field is None:
+        raise ApplicationError(f"Unknown provider '{provider}'.", code="invalid_provider")
+    # FOR UPDATE: a staff link, a Shopify webhook and a refresh may write this customer at once.
+    customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
+    if customer is None or customer.erased_at or getattr(customer, field) != fetched_for:
+        return None
+    return link_customer_account(
+        customer=customer, provider=provider, external_id=external_id, snapshot=snapshot
+    )
 
 
 # Tickets ---------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from automation.models import RuleEvent, RuleRun
 from automation.services import pick_round_robin_agent, run_rules
 from automation.tests.factories import RuleFactory
 from comms.models import ChannelMessage
+from integrations.context_refresh import refresh_customer_context
 from tickets.models import (
     ChannelKind,
     Escalation,
@@ -74,6 +75,16 @@ def test_a_down_provider_counts_as_not_vip_without_failing(fake_perp):
     ticket = whatsapp_ticket("+447700900004")
 
     assert run_rules(event=RuleEvent.TICKET_CREATED, ticket_id=ticket.pk).runs == []
+
+
+def test_a_fresh_stored_context_answers_without_asking_perp(fake_perp):
+    RuleFactory(conditions=VIP_WHATSAPP)
+    ticket = whatsapp_ticket("+447700900004")
+    refresh_customer_context(customer_id=ticket.customer_id)
+    asked = len(fake_perp.requests)
+
+    assert len(run_rules(event=RuleEvent.TICKET_CREATED, ticket_id=ticket.pk).runs) == 1
+    assert len(fake_perp.requests) == asked
 
 
 def test_vip_tier_condition(fake_perp):

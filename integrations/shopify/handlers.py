@@ -8,14 +8,13 @@ its `updated_at` (else the delivery's X-Shopify-Triggered-At) is newer than the 
 import logging
 from dataclasses import replace
 from datetime import datetime
-from functools import partial
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from core.errors import ApplicationError
 from core.events import publish_on_commit
+from integrations.context_refresh import RECENT_ORDERS
 from integrations.events import (
     ShopifyBulkOperationFinished,
     ShopifyCustomerDataRequested,
@@ -26,7 +25,7 @@ from integrations.events import (
 )
 from integrations.models import WebhookEvent, WebhookStatus
 from integrations.records import RecordError, from_jsonable, to_jsonable
-from integrations.selectors import RECENT_ORDERS, ShopifySection, invalidate_customer_context
+from integrations.selectors import ShopifySection
 from integrations.shopify.types import ShopifyCustomer, ShopifyOrder, ShopifyProduct
 from tickets.identities import normalize_identity
 from tickets.models import Customer, CustomerIdentity, IdentityKind
@@ -164,7 +163,6 @@ def _save(customer: Customer, section: ShopifySection) -> None:
         external_id=str(section.customer.id),
         snapshot=snapshot,
     )
-    transaction.on_commit(partial(invalidate_customer_context, customer_id=customer.pk))
 
 
 def _customer_changed(shopify_customer: ShopifyCustomer) -> str:

@@ -24,13 +24,29 @@ def agent_client(client):
     return client
 
 
+@pytest.fixture
+def polled(django_capture_on_commit_callbacks):
+    """The sidebar as its poll shows it: the first view finds nothing stored and requests the
+    refresh (the test task backend runs it on commit), the next one shows what it stored."""
+
+    def get(client, url: str):
+        with django_capture_on_commit_callbacks(execute=True):
+            first = client.get(url)
+        assert first.status_code == 200 and "refreshing…" in first.content.decode()
+        return client.get(url)
+
+    return get
+
+
 def test_sidebar_shows_orders_production_artwork_invoices_wallet(
-    agent_client, fake_shopify, fake_perp, demo_customer
+    polled, agent_client, fake_shopify, fake_perp, demo_customer
 ):
     ticket = TicketFactory(customer=demo_customer, subject="Where is #1011?")
-    response = agent_client.get(f"/customers/{demo_customer.pk}/context/?ticket={ticket.reference}")
+    url = f"/customers/{demo_customer.pk}/context/?ticket={ticket.reference}"
+    response = polled(agent_client, url)
     assert response.status_code == 200
     html = response.content.decode()
+    assert "refreshing…" not in html and "load delay:2s" not in html
     for expected in (
         "#1011",
         "PD-ORD-10011",
@@ -47,22 +63,30 @@ def test_sidebar_shows_orders_production_artwork_invoices_wallet(
 
 
 def test_sidebar_renders_inline_error_when_perp_down(
-    agent_client, fake_shopify, fake_perp, demo_customer
+    polled, agent_client, fake_shopify, fake_perp, demo_customer, django_capture_on_commit_callbacks
 ):
-    agent_client.get(f"/customers/{demo_customer.pk}/context/")
+    url = f"/customers/{demo_customer.pk}/context/"
+    polled(agent_client, url)
     fake_perp.is_down = True
-    response = agent_client.get(f"/customers/{demo_customer.pk}/context/?refresh=1")
+    with django_capture_on_commit_callbacks(execute=True):
+        refreshing = agent_client.post(
+            f"/customers/{demo_customer.pk}/context/refresh/", HTTP_HX_REQUEST="true"
+        )
+    assert refreshing.status_code == 200 and "refreshing…" in refreshing.content.decode()
+    response = agent_client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
     assert "PERP is unavailable" in html and "Showing data fetched just now" in html
     assert "#1011" in html  # Shopify still fine
 
 
-def test_sidebar_with_both_providers_unreachable(agent_client, settings, demo_customer, no_sleep):
+def test_sidebar_with_both_providers_unreachable(
+    polled, agent_client, settings, demo_customer, no_sleep
+):
     settings.SHOPIFY_API_URL = "http://127.0.0.1:9/admin/api/2025-07/graphql.json"
     settings.PERP_API_URL = "http://127.0.0.1:9"
     settings.PERP_API_KEY = "x"
-    response = agent_client.get(f"/customers/{demo_customer.pk}/context/")
+    response = polled(agent_client, f"/customers/{demo_customer.pk}/context/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "Shopify is unavailable" in html and "PERP is unavailable" in html
@@ -95,16 +119,21 @@ def test_order_partial_and_page(agent_client, fake_shopify, fake_perp, demo_cust
     assert down.status_code == 200 and "Perp is unavailable" in down.content.decode()
 
 
-def test_manual_link_and_unlink(agent_client, fake_shopify, fake_perp, demo_customer):
+def test_manual_link_and_unlink(
+    agent_client, fake_shopify, fake_perp, demo_customer, django_capture_on_commit_callbacks
+):
     url = f"/customers/{demo_customer.pk}/context/link/"
     response = agent_client.post(url, {"provider": "perp", "external_id": "CUST-00008"})
     assert response.status_code == 302
     demo_customer.refresh_from_db()
     assert demo_customer.perp_customer_id == "CUST-00008"
-    response = agent_client.post(
-        url, {"provider": "perp", "external_id": ""}, HTTP_HX_REQUEST="true"
-    )
-    assert response.status_code == 200 and "No PERP customer matches" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(
+            url, {"provider": "perp", "external_id": ""}, HTTP_HX_REQUEST="true"
+        )
+    assert response.status_code == 200 and "refreshing…" in response.content.decode()
+    response = agent_client.get(f"/customers/{demo_customer.pk}/context/")
+    assert "No PERP customer matches" in response.content.decode()
     bad = agent_client.post(url, {"provider": "nope", "external_id": "1"})
     assert bad.status_code == 400
 
@@ -115,16 +144,26 @@ def test_viewer_cannot_link(client, demo_customer):
     assert client.post(url, {"provider": "perp", "external_id": "X"}).status_code == 403
 
 
-def test_api_returns_same_data(agent_client, fake_shopify, fake_perp, demo_customer):
-    response = agent_client.get(f"/api/customers/{demo_customer.pk}/context/")
+def test_api_returns_same_data(
+    agent_client, fake_shopify, fake_perp, demo_customer, django_capture_on_commit_callbacks
+):
+    url = f"/api/customers/{demo_customer.pk}/context/"
+    with django_capture_on_commit_callbacks(execute=True):
+        first = agent_client.get(url).json()
+    assert first["is_refreshing"] and first["shopify_state"]["status"] == "not_fetched"
+    response = agent_client.get(url)
     assert response.status_code == 200
     data = response.json()
+    assert not data["is_refreshing"] and not data["is_stale"] and data["checked_at"]
     assert data["shopify"]["orders"][0]["name"] == "#1011"
     assert data["perp"]["wallet"]["balance"] == "148.50"
     assert data["perp_state"]["status"] == "ok" and data["errors"] == {}
     fake_perp.is_down = True
-    data = agent_client.get(f"/api/customers/{demo_customer.pk}/context/?refresh=1").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert agent_client.get(f"{url}?refresh=1").json()["is_refreshing"]
+    data = agent_client.get(url).json()
     assert data["errors"]["perp"] and data["perp"]["wallet"]["tier"] == "Gold"
+    assert data["perp_state"]["is_fallback"]
 
 
 def test_api_permissions(client, demo_customer):
@@ -161,7 +200,7 @@ def test_age_filter():
 
 
 def test_provider_links_must_be_http(
-    agent_client, fake_shopify, fake_perp, demo_customer, monkeypatch
+    polled, agent_client, fake_shopify, fake_perp, demo_customer, monkeypatch
 ):
     from integrations.fakes import demo_data
 
@@ -171,5 +210,5 @@ def test_provider_links_must_be_http(
         return [{**a, "file_url": "javascript:alert(1)"} for a in original(number, base_url)]
 
     monkeypatch.setattr("integrations.fakes.demo_data.perp_artwork_list", hostile)
-    html = agent_client.get(f"/customers/{demo_customer.pk}/context/").content.decode()
+    html = polled(agent_client, f"/customers/{demo_customer.pk}/context/").content.decode()
     assert "javascript:" not in html and "thumbnail.svg" in html

@@ -8,6 +8,7 @@ import pytest
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from integrations.context_refresh import refresh_customer_context
 from integrations.fakes import demo_data
 from integrations.models import OrderAction
 from tickets.models import InternalNote
@@ -109,6 +110,7 @@ def test_an_agent_gets_403_and_nothing_reaches_shopify(client, fake_shopify, tic
 
 
 def test_the_sidebar_shows_order_buttons_only_to_those_allowed(client, fake_shopify, ticket):
+    refresh_customer_context(customer_id=ticket.customer_id)
     url = f"/customers/{ticket.customer_id}/context/?ticket={ticket.reference}"
     client.force_login(UserFactory(role=Role.AGENT))
     assert b"/orders/1002/actions/" not in client.get(url).content

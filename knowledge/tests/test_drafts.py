@@ -4,6 +4,7 @@ import pytest
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from integrations.context_refresh import refresh_customer_context
 from integrations.fakes import demo_data
 from knowledge import drafts
 from knowledge.suggestions import get_ticket_suggestions
@@ -81,6 +82,7 @@ def test_suggestions_draft_uses_real_production_stage(fake_shopify, fake_perp):
     ticket = TicketFactory(customer=customer, subject="Order question")
     TicketMessageFactory(ticket=ticket, body="Hi, where is my order? It's been a week.")
     agent = UserFactory(role=Role.AGENT)
+    refresh_customer_context(customer_id=customer.pk)
 
     suggestion = get_ticket_suggestions(user=agent, reference=ticket.reference)
 

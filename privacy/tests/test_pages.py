@@ -1,13 +1,18 @@
 """The staff side: a customer's privacy page, export, and erase with its confirmation step."""
 
+from decimal import Decimal
+
 import pytest
-from django.core.cache import cache
+from django.utils import timezone
 
 from accounts.models import AuditLogEntry, Role
 from accounts.tests.factories import UserFactory
-from integrations.selectors import _cache_key
+from integrations.records import to_jsonable
+from integrations.selectors import get_customer_context
+from integrations.shopify.types import ShopifyCustomer
 from privacy.models import PrivacyRequest, RequestKind
 from tickets.models import Customer, IdentityKind
+from tickets.services import link_customer_account
 from tickets.tests.factories import CustomerIdentityFactory, TicketMessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,11 +73,31 @@ def test_customer_page_links_privacy_only_for_those_allowed(client, customer, ro
     assert (f"/customers/{customer.pk}/privacy/".encode() in page.content) is visible
 
 
-def test_erasure_drops_the_cached_sidebar_context(
-    client, customer, django_capture_on_commit_callbacks
-):
-    cache.set(_cache_key(customer.pk), {"shopify": "Ada Lovelace"})
+def test_erasure_leaves_the_sidebar_context_nothing_to_show(client, customer, settings):
+    settings.SHOPIFY_API_URL = "http://127.0.0.1:9/admin/api/2025-04/graphql.json"
+    snapshot = {
+        "fetched_at": timezone.now().isoformat(),
+        "data": {
+            "customer": to_jsonable(
+                ShopifyCustomer(
+                    id=6000000001,
+                    name="Ada Lovelace",
+                    email="ada@example.org",
+                    phone="",
+                    orders_count=1,
+                    amount_spent=Decimal("10.00"),
+                    currency="GBP",
+                    created_at=None,
+                )
+            )
+        },
+    }
+    link_customer_account(
+        customer=customer, provider="shopify", external_id="6000000001", snapshot=snapshot
+    )
+    stored = get_customer_context(customer=Customer.objects.get(pk=customer.pk))
+    assert stored.shopify.customer.name == "Ada Lovelace"
     client.force_login(UserFactory(role=Role.ADMIN))
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/customers/{customer.pk}/privacy/erase/", {"confirm": "ERASE"})
-    assert cache.get(_cache_key(customer.pk)) is None
+    client.post(f"/customers/{customer.pk}/privacy/erase/", {"confirm": "ERASE"})
+    context = get_customer_context(customer=Customer.objects.get(pk=customer.pk))
+    assert context.shopify is None and context.shopify_state.status == "not_fetched"
