@@ -25,8 +25,12 @@ from core.errors import ApplicationError, Conflict, NotFound
 from core.events import publish_on_commit
 from core.redaction import mask_json, mentions_any
 from core.tasks import enqueue_after
-from tickets.models import MessageDirection, Ticket, TicketStatus
-from tickets.services import default_reply_channel, send_automated_message
+from tickets.models import DeliveryStatus, MessageDirection, Ticket, TicketStatus
+from tickets.services import (
+    default_reply_channel,
+    get_fallback_channel,
+    send_automated_message,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -172,11 +176,28 @@ def send_csat_survey_now(*, ticket_id: int) -> CustomerSatisfaction | None:
     survey.expires_at = now + timedelta(days=csat_survey_expiry_days())
     survey.full_clean(exclude=["ticket", "customer"])
     survey.save()
-    send_automated_message(
-        ticket=ticket,
-        body=_survey_body(ticket=ticket, channel=channel, url=csat_url(survey.token)),
-        channel=channel,
+    url = csat_url(survey.token)
+    sent = send_automated_message(
+        ticket=ticket, body=_survey_body(ticket=ticket, channel=channel, url=url), channel=channel
     )
+    # The channel refused it (e.g. the WhatsApp window closed): the survey goes by email.
+    fallback = get_fallback_channel(ticket=ticket, skipped=sent)
+    if fallback is not None:
+        channel = survey.channel = fallback
+        survey.save(update_fields=["channel"])
+        sent = send_automated_message(
+            ticket=ticket,
+            body=_survey_body(ticket=ticket, channel=channel, url=url),
+            channel=channel,
+        )
+    if sent.delivery_status == DeliveryStatus.SKIPPED:
+        record_event(
+            name="csat.skipped",
+            ticket=ticket,
+            subject=survey,
+            properties={"channel": channel, "code": sent.error_code},
+        )
+        return survey
     record_event(name="csat.sent", ticket=ticket, subject=survey, properties={"channel": channel})
     return survey
 

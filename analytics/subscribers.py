@@ -112,6 +112,16 @@ def record_message_queued(event: events.MessageQueued) -> None:
     )
 
 
+def record_message_skipped(event: events.MessageSkipped) -> None:
+    record(
+        name="message.skipped",
+        ticket_id=event.ticket_id,
+        subject_type=_label(TicketMessage),
+        subject_id=event.message_id,
+        properties={"channel": event.channel, "code": event.code},
+    )
+
+
 def record_requeued(event: events.MessageRequeued) -> None:
     record(
         name="message.retried",
@@ -271,6 +281,7 @@ IN_TRANSACTION = {
     events.TicketCreated: record_ticket_created,
     events.MessageReceived: record_message_received,
     events.MessageQueued: record_message_queued,
+    events.MessageSkipped: record_message_skipped,
     events.MessageRequeued: record_requeued,
     events.MessageDeliveryChanged: record_delivery_changed,
     events.TicketStatusChanged: record_status_changed,

@@ -47,6 +47,10 @@ class OutboundRequest:
     subject: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     files: tuple[OutboundFile, ...] = ()
+    # Meta's Send API: RESPONSE inside the 24-hour window, MESSAGE_TAG + HUMAN_AGENT after it
+    # (the outbound policy decides, `tickets/policy.py`).
+    messaging_type: str = ""
+    tag: str = ""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from tickets.attachments import (
 )
 from tickets.consent import check_body_length, ensure_recipient_consents
 from tickets.models import ChannelKind, DeliveryStatus
+from tickets.policy import SendDecision, decide_send
 from tickets.selectors import get_outbound_message, get_reply_address
 
 logger = logging.getLogger(__name__)
@@ -82,10 +83,24 @@ def deliver(*, message_id: int) -> Delivery:
     if message.delivery_status != DeliveryStatus.QUEUED:
         # Already sent (a duplicate task run) or failed and not yet retried by staff.
         return Delivery(status=message.delivery_status)
+    # Checked again at send time: the window may have closed while the message waited.
+    decision = decide_send(
+        ticket=message.ticket,
+        channel=message.channel,
+        is_human=message.author_id is not None and not message.is_automated,
+    )
+    if not decision.is_allowed:
+        logger.warning("outbound.refused message=%s code=%s", message.pk, decision.code)
+        services.mark_delivery_failed(
+            message_id=message.pk, code=decision.code, error=decision.reason
+        )
+        return Delivery(status=DeliveryStatus.FAILED)
     attempt = delivery.record_send_attempt(message_id=message.pk)
     client = client_for(message.channel)
     try:
-        request = build_request(message, is_sandbox=isinstance(client, SandboxClient))
+        request = build_request(
+            message, decision=decision, is_sandbox=isinstance(client, SandboxClient)
+        )
         # Again at send time: the customer may have opted out after the reply was queued.
         ensure_recipient_consents(channel=message.channel, address=request.to)
         check_body_length(channel=message.channel, body=request.body)
@@ -119,7 +134,7 @@ def deliver(*, message_id: int) -> Delivery:
     return Delivery(status=result.status)
 
 
-def build_request(message, *, is_sandbox: bool = False) -> OutboundRequest:
+def build_request(message, *, decision: SendDecision, is_sandbox: bool = False) -> OutboundRequest:
     try:
         recipient = recipient_for(message)
     except ProviderRejected:
@@ -134,6 +149,8 @@ def build_request(message, *, is_sandbox: bool = False) -> OutboundRequest:
             to=recipient,
             body=message.body,
             files=files,
+            messaging_type=decision.messaging_type,
+            tag=decision.tag,
         )
     headers = delivery.prepare_email_threading(
         message_id=message.pk,

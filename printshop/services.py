@@ -51,6 +51,7 @@ from tickets.models import Ticket, TicketStatus
 from tickets.references import parse_order_references
 from tickets.services import (
     add_system_note,
+    get_fallback_channel,
     lock_ticket,
     publish_ticket_updated_on_commit,
     send_automated_message,
@@ -337,7 +338,12 @@ def send_proof(*, proof: Proof, actor: User, message: str = "") -> Proof:
         raise Conflict(
             "Another proof for this order line was just sent; try again.", code="proof_race"
         ) from exc
-    sent = send_automated_message(ticket=ticket, body=_proof_message(proof=proof, note=note))
+    body = _proof_message(proof=proof, note=note)
+    sent = send_automated_message(ticket=ticket, body=body)
+    # The channel refused the link (a closed WhatsApp window): it goes by email when it can.
+    fallback = get_fallback_channel(ticket=ticket, skipped=sent)
+    if fallback is not None:
+        sent = send_automated_message(ticket=ticket, body=body, channel=fallback)
     proof.sent_message = sent
     proof.save(update_fields=["sent_message"])
     if proof.order_number:

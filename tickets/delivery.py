@@ -87,7 +87,11 @@ def requeue_failed_message(*, message: TicketMessage, actor: User) -> TicketMess
         raise NotFound("No such outbound message.", code="message_not_found")
     if message.delivery_status != DeliveryStatus.FAILED:
         raise Conflict("Only a failed message can be retried.", code="not_failed")
-    ensure_channel_can_send(ticket=message.ticket, channel=message.channel)
+    ensure_channel_can_send(
+        ticket=message.ticket,
+        channel=message.channel,
+        is_human=message.author_id is not None and not message.is_automated,
+    )
     message = update_delivery_status(message_id=message.pk, status=DeliveryStatus.QUEUED)
     TicketMessage.objects.filter(pk=message.pk).update(send_attempts=0)
     publish_on_commit(

@@ -81,6 +81,16 @@ class MessageQueued:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MessageSkipped:
+    """An automated message was stored but not sent: the channel's rules refused it (`code`)."""
+
+    ticket_id: int
+    message_id: int
+    channel: str
+    code: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class MessageRequeued:
     """Staff sent a failed outbound message again."""
 

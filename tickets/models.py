@@ -209,6 +209,8 @@ class DeliveryStatus(models.TextChoices):
     DELIVERED = "delivered", "Delivered"
     READ = "read", "Read"
     FAILED = "failed", "Failed"
+    # Never handed to a provider: the channel's rules did not allow it (`tickets/policy.py`).
+    SKIPPED = "skipped", "Skipped"
 
 
 class TicketMessage(models.Model):

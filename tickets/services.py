@@ -27,6 +27,7 @@ from tickets.models import (
     Customer,
     CustomerIdentity,
     DeliveryStatus,
+    IdentityKind,
     InternalNote,
     MessageDirection,
     Ticket,
@@ -37,7 +38,7 @@ from tickets.models import (
     TicketView,
     reference_for,
 )
-from tickets.policy import check_reply_collision, ensure_channel_can_send
+from tickets.policy import check_reply_collision, decide_send, ensure_channel_can_send
 from tickets.selectors import get_reply_address
 
 
@@ -351,7 +352,7 @@ def reply_to_ticket(
         raise ApplicationError(
             f"Unknown channel '{channel}'.", code="invalid", fields={"channel": ["Unknown."]}
         )
-    ensure_channel_can_send(ticket=ticket, channel=channel)
+    ensure_channel_can_send(ticket=ticket, channel=channel, is_human=not is_automated)
     check_body_length(channel=channel, body=body)
     attachments.check_outgoing_files(
         channel=channel,
@@ -410,31 +411,55 @@ def send_automated_message(
 
     Unlike `reply_to_ticket` it has no author, does not count as a first response and leaves the
     ticket's status alone, so sending a survey does not reopen a solved ticket.
+    When the channel's rules refuse it (a closed WhatsApp or Messenger window) it is stored as
+    `skipped` with the reason, shown on the timeline and never handed to a provider; the caller
+    may fall back to another channel (`get_fallback_channel`).
     """
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     channel = channel or default_reply_channel(ticket)
+    decision = decide_send(ticket=ticket, channel=channel, is_human=False)
     message = TicketMessage(
         ticket=ticket,
         direction=MessageDirection.OUTBOUND,
         channel=channel,
         body=body.strip(),
         is_automated=True,
-        delivery_status=DeliveryStatus.QUEUED,
+        delivery_status=DeliveryStatus.QUEUED if decision.is_allowed else DeliveryStatus.SKIPPED,
+        error_code=decision.code,
+        error_message=decision.reason,
     )
     message.full_clean(exclude=["ticket", "author"])
     message.save()
-    publish_on_commit(
-        events.MessageQueued(
-            ticket_id=ticket.pk,
-            message_id=message.pk,
-            channel=channel,
-            author_id=None,
-            is_automated=True,
-            is_system=True,
+    if decision.is_allowed:
+        publish_on_commit(
+            events.MessageQueued(
+                ticket_id=ticket.pk,
+                message_id=message.pk,
+                channel=channel,
+                author_id=None,
+                is_automated=True,
+                is_system=True,
+            )
         )
-    )
+    else:
+        publish_on_commit(
+            events.MessageSkipped(
+                ticket_id=ticket.pk, message_id=message.pk, channel=channel, code=decision.code
+            )
+        )
     publish_ticket_updated_on_commit(ticket)
     return message
+
+
+def get_fallback_channel(*, ticket: Ticket, skipped: TicketMessage) -> str | None:
+    """Email, when an automated message was skipped on another channel and the customer has an
+    email address on file: a survey or a proof link can still reach them."""
+    if skipped.delivery_status != DeliveryStatus.SKIPPED or skipped.channel == ChannelKind.EMAIL:
+        return None
+    has_email = CustomerIdentity.objects.filter(
+        customer_id=ticket.customer_id, kind=IdentityKind.EMAIL
+    ).exists()
+    return ChannelKind.EMAIL if has_email else None
 
 
 DELIVERY_RANK = {

@@ -16,6 +16,18 @@ Files, with the providers' rules (docs/channels.md "Attachments"):
   of at most 25 MB.
 - SendGrid `attachments` must be valid base64 with a filename; the whole mail at most 30 MB.
 `fetches` records every GET/HEAD the fake served, `sent[i]["files"]` what each send carried.
+
+Messaging windows, as the providers enforce them (docs/channels.md "Messaging windows"): the fake
+knows when each customer last wrote from `customer_wrote()` (what the provider saw inbound).
+- Twilio WhatsApp: a free-form `Body` more than 24 hours after the customer's last message is
+  accepted (201, queued) and then fails: the status callback says `failed` with `ErrorCode`
+  63016, as Twilio reports it. A `ContentSid` (an approved template of the fake Content API,
+  `add_content`) goes out at any time; an unknown one is refused at once (400, 21655).
+- Meta Send API: more than 24 hours after the person's last message, only
+  `messaging_type=MESSAGE_TAG` with `tag=HUMAN_AGENT` is accepted, and only within 7 days;
+  anything else is refused (400, error code 10, subcode 2018278).
+Twilio's Content API (`GET /v1/Content`, `GET /v1/Content/<sid>/ApprovalRequests`, HTTP basic
+auth) lists the templates added with `add_content`, paged like Twilio (`meta.next_page_url`).
 """
 
 import base64
@@ -76,6 +88,10 @@ TWILIO_OPT_OUT = frozenset(
 )
 TWILIO_OPT_IN = frozenset({"START", "YES", "UNSTOP"})
 TWILIO_HELP = frozenset({"HELP", "INFO"})
+WHATSAPP_WINDOW_SECONDS = 24 * 3600
+META_STANDARD_WINDOW_SECONDS = 24 * 3600
+META_HUMAN_AGENT_WINDOW_SECONDS = 7 * 24 * 3600
+CONTENT_PAGE_SIZE = 50
 
 
 class Rejected(Exception):
@@ -109,6 +125,8 @@ class FakeMessaging:
         self.callback_delay = callback_delay
         self.sent: list[dict[str, Any]] = []
         self.opted_out: set[str] = set()  # Twilio `To` values that texted STOP
+        self.inbound_at: dict[str, float] = {}  # "whatsapp:+1…" or a Meta PSID -> epoch seconds
+        self.contents: dict[str, dict[str, Any]] = {}  # Content API: HX sid -> resource
         self._lock = threading.Lock()
         self._callbacks: list[threading.Thread] = []
         self._event_key = ec.generate_private_key(ec.SECP256R1())
@@ -141,6 +159,57 @@ class FakeMessaging:
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    # What the provider saw inbound, and its templates --------------------------------------------
+
+    def customer_wrote(self, address: str, *, at: float | None = None) -> None:
+        """The customer at `address` ("whatsapp:+1…" or a Meta PSID) wrote at `at` (epoch s)."""
+        with self._lock:
+            self.inbound_at[address] = time.time() if at is None else at
+
+    def _seconds_since_inbound(self, address: str) -> float | None:
+        with self._lock:
+            at = self.inbound_at.get(address)
+        return None if at is None else time.time() - at
+
+    def add_content(
+        self,
+        *,
+        friendly_name: str,
+        body: str,
+        variables: dict[str, str] | None = None,
+        language: str = "en",
+        approval: str = "approved",
+        category: str = "UTILITY",
+    ) -> str:
+        """A `twilio/text` content template with its WhatsApp approval status; returns its sid."""
+        sid = "HX" + secrets.token_hex(16)
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.contents[sid] = {
+            "sid": sid,
+            "account_sid": self.twilio_account_sid,
+            "friendly_name": friendly_name,
+            "language": language,
+            "variables": variables or {},
+            "types": {"twilio/text": {"body": body}},
+            "date_created": now,
+            "date_updated": now,
+            "url": f"{self.url}/v1/Content/{sid}",
+            "links": {
+                "approval_fetch": f"{self.url}/v1/Content/{sid}/ApprovalRequests",
+                "approval_create": f"{self.url}/v1/Content/{sid}/ApprovalRequests/whatsapp",
+            },
+            "_approval": {
+                "type": "whatsapp",
+                "name": friendly_name.lower().replace(" ", "_"),
+                "category": category,
+                "content_type": "twilio/text",
+                "status": approval,
+                "rejection_reason": "" if approval != "rejected" else "Invalid format",
+                "allow_category_change": True,
+            },
+        }
+        return sid
+
     # Sends ---------------------------------------------------------------------------------------
 
     def handle(self, path: str, query: dict, headers: dict, raw: bytes) -> tuple[int, dict, bytes]:
@@ -164,10 +233,11 @@ class FakeMessaging:
                 error = _twilio_error(21610, "Attempt to send to unsubscribed recipient")
                 raise Rejected(400, error)
             files = self._twilio_media(lists.get("MediaUrl", []), form.get("To", ""))
+            error_code = self._whatsapp_window_error(form)
             sid = ("MM" if files else "SM") + secrets.token_hex(16)
-            self._record("twilio", sid, form, files)
+            self._record("twilio", sid, form, files, error_code=error_code)
             if form.get("StatusCallback"):
-                self._later(self._twilio_callback, form["StatusCallback"], sid, form)
+                self._later(self._twilio_callback, form["StatusCallback"], sid, form, error_code)
             body = {"sid": sid, "status": "queued", "to": form.get("To"), "from": form.get("From")}
             body["num_media"] = str(len(files))
             return 201, {"Content-Type": "application/json"}, json.dumps(body).encode()
@@ -180,6 +250,7 @@ class FakeMessaging:
             return 202, {"X-Message-Id": message_id}, b""
         if path.endswith("/me/messages"):
             send, files = self._meta_send(headers, raw)
+            self._check_meta_window(send)
             mid = "m_" + secrets.token_urlsafe(24)
             self._record("meta", mid, send, files)
             self._later(self._meta_delivery, mid, send)
@@ -188,6 +259,51 @@ class FakeMessaging:
                 body["attachment_id"] = secrets.token_hex(8)
             return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
         return 404, {"Content-Type": "application/json"}, b'{"error": "unknown endpoint"}'
+
+    # Messaging windows ---------------------------------------------------------------------------
+
+    def _whatsapp_window_error(self, form: dict) -> int | None:
+        """Twilio accepts the request and fails the message later (63016) when a free-form body
+        goes outside the customer-service window; an approved template may always go."""
+        if not form.get("To", "").startswith("whatsapp:"):
+            return None
+        content_sid = form.get("ContentSid")
+        if content_sid:
+            content = self.contents.get(content_sid)
+            if content is None:
+                raise Rejected(400, _twilio_error(21655, "The ContentSid is Invalid"))
+            try:
+                json.loads(form.get("ContentVariables") or "{}")
+            except ValueError as exc:
+                raise Rejected(
+                    400, _twilio_error(21656, "The ContentVariables Parameter is invalid")
+                ) from exc
+            if content["_approval"]["status"] == "approved":
+                return None
+        since = self._seconds_since_inbound(form["To"])
+        if since is None or since > WHATSAPP_WINDOW_SECONDS:
+            return 63016
+        return None
+
+    def _check_meta_window(self, send: dict) -> None:
+        since = self._seconds_since_inbound(str(send.get("recipient", {}).get("id", "")))
+        if since is not None and since <= META_STANDARD_WINDOW_SECONDS:
+            return
+        tagged = send.get("messaging_type") == "MESSAGE_TAG" and send.get("tag") == "HUMAN_AGENT"
+        if tagged and since is not None and since <= META_HUMAN_AGENT_WINDOW_SECONDS:
+            return
+        raise Rejected(
+            400,
+            {
+                "error": {
+                    "message": "(#10) This message is sent outside of allowed window.",
+                    "type": "OAuthException",
+                    "code": 10,
+                    "error_subcode": 2018278,
+                    "fbtrace_id": secrets.token_urlsafe(8),
+                }
+            },
+        )
 
     # Files on sends ------------------------------------------------------------------------------
 
@@ -261,6 +377,7 @@ class FakeMessaging:
             send = {
                 "recipient": json.loads(fields["recipient"]),
                 "message": json.loads(fields["message"]),
+                **{k: fields[k] for k in ("messaging_type", "tag") if k in fields},
             }
         except (KeyError, ValueError) as exc:
             raise Rejected(
@@ -334,16 +451,18 @@ class FakeMessaging:
         self.media[path] = (content_type, data)
         return f"{self.url}{path}?_nc_cat=1&oh=00_{secrets.token_hex(8)}&oe=67A0B1C2"
 
-    def serve(self, method: str, path: str, headers: dict) -> tuple[int, dict, bytes]:
+    def serve(
+        self, method: str, path: str, headers: dict, query: dict | None = None
+    ) -> tuple[int, dict, bytes]:
         self.fetches.append({"method": method, "path": path, "headers": headers})
+        if path.startswith("/v1/Content"):
+            status, body = self._content_api(path, query or {}, headers)
+            return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
         if self.media_failures > 0:
             self.media_failures -= 1
             return 503, {"Content-Type": "application/json"}, b'{"error": "unavailable"}'
         if path in self.redirects or (path.startswith("/2010-04-01/") and path in self.media):
-            expected = base64.b64encode(
-                f"{self.twilio_account_sid}:{self.twilio_auth_token}".encode()
-            ).decode()
-            if headers.get("Authorization", "") != f"Basic {expected}":
+            if headers.get("Authorization", "") != f"Basic {self._twilio_basic_auth()}":
                 body = json.dumps(_twilio_error(20003, "Authenticate")).encode()
                 headers = {"Content-Type": "application/json"}
                 return 401, {**headers, "WWW-Authenticate": 'Basic realm="Twilio API"'}, body
@@ -373,10 +492,70 @@ class FakeMessaging:
             return 200, {"Content-Type": content_type}, data
         return 404, {"Content-Type": "application/json"}, b'{"error": "not found"}'
 
-    def _record(self, provider: str, message_id: str, request: dict, files: list[dict]) -> None:
+    def _content_api(self, path: str, query: dict, headers: dict) -> tuple[int, dict]:
+        if headers.get("Authorization", "") != f"Basic {self._twilio_basic_auth()}":
+            return 401, _twilio_error(20003, "Authenticate") | {"status": 401}
+        if path == "/v1/Content":
+            page_size = min(int(query.get("PageSize") or CONTENT_PAGE_SIZE), 1000)
+            page = int(query.get("Page") or 0)
+            items = list(self.contents.values())
+            chunk = items[page * page_size : (page + 1) * page_size]
+            base = f"{self.url}/v1/Content?PageSize={page_size}"
+            has_next = (page + 1) * page_size < len(items)
+            return 200, {
+                "contents": [
+                    {k: v for k, v in item.items() if not k.startswith("_")} for item in chunk
+                ],
+                "meta": {
+                    "page": page,
+                    "page_size": page_size,
+                    "first_page_url": f"{base}&Page=0",
+                    "previous_page_url": f"{base}&Page={page - 1}" if page else None,
+                    "url": f"{base}&Page={page}",
+                    "next_page_url": f"{base}&Page={page + 1}&PageToken=PT{page + 1}"
+                    if has_next
+                    else None,
+                    "key": "contents",
+                },
+            }
+        sid, _, rest = path.removeprefix("/v1/Content/").partition("/")
+        content = self.contents.get(sid)
+        if content is None or rest not in ("", "ApprovalRequests"):
+            return 404, _twilio_error(20404, f"The requested resource {path} was not found") | {
+                "status": 404
+            }
+        if rest == "":
+            return 200, {k: v for k, v in content.items() if not k.startswith("_")}
+        return 200, {
+            "sid": sid,
+            "account_sid": self.twilio_account_sid,
+            "whatsapp": content["_approval"],
+            "url": f"{self.url}/v1/Content/{sid}/ApprovalRequests",
+        }
+
+    def _twilio_basic_auth(self) -> str:
+        return base64.b64encode(
+            f"{self.twilio_account_sid}:{self.twilio_auth_token}".encode()
+        ).decode()
+
+    def _record(
+        self,
+        provider: str,
+        message_id: str,
+        request: dict,
+        files: list[dict],
+        *,
+        error_code: int | None = None,
+    ) -> None:
         with self._lock:
             self.sent.append(
-                {"provider": provider, "id": message_id, "request": request, "files": files}
+                {
+                    "provider": provider,
+                    "id": message_id,
+                    "request": request,
+                    "files": files,
+                    "error_code": error_code,
+                }
             )
 
     def _later(self, callback, *args) -> None:
@@ -391,15 +570,17 @@ class FakeMessaging:
 
     # Status callbacks ----------------------------------------------------------------------------
 
-    def _twilio_callback(self, url: str, sid: str, form: dict) -> None:
+    def _twilio_callback(self, url: str, sid: str, form: dict, error_code: int | None) -> None:
         params = {
             "MessageSid": sid,
             "SmsSid": sid,
-            "MessageStatus": "delivered",
+            "MessageStatus": "failed" if error_code else "delivered",
             "To": form.get("To", ""),
             "From": form.get("From", ""),
             "ApiVersion": "2010-04-01",
         }
+        if error_code:
+            params["ErrorCode"] = str(error_code)
         signature = RequestValidator(self.twilio_auth_token).compute_signature(url, params)
         requests.post(
             url,
@@ -485,9 +666,9 @@ class FakeMessaging:
                 self._serve_file("HEAD")
 
             def _serve_file(self, method: str) -> None:
-                status, headers, body = fake.serve(
-                    method, urlsplit(self.path).path, dict(self.headers)
-                )
+                parts = urlsplit(self.path)
+                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+                status, headers, body = fake.serve(method, parts.path, dict(self.headers), query)
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)

@@ -37,21 +37,24 @@ class MetaClient(ProviderHttpClient):
         """The text, then each file as its own message (the Send API takes one attachment per
         message, uploaded as multipart `filedata`); the first message's id identifies the send."""
         message_ids = []
+        messaging = {"messaging_type": request.messaging_type or "RESPONSE"}
+        if request.tag:
+            messaging["tag"] = request.tag
         if request.body or not request.files:
             message_ids.append(
                 self._post(
                     json={
                         "recipient": {"id": request.to},
-                        "messaging_type": "RESPONSE",
+                        **messaging,
                         "message": {"text": request.body},
                     }
                 )
             )
         for file in request.files:
-            message_ids.append(self._post_file(request.to, file))
+            message_ids.append(self._post_file(request.to, file, messaging))
         return SendResult(provider=self.provider, provider_message_id=message_ids[0], status="sent")
 
-    def _post_file(self, to: str, file: OutboundFile) -> str:
+    def _post_file(self, to: str, file: OutboundFile, messaging: dict[str, str]) -> str:
         kind = next(
             (k for k in ("image", "video", "audio") if file.content_type.startswith(f"{k}/")),
             "file",
@@ -59,7 +62,7 @@ class MetaClient(ProviderHttpClient):
         return self._post(
             data={
                 "recipient": json.dumps({"id": to}),
-                "messaging_type": "RESPONSE",
+                **messaging,
                 "message": json.dumps(
                     {"attachment": {"type": kind, "payload": {"is_reusable": False}}}
                 ),

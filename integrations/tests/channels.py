@@ -14,7 +14,11 @@ from urllib.parse import urlencode
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
+from django.utils import timezone
 from twilio.request_validator import RequestValidator
+
+from tickets import services as ticket_services
+from tickets.models import TicketMessage
 
 TWILIO_SID = "AC" + "a" * 32
 TWILIO_TOKEN = "twilio-test-token"
@@ -149,3 +153,27 @@ class CommittingClient:
     def get(self, *args, **kwargs):
         with self.capture_on_commit(execute=True):
             return self.client.get(*args, **kwargs)
+
+
+def customer_writes(fake, *, ticket, channel: str, sender: str, at=None, body: str = "Hi"):
+    """The customer's message as both our database and the fake provider saw it (the fake
+    enforces the messaging windows from it); `at` backdates it."""
+    message = ticket_services.record_inbound_message(
+        ticket=ticket, channel=channel, sender=sender, body=body
+    )
+    if at is not None:
+        TicketMessage.objects.filter(pk=message.pk).update(created_at=at)
+    address = f"whatsapp:{sender}" if channel == "whatsapp" else sender
+    fake.customer_wrote(address, at=(at or timezone.now()).timestamp())
+    return message
+
+
+def wait_for(message: TicketMessage, status: str) -> TicketMessage:
+    """The message once the fake's status callback moved it to `status` (or as it is after 15 s
+    on a loaded CI machine)."""
+    for _ in range(300):
+        message.refresh_from_db()
+        if message.delivery_status == status:
+            break
+        time.sleep(0.05)
+    return message

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from integrations.tests.channels import customer_writes
 from tickets import services
 from tickets.attachments import public_link_url
 from tickets.models import Attachment, DeliveryStatus, TicketStatus
@@ -31,9 +32,9 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def ticket_from(channel: str, sender: str):
+def ticket_from(fake, channel: str, sender: str):
     ticket = TicketFactory(channel=channel, status=TicketStatus.OPEN)
-    services.record_inbound_message(ticket=ticket, channel=channel, sender=sender, body="Hi")
+    customer_writes(fake, ticket=ticket, channel=channel, sender=sender)
     return ticket
 
 
@@ -52,7 +53,7 @@ def reply(ticket, agent, *, files=(), forward=(), body="Your proof", channel=Non
 
 def test_email_reply_carries_the_pdf_bytes(fake, agent):
     pdf = pdf_bytes()
-    ticket = ticket_from("email", "jane@example.com")
+    ticket = ticket_from(fake, "email", "jane@example.com")
     message = reply(ticket, agent, files=[SimpleUploadedFile("proof.pdf", pdf, "application/pdf")])
     assert message.delivery_status == DeliveryStatus.SENT
     [sent] = fake.sent
@@ -68,7 +69,7 @@ def test_email_reply_carries_the_pdf_bytes(fake, agent):
 
 def test_whatsapp_reply_is_fetched_by_twilio_from_our_public_link(fake, agent, live_server):
     pdf = pdf_bytes()
-    ticket = ticket_from("whatsapp", "+447700900123")
+    ticket = ticket_from(fake, "whatsapp", "+447700900123")
     message = reply(ticket, agent, files=[SimpleUploadedFile("proof.pdf", pdf)])
     assert message.delivery_status == DeliveryStatus.SENT
     [sent] = fake.sent
@@ -79,7 +80,7 @@ def test_whatsapp_reply_is_fetched_by_twilio_from_our_public_link(fake, agent, l
 
 
 def test_customer_file_is_forwarded_back_on_whatsapp(fake, agent):
-    ticket = ticket_from("whatsapp", "+447700900123")
+    ticket = ticket_from(fake, "whatsapp", "+447700900123")
     jpeg = image_bytes()
     theirs = AttachmentFactory(message=ticket.messages.get(), data=jpeg)
     message = reply(ticket, agent, forward=[theirs.pk], body="Is this the one?")
@@ -89,7 +90,7 @@ def test_customer_file_is_forwarded_back_on_whatsapp(fake, agent):
 
 def test_sms_to_a_number_without_mms_gets_a_link(fake, agent):
     pdf = pdf_bytes()
-    ticket = ticket_from("sms", "+447700900555")
+    ticket = ticket_from(fake, "sms", "+447700900555")
     message = reply(ticket, agent, files=[SimpleUploadedFile("proof.pdf", pdf)])
     assert message.delivery_status == DeliveryStatus.SENT
     [sent] = fake.sent
@@ -102,7 +103,7 @@ def test_sms_to_a_number_without_mms_gets_a_link(fake, agent):
 
 def test_mms_number_gets_media(fake, agent):
     jpeg = image_bytes()
-    ticket = ticket_from("sms", "+15551230001")
+    ticket = ticket_from(fake, "sms", "+15551230001")
     reply(ticket, agent, files=[SimpleUploadedFile("banner.jpg", jpeg)])
     assert fake.sent[-1]["files"][0]["sha256"] == sha(jpeg)
     assert fake.sent[-1]["id"].startswith("MM")
@@ -110,7 +111,7 @@ def test_mms_number_gets_media(fake, agent):
 
 def test_messenger_reply_uploads_the_file(fake, agent):
     jpeg = image_bytes()
-    ticket = ticket_from("facebook", "4242")
+    ticket = ticket_from(fake, "facebook", "4242")
     message = reply(ticket, agent, files=[SimpleUploadedFile("mockup.jpg", jpeg)])
     text, upload = fake.sent
     assert text["request"]["message"] == {"text": "Your proof"}
@@ -120,7 +121,7 @@ def test_messenger_reply_uploads_the_file(fake, agent):
 
 
 def test_public_link_refuses_tampering_and_expiry(fake, agent, settings, live_server):
-    ticket = ticket_from("whatsapp", "+447700900123")
+    ticket = ticket_from(fake, "whatsapp", "+447700900123")
     reply(ticket, agent, files=[SimpleUploadedFile("proof.pdf", pdf_bytes())])
     url = fake.sent[-1]["files"][0]["url"]
     assert (

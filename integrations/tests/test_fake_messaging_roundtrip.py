@@ -1,11 +1,10 @@
 """Round trip through a fake provider that calls back: reply → sent → status webhook → delivered."""
 
-import time
-
 import pytest
 
+from integrations.tests.channels import customer_writes, wait_for
 from tickets import services
-from tickets.models import DeliveryStatus, TicketMessage
+from tickets.models import DeliveryStatus
 from tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -14,15 +13,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def fake(fake_messaging):
     return fake_messaging
-
-
-def wait_for(message: TicketMessage, status: str) -> TicketMessage:
-    for _ in range(300):  # up to 15 s on a loaded CI machine
-        message.refresh_from_db()
-        if message.delivery_status == status:
-            break
-        time.sleep(0.05)
-    return message
 
 
 CUSTOMERS = {
@@ -36,7 +26,7 @@ CUSTOMERS = {
 def test_reply_on_each_channel_is_delivered_and_called_back(fake):
     for channel, sender in CUSTOMERS.items():
         ticket = TicketFactory(channel=channel)
-        services.record_inbound_message(ticket=ticket, channel=channel, sender=sender, body="Hi")
+        customer_writes(fake, ticket=ticket, channel=channel, sender=sender)
         message = services.send_automated_message(ticket=ticket, body="Your proof is ready")
         message = wait_for(message, DeliveryStatus.DELIVERED)
         assert message.delivery_status == DeliveryStatus.DELIVERED, channel
