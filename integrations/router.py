@@ -83,6 +83,7 @@ def deliver(*, message_id: int) -> Delivery:
     if message.delivery_status != DeliveryStatus.QUEUED:
         # Already sent (a duplicate task run) or failed and not yet retried by staff.
         return Delivery(status=message.delivery_status)
+    attempt = delivery.record_send_attempt(message_id=message.pk)
     # Checked again at send time: the window may have closed while the message waited.
     decision = decide_send(
         ticket=message.ticket,
@@ -95,7 +96,6 @@ def deliver(*, message_id: int) -> Delivery:
             message_id=message.pk, code=decision.code, error=decision.reason
         )
         return Delivery(status=DeliveryStatus.FAILED)
-    attempt = delivery.record_send_attempt(message_id=message.pk)
     client = client_for(message.channel)
     try:
         request = build_request(
