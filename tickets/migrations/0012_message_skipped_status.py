@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0011_identity_consent'),
+        ("tickets", "0011_identity_consent"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticketmessage',
-            name='delivery_status',
-            field=models.CharField(blank=True, choices=[('queued', 'Queued'), ('sent', 'Sent'), ('delivered', 'Delivered'), ('read', 'Read'), ('failed', 'Failed'), ('skipped', 'Skipped')], default='', max_length=12),
+            model_name="ticketmessage",
+            name="delivery_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("queued", "Queued"),
+                    ("sent", "Sent"),
+                    ("delivered", "Delivered"),
+                    ("read", "Read"),
+                    ("failed", "Failed"),
+                    ("skipped", "Skipped"),
+                ],
+                default="",
+                max_length=12,
+            ),
         ),
     ]
