@@ -24,6 +24,7 @@ from tickets.services import (
     ensure_can_work_tickets,
     lock_ticket,
     publish_ticket_updated_on_commit,
+    record_assignment,
     sla_due_at,
 )
 
@@ -91,14 +92,20 @@ def escalate_ticket(
         previous_priority=previous_priority,
         new_priority=new_priority,
     )
+    if to_team is not None:
+        # The team change goes in the assignment history like any other; TicketEscalated
+        # announces it (to_team_id), so no TicketAssigned on top.
+        record_assignment(
+            ticket=ticket,
+            actor=actor,
+            assignee=ticket.assignee,
+            team=to_team,
+            reason=f"Escalated: {reason}",
+        )
     ticket.is_escalated = True
     ticket.priority = new_priority
     ticket.due_at = sla_due_at(priority=new_priority, start=ticket.created_at)
-    update_fields = ["is_escalated", "priority", "due_at", "updated_at"]
-    if to_team is not None and ticket.team_id != to_team.pk:
-        ticket.team = to_team
-        update_fields.append("team")
-    ticket.save(update_fields=update_fields)
+    ticket.save(update_fields=["is_escalated", "priority", "due_at", "updated_at"])
     publish_on_commit(
         events.TicketEscalated(
             ticket_id=ticket.pk,

@@ -700,6 +700,30 @@ def apply_assignment(
     *, ticket: Ticket, actor: User, assignee: User | None, team: Team | None, reason: str
 ) -> TicketAssignment | None:
     """Point `ticket` (already locked) at `assignee`/`team`, with a history row; no checks."""
+    assignment = record_assignment(
+        ticket=ticket, actor=actor, assignee=assignee, team=team, reason=reason
+    )
+    if assignment is None:
+        return None
+    publish_on_commit(
+        events.TicketAssigned(
+            ticket_id=ticket.pk,
+            assignment_id=assignment.pk,
+            actor_id=actor_id_of(actor),
+            assignee_id=getattr(assignee, "pk", None),
+            team_id=getattr(team, "pk", None),
+            reason=reason,
+        )
+    )
+    publish_ticket_updated_on_commit(ticket)
+    return assignment
+
+
+def record_assignment(
+    *, ticket: Ticket, actor: User, assignee: User | None, team: Team | None, reason: str
+) -> TicketAssignment | None:
+    """Move `ticket` (already locked) to `assignee`/`team` and write the history row, without
+    announcing it: for a use case whose own event says it (an escalation to a team)."""
     if ticket.assignee_id == getattr(assignee, "pk", None) and ticket.team_id == getattr(
         team, "pk", None
     ):
@@ -719,17 +743,6 @@ def apply_assignment(
         ticket.status = TicketStatus.OPEN
         update_fields.append("status")
     ticket.save(update_fields=update_fields)
-    publish_on_commit(
-        events.TicketAssigned(
-            ticket_id=ticket.pk,
-            assignment_id=assignment.pk,
-            actor_id=actor_id_of(actor),
-            assignee_id=getattr(assignee, "pk", None),
-            team_id=getattr(team, "pk", None),
-            reason=reason,
-        )
-    )
-    publish_ticket_updated_on_commit(ticket)
     return assignment
 
 

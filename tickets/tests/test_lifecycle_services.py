@@ -17,6 +17,7 @@ from tickets.models import (
     TicketPriority,
     TicketStatus,
 )
+from tickets.selectors import get_ticket_timeline
 from tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -291,8 +292,32 @@ def test_escalation_to_team_routes_and_notifies_members(manager, agent, other_ag
     )
     ticket.refresh_from_db()
     assert ticket.team == team and ticket.priority == TicketPriority.URGENT
+    # The team change is in the assignment history, by whom and why.
+    [assignment] = ticket.assignments.all()
+    assert (assignment.to_team, assignment.to_agent, assignment.assigned_by) == (team, None, agent)
+    assert assignment.reason == "Escalated: Press broke"
     # The escalating agent is not notified of their own action.
     assert list(Notification.objects.values_list("recipient", flat=True)) == [other_agent.pk]
+
+
+def test_escalation_to_a_team_keeps_the_assignee_and_records_the_move(manager, agent, team):
+    ticket = TicketFactory(status=S.OPEN, assignee=agent)
+    routing.escalate_ticket(ticket=ticket, actor=manager, reason="Big order", to_team=team)
+    routing.escalate_ticket(ticket=ticket, actor=manager, reason="Still stuck", to_team=team)
+    ticket.refresh_from_db()
+    assert (ticket.assignee, ticket.team) == (agent, team)
+    [assignment] = ticket.assignments.all()  # the second escalation moved nothing
+    assert (assignment.from_agent, assignment.to_agent, assignment.to_team) == (agent, agent, team)
+    assert not Notification.objects.filter(kind=NotificationKind.ASSIGNMENT).exists()
+    kinds = [entry.kind for entry in get_ticket_timeline(ticket=ticket)]
+    assert kinds.count("assignment") == 1 and kinds.count("escalation") == 2
+
+
+def test_escalation_to_a_manager_moves_no_team(agent, manager, team):
+    ticket = TicketFactory(status=S.OPEN, team=team)
+    routing.escalate_ticket(ticket=ticket, actor=agent, reason="Refund", to_user=manager)
+    ticket.refresh_from_db()
+    assert ticket.team == team and not ticket.assignments.exists()
 
 
 def test_escalation_never_lowers_priority(manager):
