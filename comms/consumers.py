@@ -24,6 +24,7 @@ from core.realtime import (
     session_group,
     ticket_group,
     user_group,
+    widget_ticket_group,
 )
 
 logger = logging.getLogger(__name__)
@@ -197,6 +198,12 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
                 "is_typing": is_typing,
             },
         )
+        if kind == "ticket":
+            # The customer's storefront widget shows "<first name> is typing" too.
+            await self.channel_layer.group_send(
+                widget_ticket_group(value),
+                {"type": "widget.typing", "is_typing": is_typing, "name": self.user.first_name},
+            )
 
     async def frame_presence(self, content: dict) -> None:
         status = content.get("status")

@@ -22,6 +22,7 @@ from comms.models import (
     ChannelMember,
     ChannelMessage,
     Notification,
+    PresenceStatus,
     StaffPresence,
 )
 from core.errors import NotFound
@@ -187,3 +188,8 @@ def count_unread_notifications(*, user: User) -> int:
 
 def get_presence_statuses(*, user_ids: list[int]) -> dict[int, str]:
     return dict(StaffPresence.objects.filter(user_id__in=user_ids).values_list("user_id", "status"))
+
+
+def is_any_staff_online() -> bool:
+    """Someone active shows "online" (the storefront widget's live/offline switch)."""
+    return StaffPresence.objects.filter(status=PresenceStatus.ONLINE, user__is_active=True).exists()

@@ -14,14 +14,30 @@ def client_ip(request: HttpRequest) -> str | None:
     """The caller's address (None when unknown). Behind TRUSTED_PROXY_COUNT proxies (nginx = 1) it
     is the entry that many hops from the right of X-Forwarded-For: entries further left are
     client-controlled. Also django-axes' AXES_CLIENT_IP_CALLABLE, so lockouts agree."""
+    return _client_address(
+        forwarded_for=request.META.get("HTTP_X_FORWARDED_FOR", ""),
+        remote_addr=request.META.get("REMOTE_ADDR", ""),
+    )
+
+
+def scope_client_ip(scope: dict) -> str | None:
+    """`client_ip` for an ASGI (WebSocket) scope."""
+    headers = dict(scope.get("headers") or [])
+    client = scope.get("client") or ("", 0)
+    return _client_address(
+        forwarded_for=headers.get(b"x-forwarded-for", b"").decode("latin-1"),
+        remote_addr=str(client[0] or ""),
+    )
+
+
+def _client_address(*, forwarded_for: str, remote_addr: str) -> str | None:
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h.strip() for h in forwarded_for.split(",")]
         hops = [h for h in hops if h]
         if len(hops) >= proxies and _is_ip(hops[-proxies]):
             return hops[-proxies]
-    address = request.META.get("REMOTE_ADDR", "")
-    return address if _is_ip(address) else None
+    return remote_addr if _is_ip(remote_addr) else None
 
 
 def _is_ip(value: str) -> bool:

@@ -41,3 +41,14 @@ def session_group(session_key: str) -> str:
 
 
 INBOX_GROUP = "inbox"
+
+
+def widget_ticket_group(reference: str) -> str:
+    """The storefront widget's sockets on a ticket: agent replies and agent typing. Never a
+    staff group: a visitor's socket joins only `widget.*` groups (integrations/webchat)."""
+    return f"widget.ticket.{reference}"
+
+
+def widget_visitor_group(visitor_id: str) -> str:
+    """One widget visitor's sockets (all their tabs): their own messages, echoed."""
+    return f"widget.visitor.{visitor_id}"

@@ -174,6 +174,12 @@ STAFF_SOCKET_FRAME_RATES = {
 STAFF_SOCKET_MAX_PER_USER = env.int("STAFF_SOCKET_MAX_PER_USER", default=20)
 STAFF_SOCKET_MAX_FRAME_CHARS = 16 * 1024
 STAFF_SOCKET_MAX_FRAME_DEPTH = 8
+# Storefront widget (integrations/webchat, docs/channels.md "Web chat"): shared fixed-window
+# limits per client address (every widget call and socket connect) and per visitor (messages);
+# per socket, (frames per second, burst) before a flood closes it.
+WEBCHAT_IP_RATE = env.str("WEBCHAT_IP_RATE", default="240/minute")
+WEBCHAT_VISITOR_MESSAGE_RATE = env.str("WEBCHAT_VISITOR_MESSAGE_RATE", default="30/minute")
+WEBCHAT_SOCKET_FRAME_RATE = (5.0, 10)
 
 CACHES = {
     "default": {

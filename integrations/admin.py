@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from core.events import publish_on_commit
 from integrations.events import CatalogSyncRequested
@@ -12,10 +13,12 @@ from integrations.models import (
     InboundEventNeedingAttention,
     PerpSyncLog,
     ShopifySyncLog,
+    WebChatInbox,
     WebhookEvent,
 )
 from integrations.sync import RESOURCES, test_provider_connections
 from integrations.tasks import sync_provider_task
+from integrations.webchat.snippets import liquid_snippet, script_snippet
 from integrations.webhooks import (
     list_webhook_events_needing_attention,
     open_raw,
@@ -189,3 +192,25 @@ admin.site.register(PerpSyncLog, PerpSyncLogAdmin)
 class ChannelConfigurationAdmin(admin.ModelAdmin):
     list_display = ("channel", "display_name", "is_enabled", "sender", "threading_window_hours")
     list_filter = ("is_enabled",)
+
+
+@admin.register(WebChatInbox)
+class WebChatInboxAdmin(admin.ModelAdmin):
+    """Widget settings and the snippets to paste into the Shopify theme (docs/channels.md)."""
+
+    list_display = ("shop_name", "key", "is_enabled", "updated_at")
+    readonly_fields = ("snippet", "identity_snippet")
+    fieldsets = (
+        (None, {"fields": ("shop_name", "key", "is_enabled")}),
+        ("Look", {"fields": ("colour", "greeting", "prechat_fields")}),
+        ("Where and when", {"fields": ("allowed_domains", "business_hours", "time_zone")}),
+        ("Install", {"fields": ("snippet", "identity_snippet", "identity_secret")}),
+    )
+
+    @admin.display(description="Snippet (theme.liquid, before </body>)")
+    def snippet(self, obj: WebChatInbox) -> str:
+        return format_html("<pre>{}</pre>", script_snippet(obj)) if obj.pk else "Save first."
+
+    @admin.display(description="With identity verification (logged-in customers)")
+    def identity_snippet(self, obj: WebChatInbox) -> str:
+        return format_html("<pre>{}</pre>", liquid_snippet(obj)) if obj.pk else "Save first."

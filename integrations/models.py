@@ -1,4 +1,10 @@
+import re
+import secrets
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 
 
@@ -195,3 +201,130 @@ class OrderAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.order_name} on {self.ticket_id}"
+
+
+# Web chat (the storefront widget, docs/channels.md "Web chat") ----------------------------------
+
+PRECHAT_FIELDS = ("name", "email", "order")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def new_identity_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def validate_business_hours(value) -> None:
+    """{"mon": ["09:00", "17:30"], ...}: the days listed are open between the two clock times."""
+    if not isinstance(value, dict) or not set(value) <= set(WEEKDAYS):
+        raise ValidationError(f"Business hours are keyed by {', '.join(WEEKDAYS)}.")
+    for day, span in value.items():
+        if (
+            not isinstance(span, list)
+            or len(span) != 2
+            or not all(isinstance(t, str) and CLOCK.match(t) for t in span)
+            or span[0] >= span[1]
+        ):
+            raise ValidationError(f'{day}: give ["HH:MM", "HH:MM"], opening before closing.')
+
+
+def validate_prechat_fields(value) -> None:
+    if not isinstance(value, list) or not set(value) <= set(PRECHAT_FIELDS):
+        raise ValidationError(f"Pre-chat fields are a list of {', '.join(PRECHAT_FIELDS)}.")
+
+
+def validate_allowed_domains(value: str) -> None:
+    for line in value.split():
+        if not DOMAIN.match(line):
+            raise ValidationError(f"'{line}' is not a host name (with an optional :port).")
+
+
+CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+DOMAIN = re.compile(
+    r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$"
+)
+
+
+class WebChatInbox(models.Model):
+    """One storefront widget: what it looks like, where it may run and when someone answers."""
+
+    key = models.SlugField(
+        max_length=40, unique=True, help_text="The snippet's data-inbox value (public)."
+    )
+    shop_name = models.CharField(max_length=100)
+    greeting = models.CharField(max_length=255, default="Hi! Ask us anything about your order.")
+    colour = models.CharField(
+        max_length=7,
+        default="#1f5fbf",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour like #1f5fbf.")],
+    )
+    allowed_domains = models.TextField(
+        help_text="The shop's hosts, one per line (shop.example.com, *.myshopify.com, host:port); "
+        "the widget and its socket refuse every other page origin.",
+        validators=[validate_allowed_domains],
+    )
+    business_hours = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_business_hours],
+        help_text='{"mon": ["09:00", "17:00"], ...} in the time zone below; empty: always open.',
+    )
+    time_zone = models.CharField(max_length=64, default="Europe/London")
+    prechat_fields = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_prechat_fields],
+        help_text='Asked before the first message: any of "name", "email", "order".',
+    )
+    identity_secret = models.CharField(
+        max_length=128,
+        default=new_identity_secret,
+        help_text="Signs logged-in customers' emails in the theme (HMAC-SHA256); keep it secret.",
+    )
+    is_enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "web chat widget"
+
+    def __str__(self) -> str:
+        return f"{self.shop_name} ({self.key})"
+
+    def clean(self) -> None:
+        try:
+            zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError({"time_zone": "Unknown time zone."}) from exc
+
+    @property
+    def domains(self) -> list[str]:
+        return [line.lower() for line in self.allowed_domains.split()]
+
+
+class WebChatConversation(models.Model):
+    """A visitor's conversation on one ticket, with what the agent sees beside it: the page,
+    the cart and the order they typed. `contact_email` is what the visitor typed (never used to
+    find a customer); replies also go there by email when they left it while we were away."""
+
+    inbox = models.ForeignKey(WebChatInbox, on_delete=models.CASCADE, related_name="conversations")
+    visitor_id = models.CharField(max_length=64, db_index=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.PROTECT, related_name="web_conversations"
+    )
+    verified_email = models.EmailField(max_length=320, blank=True)
+    contact_email = models.EmailField(max_length=320, blank=True)
+    reply_by_email = models.BooleanField(default=False)
+    page_url = models.URLField(max_length=2000, blank=True)
+    cart = models.JSONField(default=dict, blank=True)
+    order_number = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["visitor_id", "ticket"], name="webchat_visitor_ticket")
+        ]
+
+    def __str__(self) -> str:
+        return f"Web chat {self.visitor_id[:8]} on {self.ticket_id}"

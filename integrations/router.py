@@ -26,6 +26,8 @@ from integrations.meta import client as meta
 from integrations.models import ChannelConfiguration
 from integrations.sendgrid import client as sendgrid
 from integrations.twilio import client as twilio
+from integrations.webchat.client import WebChatClient
+from integrations.webchat.selectors import offline_email_for
 from tickets import delivery
 from tickets.attachments import (
     SMS_LINK_MAX_AGE,
@@ -68,6 +70,8 @@ def client_for(channel: str):
         if sendgrid.is_configured():
             return sendgrid.SendGridClient.from_settings(sender=sender)
         return SandboxClient(provider="sendgrid")
+    if channel == ChannelKind.WEB:
+        return WebChatClient()
     if channel in (ChannelKind.SMS, ChannelKind.WHATSAPP):
         if twilio.is_configured():
             return twilio.TwilioClient.from_settings(sender=sender)
@@ -96,14 +100,24 @@ def deliver(*, message_id: int) -> Delivery:
             message_id=message.pk, code=decision.code, error=decision.reason
         )
         return Delivery(status=DeliveryStatus.FAILED)
-    client = client_for(message.channel)
+    # A web chat left while nobody was online is answered by email (and on the widget, should
+    # the visitor still be there); the customer's email reply threads back by its headers.
+    email_to = (
+        offline_email_for(ticket_id=message.ticket_id) if message.channel == ChannelKind.WEB else ""
+    )
+    via = ChannelKind.EMAIL if email_to else message.channel
+    client = client_for(via)
     try:
         request = build_request(
-            message, decision=decision, is_sandbox=isinstance(client, SandboxClient)
+            message,
+            decision=decision,
+            is_sandbox=isinstance(client, SandboxClient),
+            via=via,
+            to=email_to,
         )
         # Again at send time: the customer may have opted out after the reply was queued.
-        ensure_recipient_consents(channel=message.channel, address=request.to)
-        check_body_length(channel=message.channel, body=request.body)
+        ensure_recipient_consents(channel=via, address=request.to)
+        check_body_length(channel=via, body=request.body)
     except ApplicationError as exc:
         logger.info("outbound.refused message=%s code=%s", message.pk, exc.code)
         services.mark_delivery_failed(message_id=message.pk, code=exc.code, error=exc.message)
@@ -113,6 +127,8 @@ def deliver(*, message_id: int) -> Delivery:
         services.mark_delivery_failed(message_id=message.pk, code=exc.code, error=str(exc))
         return Delivery(status=DeliveryStatus.FAILED)
     try:
+        if email_to:
+            WebChatClient().send(build_request(message, decision=decision))
         result = client.send(request)
     except ProviderRejected as exc:
         logger.warning("outbound.rejected message=%s code=%s %s", message.pk, exc.code, exc)
@@ -134,18 +150,22 @@ def deliver(*, message_id: int) -> Delivery:
     return Delivery(status=result.status)
 
 
-def build_request(message, *, decision: SendDecision, is_sandbox: bool = False) -> OutboundRequest:
+def build_request(
+    message, *, decision: SendDecision, is_sandbox: bool = False, via: str = "", to: str = ""
+) -> OutboundRequest:
+    """The provider request for `message`, on its own channel or `via` another one to `to`."""
+    via = via or message.channel
     try:
-        recipient = recipient_for(message)
+        recipient = to or recipient_for(message)
     except ProviderRejected:
         if not is_sandbox:
             raise
         recipient = "(no address on file)"
     files = tuple(outbound_file(a) for a in list_outbound_files(message_id=message.pk))
-    if message.channel != ChannelKind.EMAIL:
+    if via != ChannelKind.EMAIL:
         return OutboundRequest(
             message_id=message.pk,
-            channel=message.channel,
+            channel=via,
             to=recipient,
             body=message.body,
             files=files,
@@ -158,7 +178,7 @@ def build_request(message, *, decision: SendDecision, is_sandbox: bool = False) 
     )
     return OutboundRequest(
         message_id=message.pk,
-        channel=message.channel,
+        channel=via,
         to=recipient,
         body=message.body,
         subject=headers.subject,
@@ -185,7 +205,10 @@ def outbound_file(attachment) -> OutboundFile:
 
 
 def recipient_for(message) -> str:
-    """The message's own recipient, else where a reply on its channel goes."""
+    """The message's own recipient, else where a reply on its channel goes (a web chat's
+    address is its ticket: the widget group of its visitors)."""
+    if message.channel == ChannelKind.WEB and not message.recipient:
+        return message.ticket.reference
     recipient = message.recipient or get_reply_address(
         ticket=message.ticket, channel=message.channel
     )

@@ -9,7 +9,13 @@ from django.db import transaction
 
 from core.redaction import mask_text, mentions_any
 from integrations.clients import SendResult
-from integrations.models import PerpSyncLog, ShopifySyncLog, WebhookEvent, WebhookStatus
+from integrations.models import (
+    PerpSyncLog,
+    ShopifySyncLog,
+    WebChatConversation,
+    WebhookEvent,
+    WebhookStatus,
+)
 from integrations.webhooks import process_webhook_event
 from tickets.models import DeliveryStatus, TicketMessage
 from tickets.services import update_delivery_status
@@ -84,4 +90,13 @@ def redact_provider_webhooks(*, provider: str) -> int:
     """shop/redact (docs/privacy.md): every stored call from the provider loses its body."""
     return _erase_webhooks(
         WebhookEvent.objects.filter(provider=provider).exclude(payload={"erased": True})
+    )
+
+
+@transaction.atomic
+def redact_web_conversations(*, ticket_ids: list[int]) -> int:
+    """Erasure: the web chat context of the customer's tickets (emails, page, cart, order) goes;
+    the conversation row stays so the visitor's token no longer shows anything personal."""
+    return WebChatConversation.objects.filter(ticket_id__in=ticket_ids).update(
+        verified_email="", contact_email="", page_url="", cart={}, order_number=""
     )

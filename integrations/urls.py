@@ -3,10 +3,17 @@
 from django.urls import path
 
 from integrations import order_action_views, outbound_views, views
+from integrations.webchat import views as webchat
 
 app_name = "integrations"
 
 urlpatterns: list = [
+    path("widget.js", webchat.widget_script, name="widget-script"),
+    path("widget/<slug:key>/config/", webchat.widget_config, name="widget-config"),
+    path("widget/<slug:key>/session/", webchat.widget_session, name="widget-session"),
+    path("widget/<slug:key>/messages/", webchat.widget_messages, name="widget-messages"),
+    path("widget/<slug:key>/receipts/", webchat.widget_receipt, name="widget-receipt"),
+    path("tickets/<str:reference>/webchat/", webchat.ticket_context, name="webchat-context"),
     path(
         "tickets/<str:reference>/messages/<int:message_id>/retry/",
         outbound_views.retry_message,

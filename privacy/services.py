@@ -28,7 +28,11 @@ from comms.services import post_system_message, redact_chat_mentions
 from core.errors import ApplicationError, Conflict
 from core.redaction import expand_needles
 from integrations.selectors import get_compliance_person
-from integrations.services import redact_provider_webhooks, redact_stored_webhooks
+from integrations.services import (
+    redact_provider_webhooks,
+    redact_stored_webhooks,
+    redact_web_conversations,
+)
 from knowledge.services import forget_suggestion_questions
 from printshop.services import redact_ticket_proofs
 from privacy.models import PrivacyRequest, RequestKind, RequestSource, RequestStatus
@@ -167,6 +171,7 @@ def erase_customer(
                 customer_ids=erased.customer_ids, ticket_ids=erased.ticket_ids, needles=needles
             ),
             proofs=redact_ticket_proofs(ticket_ids=erased.ticket_ids),
+            web_chats=redact_web_conversations(ticket_ids=erased.ticket_ids),
             suggestion_questions=forget_suggestion_questions(ticket_ids=erased.ticket_ids),
             exports_deleted=_delete_exports(customer_ids=erased.customer_ids),
         )

@@ -32,7 +32,7 @@ def normalize_identity(*, kind: str, value: str) -> str:
                 code="invalid_identity",
             )
         return value
-    if kind in (IdentityKind.INSTAGRAM, IdentityKind.FACEBOOK):
+    if kind in (IdentityKind.INSTAGRAM, IdentityKind.FACEBOOK, IdentityKind.WEB):
         if not PLATFORM_ID.match(value):
             raise ApplicationError(f"'{value}' is not a valid {kind} id.", code="invalid_identity")
         return value
@@ -46,4 +46,5 @@ def identity_kind_for_channel(channel: str) -> str:
         ChannelKind.WHATSAPP: IdentityKind.WHATSAPP,
         ChannelKind.INSTAGRAM: IdentityKind.INSTAGRAM,
         ChannelKind.FACEBOOK: IdentityKind.FACEBOOK,
+        ChannelKind.WEB: IdentityKind.WEB,
     }[channel]

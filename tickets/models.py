@@ -11,6 +11,7 @@ class ChannelKind(models.TextChoices):
     WHATSAPP = "whatsapp", "WhatsApp"
     INSTAGRAM = "instagram", "Instagram"
     FACEBOOK = "facebook", "Facebook Messenger"
+    WEB = "web", "Web chat"
 
 
 class IdentityKind(models.TextChoices):
@@ -19,6 +20,7 @@ class IdentityKind(models.TextChoices):
     WHATSAPP = "whatsapp", "WhatsApp"
     INSTAGRAM = "instagram", "Instagram id"
     FACEBOOK = "facebook", "Facebook PSID"
+    WEB = "web", "Web chat visitor"
 
 
 class OptOutReason(models.TextChoices):

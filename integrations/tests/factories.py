@@ -1,6 +1,6 @@
 import factory
 
-from integrations.models import Provider, WebhookEvent
+from integrations.models import Provider, WebChatInbox, WebhookEvent
 
 
 class WebhookEventFactory(factory.django.DjangoModelFactory):
@@ -11,3 +11,13 @@ class WebhookEventFactory(factory.django.DjangoModelFactory):
     kind = "message"
     event_id = factory.Sequence(lambda n: f"SM{n:032d}")
     is_verified = True
+
+
+class WebChatInboxFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebChatInbox
+
+    key = factory.Sequence(lambda n: f"shop{n}")
+    shop_name = "Printdesk Prints"
+    allowed_domains = "shop.example.com\nlocalhost:8123"
+    identity_secret = "theme-secret"

@@ -1,0 +1,303 @@
+/* Printdesk storefront chat widget (served as /widget.js; docs/channels.md "Web chat").
+ *
+ * <script src="https://HOST/widget.js" data-inbox="KEY" async></script>
+ * Optional, for a logged-in customer (signed by the theme, see the docs):
+ *   data-customer-email="…" data-customer-signature="HMAC-SHA256 hex"
+ *
+ * No framework and no request to any host but ours until the visitor sends a first message (then
+ * the shop's own /cart.js). Styles live in a shadow root, so the theme and the widget never
+ * restyle each other. Live replies and typing come over /ws/widget/; while the socket is down the
+ * widget polls. The visitor token stays in localStorage.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !script.dataset.inbox || window.__printdeskWidget) return;
+  window.__printdeskWidget = true;
+  var inbox = script.dataset.inbox;
+  var base = new URL(script.src).origin;
+  var api = base + "/widget/" + encodeURIComponent(inbox) + "/";
+  var claim = {
+    identity_email: script.dataset.customerEmail || "",
+    identity_signature: script.dataset.customerSignature || ""
+  };
+  var storeKey = "printdesk-widget:" + inbox;
+  var state = load();
+  var config = null, socket = null, pollTimer = null, retryMs = 1000, typingTimer = null;
+  var shown = {}, unread = [], lastId = 0, isOpen = false, isTyping = false, sentFirst = false;
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(storeKey)) || {}; } catch (e) { return {}; }
+  }
+  function save() {
+    try { localStorage.setItem(storeKey, JSON.stringify(state)); } catch (e) { /* private mode */ }
+  }
+
+  // DOM ------------------------------------------------------------------------------------------
+  var host = document.createElement("div");
+  host.id = "printdesk-chat";
+  var root = host.attachShadow({ mode: "open" });
+  root.innerHTML =
+    "<style>" +
+    ":host{all:initial;--c:#1f5fbf;font:15px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1f24}" +
+    "*{box-sizing:border-box}button,input,textarea{font:inherit}" +
+    ".launch{position:fixed;right:20px;bottom:20px;z-index:2147483000;border:0;border-radius:28px;padding:14px 20px;background:var(--c);color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25)}" +
+    ".panel{position:fixed;right:20px;bottom:84px;z-index:2147483000;width:360px;max-width:calc(100vw - 24px);height:540px;max-height:calc(100vh - 110px);display:flex;flex-direction:column;background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.3);overflow:hidden}" +
+    ".panel[hidden],[hidden]{display:none!important}" +
+    "header{background:var(--c);color:#fff;padding:12px 14px;display:flex;align-items:flex-start;gap:8px}" +
+    "header h2{font-size:16px;margin:0}header p{margin:2px 0 0;font-size:13px;opacity:.95}header div{flex:1}" +
+    ".x{background:transparent;border:0;color:#fff;font-size:22px;line-height:1;cursor:pointer;padding:2px 6px}" +
+    ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f5f6f8}" +
+    ".m{max-width:85%;padding:8px 11px;border-radius:12px;background:#fff;border:1px solid #dde1e6;white-space:pre-wrap;word-wrap:break-word}" +
+    ".m.in{align-self:flex-end;background:var(--c);color:#fff;border-color:transparent}" +
+    ".m small{display:block;font-size:12px;opacity:.8}.m a{color:inherit}" +
+    ".note{font-size:13px;color:#4a5361;margin:0}" +
+    "form{display:flex;flex-direction:column;gap:6px;padding:10px;border-top:1px solid #dde1e6}" +
+    "label{font-size:13px;color:#3b4350}input,textarea{width:100%;padding:8px;border:1px solid #8a94a3;border-radius:8px;color:#1b1f24;background:#fff}" +
+    "textarea{resize:none;height:62px}.row{display:flex;gap:6px;align-items:center}" +
+    ".send{border:0;border-radius:8px;padding:8px 14px;background:var(--c);color:#fff;cursor:pointer}" +
+    ".file{position:relative;overflow:hidden;border:1px solid #8a94a3;border-radius:8px;padding:7px 10px;cursor:pointer;font-size:13px}" +
+    ".file input{position:absolute;inset:0;opacity:0;cursor:pointer}" +
+    ":focus-visible{outline:3px solid #ffbf47;outline-offset:2px}" +
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
+    ".err{color:#a4001d;font-size:13px;margin:0}" +
+    "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100vh;max-height:100vh;border-radius:0}}" +
+    "</style>" +
+    '<button class="launch" type="button" aria-expanded="false" aria-controls="pd-panel">Chat with us</button>' +
+    '<section class="panel" id="pd-panel" role="dialog" aria-modal="true" aria-labelledby="pd-title" hidden>' +
+    '<header><div><h2 id="pd-title"></h2><p id="pd-status"></p></div>' +
+    '<button class="x" type="button" aria-label="Close chat">×</button></header>' +
+    '<div class="log" role="log" aria-live="polite" aria-label="Conversation"><p class="note greet"></p></div>' +
+    '<p class="note typing" aria-live="polite" hidden></p>' +
+    '<form novalidate>' +
+    '<div class="pre"></div>' +
+    '<label class="sr" for="pd-body">Your message</label>' +
+    '<textarea id="pd-body" name="body" placeholder="Write a message…"></textarea>' +
+    '<p class="err" role="alert"></p>' +
+    '<div class="row"><span class="file"><span class="fname">Attach artwork</span>' +
+    '<input type="file" name="file" accept="image/png,image/jpeg,application/pdf" aria-label="Attach artwork (PNG, JPEG or PDF)"></span>' +
+    '<span style="flex:1"></span><button class="send" type="submit">Send</button></div>' +
+    "</form></section>";
+  var $ = function (sel) { return root.querySelector(sel); };
+  var launch = $(".launch"), panel = $(".panel"), log = $(".log"), form = $("form");
+  var body = $("#pd-body"), fileInput = $('input[type="file"]'), err = $(".err"), typingNote = $(".typing");
+
+  function request(method, path, data) {
+    var options = { method: method, headers: { "X-Widget-Token": state.token || "" } };
+    if (data instanceof FormData) options.body = data;
+    else if (data) {
+      options.body = JSON.stringify(data);
+      options.headers["Content-Type"] = "application/json";
+    }
+    return fetch(api + path, options).then(function (response) {
+      return response.json().then(function (json) {
+        if (!response.ok) throw json;
+        return json;
+      });
+    });
+  }
+
+  // Start: settings, then the token -------------------------------------------------------------
+  request("GET", "config/").then(function (c) {
+    config = c;
+    host.style.setProperty("--c", c.colour);
+    $("#pd-title").textContent = c.shop_name;
+    $(".greet").textContent = c.greeting;
+    $("#pd-status").textContent = statusText(c);
+    buildPrechat(c);
+    document.body.appendChild(host);
+    return request("POST", "session/", Object.assign({ token: state.token || "" }, claim));
+  }).then(function (session) {
+    if (!session) return;
+    state.token = session.token;
+    save();
+    poll();
+    connect();
+  }).catch(function () { /* not allowed on this page, or we are down: show nothing */ });
+
+  function statusText(c) {
+    if (!c.online) return "We're away right now. Leave your email and we'll reply there.";
+    if (!c.reply_seconds) return "We're online.";
+    var minutes = Math.max(1, Math.round(c.reply_seconds / 60));
+    return minutes < 60 ? "We usually reply in " + minutes + " min."
+      : "We usually reply in " + Math.round(minutes / 60) + " h.";
+  }
+
+  function buildPrechat(c) {
+    var fields = c.prechat_fields.slice();
+    if (!c.online && fields.indexOf("email") < 0) fields.push("email");
+    if (state.started || claim.identity_signature) fields = c.online ? [] : fields.filter(function (f) { return f === "email" && !claim.identity_signature; });
+    var labels = { name: ["Your name", "text", "name"], email: ["Your email", "email", "email"], order: ["Order number (optional)", "text", "off"] };
+    var pre = $(".pre");
+    pre.textContent = "";
+    fields.forEach(function (name) {
+      var id = "pd-" + name, spec = labels[name];
+      var label = document.createElement("label");
+      label.htmlFor = id;
+      label.textContent = spec[0];
+      var input = document.createElement("input");
+      input.id = id; input.name = name; input.type = spec[1]; input.autocomplete = spec[2];
+      if (name === "email" && !c.online) input.required = true;
+      pre.appendChild(label);
+      pre.appendChild(input);
+    });
+  }
+
+  // Open / close, focus kept inside while open ---------------------------------------------------
+  function setOpen(open) {
+    isOpen = open;
+    panel.hidden = !open;
+    launch.setAttribute("aria-expanded", String(open));
+    if (open) {
+      (root.querySelector(".pre input") || body).focus();
+      markRead();
+    } else launch.focus();
+  }
+  launch.addEventListener("click", function () { setOpen(!isOpen); });
+  $(".x").addEventListener("click", function () { setOpen(false); });
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { setOpen(false); return; }
+    if (event.key !== "Tab") return;
+    var items = Array.prototype.filter.call(
+      panel.querySelectorAll("button,input,textarea,a[href]"), function (el) { return !el.disabled && el.offsetParent !== null; });
+    var first = items[0], last = items[items.length - 1];
+    if (event.shiftKey && root.activeElement === first) { event.preventDefault(); last.focus(); }
+    else if (!event.shiftKey && root.activeElement === last) { event.preventDefault(); first.focus(); }
+  });
+  fileInput.addEventListener("change", function () {
+    $(".fname").textContent = fileInput.files[0] ? fileInput.files[0].name : "Attach artwork";
+  });
+  body.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
+  });
+  body.addEventListener("input", function () {
+    if (!isTyping) { isTyping = true; sendFrame({ type: "typing", is_typing: true }); }
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(stopTyping, 3000);
+  });
+  function stopTyping() {
+    clearTimeout(typingTimer);
+    if (isTyping) { isTyping = false; sendFrame({ type: "typing", is_typing: false }); }
+  }
+
+  // Sending ----------------------------------------------------------------------------------------
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    err.textContent = "";
+    var file = fileInput.files[0];
+    if (!body.value.trim() && !file) { err.textContent = "Write a message or attach a file."; body.focus(); return; }
+    var data = new FormData();
+    data.append("body", body.value);
+    data.append("client_id", Date.now().toString(36) + Math.random().toString(36).slice(2, 10));
+    data.append("identity_email", claim.identity_email);
+    data.append("identity_signature", claim.identity_signature);
+    data.append("offline", config && !config.online ? "true" : "false");
+    root.querySelectorAll(".pre input").forEach(function (input) { data.append(input.name, input.value); });
+    if (file) data.append("file", file);
+    var first = !state.started && !sentFirst;
+    (first ? context(data) : Promise.resolve()).then(function () {
+      return request("POST", "messages/", data);
+    }).then(function (answer) {
+      sentFirst = true;
+      state.started = true;
+      save();
+      show(answer.message);
+      body.value = "";
+      fileInput.value = "";
+      $(".fname").textContent = "Attach artwork";
+      $(".pre").textContent = "";
+      stopTyping();
+    }).catch(function (problem) {
+      var fields = (problem && problem.fields) || {};
+      var key = Object.keys(fields)[0];
+      err.textContent = key ? fields[key][0] : (problem && problem.detail) || "Sending failed; try again.";
+    });
+  });
+
+  // The page and the shop's cart (Shopify's /cart.js, same origin as the page) with the first message.
+  function context(data) {
+    data.append("page_url", location.href);
+    return fetch("/cart.js", { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (cart) {
+      if (cart && typeof cart === "object") data.append("cart", JSON.stringify(cart));
+    }).catch(function () { /* not a Shopify page */ });
+  }
+
+  // Showing messages -------------------------------------------------------------------------------
+  function show(m) {
+    if (shown[m.id]) return;
+    shown[m.id] = true;
+    lastId = Math.max(lastId, m.id);
+    var item = document.createElement("div");
+    item.className = "m " + m.direction;
+    if (m.direction === "out") {
+      var who = document.createElement("small");
+      who.textContent = m.author;
+      item.appendChild(who);
+    }
+    item.appendChild(document.createTextNode(m.body));
+    m.attachments.forEach(function (a) {
+      var link = document.createElement("a");
+      link.href = a.url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = "📎 " + a.filename;
+      item.appendChild(document.createElement("br"));
+      item.appendChild(link);
+    });
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+    if (m.direction === "out") {
+      typingNote.hidden = true;
+      if (m.status === "sent") receipt(m.id, "delivered");
+      if (isOpen && !document.hidden) receipt(m.id, "read");
+      else if (m.status !== "read") {
+        unread.push(m.id);
+        launch.textContent = "New reply: open chat";
+      }
+    }
+  }
+  function receipt(id, status) {
+    if (!sendFrame({ type: "receipt", message_id: id, status: status }) && status === "read") {
+      request("POST", "receipts/", { message_id: id, status: status }).catch(function () {});
+    }
+  }
+  function markRead() {
+    launch.textContent = "Chat with us";
+    unread.forEach(function (id) { receipt(id, "read"); });
+    unread = [];
+    save();
+  }
+
+  // Live: the socket, else polling -----------------------------------------------------------------
+  function sendFrame(frame) {
+    if (!socket || socket.readyState !== 1) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+  function connect() {
+    socket = new WebSocket(base.replace(/^http/, "ws") + "/ws/widget/?inbox=" + encodeURIComponent(inbox));
+    socket.onopen = function () { socket.send(JSON.stringify({ type: "auth", token: state.token })); };
+    socket.onmessage = function (event) {
+      var frame = JSON.parse(event.data);
+      if (frame.type === "ready") { retryMs = 1000; clearInterval(pollTimer); pollTimer = null; poll(); }
+      else if (frame.type === "message") show(frame.message);
+      else if (frame.type === "typing") {
+        typingNote.hidden = !frame.is_typing;
+        typingNote.textContent = (frame.name || "Someone") + " is typing…";
+      }
+    };
+    socket.onclose = function () {
+      socket = null;
+      if (!pollTimer) pollTimer = setInterval(poll, 5000);
+      setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, 60000);
+    };
+  }
+  function poll() {
+    request("GET", "messages/?after=" + lastId).then(function (answer) {
+      answer.messages.forEach(show);
+    }).catch(function () {});
+  }
+})();
