@@ -2,8 +2,9 @@
 
 import django.core.validators
 import django.db.models.deletion
-import integrations.models
 from django.db import migrations, models
+
+import integrations.models
 
 
 class Migration(migrations.Migration):
