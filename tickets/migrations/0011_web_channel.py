@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0009_customer_erased_at"),
+        ("tickets", "0010_inbound_rules"),
     ]
 
     operations = [
