@@ -29,6 +29,7 @@ BENCHMARKS = {
     "search-quality": "bench.search_quality",
     "peer": "bench.versus_peer",
     "queues": "bench.queues",
+    "widget": "bench.widget",
 }
 README = ROOT / "bench" / "README.md"
 MARK_START, MARK_END = "<!-- bench:results -->", "<!-- /bench:results -->"

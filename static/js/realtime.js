@@ -14,6 +14,7 @@
   if (!wsPath || !userId || !("WebSocket" in window)) return;
 
   var TYPING_KEEPALIVE_MS = 3000; // server TTL is ~6 s: refresh well within it
+  var addingRows = {}; // inbox rows being fetched for new tickets, so each is added once
   var TYPING_IDLE_MS = 4000; // no keystroke for this long = stopped typing
   var socket = null;
   var attempt = 0;
@@ -141,6 +142,14 @@
       if (row && row.closest("[data-live-inbox]")) {
         htmx.ajax("GET", "/tickets/" + encodeURIComponent(ref) + "/row/", {
           target: "#ticket-row-" + ref, swap: "outerHTML"
+        });
+      } else if (!row && !location.search && !addingRows[ref]) {
+        // A new ticket (e.g. a web chat just started) joins the top of the unfiltered inbox.
+        var body = document.querySelector("[data-live-inbox] tbody");
+        if (!body) return;
+        addingRows[ref] = true;
+        htmx.ajax("GET", "/tickets/" + encodeURIComponent(ref) + "/row/", {
+          target: body, swap: "afterbegin"
         });
       }
     },

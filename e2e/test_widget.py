@@ -1,0 +1,112 @@
+"""The storefront widget in Chromium, embedded in a plain page on another origin (a tiny local
+"shop"), against the live daphne server: an anonymous visitor chats and uploads a PNG, an agent
+in a second browser context sees the ticket arrive live in the inbox, typing shows both ways, and
+the agent's reply appears in the widget without a reload. Loading the widget requests nothing
+but the shop page's host and ours."""
+
+import io
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+from PIL import Image
+
+from e2e.conftest import free_port
+from e2e.test_browser import TIMEOUT_MS, browser, expect, log_in, new_context  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+
+INBOX = "e2e-shop"
+
+
+@pytest.fixture(scope="module")
+def shop(demo_server):
+    """A page on 127.0.0.1:<port> embedding the widget from the live server."""
+    port = free_port()
+    page = (
+        "<!doctype html><html lang=en><head><title>Test shop</title></head><body>"
+        "<h1>Test shop</h1>"
+        f'<script src="{demo_server.base_url}/widget.js" data-inbox="{INBOX}" async></script>'
+        "</body></html>"
+    ).encode()
+
+    class Shop(BaseHTTPRequestHandler):
+        def do_GET(self):
+            found = self.path == "/"
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(page if found else b"not found")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Shop)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    demo_server.manage(
+        "shell",
+        "-c",
+        "from integrations.models import WebChatInbox; "
+        f"WebChatInbox.objects.update_or_create(key='{INBOX}', defaults=dict("
+        f"shop_name='Printdesk Prints', allowed_domains='127.0.0.1:{port}'))",
+    )
+    yield f"http://127.0.0.1:{port}/"
+    server.shutdown()
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (20, 120, 200)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_visitor_and_agent_chat_live_with_typing_both_ways(browser, new_context, shop, demo_server):  # noqa: F811
+    agent = new_context().new_page()
+    log_in(agent, "ana")  # the agent's socket makes the shop "online"
+
+    visitor_context = browser.new_context()
+    visitor_context.set_default_timeout(TIMEOUT_MS)
+    hosts = set()
+    visitor = visitor_context.new_page()
+    visitor.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+    visitor.goto(shop)
+    launcher = visitor.get_by_role("button", name="Chat with us")
+    expect(launcher).to_be_visible()
+    visitor.wait_for_load_state("networkidle")
+    assert hosts <= {urlsplit(shop).netloc, urlsplit(demo_server.base_url).netloc}, hosts
+
+    launcher.click()
+    tag = f"banner-{uuid.uuid4().hex[:8]}"
+    message_box = visitor.get_by_label("Your message")
+    expect(message_box).to_be_focused()
+    message_box.fill(f"Hi, is my {tag} printed yet?")
+    message_box.press("Enter")
+    expect(visitor.get_by_role("log")).to_contain_text(tag)
+
+    visitor.get_by_label("Attach artwork (PNG, JPEG or PDF)").set_input_files(
+        {"name": "artwork.png", "mimeType": "image/png", "buffer": png()}
+    )
+    visitor.get_by_role("button", name="Send").click()
+    expect(visitor.get_by_role("log")).to_contain_text("artwork.png")
+
+    # The new web chat arrives in the agent's open inbox without a reload.
+    row = agent.locator("#inbox tbody tr[data-ticket]", has_text=tag)
+    expect(row).to_be_visible()
+    reference = row.get_attribute("data-ticket")
+    row.locator("a.ticket-link").click()
+    agent.wait_for_url(f"**/tickets/{reference}/")
+    expect(agent.locator("#ticket-timeline")).to_contain_text("artwork.png")
+    expect(agent.locator("#webchat-context")).to_contain_text("Web chat")
+
+    agent.locator("#reply-body").press_sequentially("Checking", delay=30)
+    expect(visitor.get_by_text("is typing…")).to_be_visible()
+
+    message_box.press_sequentially("still there?", delay=30)
+    expect(agent.get_by_text("The customer is typing…")).to_be_visible()
+
+    agent.locator("#reply-body").fill("Yes! It ships today.")
+    agent.get_by_role("button", name="Send reply").click()
+    expect(visitor.get_by_role("log")).to_contain_text("Yes! It ships today.")
+    visitor_context.close()
