@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0010_inbound_rules"),
+        ("tickets", "0011_identity_consent"),
     ]
 
     operations = [
