@@ -10,7 +10,7 @@ import integrations.models
 class Migration(migrations.Migration):
     dependencies = [
         ("integrations", "0007_grant_order_action_permissions"),
-        ("tickets", "0012_web_channel"),
+        ("tickets", "0013_web_channel"),
     ]
 
     operations = [

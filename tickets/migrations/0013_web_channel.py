@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0011_identity_consent"),
+        ("tickets", "0012_message_skipped_status"),
     ]
 
     operations = [
