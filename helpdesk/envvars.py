@@ -81,6 +81,7 @@ DESCRIPTIONS = {
     "TWILIO_SMS_FROM": "Sender number for SMS.",
     "TWILIO_WHATSAPP_FROM": "Sender number for WhatsApp.",
     "TWILIO_API_URL": "Twilio API base URL (override for staging or a fake).",
+    "TWILIO_CONTENT_API_URL": "Twilio Content API base URL (WhatsApp templates).",
     "SENDGRID_API_KEY": "SendGrid API key (empty = sandbox).",
     "SENDGRID_FROM_EMAIL": "From address of outbound mail.",
     "SENDGRID_INBOUND_USER": "Basic-auth user in the Inbound Parse URL.",

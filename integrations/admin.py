@@ -8,16 +8,18 @@ from django.utils.html import format_html
 
 from core.events import publish_on_commit
 from integrations.events import CatalogSyncRequested
+from integrations.message_templates import PLACEHOLDERS
 from integrations.models import (
     ChannelConfiguration,
     InboundEventNeedingAttention,
+    MessageTemplate,
     PerpSyncLog,
     ShopifySyncLog,
     WebChatInbox,
     WebhookEvent,
 )
 from integrations.sync import RESOURCES, test_provider_connections
-from integrations.tasks import sync_provider_task
+from integrations.tasks import sync_message_templates_task, sync_provider_task
 from integrations.webchat.snippets import liquid_snippet, script_snippet
 from integrations.webhooks import (
     list_webhook_events_needing_attention,
@@ -214,3 +216,53 @@ class WebChatInboxAdmin(admin.ModelAdmin):
     @admin.display(description="With identity verification (logged-in customers)")
     def identity_snippet(self, obj: WebChatInbox) -> str:
         return format_html("<pre>{}</pre>", liquid_snippet(obj)) if obj.pk else "Save first."
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    """Templates come from Twilio (the sync); only the placeholder mapping is edited here."""
+
+    list_display = ("friendly_name", "language", "approval_status", "category", "is_active")
+    list_filter = ("approval_status", "is_active", "language")
+    search_fields = ("friendly_name", "sid", "body")
+    fields = (
+        "friendly_name",
+        "sid",
+        "language",
+        "body",
+        "sample_variables",
+        "placeholders",
+        "placeholder_help",
+        "approval_status",
+        "category",
+        "rejection_reason",
+        "is_active",
+        "synced_at",
+    )
+    readonly_fields = tuple(f for f in fields if f != "placeholders")
+    change_list_template = "integrations/admin/message_template_change_list.html"
+
+    @admin.display(description="Placeholders you can map")
+    def placeholder_help(self, template: MessageTemplate) -> str:
+        return "; ".join(f"{key}: {label}" for key, (label, _) in PLACEHOLDERS.items())
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                "sync/",
+                self.admin_site.admin_view(self.sync_view),
+                name=f"{opts.app_label}_{opts.model_name}_sync",
+            ),
+            *super().get_urls(),
+        ]
+
+    def sync_view(self, request):
+        if request.method != "POST" or not self.has_change_permission(request):
+            raise PermissionDenied
+        sync_message_templates_task.enqueue()
+        self.message_user(request, "Template sync queued.", messages.SUCCESS)
+        return redirect(reverse("admin:integrations_messagetemplate_changelist"))

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from integrations import template_api
 from integrations.commerce_api import CustomerContextApi
 from integrations.meta import views as meta
 from integrations.order_actions_api import (
@@ -46,6 +47,16 @@ urlpatterns: list = [
         "tickets/<str:reference>/orders/<str:number>/shipping-address/",
         TicketOrderAddressApi.as_view(),
         name="ticket-order-address",
+    ),
+    path(
+        "whatsapp-templates/",
+        template_api.WhatsAppTemplateListApi.as_view(),
+        name="whatsapp-templates",
+    ),
+    path(
+        "tickets/<str:reference>/template-messages/",
+        template_api.TicketTemplateMessageApi.as_view(),
+        name="ticket-template-messages",
     ),
     path(
         "tickets/<str:reference>/discount-codes/",

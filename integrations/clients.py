@@ -51,6 +51,9 @@ class OutboundRequest:
     # (the outbound policy decides, `tickets/policy.py`).
     messaging_type: str = ""
     tag: str = ""
+    # A WhatsApp template (Twilio Content API): sent instead of the body.
+    content_sid: str = ""
+    content_variables: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -328,3 +328,51 @@ class WebChatConversation(models.Model):
 
     def __str__(self) -> str:
         return f"Web chat {self.visitor_id[:8]} on {self.ticket_id}"
+
+
+class TemplateApproval(models.TextChoices):
+    """WhatsApp's approval of a Content template, as Twilio's ApprovalRequests reports it."""
+
+    APPROVED = "approved", "Approved"
+    PENDING = "pending", "Pending"
+    RECEIVED = "received", "Received"
+    REJECTED = "rejected", "Rejected"
+    PAUSED = "paused", "Paused"
+    DISABLED = "disabled", "Disabled"
+    UNSUBMITTED = "unsubmitted", "Not submitted"
+
+
+class MessageTemplate(models.Model):
+    """A WhatsApp template from Twilio's Content API (synced, never edited here but for the
+    placeholder mapping): the only thing that may start a WhatsApp conversation after 24 h."""
+
+    sid = models.CharField(max_length=34, unique=True, help_text="Twilio Content SID (HX…).")
+    friendly_name = models.CharField(max_length=255)
+    language = models.CharField(max_length=16, blank=True)
+    body = models.TextField(help_text="The twilio/text body, with {{1}}-style variables.")
+    sample_variables = models.JSONField(
+        default=dict, blank=True, help_text="Twilio's default values per variable."
+    )
+    placeholders = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Per variable, the ticket value that fills it, e.g. {"1": "customer.first_name",'
+        ' "2": "order.number"}.',
+    )
+    approval_status = models.CharField(
+        max_length=16, choices=TemplateApproval.choices, default=TemplateApproval.UNSUBMITTED
+    )
+    category = models.CharField(max_length=32, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True, help_text="Present in Twilio at the last sync.")
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["friendly_name", "language"]
+
+    def __str__(self) -> str:
+        return f"{self.friendly_name} ({self.language or '-'})"
+
+    @property
+    def is_sendable(self) -> bool:
+        return self.is_active and self.approval_status == TemplateApproval.APPROVED

@@ -93,6 +93,7 @@ def deliver(*, message_id: int) -> Delivery:
         ticket=message.ticket,
         channel=message.channel,
         is_human=message.author_id is not None and not message.is_automated,
+        has_template=bool(message.content_sid),
     )
     if not decision.is_allowed:
         logger.warning("outbound.refused message=%s code=%s", message.pk, decision.code)
@@ -171,6 +172,8 @@ def build_request(
             files=files,
             messaging_type=decision.messaging_type,
             tag=decision.tag,
+            content_sid=message.content_sid,
+            content_variables=message.content_variables,
         )
     headers = delivery.prepare_email_threading(
         message_id=message.pk,

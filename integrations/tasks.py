@@ -7,6 +7,7 @@ from core import queues
 from core.tasks import retry_later
 from integrations.context_refresh import refresh_customer_context
 from integrations.media import fetch_attachment
+from integrations.message_templates import sync_message_templates
 from integrations.router import deliver
 
 
@@ -47,3 +48,9 @@ def refresh_customer_context_task(*, customer_id: int) -> str:
     if context is None:
         return "customer gone"
     return f"shopify={context.shopify_state.status} perp={context.perp_state.status}"
+
+
+@task(queue_name=queues.BULK)
+def sync_message_templates_task() -> int:
+    """Refresh the WhatsApp templates and their approval from Twilio's Content API."""
+    return sync_message_templates()

@@ -30,6 +30,7 @@ from tickets.models import (
     TicketPriority,
     TicketStatus,
 )
+from tickets.policy import list_send_decisions
 from tickets.rendering import sanitize_html
 
 ERROR = inline_serializer(
@@ -105,12 +106,40 @@ class OptOutOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class SendWindowOutputSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=ChannelKind.choices, source="window.channel")
+    state = serializers.ChoiceField(
+        choices=["unrestricted", "open", "human_agent", "closed"], source="window.state"
+    )
+    closes_at = serializers.DateTimeField(allow_null=True, source="window.closes_at")
+    last_inbound_at = serializers.DateTimeField(allow_null=True, source="window.last_inbound_at")
+    summary = serializers.CharField(source="window.summary")
+    action = serializers.ChoiceField(
+        choices=["send", "send_with_tag", "needs_template", "refused"],
+        help_text="What a staff reply on this channel gets now.",
+    )
+    code = serializers.CharField(help_text="Why not, when the action is not a send.")
+    reason = serializers.CharField()
+    tag = serializers.CharField(help_text="Meta message tag a reply carries (HUMAN_AGENT).")
+
+
 class TicketDetailOutputSerializer(TicketOutputSerializer):
     follow_up_of = serializers.CharField(source="follow_up_of.reference", allow_null=True)
     merged_into = serializers.CharField(source="merged_into.reference", allow_null=True)
     opt_outs = serializers.SerializerMethodField(
         help_text="Channels a reply is refused on because the customer opted out there."
     )
+
+    send_windows = serializers.SerializerMethodField(
+        help_text="Per channel, the provider's messaging window and what a reply gets now "
+        "(docs/channels.md, Messaging windows)."
+    )
+
+    @extend_schema_field(SendWindowOutputSerializer(many=True))
+    def get_send_windows(self, ticket) -> list[dict]:
+        return SendWindowOutputSerializer(
+            list_send_decisions(ticket=ticket, is_human=True), many=True
+        ).data
 
     @extend_schema_field(OptOutOutputSerializer(many=True))
     def get_opt_outs(self, ticket) -> list[dict]:
@@ -142,6 +171,8 @@ class MessageOutputSerializer(serializers.Serializer):
     sender = serializers.CharField()
     recipient = serializers.CharField()
     body = serializers.CharField()
+    content_sid = serializers.CharField(help_text="WhatsApp template (Twilio ContentSid), if any.")
+    content_variables = serializers.DictField(child=serializers.CharField())
     body_html = serializers.SerializerMethodField(help_text="Sanitized with nh3.")
     attachments = AttachmentOutputSerializer(many=True)
     is_automated = serializers.BooleanField()

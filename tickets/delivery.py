@@ -91,6 +91,7 @@ def requeue_failed_message(*, message: TicketMessage, actor: User) -> TicketMess
         ticket=message.ticket,
         channel=message.channel,
         is_human=message.author_id is not None and not message.is_automated,
+        has_template=bool(message.content_sid),
     )
     message = update_delivery_status(message_id=message.pk, status=DeliveryStatus.QUEUED)
     TicketMessage.objects.filter(pk=message.pk).update(send_attempts=0)

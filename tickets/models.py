@@ -233,6 +233,10 @@ class TicketMessage(models.Model):
     )
     recipient = models.CharField(max_length=IDENTITY_MAX_LENGTH, blank=True)
     body = models.TextField(help_text="Plain text shown in the timeline.")
+    # A WhatsApp template (Twilio Content API): sent as ContentSid + ContentVariables, while
+    # `body` keeps the rendered text for the timeline.
+    content_sid = models.CharField(max_length=34, blank=True)
+    content_variables = models.JSONField(default=dict, blank=True)
     body_html = models.TextField(blank=True, help_text="Sanitized HTML (email only).")
     original_body = models.TextField(blank=True, help_text="Full text before quote trimming.")
     is_automated = models.BooleanField(default=False)

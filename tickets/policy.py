@@ -179,6 +179,14 @@ def decide_send(
     )
 
 
+def list_send_decisions(*, ticket: Ticket, is_human: bool = True) -> list[SendDecision]:
+    """What a reply on each channel would get now (the composer and the ticket API)."""
+    return [
+        decide_send(ticket=ticket, channel=channel, is_human=is_human)
+        for channel in ChannelKind.values
+    ]
+
+
 def ensure_channel_can_send(
     *, ticket: Ticket, channel: str, is_human: bool = True, has_template: bool = False
 ) -> SendDecision:

@@ -319,8 +319,14 @@ def reply_to_ticket(
     last_seen_message_id: int | None = None,
     uploads: list[File] | None = None,
     forward_attachment_ids: list[int] | None = None,
+    content_sid: str = "",
+    content_variables: dict[str, str] | None = None,
 ) -> TicketMessage:
     """Queue an outbound reply; delivery runs as a task after commit (integrations router).
+
+    `content_sid` and `content_variables` make it a WhatsApp template (integrations checks the
+    template is approved); `body` is then its rendered text. A template may go outside the
+    24-hour window.
 
     `set_status` applies a status change in the same transaction ("reply and mark pending").
     `last_seen_message_id` (the newest message the agent's page showed) refuses the reply with
@@ -352,7 +358,15 @@ def reply_to_ticket(
         raise ApplicationError(
             f"Unknown channel '{channel}'.", code="invalid", fields={"channel": ["Unknown."]}
         )
-    ensure_channel_can_send(ticket=ticket, channel=channel, is_human=not is_automated)
+    if content_sid and channel != ChannelKind.WHATSAPP:
+        raise ApplicationError(
+            "Templates are sent on WhatsApp only.",
+            code="invalid",
+            fields={"channel": ["Templates are sent on WhatsApp only."]},
+        )
+    ensure_channel_can_send(
+        ticket=ticket, channel=channel, is_human=not is_automated, has_template=bool(content_sid)
+    )
     check_body_length(channel=channel, body=body)
     attachments.check_outgoing_files(
         channel=channel,
@@ -367,6 +381,8 @@ def reply_to_ticket(
         channel=channel,
         author=author,
         body=body,
+        content_sid=content_sid,
+        content_variables=content_variables or {},
         is_automated=is_automated,
         delivery_status=DeliveryStatus.QUEUED,
     )

@@ -1,5 +1,7 @@
 """Twilio Programmable Messaging (SMS and WhatsApp) through the official SDK."""
 
+import json
+
 import requests
 from django.conf import settings
 from twilio.base import values
@@ -61,13 +63,21 @@ class TwilioClient:
             raise ProviderRejected(
                 f"No Twilio sender number is configured for {request.channel}.", code="no_sender"
             )
-        body, media = self.body_and_media(request)
+        if request.content_sid:
+            # A template: Twilio renders it from ContentSid + ContentVariables; a Body or
+            # MediaUrl alongside would be sent as free-form text (error 63016 outside 24 h).
+            content = {
+                "content_sid": request.content_sid,
+                "content_variables": json.dumps(request.content_variables),
+            }
+        else:
+            body, media = self.body_and_media(request)
+            content = {"body": body, "media_url": media}
         try:
             sent = self.client.messages.create(
                 to=to,
                 from_=from_,
-                body=body,
-                media_url=media,
+                **content,
                 status_callback=settings.PUBLIC_BASE_URL + STATUS_CALLBACK_PATH,
             )
         except TwilioRestException as exc:

@@ -25,10 +25,17 @@ class Command(BaseCommand):
             host=host,
             port=port,
         ).start()
+        # One approved WhatsApp template, so `sync_message_templates` has something to fetch.
+        fake.add_content(
+            friendly_name="Order update",
+            body="Hi {{1}}, there is news about your order {{2}}. Reply to continue.",
+            variables={"1": "there", "2": "your order"},
+        )
         self.stdout.write(self.style.SUCCESS("Fake messaging provider running. Put these in .env:"))
         for line in (
             f"PUBLIC_BASE_URL={public_base_url}",
             f"TWILIO_API_URL={fake.url}",
+            f"TWILIO_CONTENT_API_URL={fake.url}",
             "TWILIO_ACCOUNT_SID=AC" + "0" * 32,
             f"TWILIO_AUTH_TOKEN={twilio_token}",
             "TWILIO_SMS_FROM=+15559990000",
