@@ -2,8 +2,11 @@
 "shop"), against the live daphne server: an anonymous visitor chats and uploads a PNG, an agent
 in a second browser context sees the ticket arrive live in the inbox, typing shows both ways, and
 the agent's reply appears in the widget without a reload. Loading the widget requests nothing
-but the shop page's host and ours."""
+but the shop page's host and ours. A logged-in customer's signed identity attaches the chat to
+their existing customer profile; a forged one does not."""
 
+import hashlib
+import hmac
 import io
 import threading
 import uuid
@@ -19,26 +22,38 @@ from e2e.test_browser import TIMEOUT_MS, browser, expect, log_in, new_context  #
 pytestmark = pytest.mark.e2e
 
 INBOX = "e2e-shop"
+SECRET = "e2e-identity-secret"
+KNOWN_EMAIL = "demo.customer.1@example.com"  # seed_demo's first customer
+
+
+def page_html(base_url: str, *, email: str = "", signature: str = "") -> bytes:
+    claim = f' data-customer-email="{email}" data-customer-signature="{signature}"' if email else ""
+    return (
+        "<!doctype html><html lang=en><head><title>Test shop</title></head><body>"
+        "<h1>Test shop</h1>"
+        f'<script src="{base_url}/widget.js" data-inbox="{INBOX}"{claim} async></script>'
+        "</body></html>"
+    ).encode()
 
 
 @pytest.fixture(scope="module")
 def shop(demo_server):
     """A page on 127.0.0.1:<port> embedding the widget from the live server."""
     port = free_port()
-    page = (
-        "<!doctype html><html lang=en><head><title>Test shop</title></head><body>"
-        "<h1>Test shop</h1>"
-        f'<script src="{demo_server.base_url}/widget.js" data-inbox="{INBOX}" async></script>'
-        "</body></html>"
-    ).encode()
+    signed = hmac.new(SECRET.encode(), KNOWN_EMAIL.encode(), hashlib.sha256).hexdigest()
+    pages = {
+        "/": page_html(demo_server.base_url),
+        "/signed": page_html(demo_server.base_url, email=KNOWN_EMAIL, signature=signed),
+        "/forged": page_html(demo_server.base_url, email=KNOWN_EMAIL, signature="0" * 64),
+    }
 
     class Shop(BaseHTTPRequestHandler):
         def do_GET(self):
-            found = self.path == "/"
-            self.send_response(200 if found else 404)
+            page = pages.get(self.path)
+            self.send_response(200 if page else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.end_headers()
-            self.wfile.write(page if found else b"not found")
+            self.wfile.write(page or b"not found")
 
         def log_message(self, *args):
             pass
@@ -50,7 +65,8 @@ def shop(demo_server):
         "-c",
         "from integrations.models import WebChatInbox; "
         f"WebChatInbox.objects.update_or_create(key='{INBOX}', defaults=dict("
-        f"shop_name='Printdesk Prints', allowed_domains='127.0.0.1:{port}'))",
+        f"shop_name='Printdesk Prints', allowed_domains='127.0.0.1:{port}', "
+        f"identity_secret='{SECRET}'))",
     )
     yield f"http://127.0.0.1:{port}/"
     server.shutdown()
@@ -110,3 +126,41 @@ def test_visitor_and_agent_chat_live_with_typing_both_ways(browser, new_context,
     agent.get_by_role("button", name="Send reply").click()
     expect(visitor.get_by_role("log")).to_contain_text("Yes! It ships today.")
     visitor_context.close()
+
+
+def customer_emails_of_chat(demo_server, tag: str) -> str:
+    """The email identities of the customer whose web chat contains `tag`."""
+    return demo_server.manage(
+        "shell",
+        "-c",
+        "from tickets.models import TicketMessage; "
+        f"m = TicketMessage.objects.get(body__contains='{tag}'); "
+        "print(sorted(m.ticket.customer.identities.filter(kind='email')"
+        ".values_list('value', flat=True)))",
+    ).strip()
+
+
+@pytest.mark.parametrize("path, attached", [("signed", True), ("forged", False)])
+def test_a_signed_identity_attaches_the_chat_and_a_forged_one_does_not(
+    browser,  # noqa: F811
+    shop,
+    demo_server,
+    path,
+    attached,
+):
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(shop + path)
+    page.get_by_role("button", name="Chat with us").click()
+    tag = f"{path}-{uuid.uuid4().hex[:8]}"
+    box = page.get_by_label("Your message")
+    box.fill(f"Where is my order? {tag}")
+    email = page.get_by_label("Your email")
+    if email.count():  # nobody online: the offline form asks for an email
+        email.fill("someone@example.net")
+    box.press("Enter")
+    expect(page.get_by_role("log")).to_contain_text(tag)
+    emails = customer_emails_of_chat(demo_server, tag)
+    assert (KNOWN_EMAIL in emails) is attached, emails
+    context.close()

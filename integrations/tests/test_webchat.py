@@ -290,6 +290,8 @@ def test_offline_the_widget_needs_an_email_and_the_reply_goes_by_email_and_threa
     assert refused.status_code == 400
     assert refused.json()["code"] == "email_required"
     assert send(client, inbox, token, offline=True, email="Sam@Example.com").status_code == 201
+    # A follow-up while still away needs no email again: the conversation has it.
+    assert send(client, inbox, token, offline=True, body="Also", client_id="c2").status_code == 201
     ticket = Ticket.objects.get()
     assert ticket.customer.identities.get().kind == IdentityKind.WEB  # the email never attaches
     with django_capture_on_commit_callbacks(execute=True):

@@ -146,6 +146,15 @@ def get_conversation_context(*, ticket: Ticket) -> WebChatConversation | None:
     return WebChatConversation.objects.filter(ticket=ticket).order_by("created_at", "pk").first()
 
 
+def has_contact_email(*, inbox: WebChatInbox, visitor_id: str) -> bool:
+    """The visitor already left an email (an earlier message), so replies can reach them."""
+    return (
+        WebChatConversation.objects.filter(inbox=inbox, visitor_id=visitor_id)
+        .exclude(contact_email="")
+        .exists()
+    )
+
+
 def offline_email_for(*, ticket_id: int) -> str:
     """Where an agent's reply on a web chat also goes by email: the address the visitor left
     while nobody was online (the latest such conversation on the ticket)."""

@@ -146,7 +146,11 @@ def post_visitor_message(
             "Each message needs a client id.", code="invalid", fields={"client_id": ["Required."]}
         )
     contact_email = _clean_contact_email(visitor.contact_email)
-    if context.offline and not (contact_email or visitor.verified_email):
+    if (
+        context.offline
+        and not (contact_email or visitor.verified_email)
+        and not selectors.has_contact_email(inbox=visitor.inbox, visitor_id=visitor.visitor_id)
+    ):
         raise ApplicationError(
             "Leave an email address so we can answer you.",
             code="email_required",

@@ -24,7 +24,7 @@
   var storeKey = "printdesk-widget:" + inbox;
   var state = load();
   var config = null, socket = null, pollTimer = null, retryMs = 1000, typingTimer = null;
-  var shown = {}, unread = [], lastId = 0, isOpen = false, isTyping = false, sentFirst = false;
+  var verified = false, askEmail = false, shown = {}, unread = [], lastId = 0, isOpen = false, isTyping = false, sentFirst = false;
 
   function load() {
     try { return JSON.parse(localStorage.getItem(storeKey)) || {}; } catch (e) { return {}; }
@@ -104,13 +104,14 @@
     $("#pd-title").textContent = c.shop_name;
     $(".greet").textContent = c.greeting;
     $("#pd-status").textContent = statusText(c);
-    buildPrechat(c);
     document.body.appendChild(host);
     return request("POST", "session/", Object.assign({ token: state.token || "" }, claim));
   }).then(function (session) {
     if (!session) return;
     state.token = session.token;
     save();
+    verified = session.verified;
+    buildPrechat(config);
     poll();
     connect();
   }).catch(function () { /* not allowed on this page, or we are down: show nothing */ });
@@ -126,7 +127,9 @@
   function buildPrechat(c) {
     var fields = c.prechat_fields.slice();
     if (!c.online && fields.indexOf("email") < 0) fields.push("email");
-    if (state.started || claim.identity_signature) fields = c.online ? [] : fields.filter(function (f) { return f === "email" && !claim.identity_signature; });
+    // A verified customer is known by their signed email; one who already wrote has answered
+    // (unless we went away since and have no email to answer them at).
+    if (state.started || verified) fields = askEmail ? ["email"] : [];
     var labels = { name: ["Your name", "text", "name"], email: ["Your email", "email", "email"], order: ["Order number (optional)", "text", "off"] };
     var pre = $(".pre");
     pre.textContent = "";
@@ -137,7 +140,7 @@
       label.textContent = spec[0];
       var input = document.createElement("input");
       input.id = id; input.name = name; input.type = spec[1]; input.autocomplete = spec[2];
-      if (name === "email" && !c.online) input.required = true;
+      if (name === "email" && (!c.online || askEmail)) input.required = true;
       pre.appendChild(label);
       pre.appendChild(input);
     });
@@ -210,6 +213,7 @@
     }).catch(function (problem) {
       var fields = (problem && problem.fields) || {};
       var key = Object.keys(fields)[0];
+      if (fields.email && !root.querySelector("#pd-email")) { askEmail = true; buildPrechat(config); }
       err.textContent = key ? fields[key][0] : (problem && problem.detail) || "Sending failed; try again.";
     });
   });
