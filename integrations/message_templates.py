@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.permissions import Action, require
 from core.errors import ApplicationError, Conflict, NotFound
 from integrations.models import MessageTemplate, TemplateApproval
 from integrations.twilio import client as twilio
@@ -86,6 +87,7 @@ def send_template_reply(
     variables: dict[str, str] | None = None,
 ) -> TicketMessage:
     """Queue an approved template on WhatsApp; `variables` override the filled-in values."""
+    require(author, Action.REPLY_TICKET)
     template = MessageTemplate.objects.filter(pk=template_id).first()
     if template is None:
         raise NotFound("No such template.", code="template_not_found")

@@ -8,8 +8,9 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError, NotFound, PermissionDenied
+from integrations import message_templates
 from tickets.delivery import requeue_failed_message
-from tickets.selectors import get_outbound_message
+from tickets.selectors import get_outbound_message, get_ticket_for_user
 
 
 @login_required
@@ -28,4 +29,33 @@ def retry_message(request: HttpRequest, reference: str, message_id: int) -> Http
         messages.error(request, exc.message)
     else:
         messages.success(request, "The message is queued for another delivery attempt.")
+    return redirect(f"/tickets/{reference}/")
+
+
+@login_required
+@require_POST
+def send_whatsapp_template(request: HttpRequest, reference: str) -> HttpResponse:
+    """The composer's template picker: `template` and one `var_<name>` per variable."""
+    variables = {
+        key.removeprefix("var_"): value
+        for key, value in request.POST.items()
+        if key.startswith("var_")
+    }
+    try:
+        ticket = get_ticket_for_user(user=request.user, reference=reference)
+        message_templates.send_template_reply(
+            ticket=ticket,
+            author=request.user,
+            # Not a number: no template has that id, so the service answers "no such template".
+            template_id=int(raw) if (raw := request.POST.get("template", "")).isdigit() else 0,
+            variables=variables,
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The template is queued for WhatsApp.")
     return redirect(f"/tickets/{reference}/")

@@ -20,6 +20,11 @@ urlpatterns: list = [
         name="retry-message",
     ),
     path(
+        "tickets/<str:reference>/whatsapp-template/",
+        outbound_views.send_whatsapp_template,
+        name="send-template",
+    ),
+    path(
         "customers/<int:customer_id>/context/",
         views.customer_context,
         name="customer-context",

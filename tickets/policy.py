@@ -53,14 +53,9 @@ class SendWindow:
     last_inbound_at: datetime | None
     summary: str
 
-    def as_dict(self) -> dict:
-        return {
-            "channel": self.channel,
-            "state": self.state,
-            "closes_at": self.closes_at,
-            "last_inbound_at": self.last_inbound_at,
-            "summary": self.summary,
-        }
+    @property
+    def channel_label(self) -> str:
+        return ChannelKind(self.channel).label
 
 
 @dataclass(frozen=True)
@@ -78,6 +73,10 @@ class SendDecision:
     @property
     def is_allowed(self) -> bool:
         return self.action in (SendAction.SEND, SendAction.SEND_WITH_TAG)
+
+    @property
+    def needs_template(self) -> bool:
+        return self.action == SendAction.NEEDS_TEMPLATE
 
 
 def _in(delta: timedelta) -> str:
