@@ -2,8 +2,10 @@
 tickets services, uploads, delivery to the widget, receipts, and the offline email path."""
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Role
@@ -23,7 +25,7 @@ from tickets.models import (
     TicketMessage,
 )
 from tickets.services import reply_to_ticket
-from tickets.tests.factories import CustomerIdentityFactory, image_bytes
+from tickets.tests.factories import CustomerIdentityFactory, TicketFactory, image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -352,3 +354,14 @@ def test_erasure_blanks_the_web_chat_context(client, inbox):
     assert redact_web_conversations(ticket_ids=[ticket.pk]) == 1
     conversation = WebChatConversation.objects.get()
     assert (conversation.contact_email, conversation.page_url, conversation.cart) == ("", "", {})
+
+
+def test_the_expected_reply_time_comes_from_first_responses(client, inbox):
+    assert call(client, "get", f"/widget/{inbox.key}/config/").json()["reply_seconds"] is None
+    cache.clear()
+    ticket = TicketFactory(channel=ChannelKind.WEB)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        first_response_at=ticket.created_at + timedelta(minutes=5)
+    )
+    config = call(client, "get", f"/widget/{inbox.key}/config/").json()
+    assert config["reply_seconds"] == 300

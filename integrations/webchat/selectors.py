@@ -2,9 +2,10 @@
 answers now, and a visitor's own conversation (never anyone else's)."""
 
 import zoneinfo
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from tickets.services import follow_merges
 
 # The reply-time estimate reads the last month of first responses.
 REPLY_ESTIMATE_DAYS = 30
+REPLY_ESTIMATE_CACHE_SECONDS = 600
 
 
 def get_inbox(*, key: str) -> WebChatInbox:
@@ -57,10 +59,17 @@ def is_within_hours(*, inbox: WebChatInbox, at: datetime | None = None) -> bool:
     return bool(span) and span[0] <= local.strftime("%H:%M") < span[1]
 
 
-def expected_reply_seconds(*, today: date | None = None) -> int | None:
+def expected_reply_seconds() -> int | None:
     """Median first response of web chats over the last month (all channels while web chat has
-    no history yet); None when nobody has been answered."""
-    today = today or timezone.localdate()
+    no history yet); None when nobody has been answered. Every storefront page view asks, so
+    the figure is cached for REPLY_ESTIMATE_CACHE_SECONDS."""
+    return cache.get_or_set(
+        "webchat:reply-seconds", _median_first_response, REPLY_ESTIMATE_CACHE_SECONDS
+    )
+
+
+def _median_first_response() -> int | None:
+    today = timezone.localdate()
     start = today - timedelta(days=REPLY_ESTIMATE_DAYS)
     for channel in (ChannelKind.WEB, ""):
         times = get_first_response_times(
