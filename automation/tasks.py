@@ -11,6 +11,7 @@ from automation.models import RuleEvent
 from automation.selectors import build_webhook_payload
 from core import queues
 from core.tasks import retry_later
+from integrations.outbound_sweep import sweep_outbound
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,11 @@ def deliver_webhook(*, delivery_id: int) -> str:
 
 @task(queue_name=queues.DEFAULT)
 def run_sla_checks_task() -> str:
+    """The minute's periodic checks: SLA marks, then outbound messages nobody is moving."""
     report = sla.run_sla_checks()
+    swept = sweep_outbound()
     return (
         f"warned={len(report.warned)} breached={len(report.breached)} "
-        f"production_risks={len(report.production_risks)}"
+        f"production_risks={len(report.production_risks)} "
+        f"outbound_requeued={len(swept.requeued)} outbound_reconciled={len(swept.reconciled)}"
     )

@@ -4,9 +4,14 @@ Clients never touch the database: the router reads the message, builds an `Outbo
 and records the `SendResult` (or the error) through the tickets services.
 """
 
+import http.client
 import logging
+import urllib.error
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +67,28 @@ class SendResult:
     provider_message_id: str
     status: str  # a DeliveryStatus value
     is_sandbox: bool = False
+
+
+def may_have_arrived(exc: ProviderError) -> bool:
+    """Whether a send that got no answer may still have reached the provider: the failure came
+    after the request was written (a read timeout, a connection reset or closed before the
+    response). Then a blind retry could deliver it twice (Twilio and Meta have no idempotency
+    key), so the router reconciles first. An HTTP answer (429, 5xx) or a failure while
+    connecting (refused, DNS, connect timeout) means the provider never took it."""
+    if exc.status is not None:
+        return False
+    cause = exc.__cause__
+    if isinstance(cause, requests.ConnectTimeout):
+        return False
+    if isinstance(cause, requests.ConnectionError):
+        reason = getattr(cause.args[0], "reason", None) if cause.args else None
+        return not isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+    if isinstance(cause, urllib.error.URLError):
+        return False  # urllib wraps what fails while connecting and writing the request
+    # Raw from reading the response (urllib, SendGrid's SDK), or any other requests failure.
+    return isinstance(
+        cause, (TimeoutError, ConnectionError, http.client.HTTPException, requests.RequestException)
+    )
 
 
 def is_retryable_status(status: int) -> bool:

@@ -18,9 +18,11 @@ from integrations import services
 from integrations.clients import (
     OutboundFile,
     OutboundRequest,
+    ProviderError,
     ProviderRejected,
     ProviderUnavailable,
     SandboxClient,
+    may_have_arrived,
 )
 from integrations.meta import client as meta
 from integrations.models import ChannelConfiguration
@@ -38,12 +40,19 @@ from tickets.attachments import (
 from tickets.consent import check_body_length, ensure_recipient_consents
 from tickets.models import ChannelKind, DeliveryStatus
 from tickets.policy import SendDecision, decide_send
-from tickets.selectors import get_outbound_message, get_reply_address
+from tickets.selectors import (
+    get_outbound_message,
+    get_reply_address,
+    is_provider_message_known,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_SEND_ATTEMPTS = 5
 RETRY_BASE_SECONDS = 30
+# A reconciliation looks for the message from this long before its claim (clock skew, and the
+# provider's own creation time).
+RECONCILE_SKEW = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -82,19 +91,19 @@ def client_for(channel: str):
 
 
 def deliver(*, message_id: int) -> Delivery:
-    """One send attempt for a queued outbound message. No transaction is held across the call."""
+    """One send attempt for a queued outbound message. No transaction is held across the call.
+
+    The message is claimed first (queued → sending, one conditional UPDATE), so of two workers
+    running it only one calls the provider. A send that got no answer after the request left
+    is never retried blindly: it is reconciled with the provider first (`settle_unknown`).
+    """
     message = get_outbound_message(message_id=message_id)
-    if message.delivery_status != DeliveryStatus.QUEUED:
-        # Already sent (a duplicate task run) or failed and not yet retried by staff.
-        return Delivery(status=message.delivery_status)
-    attempt = delivery.record_send_attempt(message_id=message.pk)
+    attempt = delivery.claim_send(message_id=message.pk)
+    if attempt is None:
+        # Sent, failed, or claimed by another worker (a duplicate task run, a sweep).
+        return Delivery(status=get_outbound_message(message_id=message_id).delivery_status)
     # Checked again at send time: the window may have closed while the message waited.
-    decision = decide_send(
-        ticket=message.ticket,
-        channel=message.channel,
-        is_human=message.author_id is not None and not message.is_automated,
-        has_template=bool(message.content_sid),
-    )
+    decision = send_decision(message)
     if not decision.is_allowed:
         logger.warning("outbound.refused message=%s code=%s", message.pk, decision.code)
         services.mark_delivery_failed(
@@ -119,6 +128,9 @@ def deliver(*, message_id: int) -> Delivery:
         # Again at send time: the customer may have opted out after the reply was queued.
         ensure_recipient_consents(channel=via, address=request.to)
         check_body_length(channel=via, body=request.body)
+        if email_to:
+            WebChatClient().send(build_request(message, decision=decision))
+        result = client.send(request)
     except ApplicationError as exc:
         logger.info("outbound.refused message=%s code=%s", message.pk, exc.code)
         services.mark_delivery_failed(message_id=message.pk, code=exc.code, error=exc.message)
@@ -127,28 +139,89 @@ def deliver(*, message_id: int) -> Delivery:
         logger.warning("outbound.rejected message=%s code=%s %s", message.pk, exc.code, exc)
         services.mark_delivery_failed(message_id=message.pk, code=exc.code, error=str(exc))
         return Delivery(status=DeliveryStatus.FAILED)
-    try:
-        if email_to:
-            WebChatClient().send(build_request(message, decision=decision))
-        result = client.send(request)
-    except ProviderRejected as exc:
-        logger.warning("outbound.rejected message=%s code=%s %s", message.pk, exc.code, exc)
-        services.mark_delivery_failed(message_id=message.pk, code=exc.code, error=str(exc))
-        return Delivery(status=DeliveryStatus.FAILED)
     except ProviderUnavailable as exc:
-        retry_in = send_backoff().retry_in(attempt)
-        if retry_in is None:
-            logger.warning("outbound.gave_up message=%s attempts=%s %s", message.pk, attempt, exc)
-            services.mark_delivery_failed(
+        if may_have_arrived(exc):
+            logger.warning("outbound.no_answer message=%s %s", message.pk, exc)
+            services.mark_outcome_unknown(
                 message_id=message.pk,
                 code=exc.code,
-                error=f"Gave up after {attempt} attempts: {exc}",
+                error=f"No answer from {client.provider} after the message was handed over: {exc}",
             )
-            return Delivery(status=DeliveryStatus.FAILED)
-        logger.info("outbound.retry message=%s attempt=%s %s", message.pk, attempt, exc)
-        return Delivery(status=DeliveryStatus.QUEUED, retry_in=retry_in)
+            return settle_unknown(message_id=message.pk)
+        delivery.release_send(message_id=message.pk)
+        return retry_later(message_id=message.pk, attempt=attempt, error=exc)
     services.record_send_result(message_id=message.pk, result=result)
     return Delivery(status=result.status)
+
+
+def retry_later(*, message_id: int, attempt: int, error: ProviderError) -> Delivery:
+    """A queued message that failed retryably: when to try again, or failed after the last."""
+    retry_in = send_backoff().retry_in(attempt)
+    if retry_in is None:
+        logger.warning("outbound.gave_up message=%s attempts=%s %s", message_id, attempt, error)
+        services.mark_delivery_failed(
+            message_id=message_id,
+            code=error.code,
+            error=f"Gave up after {attempt} attempts: {error}",
+        )
+        return Delivery(status=DeliveryStatus.FAILED)
+    logger.info("outbound.retry message=%s attempt=%s %s", message_id, attempt, error)
+    return Delivery(status=DeliveryStatus.QUEUED, retry_in=retry_in)
+
+
+def settle_unknown(*, message_id: int) -> Delivery:
+    """Find out whether the provider holds a message whose send got no answer.
+
+    Twilio: the latest messages to that number are listed and matched on body (and sender)
+    since the claim; found → sent with its SID, absent → the request never arrived, queued
+    again. SendGrid: our `pd_message_id` custom arg comes back on the Event Webhook, which moves
+    it to sent; the sweeper sends again when no event came (`RECONCILE_WAIT`). Meta has neither
+    a lookup nor an idempotency key: it stays unknown and staff decide ("Send again").
+    """
+    message = get_outbound_message(message_id=message_id)
+    if message.delivery_status != DeliveryStatus.UNKNOWN:
+        return Delivery(status=message.delivery_status)
+    client = client_for(message.channel)
+    if not hasattr(client, "find_sent"):
+        return Delivery(status=DeliveryStatus.UNKNOWN)
+    since = (message.delivery_changed_at or message.created_at) - RECONCILE_SKEW
+    try:
+        # What was sent: the same text and address (the decision's tag matters only to Meta).
+        request = build_request(message, decision=send_decision(message))
+        found = [
+            result
+            for result in client.find_sent(request, since=since)
+            if not is_provider_message_known(
+                provider=result.provider, provider_message_id=result.provider_message_id
+            )
+        ]
+    except ProviderError as exc:
+        # Still unknown; the periodic sweep asks again.
+        logger.warning("outbound.reconcile_failed message=%s %s", message_id, exc)
+        return Delivery(status=DeliveryStatus.UNKNOWN)
+    if found:
+        logger.info(
+            "outbound.reconciled message=%s id=%s", message_id, found[-1].provider_message_id
+        )
+        # The oldest match after the claim is ours; later ones would be other sends.
+        services.record_send_result(message_id=message_id, result=found[-1])
+        return Delivery(status=found[-1].status)
+    logger.info("outbound.not_at_provider message=%s", message_id)
+    services.requeue_unknown(message_id=message_id)
+    return retry_later(
+        message_id=message_id,
+        attempt=message.send_attempts,
+        error=ProviderUnavailable(message.error_message, code=message.error_code),
+    )
+
+
+def send_decision(message) -> SendDecision:
+    return decide_send(
+        ticket=message.ticket,
+        channel=message.channel,
+        is_human=message.author_id is not None and not message.is_automated,
+        has_template=bool(message.content_sid),
+    )
 
 
 def build_request(

@@ -30,12 +30,28 @@ def mark_delivery_failed(*, message_id: int, code: str, error: str) -> TicketMes
     )
 
 
+def mark_outcome_unknown(*, message_id: int, code: str, error: str) -> TicketMessage:
+    return update_delivery_status(
+        message_id=message_id,
+        status=DeliveryStatus.UNKNOWN,
+        error_code=code or "no_answer",
+        error_message=error,
+    )
+
+
+def requeue_unknown(*, message_id: int) -> TicketMessage:
+    """The provider has no record of a message whose send got no answer: queued again."""
+    return update_delivery_status(message_id=message_id, status=DeliveryStatus.QUEUED)
+
+
 @transaction.atomic
 def record_send_result(*, message_id: int, result: SendResult) -> TicketMessage:
     """Store the provider's id and status, then replay status callbacks that arrived first.
 
-    Twilio may call the status webhook before the send call has returned here; such callbacks
-    were stored as ignored (no message had that id yet) and now run again.
+    Twilio may call the status webhook before the send call has returned here (or before a
+    reconciliation found the message): such callbacks were stored as ignored (no message had
+    that id yet) and now run again, and so do ones still being processed, which may be about
+    to find nothing. Status updates only move forward, so running one twice changes nothing.
     """
     message = update_delivery_status(
         message_id=message_id,
@@ -46,7 +62,7 @@ def record_send_result(*, message_id: int, result: SendResult) -> TicketMessage:
     )
     early_callbacks = WebhookEvent.objects.filter(
         provider=result.provider,
-        status=WebhookStatus.IGNORED,
+        status__in=(WebhookStatus.IGNORED, WebhookStatus.RECEIVED),
         event_id__startswith=f"{result.provider_message_id}:",
     ).values_list("pk", flat=True)
     for event_id in early_callbacks:

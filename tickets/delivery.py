@@ -1,13 +1,15 @@
 """Outbound delivery bookkeeping on ticket messages, called by integrations' router and views:
-send attempts, the email headers that thread a customer's reply back (`tickets/threading.py`
-reads them), and staff retries of failed sends."""
+send claims (at most once on the wire), the email headers that thread a customer's reply back
+(`tickets/threading.py` reads them), and staff retries of failed sends."""
 
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Action, require
@@ -30,10 +32,53 @@ class EmailThreading:
 
 
 @transaction.atomic
-def record_send_attempt(*, message_id: int) -> int:
-    """Count one send attempt and return the attempt number (1 for the first)."""
-    TicketMessage.objects.filter(pk=message_id).update(send_attempts=F("send_attempts") + 1)
+def claim_send(*, message_id: int) -> int | None:
+    """Claim a queued outbound message for one send attempt: the attempt number (1 for the
+    first), or None when it is not queued (sent, failed, or another worker claimed it first).
+
+    One conditional UPDATE ... WHERE delivery_status = 'queued': of two workers racing on a
+    message exactly one changes the row (PostgreSQL re-reads the WHERE after the winner
+    commits; SQLite serializes writers), so the provider is called at most once per claim.
+    """
+    claimed = TicketMessage.objects.filter(
+        pk=message_id, direction=MessageDirection.OUTBOUND, delivery_status=DeliveryStatus.QUEUED
+    ).update(
+        delivery_status=DeliveryStatus.SENDING,
+        delivery_changed_at=timezone.now(),
+        send_attempts=F("send_attempts") + 1,
+    )
+    if not claimed:
+        return None
     return TicketMessage.objects.values_list("send_attempts", flat=True).get(pk=message_id)
+
+
+@transaction.atomic
+def touch_stuck_queued(*, message_id: int, before: datetime) -> bool:
+    """Mark a message queued since before `before` as just re-enqueued; False when it moved or
+    another sweep got it first (a conditional UPDATE, so it is enqueued once)."""
+    return bool(
+        TicketMessage.objects.filter(
+            unchanged_since(before), pk=message_id, delivery_status=DeliveryStatus.QUEUED
+        ).update(delivery_changed_at=timezone.now())
+    )
+
+
+def unchanged_since(before: datetime) -> Q:
+    """Messages whose delivery status has not changed since `before` (created then, if never)."""
+    return Q(delivery_changed_at__lt=before) | Q(
+        delivery_changed_at__isnull=True, created_at__lt=before
+    )
+
+
+@transaction.atomic
+def release_send(*, message_id: int) -> bool:
+    """Give a claim back (queued) after a failure the provider surely did not act on: nothing
+    reached it (connection refused, DNS, connect timeout) or it answered (429, 5xx)."""
+    return bool(
+        TicketMessage.objects.filter(pk=message_id, delivery_status=DeliveryStatus.SENDING).update(
+            delivery_status=DeliveryStatus.QUEUED, delivery_changed_at=timezone.now()
+        )
+    )
 
 
 def email_subject(*, subject: str, reference: str) -> str:
@@ -74,7 +119,8 @@ def prepare_email_threading(*, message_id: int, domain: str) -> EmailThreading:
 
 @transaction.atomic
 def requeue_failed_message(*, message: TicketMessage, actor: User) -> TicketMessage:
-    """Staff retry of a failed outbound message: back to queued with a fresh attempt count;
+    """Staff retry of a failed outbound message, or of one whose outcome is unknown (staff
+    decided the customer did not get it): back to queued with a fresh attempt count;
     integrations sends it again after commit (`MessageRequeued`)."""
     require(actor, Action.REPLY_TICKET)
     message = (
@@ -85,8 +131,11 @@ def requeue_failed_message(*, message: TicketMessage, actor: User) -> TicketMess
     )
     if message is None:
         raise NotFound("No such outbound message.", code="message_not_found")
-    if message.delivery_status != DeliveryStatus.FAILED:
-        raise Conflict("Only a failed message can be retried.", code="not_failed")
+    if message.delivery_status not in (DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN):
+        raise Conflict(
+            "Only a failed message, or one whose outcome is unknown, can be sent again.",
+            code="not_failed",
+        )
     ensure_channel_can_send(
         ticket=message.ticket,
         channel=message.channel,

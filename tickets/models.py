@@ -207,6 +207,11 @@ class MessageDirection(models.TextChoices):
 
 class DeliveryStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
+    # Claimed by one worker, which is calling the provider (at most once on the wire).
+    SENDING = "sending", "Sending"
+    # The provider may have it (no answer after the request left) and we could not find out:
+    # staff decide whether to send it again.
+    UNKNOWN = "unknown", "Outcome unknown"
     SENT = "sent", "Sent"
     DELIVERED = "delivered", "Delivered"
     READ = "read", "Read"
@@ -262,6 +267,8 @@ class TicketMessage(models.Model):
     error_subcode = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
+    # When delivery_status last changed (queued, claimed, released): the sweeper's clock.
+    delivery_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

@@ -62,6 +62,13 @@ def get_outbound_message(*, message_id: int) -> TicketMessage:
     return message
 
 
+def is_provider_message_known(*, provider: str, provider_message_id: str) -> bool:
+    """Whether a provider's message id is already stored on one of our messages."""
+    return TicketMessage.objects.filter(
+        provider=provider, provider_message_id=provider_message_id
+    ).exists()
+
+
 def get_last_inbound_at(*, ticket: Ticket, channel: str) -> datetime | None:
     """When the customer last wrote on `channel`, across all their tickets."""
     return (

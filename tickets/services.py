@@ -480,9 +480,11 @@ def get_fallback_channel(*, ticket: Ticket, skipped: TicketMessage) -> str | Non
 
 DELIVERY_RANK = {
     DeliveryStatus.QUEUED: 0,
-    DeliveryStatus.SENT: 1,
-    DeliveryStatus.DELIVERED: 2,
-    DeliveryStatus.READ: 3,
+    DeliveryStatus.SENDING: 1,
+    DeliveryStatus.UNKNOWN: 1,
+    DeliveryStatus.SENT: 2,
+    DeliveryStatus.DELIVERED: 3,
+    DeliveryStatus.READ: 4,
 }
 
 
@@ -501,7 +503,9 @@ def update_delivery_status(
     """Move an outbound message's delivery status forward, never back.
 
     Providers deliver callbacks out of order: a late "sent" never overwrites "delivered", and
-    "failed" only replaces queued/sent (keeping the provider's error).
+    "failed" only replaces queued/sending/unknown/sent (keeping the provider's error). Back to
+    queued only from failed (staff retry) or unknown (the provider has no record, or staff
+    decided to send again); unknown only from sending (no answer after the request left).
     """
     messages = TicketMessage.objects.select_for_update()
     if message_id is not None:
@@ -521,7 +525,16 @@ def update_delivery_status(
             message.error_code = error_code[:64]
             message.error_message = error_message
             update_fields += ["delivery_status", "error_code", "error_message"]
-    elif current == DeliveryStatus.FAILED and status == DeliveryStatus.QUEUED:
+    elif status == DeliveryStatus.UNKNOWN:
+        if current == DeliveryStatus.SENDING:
+            message.delivery_status = status
+            message.error_code = error_code[:64]
+            message.error_message = error_message
+            update_fields += ["delivery_status", "error_code", "error_message"]
+    elif status == DeliveryStatus.QUEUED and current in (
+        DeliveryStatus.FAILED,
+        DeliveryStatus.UNKNOWN,
+    ):
         message.delivery_status = status
         message.error_code = message.error_message = ""
         update_fields += ["delivery_status", "error_code", "error_message"]
@@ -530,6 +543,12 @@ def update_delivery_status(
     ):
         message.delivery_status = status
         update_fields.append("delivery_status")
+        if current == DeliveryStatus.UNKNOWN:  # the provider had it after all
+            message.error_code = message.error_message = ""
+            update_fields += ["error_code", "error_message"]
+    if "delivery_status" in update_fields:
+        message.delivery_changed_at = timezone.now()
+        update_fields.append("delivery_changed_at")
     timestamp_field = {
         DeliveryStatus.SENT: "sent_at",
         DeliveryStatus.DELIVERED: "delivered_at",

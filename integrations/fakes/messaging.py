@@ -34,6 +34,7 @@ import base64
 import binascii
 import email.parser
 import email.policy
+import email.utils
 import hashlib
 import hmac
 import json
@@ -127,6 +128,11 @@ class FakeMessaging:
         self.opted_out: set[str] = set()  # Twilio `To` values that texted STOP
         self.inbound_at: dict[str, float] = {}  # "whatsapp:+1…" or a Meta PSID -> epoch seconds
         self.contents: dict[str, dict[str, Any]] = {}  # Content API: HX sid -> resource
+        # The fates of the next sends: "drop" (accepted, then the connection closes before the
+        # answer: a reset after the request left), "hang" (accepted, answered `hang_seconds`
+        # late: a client timeout) or "lose" (the connection closes and nothing was accepted).
+        self.fail_after_accept: list[str] = []
+        self.hang_seconds = 2.0
         self._lock = threading.Lock()
         self._callbacks: list[threading.Thread] = []
         self._event_key = ec.generate_private_key(ec.SECP256R1())
@@ -458,12 +464,14 @@ class FakeMessaging:
         if path.startswith("/v1/Content"):
             status, body = self._content_api(path, query or {}, headers)
             return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+        if path.endswith("/Messages.json"):
+            return self.list_twilio_messages(query or {}, headers)
         if self.media_failures > 0:
             self.media_failures -= 1
             return 503, {"Content-Type": "application/json"}, b'{"error": "unavailable"}'
         if path in self.redirects or (path.startswith("/2010-04-01/") and path in self.media):
-            if headers.get("Authorization", "") != f"Basic {self._twilio_basic_auth()}":
-                body = json.dumps(_twilio_error(20003, "Authenticate")).encode()
+            if not self._has_twilio_auth(headers):
+                body = self._authenticate_body()
                 headers = {"Content-Type": "application/json"}
                 return 401, {**headers, "WWW-Authenticate": 'Basic realm="Twilio API"'}, body
             location = self.redirects.get(path)
@@ -493,7 +501,7 @@ class FakeMessaging:
         return 404, {"Content-Type": "application/json"}, b'{"error": "not found"}'
 
     def _content_api(self, path: str, query: dict, headers: dict) -> tuple[int, dict]:
-        if headers.get("Authorization", "") != f"Basic {self._twilio_basic_auth()}":
+        if not self._has_twilio_auth(headers):
             return 401, _twilio_error(20003, "Authenticate") | {"status": 401}
         if path == "/v1/Content":
             page_size = min(int(query.get("PageSize") or CONTENT_PAGE_SIZE), 1000)
@@ -555,8 +563,48 @@ class FakeMessaging:
                     "request": request,
                     "files": files,
                     "error_code": error_code,
+                    "at": time.time(),
                 }
             )
+
+    def _next_fate(self) -> str:
+        with self._lock:
+            return self.fail_after_accept.pop(0) if self.fail_after_accept else ""
+
+    def list_twilio_messages(self, query: dict, headers: dict) -> tuple[int, dict, bytes]:
+        """GET .../Messages.json: the account's messages, newest first, filtered by `To` and
+        `From`, in Twilio's page format (what a reconciliation reads)."""
+        if not self._has_twilio_auth(headers):
+            return 401, {"Content-Type": "application/json"}, self._authenticate_body()
+        page_size = int(query.get("PageSize") or 50)
+        messages = [
+            _twilio_message(sent, account_sid=self.twilio_account_sid)
+            for sent in reversed(self.sent)
+            if sent["provider"] == "twilio"
+            and sent["request"].get("To") == query.get("To", sent["request"].get("To"))
+            and sent["request"].get("From") == query.get("From", sent["request"].get("From"))
+        ][:page_size]
+        uri = f"/2010-04-01/Accounts/{self.twilio_account_sid}/Messages.json"
+        page = {
+            "messages": messages,
+            "uri": f"{uri}?PageSize={page_size}&Page=0",
+            "first_page_uri": f"{uri}?PageSize={page_size}&Page=0",
+            "next_page_uri": None,
+            "previous_page_uri": None,
+            "page": 0,
+            "page_size": page_size,
+            "start": 0,
+            "end": max(len(messages) - 1, 0),
+        }
+        return 200, {"Content-Type": "application/json"}, json.dumps(page).encode()
+
+    def _has_twilio_auth(self, headers: dict) -> bool:
+        expected = f"Basic {self._twilio_basic_auth()}"
+        return hmac.compare_digest(headers.get("Authorization", ""), expected)
+
+    @staticmethod
+    def _authenticate_body() -> bytes:
+        return json.dumps(_twilio_error(20003, "Authenticate")).encode()
 
     def _later(self, callback, *args) -> None:
         def run() -> None:
@@ -651,13 +699,28 @@ class FakeMessaging:
                 raw = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+                fate = fake._next_fate()
+                if fate == "lose":
+                    self.close_connection = True
+                    return
                 status, headers, body = fake.handle(parts.path, query, dict(self.headers), raw)
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                if fate == "drop":
+                    self.close_connection = True
+                    return
+                if fate == "hang":
+                    time.sleep(fake.hang_seconds)
+                self._answer(status, headers, body)
+
+            def _answer(self, status: int, headers: dict, body: bytes) -> None:
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up waiting ("hang")
 
             def do_GET(self) -> None:
                 self._serve_file("GET")
@@ -690,6 +753,30 @@ def _file_record(*, url: str, content_type: str, data: bytes) -> dict:
         "size": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
         "data": data,
+    }
+
+
+def _twilio_message(sent: dict, *, account_sid: str) -> dict:
+    """A sent message as Twilio's Message resource shows it (RFC 2822 dates)."""
+    form = sent["request"]
+    created = email.utils.formatdate(sent["at"], usegmt=True)
+    return {
+        "sid": sent["id"],
+        "account_sid": account_sid,
+        "to": form.get("To"),
+        "from": form.get("From"),
+        "body": form.get("Body", ""),
+        "status": "failed" if sent.get("error_code") else "sent",
+        "direction": "outbound-api",
+        "num_media": str(len(sent["files"])),
+        "num_segments": "1",
+        "date_created": created,
+        "date_updated": created,
+        "date_sent": created,
+        "error_code": None,
+        "error_message": None,
+        "api_version": "2010-04-01",
+        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sent['id']}.json",
     }
 
 

@@ -1,11 +1,12 @@
 """Twilio Programmable Messaging (SMS and WhatsApp) through the official SDK."""
 
 import json
+from datetime import datetime
 
 import requests
 from django.conf import settings
 from twilio.base import values
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -21,6 +22,8 @@ from tickets.attachments import is_mms_capable
 from tickets.models import ChannelKind
 
 STATUS_CALLBACK_PATH = "/api/webhooks/twilio/status"
+# How many of the latest messages to a number a reconciliation reads.
+RECONCILE_LOOKBACK = 20
 
 
 def is_configured() -> bool:
@@ -51,7 +54,8 @@ class TwilioClient:
             whatsapp_from=sender or settings.TWILIO_WHATSAPP_FROM,
         )
 
-    def send(self, request: OutboundRequest) -> SendResult:
+    def addresses(self, request: OutboundRequest) -> tuple[str, str]:
+        """(To, From) as Twilio wants them: `whatsapp:`-prefixed on WhatsApp."""
         if request.channel == ChannelKind.WHATSAPP:
             to, from_ = (
                 f"whatsapp:{request.to.removeprefix('whatsapp:')}",
@@ -63,6 +67,37 @@ class TwilioClient:
             raise ProviderRejected(
                 f"No Twilio sender number is configured for {request.channel}.", code="no_sender"
             )
+        return to, from_
+
+    def find_sent(self, request: OutboundRequest, *, since: datetime) -> list[SendResult]:
+        """Messages Twilio holds that match this send (same To, From and Body, created since
+        `since`), newest first: how a send that got no answer is reconciled before any retry.
+
+        The list is filtered by To and From, not `DateSent`: a message Twilio accepted but has
+        not handed to the carrier yet has no `date_sent`, and is exactly the one we look for.
+        """
+        to, from_ = self.addresses(request)
+        body, _ = self.body_and_media(request)
+        body = body if isinstance(body, str) else ""
+        try:
+            listed = self.client.messages.list(to=to, from_=from_, limit=RECONCILE_LOOKBACK)
+        except TwilioRestException as exc:
+            raise error_for_status(exc.status, exc.msg, code=str(exc.code or "")) from exc
+        except (TwilioException, requests.RequestException) as exc:  # a page it could not read
+            raise ProviderUnavailable(f"Twilio unreachable: {exc}", code="unreachable") from exc
+        return [
+            SendResult(provider=self.provider, provider_message_id=found.sid, status="sent")
+            for found in listed
+            # A template's text is rendered by Twilio: only the time and number can match it.
+            if (
+                request.content_sid or (found.body or "") == (body if isinstance(body, str) else "")
+            )
+            and found.date_created is not None
+            and found.date_created >= since
+        ]
+
+    def send(self, request: OutboundRequest) -> SendResult:
+        to, from_ = self.addresses(request)
         if request.content_sid:
             # A template: Twilio renders it from ContentSid + ContentVariables; a Body or
             # MediaUrl alongside would be sent as free-form text (error 63016 outside 24 h).
