@@ -168,12 +168,12 @@ def customer_writes(fake, *, ticket, channel: str, sender: str, at=None, body: s
     return message
 
 
-def wait_for(message: TicketMessage, status: str) -> TicketMessage:
-    """The message once the fake's status callback moved it to `status` (or as it is after 15 s
-    on a loaded CI machine)."""
+def wait_for(message: TicketMessage, *statuses: str) -> TicketMessage:
+    """The message once the fake's status callback moved it to one of `statuses` (or as it is
+    after 15 s on a loaded CI machine)."""
     for _ in range(300):
         message.refresh_from_db()
-        if message.delivery_status == status:
+        if message.delivery_status in statuses:
             break
         time.sleep(0.05)
     return message

@@ -2,7 +2,6 @@
 got no answer after the request left is reconciled with the provider instead of retried."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection
@@ -10,6 +9,7 @@ from django.db import connection
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from integrations import router
+from integrations.tests import channels
 from tickets import delivery, services
 from tickets.models import DeliveryStatus, Ticket, TicketMessage
 from tickets.tests.factories import CustomerFactory
@@ -17,15 +17,6 @@ from tickets.tests.factories import CustomerFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CUSTOMERS = {"sms": "+15551230001", "email": "jane@example.com", "facebook": "24001"}
-
-
-def wait_for(message: TicketMessage, *statuses: str) -> TicketMessage:
-    for _ in range(300):  # up to 15 s on a loaded CI machine
-        message.refresh_from_db()
-        if message.delivery_status in statuses:
-            break
-        time.sleep(0.05)
-    return message
 
 
 def reply(channel: str) -> TicketMessage:
@@ -42,7 +33,7 @@ def test_twilio_accepted_then_no_answer_is_found_not_sent_again(fake_messaging, 
     monkeypatch.setattr("integrations.twilio.client.TIMEOUT_SECONDS", 0.5)
     fake_messaging.hang_seconds = 2
     fake_messaging.fail_after_accept = [fate]
-    message = wait_for(reply("sms"), DeliveryStatus.DELIVERED)
+    message = channels.wait_for(reply("sms"), DeliveryStatus.DELIVERED)
     assert message.delivery_status == DeliveryStatus.DELIVERED
     assert [sent["id"] for sent in fake_messaging.sent] == [message.provider_message_id]
     assert message.send_attempts == 1 and message.error_message == ""
@@ -50,14 +41,14 @@ def test_twilio_accepted_then_no_answer_is_found_not_sent_again(fake_messaging, 
 
 def test_twilio_never_got_it_so_it_is_sent_again(fake_messaging):
     fake_messaging.fail_after_accept = ["lose"]
-    message = wait_for(reply("sms"), DeliveryStatus.DELIVERED)
+    message = channels.wait_for(reply("sms"), DeliveryStatus.DELIVERED)
     assert message.delivery_status == DeliveryStatus.DELIVERED
     assert len(fake_messaging.sent) == 1 and message.send_attempts == 2
 
 
 def test_sendgrid_no_answer_waits_for_the_event_webhook(fake_messaging):
     fake_messaging.fail_after_accept = ["drop"]
-    message = wait_for(reply("email"), DeliveryStatus.DELIVERED)
+    message = channels.wait_for(reply("email"), DeliveryStatus.DELIVERED)
     # The Event Webhook carried our pd_message_id: the message is settled, never resent.
     assert message.delivery_status == DeliveryStatus.DELIVERED
     assert len(fake_messaging.sent) == 1 and message.send_attempts == 1
@@ -65,20 +56,20 @@ def test_sendgrid_no_answer_waits_for_the_event_webhook(fake_messaging):
 
 def test_meta_no_answer_is_unknown_until_staff_decide(fake_messaging):
     fake_messaging.fail_after_accept = ["drop"]
-    message = wait_for(reply("facebook"), DeliveryStatus.UNKNOWN)
+    message = channels.wait_for(reply("facebook"), DeliveryStatus.UNKNOWN)
     assert message.delivery_status == DeliveryStatus.UNKNOWN
     assert "No answer from meta" in message.error_message
     assert len(fake_messaging.sent) == 1
     # Staff decide the customer did not get it: "Send again".
     delivery.requeue_failed_message(message=message, actor=UserFactory(role=Role.AGENT))
-    message = wait_for(message, DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
+    message = channels.wait_for(message, DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
     assert message.delivery_status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
     assert len(fake_messaging.sent) == 2
 
 
 def test_a_second_claim_on_one_message_loses(fake_messaging):
     message = reply("sms")
-    wait_for(message, DeliveryStatus.DELIVERED)
+    channels.wait_for(message, DeliveryStatus.DELIVERED)
     TicketMessage.objects.filter(pk=message.pk).update(delivery_status=DeliveryStatus.QUEUED)
     assert delivery.claim_send(message_id=message.pk) == 2
     assert delivery.claim_send(message_id=message.pk) is None

@@ -1,30 +1,20 @@
 """STOP and START through the fake Twilio, which keeps Twilio's opt-out list: a reply after STOP
 is refused by us before any call (the fake would answer 21610); START lifts it."""
 
-import time
-
 import pytest
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from core.errors import ApplicationError
 from integrations.clients import OutboundRequest, ProviderRejected
+from integrations.tests import channels
 from integrations.twilio.client import TwilioClient
 from tickets import services
-from tickets.models import CustomerIdentity, DeliveryStatus, Ticket, TicketMessage
+from tickets.models import CustomerIdentity, DeliveryStatus, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NUMBER = "+15551230001"
-
-
-def wait_for(message: TicketMessage, status: str) -> TicketMessage:
-    for _ in range(300):  # up to 15 s on a loaded CI machine
-        message.refresh_from_db()
-        if message.delivery_status == status:
-            break
-        time.sleep(0.05)
-    return message
 
 
 def test_stop_refuses_replies_before_twilio_and_start_lifts_it(fake_messaging):
@@ -41,7 +31,10 @@ def test_stop_refuses_replies_before_twilio_and_start_lifts_it(fake_messaging):
 
     assert fake_messaging.customer_texts(from_=NUMBER, body="START").ok
     message = services.reply_to_ticket(ticket=ticket, author=agent, body="It is!", channel="sms")
-    assert wait_for(message, DeliveryStatus.DELIVERED).delivery_status == DeliveryStatus.DELIVERED
+    assert (
+        channels.wait_for(message, DeliveryStatus.DELIVERED).delivery_status
+        == DeliveryStatus.DELIVERED
+    )
     assert [sent["request"]["To"] for sent in fake_messaging.sent] == [NUMBER]
 
 
