@@ -19,11 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CUSTOMERS = {"sms": "+15551230001", "email": "jane@example.com", "facebook": "24001"}
 
 
-def reply(channel: str) -> TicketMessage:
+def reply(fake, channel: str) -> TicketMessage:
     ticket = Ticket.objects.create(subject="Banner", customer=CustomerFactory(), channel=channel)
-    services.record_inbound_message(
-        ticket=ticket, channel=channel, sender=CUSTOMERS[channel], body="Hi"
-    )
+    channels.customer_writes(fake, ticket=ticket, channel=channel, sender=CUSTOMERS[channel])
     agent = UserFactory(role=Role.AGENT)
     return services.reply_to_ticket(ticket=ticket, author=agent, body="It ships today")
 
@@ -33,7 +31,7 @@ def test_twilio_accepted_then_no_answer_is_found_not_sent_again(fake_messaging, 
     monkeypatch.setattr("integrations.twilio.client.TIMEOUT_SECONDS", 0.5)
     fake_messaging.hang_seconds = 2
     fake_messaging.fail_after_accept = [fate]
-    message = channels.wait_for(reply("sms"), DeliveryStatus.DELIVERED)
+    message = channels.wait_for(reply(fake_messaging, "sms"), DeliveryStatus.DELIVERED)
     assert message.delivery_status == DeliveryStatus.DELIVERED
     assert [sent["id"] for sent in fake_messaging.sent] == [message.provider_message_id]
     assert message.send_attempts == 1 and message.error_message == ""
@@ -41,14 +39,14 @@ def test_twilio_accepted_then_no_answer_is_found_not_sent_again(fake_messaging, 
 
 def test_twilio_never_got_it_so_it_is_sent_again(fake_messaging):
     fake_messaging.fail_after_accept = ["lose"]
-    message = channels.wait_for(reply("sms"), DeliveryStatus.DELIVERED)
+    message = channels.wait_for(reply(fake_messaging, "sms"), DeliveryStatus.DELIVERED)
     assert message.delivery_status == DeliveryStatus.DELIVERED
     assert len(fake_messaging.sent) == 1 and message.send_attempts == 2
 
 
 def test_sendgrid_no_answer_waits_for_the_event_webhook(fake_messaging):
     fake_messaging.fail_after_accept = ["drop"]
-    message = channels.wait_for(reply("email"), DeliveryStatus.DELIVERED)
+    message = channels.wait_for(reply(fake_messaging, "email"), DeliveryStatus.DELIVERED)
     # The Event Webhook carried our pd_message_id: the message is settled, never resent.
     assert message.delivery_status == DeliveryStatus.DELIVERED
     assert len(fake_messaging.sent) == 1 and message.send_attempts == 1
@@ -56,7 +54,7 @@ def test_sendgrid_no_answer_waits_for_the_event_webhook(fake_messaging):
 
 def test_meta_no_answer_is_unknown_until_staff_decide(fake_messaging):
     fake_messaging.fail_after_accept = ["drop"]
-    message = channels.wait_for(reply("facebook"), DeliveryStatus.UNKNOWN)
+    message = channels.wait_for(reply(fake_messaging, "facebook"), DeliveryStatus.UNKNOWN)
     assert message.delivery_status == DeliveryStatus.UNKNOWN
     assert "No answer from meta" in message.error_message
     assert len(fake_messaging.sent) == 1
@@ -68,7 +66,7 @@ def test_meta_no_answer_is_unknown_until_staff_decide(fake_messaging):
 
 
 def test_a_second_claim_on_one_message_loses(fake_messaging):
-    message = reply("sms")
+    message = reply(fake_messaging, "sms")
     channels.wait_for(message, DeliveryStatus.DELIVERED)
     TicketMessage.objects.filter(pk=message.pk).update(delivery_status=DeliveryStatus.QUEUED)
     assert delivery.claim_send(message_id=message.pk) == 2
@@ -82,7 +80,9 @@ def test_two_workers_racing_on_one_message_send_it_once(fake_messaging, settings
     settings.TASKS = {
         "default": {**settings.TASKS["default"], "BACKEND": "django_tasks_db.DatabaseBackend"}
     }
-    message = reply("sms")  # queued: the database backend holds its task, no worker runs it
+    message = reply(
+        fake_messaging, "sms"
+    )  # queued: the database backend holds its task, no worker runs it
     fake_messaging.fail_after_accept = ["hang"]  # keeps the winner on the wire a while
     fake_messaging.hang_seconds = 0.5
     start = threading.Barrier(2)
