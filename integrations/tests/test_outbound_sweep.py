@@ -173,7 +173,7 @@ def test_a_refused_connection_never_reached_the_provider():
 
 
 def test_the_timeline_offers_send_again_on_an_unknown_outcome(client):
-    message = stuck(DeliveryStatus.UNKNOWN, channel="facebook", error_message="No answer")
+    message = stuck(DeliveryStatus.UNKNOWN, error_message="No answer")
     client.force_login(UserFactory(role=Role.AGENT))
     page = client.get(f"/tickets/{message.ticket.reference}/").content.decode()
     assert "May or may not have reached the customer" in page and "Send again" in page
