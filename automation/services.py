@@ -24,7 +24,7 @@ from integrations.context_refresh import refresh_customer_context
 from integrations.selectors import get_customer_context
 from tickets import routing
 from tickets import services as ticket_services
-from tickets.models import SavedReply, Ticket, TicketAssignment, TicketStatus
+from tickets.models import DeliveryStatus, SavedReply, Ticket, TicketAssignment, TicketStatus
 from tickets.saved_replies import render_saved_reply
 
 logger = logging.getLogger(__name__)
@@ -201,9 +201,12 @@ def perform_action(*, action: dict, ticket: Ticket, actor: User, rule: Rule) -> 
         return "Note added"
     if kind == "send_saved_reply":
         saved = _get(SavedReply, title=action["saved_reply"])
-        ticket_services.send_automated_message(
+        sent = ticket_services.send_automated_message(
             ticket=ticket, body=render_saved_reply(saved_reply=saved, ticket=ticket)
         )
+        if sent.delivery_status == DeliveryStatus.SKIPPED:
+            # The channel's rules refused it (a closed window): recorded on the timeline.
+            return f"Skipped saved reply “{saved.title}”: {sent.error_code}"
         return f"Sent saved reply “{saved.title}”"
     if kind == "notify_channel":
         channel = _get(Channel, slug=action["channel"], is_archived=False)

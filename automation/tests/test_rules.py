@@ -261,3 +261,15 @@ def test_round_robin_is_fair_and_respects_presence_and_capacity(sales, make_agen
 def test_round_robin_with_nobody_available_leaves_the_ticket_with_the_team(sales, make_agent):
     make_agent(team=sales, online=False)
     assert pick_round_robin_agent(team=sales) is None
+
+
+def test_saved_reply_on_a_closed_whatsapp_window_is_skipped_not_sent():
+    SavedReply.objects.create(title="Thanks", body="On it!")
+    RuleFactory(name="Ack", actions=[{"type": "send_saved_reply", "saved_reply": "Thanks"}])
+    ticket = whatsapp_ticket("+447700900123")  # the customer never wrote: the window is closed
+
+    [run] = run_rules(event=RuleEvent.TICKET_CREATED, ticket_id=ticket.pk).runs
+
+    assert run.performed == ["Skipped saved reply “Thanks”: whatsapp_window_closed"]
+    reply = TicketMessage.objects.get(ticket=ticket, direction=MessageDirection.OUTBOUND)
+    assert reply.delivery_status == "skipped" and "24 hours" in reply.error_message

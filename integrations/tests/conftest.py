@@ -2,6 +2,8 @@
 
 import pytest
 
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
 from integrations.fakes.messaging import FakeMessaging
 from integrations.fakes.perp import FakePerp
 from integrations.fakes.shopify import FakeShopify
@@ -71,3 +73,13 @@ def fake_messaging(live_server, settings):
     settings.META_APP_SECRET = "meta-secret"
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def fake(fake_messaging):
+    return fake_messaging
+
+
+@pytest.fixture
+def agent():
+    return UserFactory(role=Role.AGENT)

@@ -7,8 +7,6 @@ import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.models import Role
-from accounts.tests.factories import UserFactory
 from integrations.tests.channels import customer_writes
 from tickets import services
 from tickets.attachments import public_link_url
@@ -16,16 +14,6 @@ from tickets.models import Attachment, DeliveryStatus, TicketStatus
 from tickets.tests.factories import AttachmentFactory, TicketFactory, image_bytes, pdf_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def fake(fake_messaging):
-    return fake_messaging
-
-
-@pytest.fixture
-def agent():
-    return UserFactory(role=Role.AGENT)
 
 
 def sha(data: bytes) -> str:

@@ -10,11 +10,6 @@ from tickets.tests.factories import TicketFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def fake(fake_messaging):
-    return fake_messaging
-
-
 CUSTOMERS = {
     "sms": "+15551230001",
     "whatsapp": "+15551230002",

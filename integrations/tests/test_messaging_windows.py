@@ -7,8 +7,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import Role
-from accounts.tests.factories import UserFactory
 from analytics.services import send_csat_survey_now
 from core.errors import ApplicationError
 from integrations.clients import OutboundRequest, ProviderRejected
@@ -27,16 +25,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 PSID = "4242"
 WHATSAPP = "+447700900123"
-
-
-@pytest.fixture
-def fake(fake_messaging):
-    return fake_messaging
-
-
-@pytest.fixture
-def agent():
-    return UserFactory(role=Role.AGENT)
 
 
 def days_ago(days: float):

@@ -26,16 +26,6 @@ WHATSAPP = "+447700900123"
 ORDER_UPDATE = "Hi {{1}}, news about your order {{2}}. Reply to this message to continue."
 
 
-@pytest.fixture
-def fake(fake_messaging):
-    return fake_messaging
-
-
-@pytest.fixture
-def agent():
-    return UserFactory(role=Role.AGENT)
-
-
 def synced(fake, **extra) -> MessageTemplate:
     sid = fake.add_content(
         friendly_name="Order update",

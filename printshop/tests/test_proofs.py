@@ -14,7 +14,14 @@ from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from printshop import services
 from printshop.models import PerpWriteBack, Proof, ProofDecision, TicketOrder
 from printshop.tests.factories import ProofFactory, make_image, make_pdf
-from tickets.models import DeliveryStatus, IdentityKind, InternalNote, TicketStatus
+from tickets.models import (
+    DeliveryStatus,
+    IdentityKind,
+    InternalNote,
+    TicketMessage,
+    TicketStatus,
+)
+from tickets.services import record_inbound_message
 from tickets.tests.factories import CustomerIdentityFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -198,3 +205,19 @@ def test_without_an_assignee_the_sender_is_notified(agent):
     proof = send(upload(ticket, agent), agent)
     services.decide_proof(token=proof.token, decision="changes_requested", comment="Blue")
     assert Notification.objects.get(recipient=agent).body == "Blue"
+
+
+def test_proof_link_goes_by_email_when_the_whatsapp_window_closed(agent):
+    ticket = TicketFactory(status=TicketStatus.OPEN, channel="whatsapp", assignee=agent)
+    CustomerIdentityFactory(customer=ticket.customer, kind=IdentityKind.EMAIL, value="a@b.com")
+    inbound = record_inbound_message(
+        ticket=ticket, channel="whatsapp", sender="+447700900123", body="Proof please"
+    )
+    TicketMessage.objects.filter(pk=inbound.pk).update(
+        created_at=timezone.now() - timedelta(days=2)
+    )
+    proof = send(upload(ticket, agent), agent)
+    assert proof.sent_message.channel == "email"
+    skipped = TicketMessage.objects.get(channel="whatsapp", direction="out")
+    assert skipped.delivery_status == DeliveryStatus.SKIPPED
+    assert proof.token in skipped.body
