@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
@@ -153,3 +154,23 @@ def test_api_sends_a_template_and_lists_the_approved_ones(fake, client, agent):
         content_type="application/json",
     )
     assert forbidden.status_code == 403
+
+
+def test_admin_queues_a_sync_on_the_bulk_queue_and_edits_only_the_mapping(
+    fake, admin_client, database_tasks
+):
+    template = synced(fake)
+    page = admin_client.get("/admin/integrations/messagetemplate/")
+    assert "Sync from Twilio now" in page.content.decode()
+    assert admin_client.post("/admin/integrations/messagetemplate/sync/").status_code == 302
+    queued = DBTaskResult.objects.get(task_path__endswith="sync_message_templates_task")
+    assert queued.queue_name == "bulk"
+    assert admin_client.get("/admin/integrations/messagetemplate/sync/").status_code == 403
+    response = admin_client.post(
+        f"/admin/integrations/messagetemplate/{template.pk}/change/",
+        {"placeholders": '{"1": "customer.first_name"}', "friendly_name": "Changed"},
+    )
+    assert response.status_code == 302
+    template.refresh_from_db()
+    assert template.placeholders == {"1": "customer.first_name"}
+    assert template.friendly_name == "Order update"
