@@ -5,7 +5,8 @@ checks: `manage.py run_sla_checks` and its task).
   enqueueing it, a task row was removed): enqueued again. Longer than the send backoff (at most
   4 minutes by default), so a message waiting for its retry is left alone.
 - Sending for that long: the worker died during the provider call, so whether the provider has
-  it is unknown: it is reconciled like a send that got no answer (`router.settle_unknown`).
+  it is unknown: it becomes unknown and is reconciled at once, like a send that got no answer
+  (`router.settle_unknown`).
 - Outcome unknown: Twilio is asked again (its lookup may have failed); SendGrid mail with no
   Event Webhook event after `OUTBOUND_RECONCILE_WAIT_MINUTES` (15) never reached SendGrid and is
   sent again. Meta messages stay for staff to decide.
@@ -53,6 +54,7 @@ def sweep_outbound(*, now: datetime | None = None) -> SweepReport:
             code="worker_lost",
             error="The sending worker stopped during the provider call.",
         )
+    # Unknown keeps its claim's time, so the ones just marked are among these.
     for message_id in _ids(DeliveryStatus.UNKNOWN, before=stuck_before):
         outcome = router.settle_unknown(message_id=message_id)
         if outcome.status != DeliveryStatus.UNKNOWN:

@@ -184,6 +184,7 @@ def settle_unknown(*, message_id: int) -> Delivery:
     client = client_for(message.channel)
     if not hasattr(client, "find_sent"):
         return Delivery(status=DeliveryStatus.UNKNOWN)
+    # Unknown keeps the time of the claim (`update_delivery_status`).
     since = (message.delivery_changed_at or message.created_at) - RECONCILE_SKEW
     try:
         # What was sent: the same text and address (the decision's tag matters only to Meta).

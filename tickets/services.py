@@ -546,7 +546,9 @@ def update_delivery_status(
         if current == DeliveryStatus.UNKNOWN:  # the provider had it after all
             message.error_code = message.error_message = ""
             update_fields += ["error_code", "error_message"]
-    if "delivery_status" in update_fields:
+    # Unknown keeps the claim's time: when the request may have left, which a reconciliation
+    # searches from and the sweep's waits count from.
+    if "delivery_status" in update_fields and message.delivery_status != DeliveryStatus.UNKNOWN:
         message.delivery_changed_at = timezone.now()
         update_fields.append("delivery_changed_at")
     timestamp_field = {

@@ -113,6 +113,16 @@ def test_twilio_unknown_is_matched_by_body_and_time(twilio_api):
     assert request.args["To"] == "+15551230001" and request.args["From"] == "+15559990000"
 
 
+def test_a_twilio_send_whose_worker_died_is_reconciled_at_once(twilio_api):
+    message = stuck(DeliveryStatus.SENDING, body="It ships today")
+    twilio_api.expect_oneshot_request(TWILIO_MESSAGES, method="GET").respond_with_json(
+        page(listed("SMours", body="It ships today", minutes_ago=12))
+    )
+    assert sweep_outbound().reconciled == [message.pk]
+    message.refresh_from_db()
+    assert (message.delivery_status, message.provider_message_id) == ("sent", "SMours")
+
+
 def test_twilio_unknown_without_a_record_is_sent_again(twilio_api):
     message = stuck(DeliveryStatus.UNKNOWN, body="It ships today", send_attempts=1)
     twilio_api.expect_oneshot_request(TWILIO_MESSAGES, method="GET").respond_with_json(page())
