@@ -186,6 +186,17 @@ def list_send_decisions(*, ticket: Ticket, is_human: bool = True) -> list[SendDe
     ]
 
 
+def pick_reply_channel(*, decisions: list[SendDecision], preferred: str) -> str:
+    """The composer's default: `preferred` when a reply may go there, else a channel the
+    customer wrote on that is still open, else the first channel a reply may go on."""
+    allowed = [d for d in decisions if d.is_allowed]
+    for decision in allowed:
+        if decision.window.channel == preferred:
+            return preferred
+    used = [d for d in allowed if d.window.last_inbound_at is not None]
+    return (used or allowed or decisions)[0].window.channel
+
+
 def ensure_channel_can_send(
     *, ticket: Ticket, channel: str, is_human: bool = True, has_template: bool = False
 ) -> SendDecision:

@@ -17,7 +17,7 @@ from core.decorators import staff_page
 from core.errors import ApplicationError, NotFound, PermissionDenied
 from tickets import bulk, consent, merges, routing, saved_replies, selectors, services
 from tickets.models import ChannelKind, Ticket, TicketPriority, TicketStatus
-from tickets.policy import list_send_decisions
+from tickets.policy import list_send_decisions, pick_reply_channel
 from tickets.rendering import timeline_context
 
 INBOX_PAGE_SIZE = 50
@@ -134,6 +134,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
     user = request.user
     timeline = timeline_context(ticket=ticket)
+    send_decisions = list_send_decisions(ticket=ticket)
     return {
         "ticket": ticket,
         **timeline,
@@ -144,10 +145,12 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
         "statuses": TicketStatus.choices,
         "priorities": TicketPriority.choices,
         "channels": ChannelKind.choices,
-        "default_channel": services.default_reply_channel(ticket),
+        "default_channel": pick_reply_channel(
+            decisions=send_decisions, preferred=services.default_reply_channel(ticket)
+        ),
         "opt_outs": consent.list_channel_opt_outs(ticket=ticket),
         # What a reply on each channel gets now: the composer offers only what can be sent.
-        "send_decisions": list_send_decisions(ticket=ticket),
+        "send_decisions": send_decisions,
         "allowed_statuses": sorted(services.STATUS_TRANSITIONS[ticket.status]),
         "staff": selectors.list_assignable_staff(),
         "managers": selectors.list_managers(),

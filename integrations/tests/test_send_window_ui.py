@@ -119,3 +119,11 @@ def test_ticket_api_exposes_the_window_state(client, agent):
     assert windows["whatsapp"]["action"] == "needs_template"
     assert windows["whatsapp"]["code"] == "whatsapp_window_closed"
     assert windows["email"] == windows["email"] | {"state": "unrestricted", "action": "send"}
+
+
+def test_composer_defaults_to_a_channel_a_reply_can_go_on(client, agent):
+    ticket = TicketFactory(channel="whatsapp")
+    wrote(ticket, "facebook", "4242", ago=timedelta(days=3))
+    wrote(ticket, "whatsapp", "+447700900123", ago=timedelta(days=2))
+    page = client.get(f"/tickets/{ticket.reference}/").content.decode()
+    assert '<option value="facebook" selected>Facebook Messenger (human-agent tag)</option>' in page
