@@ -94,6 +94,11 @@ def log_in(page, username: str, password: str = DEMO_PASSWORD, next_url: str = "
     page.wait_for_url(re.compile(re.escape(next_url) + r"$"))
 
 
+def open_note(page) -> None:
+    """The internal note is folded under the reply composer."""
+    page.locator("details.note-toggle > summary").click()
+
+
 def csp_violations(context) -> list[str]:
     return [text for text in context.console_errors if "Content Security Policy" in text]
 
@@ -121,6 +126,7 @@ def test_agent_filters_the_inbox_opens_a_ticket_replies_and_adds_a_note(new_cont
     page.get_by_role("button", name="Send reply").click()
     expect(page.locator("#ticket-timeline")).to_contain_text("E2E reply: your proof is ready.")
 
+    open_note(page)
     page.locator("#note-body").fill("E2E note: customer prefers matte.")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator("#ticket-timeline")).to_contain_text("E2E note: customer prefers matte.")
@@ -151,6 +157,70 @@ def test_keyboard_shortcuts_in_the_inbox_and_on_a_ticket(new_context):
     page.locator("#reply-body").blur()
     page.keyboard.press("n")
     expect(page.locator("#note-body")).to_be_focused()
+
+
+def test_two_agents_on_the_same_ticket_see_each_other_viewing_and_typing(new_context):
+    ana_page = new_context().new_page()
+    ben_page = new_context().new_page()
+    log_in(ana_page, "ana")
+    reference = ana_page.locator("#inbox tbody tr[data-ticket]").first.get_attribute("data-ticket")
+    log_in(ben_page, "ben", next_url=f"/tickets/{reference}/")
+    ana_page.goto(f"/tickets/{reference}/")
+    for page in (ana_page, ben_page):
+        expect(page.locator("body")).to_have_attribute("data-realtime", "connected")
+    viewers = f'[data-viewers-for="{reference}"]'
+    expect(ben_page.locator(viewers)).to_have_text("Ana Agent is also viewing this ticket")
+    expect(ana_page.locator(viewers)).to_have_text("Ben Agent is also viewing this ticket")
+
+    ana_page.locator("#reply-body").press_sequentially("Your proof", delay=20)
+    expect(ben_page.locator(f'[data-typing-indicator="ticket:{reference}"]')).to_have_text(
+        "Ana Agent is typing…"
+    )
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_inbox_and_a_ticket_fit_the_screen_and_are_captured(new_context, width):
+    """Screenshots for review land in the artefacts directory; at 390 px nothing may be wider
+    than the screen (the page would scroll sideways and cut the navigation off)."""
+    context = new_context(viewport={"width": width, "height": 900 if width > 400 else 844})
+    page = context.new_page()
+    log_in(page, "ana")
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    expect(page.locator("#inbox tbody tr[data-ticket]").first).to_be_visible()
+    page.screenshot(path=SCREENSHOT_DIR / f"inbox-{width}.png")
+    assert overflowing(page) == []
+
+    reference = page.locator("#inbox tbody tr[data-ticket]").first.get_attribute("data-ticket")
+    page.goto(f"/tickets/{reference}/")
+    expect(page.locator("#customer-context")).not_to_contain_text("Loading")
+    if width >= 1200:
+        expect(page.locator(f"#conv-{reference} a")).to_have_attribute("aria-current", "page")
+    page.screenshot(path=SCREENSHOT_DIR / f"ticket-{width}.png")
+    assert overflowing(page) == []
+    assert csp_violations(context) == []
+
+
+OVERFLOW_SCRIPT = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [];
+  if (document.documentElement.scrollWidth > width) wide.push("page:" + document.documentElement.scrollWidth);
+  for (const el of document.querySelectorAll("body *")) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.right <= width + 1) continue;
+    // Content inside a sideways-scrolling strip (the nav, the view tabs) may pass the edge.
+    let clipped = false;
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const style = getComputedStyle(p);
+      if (["auto", "scroll", "hidden"].includes(style.overflowX) && p.getBoundingClientRect().right <= width + 1) { clipped = true; break; }
+    }
+    if (!clipped) wide.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ? "." + el.className.split(" ")[0] : ""));
+  }
+  return wide.slice(0, 10);
+}"""
+
+
+def overflowing(page) -> list[str]:
+    return page.evaluate(OVERFLOW_SCRIPT)
 
 
 def test_two_agents_see_each_other_typing_in_a_chat_channel(new_context):
@@ -294,6 +364,7 @@ def test_agent_opens_an_image_attached_to_a_ticket(new_context):
     page.locator("#inbox tbody tr[data-ticket] a.ticket-link").first.click()
     page.wait_for_url(re.compile(r"/tickets/PD-\d+/$"))
 
+    open_note(page)
     page.locator("#note-body").fill("E2E: the customer's banner photo.")
     page.locator("#note-files").set_input_files(
         files=[{"name": "banner.png", "mimeType": "image/png", "buffer": _png()}]

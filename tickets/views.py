@@ -91,8 +91,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "can_update": can(request.user, Action.UPDATE_TICKET),
         "can_take": can(request.user, Action.TAKE_TICKET),
     }
-    template = "tickets/_inbox_results.html" if _is_htmx(request) else "tickets/inbox.html"
-    return render(request, template, context)
+    return render(request, _inbox_template(request), context)
+
+
+def _inbox_template(request: HttpRequest) -> str:
+    if request.GET.get("pane") == "list":
+        # The ticket page's left pane: the same view, compact.
+        return "tickets/_conversation_list.html"
+    return "tickets/_inbox_results.html" if _is_htmx(request) else "tickets/inbox.html"
 
 
 @staff_page

@@ -1,20 +1,67 @@
-// Keyboard shortcuts for the inbox and the ticket page, and saved-reply insertion.
+// The agent workspace: keyboard shortcuts (a `?` overlay lists them), the ticket page's
+// conversation list (the inbox view the agent came from) and saved-reply insertion.
 // Everything here is an enhancement: links and forms work without it.
 (function () {
   "use strict";
+
+  var INBOX_QUERY_KEY = "printdesk.inboxQuery";
+  var inboxTable = document.getElementById("inbox");
+  var conversationList = document.getElementById("conversation-list");
 
   function typing(target) {
     return target.closest("input, textarea, select, [contenteditable]") !== null;
   }
 
+  // The inbox view to come back to: remembered per tab, so the ticket page lists the same view.
+  function rememberInboxQuery() {
+    if (inboxTable) sessionStorage.setItem(INBOX_QUERY_KEY, location.search);
+  }
+
+  function inboxQuery() {
+    return sessionStorage.getItem(INBOX_QUERY_KEY) || "";
+  }
+
+  function pointInboxLinks() {
+    var query = inboxQuery();
+    if (!query) return;
+    document.querySelectorAll("a[data-inbox-link]").forEach(function (link) {
+      if (link.pathname === "/tickets/" && !link.search) link.href = "/tickets/" + query;
+    });
+  }
+
+  function loadConversationList() {
+    if (!conversationList || !window.htmx) return;
+    var params = new URLSearchParams(inboxQuery());
+    params.delete("cursor");
+    params.set("pane", "list");
+    var slot = document.createElement("div");
+    slot.id = "conversation-list-items";
+    conversationList.append(slot);
+    htmx.ajax("GET", "/tickets/?" + params.toString(), {
+      target: "#conversation-list-items", swap: "outerHTML"
+    });
+  }
+
+  function markCurrent() {
+    if (!conversationList) return;
+    var current = conversationList.dataset.current;
+    conversationList.querySelectorAll("li[data-ticket]").forEach(function (item) {
+      var link = item.querySelector("a");
+      if (item.dataset.ticket === current) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    });
+  }
+
   function rows() {
-    return Array.from(document.querySelectorAll("#inbox tbody tr[data-ticket]"));
+    if (inboxTable) return Array.from(inboxTable.querySelectorAll("tbody tr[data-ticket]"));
+    if (conversationList) return Array.from(conversationList.querySelectorAll("li[data-ticket]"));
+    return [];
   }
 
   function select(index) {
-    const all = rows();
+    var all = rows();
     if (!all.length) return;
-    const next = Math.max(0, Math.min(index, all.length - 1));
+    var next = Math.max(0, Math.min(index, all.length - 1));
     all.forEach(function (row) { row.classList.remove("selected"); row.removeAttribute("aria-selected"); });
     all[next].classList.add("selected");
     all[next].setAttribute("aria-selected", "true");
@@ -25,37 +72,67 @@
     return rows().findIndex(function (row) { return row.classList.contains("selected"); });
   }
 
-  function focusComposer(id) {
-    const box = document.getElementById(id);
-    if (!box) return false;
-    box.focus();
+  // On the ticket page j/k open the next/previous conversation of the list.
+  function openSibling(step) {
+    var all = rows();
+    var here = all.findIndex(function (item) { return item.dataset.ticket === conversationList.dataset.current; });
+    var target = all[here < 0 ? 0 : here + step];
+    if (!target) return false;
+    window.location.assign(target.querySelector("a").href);
+    return true;
+  }
+
+  function focusField(id) {
+    var field = document.getElementById(id);
+    if (!field) return false;
+    var folded = field.closest("details");
+    if (folded) folded.open = true;
+    field.focus();
+    return true;
+  }
+
+  function showHelp() {
+    var dialog = document.getElementById("shortcuts-help");
+    if (!dialog || dialog.open) return false;
+    dialog.showModal();
     return true;
   }
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
-    const current = selectedIndex();
-    let handled = true;
+    var current = selectedIndex();
+    var handled = true;
     switch (event.key) {
-      case "j": select(current + 1); break;
-      case "k": select(current < 0 ? 0 : current - 1); break;
+      case "j":
+        if (inboxTable) select(current + 1); else handled = conversationList ? openSibling(1) : false;
+        break;
+      case "k":
+        if (inboxTable) select(current < 0 ? 0 : current - 1); else handled = conversationList ? openSibling(-1) : false;
+        break;
       case "Enter": {
         // A focused link or button keeps its own Enter.
-        if (event.target.closest("a, button, summary")) { handled = false; break; }
-        const row = rows()[current];
-        const link = row && row.querySelector("a.ticket-link");
+        if (!inboxTable || event.target.closest("a, button, summary")) { handled = false; break; }
+        var row = rows()[current];
+        var link = row && row.querySelector("a.ticket-link");
         if (link) window.location.assign(link.href); else handled = false;
         break;
       }
       case "x": {
-        const row = rows()[current];
-        const box = row && row.querySelector("input[type=checkbox]");
+        var selected = inboxTable && rows()[current];
+        var box = selected && selected.querySelector("input[type=checkbox]");
         if (box) box.checked = !box.checked; else handled = false;
         break;
       }
-      case "/": handled = focusComposer("inbox-q"); break;
-      case "r": handled = focusComposer("reply-body"); break;
-      case "n": handled = focusComposer("note-body"); break;
+      case "/": handled = focusField("inbox-q"); break;
+      case "r": handled = focusField("reply-body"); break;
+      case "n": handled = focusField("note-body"); break;
+      case "s": handled = focusField("status-select"); break;
+      case "p": handled = focusField("priority-select"); break;
+      case "a": handled = focusField("assign-agent"); break;
+      case "u":
+        if (conversationList) window.location.assign("/tickets/" + inboxQuery()); else handled = false;
+        break;
+      case "?": handled = showHelp(); break;
       default: handled = false;
     }
     if (handled) event.preventDefault();
@@ -63,11 +140,12 @@
 
   // Saved replies: insert the rendered text at the cursor instead of reloading the page.
   document.addEventListener("submit", function (event) {
-    const form = event.target.closest("form[data-saved-reply-url]");
+    var form = event.target.closest("form[data-saved-reply-url]");
     if (!form) return;
-    const box = document.getElementById("reply-body");
-    const id = form.querySelector("select[name=saved_reply]").value;
-    if (!box || !id) return;
+    var box = document.getElementById("reply-body");
+    var picker = form.elements.namedItem("saved_reply");
+    var id = picker && picker.value;
+    if (!box || !id) { event.preventDefault(); return; }
     event.preventDefault();
     fetch(form.dataset.savedReplyUrl + encodeURIComponent(id) + "/", { credentials: "same-origin" })
       .then(function (response) {
@@ -75,12 +153,23 @@
         return response.text();
       })
       .then(function (text) {
-        const start = box.selectionStart || 0;
-        const end = box.selectionEnd || 0;
+        var start = box.selectionStart || 0;
+        var end = box.selectionEnd || 0;
         box.value = box.value.slice(0, start) + text + box.value.slice(end);
         box.focus();
         box.selectionStart = box.selectionEnd = start + text.length;
+        picker.value = "";
       })
       .catch(function () { form.submit(); });
   });
+
+  rememberInboxQuery();
+  // The filter form pushes its query into the address bar (hx-push-url).
+  document.addEventListener("htmx:pushedIntoHistory", rememberInboxQuery);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.target.id === "conversation-list-items" || event.target.closest("#conversation-list")) markCurrent();
+    pointInboxLinks();
+  });
+  pointInboxLinks();
+  loadConversationList();
 })();

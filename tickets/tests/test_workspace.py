@@ -1,0 +1,60 @@
+"""The agent workspace (issue 23): three panes, one property editor, the conversation list."""
+
+import pytest
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from tickets.models import TicketStatus
+from tickets.tests.factories import TicketFactory, TicketMessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent(client):
+    user = UserFactory(role=Role.MANAGER)
+    client.force_login(user)
+    return user
+
+
+def test_the_ticket_page_has_three_panes_and_one_property_editor(client, agent):
+    ticket = TicketFactory(status=TicketStatus.OPEN, subject="Bleed on the A5 flyer")
+    html = client.get(f"/tickets/{ticket.reference}/").content.decode()
+    for pane in ('id="conversation-list"', 'class="ws-conversation"', 'class="ws-context"'):
+        assert pane in html
+    # Every property saves on change: no "Set" button per panel.
+    assert "Set status" not in html and "Set priority" not in html
+    assert html.count('class="side-card props"') == 1
+    assert html.count('hx-trigger="change"') == 3
+    for field in ("status-select", "priority-select", "assign-agent", "assign-team"):
+        assert f'id="{field}"' in html
+    assert 'id="shortcuts-help"' in html
+
+
+def test_the_property_editor_saves_a_change_like_the_old_form(client, agent):
+    ticket = TicketFactory(status=TicketStatus.OPEN)
+    response = client.post(
+        f"/tickets/{ticket.reference}/priority/", {"priority": "urgent"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.priority == "urgent"
+
+
+def test_a_viewer_sees_the_properties_but_no_editor(client):
+    client.force_login(UserFactory(role=Role.VIEWER))
+    ticket = TicketFactory(status=TicketStatus.OPEN)
+    html = client.get(f"/tickets/{ticket.reference}/").content.decode()
+    assert 'class="prop-facts"' in html
+    assert 'id="status-select"' not in html and 'id="assign-agent"' not in html
+
+
+def test_the_conversation_list_is_the_inbox_view_compact(client, agent):
+    shown = TicketFactory(status=TicketStatus.OPEN, subject="Rush: 200 tote bags by Friday")
+    TicketMessageFactory(ticket=shown, body="Can you still make Friday?")
+    hidden = TicketFactory(status=TicketStatus.SOLVED)
+    response = client.get("/tickets/", {"view": "open", "pane": "list"})
+    html = response.content.decode()
+    assert 'id="conversation-list-items"' in html and "<table" not in html
+    assert f'id="conv-{shown.reference}"' in html and "Can you still make Friday?" in html
+    assert f'id="conv-{hidden.reference}"' not in html
