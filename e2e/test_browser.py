@@ -37,6 +37,7 @@ SCREENSHOT_DIR = (
     Path(os.environ.get("E2E_SCREENSHOT_DIR") or tempfile.gettempdir()) / "printdesk-e2e"
 )
 CONTRAST_SCRIPT = (Path(__file__).parent / "contrast.js").read_text()
+OVERFLOW_SCRIPT = (Path(__file__).parent / "overflow.js").read_text()
 TIMEOUT_MS = 15_000
 expect = playwright_api.expect
 expect.set_options(timeout=TIMEOUT_MS)
@@ -125,6 +126,8 @@ def test_agent_filters_the_inbox_opens_a_ticket_replies_and_adds_a_note(new_cont
     page.locator("#reply-body").fill("E2E reply: your proof is ready.")
     page.get_by_role("button", name="Send reply").click()
     expect(page.locator("#ticket-timeline")).to_contain_text("E2E reply: your proof is ready.")
+    # The live timeline may show the reply before the page's own swap has emptied the composer.
+    expect(page.locator("#reply-body")).to_have_value("")
 
     open_note(page)
     page.locator("#note-body").fill("E2E note: customer prefers matte.")
@@ -178,6 +181,31 @@ def test_two_agents_on_the_same_ticket_see_each_other_viewing_and_typing(new_con
     )
 
 
+def test_a_new_ticket_enters_the_open_inbox_live_behind_a_show_bar(new_context):
+    ana_page = new_context().new_page()
+    log_in(ana_page, "ana", next_url="/tickets/?view=open")
+    expect(ana_page.locator("body")).to_have_attribute("data-realtime", "connected")
+    first_row = ana_page.locator("#inbox tbody tr[data-ticket]").first
+    first_before = first_row.get_attribute("data-ticket")
+
+    manager_page = new_context().new_page()
+    log_in(manager_page, "manager", next_url="/tickets/new/")
+    manager_page.locator("#new-channel").select_option("email")
+    manager_page.locator("#new-identity").fill("live.inbox@example.com")
+    manager_page.locator("#new-subject").fill("Rush: 300 flyers for Saturday")
+    manager_page.get_by_role("button", name="Open ticket").click()
+    manager_page.wait_for_url(re.compile(r"/tickets/PD-\d+/$"))
+    reference = manager_page.url.rstrip("/").rsplit("/", 1)[1]
+
+    # Nothing moves under the cursor: the bar counts it until asked.
+    bar = ana_page.locator("#new-tickets-bar button")
+    expect(bar).to_have_text("1 new — show")
+    assert first_row.get_attribute("data-ticket") == first_before
+    bar.click()
+    expect(ana_page.locator(f"#ticket-row-{reference}")).to_contain_text("300 flyers")
+    expect(ana_page.locator("#new-tickets-bar")).to_be_hidden()
+
+
 @pytest.mark.parametrize("width", [1440, 390])
 def test_the_inbox_and_a_ticket_fit_the_screen_and_are_captured(new_context, width):
     """Screenshots for review land in the artefacts directory; at 390 px nothing may be wider
@@ -198,25 +226,6 @@ def test_the_inbox_and_a_ticket_fit_the_screen_and_are_captured(new_context, wid
     page.screenshot(path=SCREENSHOT_DIR / f"ticket-{width}.png")
     assert overflowing(page) == []
     assert csp_violations(context) == []
-
-
-OVERFLOW_SCRIPT = """() => {
-  const width = document.documentElement.clientWidth;
-  const wide = [];
-  if (document.documentElement.scrollWidth > width) wide.push("page:" + document.documentElement.scrollWidth);
-  for (const el of document.querySelectorAll("body *")) {
-    const box = el.getBoundingClientRect();
-    if (box.width === 0 || box.right <= width + 1) continue;
-    // Content inside a sideways-scrolling strip (the nav, the view tabs) may pass the edge.
-    let clipped = false;
-    for (let p = el.parentElement; p; p = p.parentElement) {
-      const style = getComputedStyle(p);
-      if (["auto", "scroll", "hidden"].includes(style.overflowX) && p.getBoundingClientRect().right <= width + 1) { clipped = true; break; }
-    }
-    if (!clipped) wide.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ? "." + el.className.split(" ")[0] : ""));
-  }
-  return wide.slice(0, 10);
-}"""
 
 
 def overflowing(page) -> list[str]:

@@ -277,6 +277,32 @@ def list_inbox(
     """One page of the inbox in a constant number of queries, keyset-paginated on (sort, id)."""
     require(user, Action.VIEW_TICKETS)
     field, descending = INBOX_SORTS.get(filters.sort, INBOX_SORTS["-updated"])
+    query = _inbox_query(user=user, filters=filters)
+    if cursor:
+        value, pk = decode_cursor(cursor)
+        if descending:
+            query = query.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk}))
+        else:
+            query = query.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
+    order = [f"-{field}", "-pk"] if descending else [field, "pk"]
+    rows = list(_with_row_data(query, user=user).order_by(*order)[: limit + 1])
+    for row in rows:
+        row.is_unread = is_unread(row)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(value=getattr(last, field), pk=last.pk)
+    return InboxPage(tickets=rows, next_cursor=next_cursor, filters=filters)
+
+
+def is_in_inbox_view(*, user: User, filters: InboxFilters, reference: str) -> bool:
+    """Whether a ticket belongs in an inbox view: the live inbox asks it of a changed ticket."""
+    require(user, Action.VIEW_TICKETS)
+    return _inbox_query(user=user, filters=filters).filter(reference=reference).exists()
+
+
+def _inbox_query(*, user: User, filters: InboxFilters) -> QuerySet[Ticket]:
     query = Ticket.objects.filter(_view_filter(user=user, view=filters.view))
     if filters.status:
         query = query.filter(status=filters.status)
@@ -295,22 +321,7 @@ def list_inbox(
         # `orders` are printshop's TicketOrder rows (reverse relation: tickets never imports
         # printshop); a semi-join so a ticket linked to two matching numbers is listed once.
         query = query.filter(pk__in=Ticket.objects.filter(orders__number__in=numbers).values("pk"))
-    if cursor:
-        value, pk = decode_cursor(cursor)
-        if descending:
-            query = query.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk}))
-        else:
-            query = query.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
-    order = [f"-{field}", "-pk"] if descending else [field, "pk"]
-    rows = list(_with_row_data(query, user=user).order_by(*order)[: limit + 1])
-    for row in rows:
-        row.is_unread = is_unread(row)
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(value=getattr(last, field), pk=last.pk)
-    return InboxPage(tickets=rows, next_cursor=next_cursor, filters=filters)
+    return query
 
 
 def _with_row_data(query: QuerySet[Ticket], *, user: User) -> QuerySet[Ticket]:

@@ -220,6 +220,12 @@ def ticket_timeline(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_page
 @require_GET
 def ticket_row(request: HttpRequest, reference: str) -> HttpResponse:
+    # The live inbox asks for a changed ticket with its view's filters (`in_view=1`): nothing
+    # (204) when the ticket does not belong there.
+    if request.GET.get("in_view") and not selectors.is_in_inbox_view(
+        user=request.user, filters=_inbox_filters(request), reference=reference
+    ):
+        return HttpResponse(status=204)
     return _render_row(request, reference)
 
 
@@ -228,7 +234,12 @@ def _render_row(
 ) -> HttpResponse:
     ticket = selectors.get_inbox_row(user=request.user, reference=reference)
     context = {"ticket": ticket, "can_take": can(request.user, Action.TAKE_TICKET), "error": error}
-    return render(request, "tickets/_inbox_row.html", context)
+    template = (
+        "tickets/_conversation_item.html"
+        if request.GET.get("pane") == "list"
+        else "tickets/_inbox_row.html"
+    )
+    return render(request, template, context)
 
 
 @staff_page

@@ -3,17 +3,24 @@
 import logging
 import re
 import warnings
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from comms.models import ChannelMessage
 from comms.tests.factories import ChannelFactory, ChannelMemberFactory, ChannelMessageFactory
+from helpdesk.demo_conversations import CONVERSATIONS
 from helpdesk.logging import ClientErrorFilter
 from helpdesk.management.commands.runserver_embedded import use_listening_address
+from printshop.models import Proof
+from tickets.models import Ticket, TicketMessage, TicketStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +93,23 @@ def test_a_request_without_collected_static_files_warns_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert Client().get("/healthz").status_code == 200
+
+
+def test_demo_data_reads_like_a_print_shop_and_links_the_orders_it_names(client):
+    call_command("seed_demo", customers=24, tickets=30, stdout=StringIO())
+    scripted = {turn.text.split("{")[0][:30] for c in CONVERSATIONS for turn in c.turns}
+    bodies = TicketMessage.objects.values_list("body", flat=True)
+    assert all(any(body.startswith(start) for start in scripted) for body in bodies)
+    # Every order number a customer wrote is linked, as the inbound path would have done.
+    proof_ticket = Ticket.objects.filter(subject__startswith="Proof for #").latest("created_at")
+    number = proof_ticket.subject.split()[2]
+    assert list(proof_ticket.orders.values_list("number", flat=True)) == [number]
+    client.force_login(UserFactory(role=Role.MANAGER))
+    html = client.get("/tickets/", {"view": "all", "order": number}).content.decode()
+    assert f'id="ticket-row-{proof_ticket.reference}"' in html
+    assert Proof.objects.filter(ticket=proof_ticket, decision="changes_requested").exists()
+    assert not ChannelMessage.objects.filter(body_html="").exists()
+    open_past_due = Ticket.objects.filter(
+        status__in=TicketStatus.OPEN_STATES, due_at__lt=timezone.now()
+    ).count()
+    assert open_past_due < Ticket.objects.filter(status__in=TicketStatus.OPEN_STATES).count() / 2

@@ -1,11 +1,14 @@
 // The agent workspace: keyboard shortcuts (a `?` overlay lists them), the ticket page's
-// conversation list (the inbox view the agent came from) and saved-reply insertion.
+// conversation list (the inbox view the agent came from), the live inbox (tickets that enter the
+// view are counted in a "3 new — show" bar instead of moving rows under the cursor) and
+// saved-reply insertion.
 // Everything here is an enhancement: links and forms work without it.
 (function () {
   "use strict";
 
   var INBOX_QUERY_KEY = "printdesk.inboxQuery";
   var inboxTable = document.getElementById("inbox");
+  var inboxResults = document.getElementById("inbox-results");
   var conversationList = document.getElementById("conversation-list");
 
   function typing(target) {
@@ -53,7 +56,7 @@
   }
 
   function rows() {
-    if (inboxTable) return Array.from(inboxTable.querySelectorAll("tbody tr[data-ticket]"));
+    if (inboxTable) return Array.from(document.querySelectorAll("#inbox tbody tr[data-ticket]"));
     if (conversationList) return Array.from(conversationList.querySelectorAll("li[data-ticket]"));
     return [];
   }
@@ -163,11 +166,99 @@
       .catch(function () { form.submit(); });
   });
 
+  // Live inbox -------------------------------------------------------------------------------
+
+  var pending = {}; // references that entered the view since it was shown
+
+  function viewParams() {
+    var params = new URLSearchParams(inboxTable ? location.search : inboxQuery());
+    params.delete("pane");
+    return params;
+  }
+
+  function newBar() {
+    var bar = document.getElementById("new-tickets-bar");
+    if (bar) return bar;
+    bar = document.createElement("div");
+    bar.id = "new-tickets-bar";
+    bar.className = "new-bar";
+    bar.setAttribute("role", "status");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.addEventListener("click", showNew);
+    bar.append(button);
+    if (inboxResults) inboxResults.before(bar);
+    else conversationList.querySelector(".ws-list-head").after(bar);
+    return bar;
+  }
+
+  function renderNewBar() {
+    var count = Object.keys(pending).length;
+    var bar = newBar();
+    bar.hidden = count === 0;
+    bar.firstChild.textContent = count + " new — show";
+  }
+
+  function showNew() {
+    pending = {};
+    renderNewBar();
+    if (inboxResults) {
+      htmx.ajax("GET", "/tickets/" + location.search, { target: "#inbox-results", swap: "outerHTML" });
+    } else {
+      var params = viewParams();
+      params.delete("cursor");
+      params.set("pane", "list");
+      htmx.ajax("GET", "/tickets/?" + params.toString(), {
+        target: "#conversation-list-items", swap: "outerHTML"
+      });
+    }
+  }
+
+  document.addEventListener("realtime:ticket.updated", function (event) {
+    var ticket = event.detail.ticket;
+    var ref = ticket && (ticket.reference || ticket);
+    if (!ref || pending[ref] || !(inboxResults || conversationList)) return;
+    // Rows already shown refresh in place (realtime.js); a later page gets no new tickets.
+    if (document.getElementById("ticket-row-" + ref) || document.getElementById("conv-" + ref)) return;
+    var params = viewParams();
+    if (params.get("cursor")) return;
+    params.set("in_view", "1");
+    fetch("/tickets/" + encodeURIComponent(ref) + "/row/?" + params.toString(), { credentials: "same-origin" })
+      .then(function (response) {
+        if (response.status !== 200) return;
+        pending[ref] = true;
+        renderNewBar();
+      });
+  });
+
+  // A new filter shows a new list: what was pending is in it or no longer wanted.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var swapped = event.detail.target && event.detail.target.id;
+    if (swapped === "inbox-results" || swapped === "conversation-list-items") {
+      pending = {};
+      if (document.getElementById("new-tickets-bar")) renderNewBar();
+    }
+  });
+
+  // The ticket page re-renders itself after an action: folded sections stay as the agent left them.
+  var openSections = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "ticket-page") return;
+    openSections = Array.from(event.detail.target.querySelectorAll("details[id][open]")).map(function (d) { return d.id; });
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "ticket-page") return;
+    openSections.forEach(function (id) {
+      var section = document.getElementById(id);
+      if (section) section.open = true;
+    });
+  });
+
   rememberInboxQuery();
   // The filter form pushes its query into the address bar (hx-push-url).
   document.addEventListener("htmx:pushedIntoHistory", rememberInboxQuery);
-  document.addEventListener("htmx:afterSettle", function (event) {
-    if (event.target.id === "conversation-list-items" || event.target.closest("#conversation-list")) markCurrent();
+  document.addEventListener("htmx:afterSettle", function () {
+    markCurrent();
     pointInboxLinks();
   });
   pointInboxLinks();

@@ -152,6 +152,12 @@
           target: body, swap: "afterbegin"
         });
       }
+      var item = document.getElementById("conv-" + ref);
+      if (item && item.closest("[data-live-list]")) {
+        htmx.ajax("GET", "/tickets/" + encodeURIComponent(ref) + "/row/?pane=list", {
+          target: "#conv-" + ref, swap: "outerHTML"
+        });
+      }
     },
     notification: function () {
       var bell = document.getElementById("notification-bell");

@@ -5,6 +5,7 @@ import pytest
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from tickets.models import TicketStatus
+from tickets.selectors import InboxFilters, InboxView, is_in_inbox_view
 from tickets.tests.factories import TicketFactory, TicketMessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +59,23 @@ def test_the_conversation_list_is_the_inbox_view_compact(client, agent):
     assert 'id="conversation-list-items"' in html and "<table" not in html
     assert f'id="conv-{shown.reference}"' in html and "Can you still make Friday?" in html
     assert f'id="conv-{hidden.reference}"' not in html
+
+
+def test_the_live_inbox_asks_whether_a_changed_ticket_belongs_in_the_view(client, agent):
+    urgent = TicketFactory(status=TicketStatus.OPEN, priority="urgent")
+    normal = TicketFactory(status=TicketStatus.OPEN, priority="normal")
+    view = {"view": "open", "priority": "urgent", "in_view": "1"}
+    response = client.get(f"/tickets/{urgent.reference}/row/", view)
+    assert response.status_code == 200
+    assert f'id="ticket-row-{urgent.reference}"' in response.content.decode()
+    assert client.get(f"/tickets/{normal.reference}/row/", view).status_code == 204
+    item = client.get(f"/tickets/{urgent.reference}/row/", {**view, "pane": "list"})
+    assert f'id="conv-{urgent.reference}"' in item.content.decode()
+
+
+def test_in_view_checks_use_the_views_own_rules(agent):
+    mine = TicketFactory(status=TicketStatus.OPEN, assignee=agent)
+    theirs = TicketFactory(status=TicketStatus.OPEN, assignee=UserFactory(role=Role.AGENT))
+    filters = InboxFilters(view=InboxView.MINE)
+    assert is_in_inbox_view(user=agent, filters=filters, reference=mine.reference)
+    assert not is_in_inbox_view(user=agent, filters=filters, reference=theirs.reference)

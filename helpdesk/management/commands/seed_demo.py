@@ -1,4 +1,6 @@
-"""Load demo data: staff in every role, customers on every channel, tickets, chat. Idempotent."""
+"""Load demo data: staff in every role, a print shop's customers and their conversations on every
+channel (scripted in `helpdesk/demo_conversations.py`: this week's, and earlier weeks' replays
+already resolved), order links, proofs, SLA deadlines and team chat. Idempotent."""
 
 import json
 import random
@@ -13,18 +15,25 @@ from accounts.models import Role, User
 from accounts.tests.factories import TeamFactory, UserFactory
 from analytics.demo import seed_analytics_demo
 from automation.demo import seed_automation_demo
-from comms.models import Channel, ChannelMember, StaffPresence
-from comms.tests.factories import ChannelMessageFactory
+from automation.sla import refresh_ticket_sla
+from comms.models import Channel, ChannelMember, ChannelMessage, StaffPresence
+from comms.services import post_message
+from helpdesk.demo_conversations import CHAT, CONVERSATIONS, CUSTOMERS
+from integrations.fakes.demo_data import line_items, order_numbers, perp_order_number
 from integrations.shopify.types import ShopifyProduct
 from knowledge.services import import_products
+from printshop.models import Proof, ProofDecision
+from printshop.services import link_order_references
+from printshop.tests.factories import ProofFactory
 from tickets.models import (
     ChannelKind,
     CustomerIdentity,
     DeliveryStatus,
     IdentityKind,
+    InternalNote,
     Ticket,
+    TicketAssignment,
     TicketMessage,
-    TicketPriority,
     TicketStatus,
 )
 from tickets.tests.factories import (
@@ -46,20 +55,11 @@ DEMO_STAFF = [
     ("ben", "Ben Agent", Role.AGENT, False),
     ("viewer", "Vic Viewer", Role.VIEWER, False),
 ]
+# Channels whose providers report "read" (WhatsApp, Messenger, Instagram); SMS and email stop at
+# "delivered".
+READ_RECEIPT_CHANNELS = {ChannelKind.WHATSAPP, ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM}
 DEMO_TEAMS = [("Sales", "sales"), ("Production", "production"), ("Graphic Design", "design")]
 MARKER_EMAIL = "demo.customer.1@example.com"
-SUBJECTS = [
-    "Where is my order {order}?",
-    "Proof for business cards looks blurry",
-    "Can you print 500 flyers on 300gsm matte?",
-    "Banner arrived with a crease",
-    "Invoice for order {order}",
-    "Change the shipping address on {order}",
-    "Do the vinyl stickers survive rain?",
-    "Rush order for Friday's trade show",
-    "Colour on the brochure is off",
-    "Reorder last month's postcards",
-]
 CHANNEL_IDENTITY = {
     ChannelKind.EMAIL: IdentityKind.EMAIL,
     ChannelKind.SMS: IdentityKind.PHONE,
@@ -67,19 +67,26 @@ CHANNEL_IDENTITY = {
     ChannelKind.INSTAGRAM: IdentityKind.INSTAGRAM,
     ChannelKind.FACEBOOK: IdentityKind.FACEBOOK,
 }  # Web chat is left out: its demo conversations come from a live widget, not from a seed.
+# Earlier weeks replay the script with other customers; what was still open is done by now.
+PAST_WEEK_STATUS = {
+    TicketStatus.NEW: TicketStatus.CLOSED,
+    TicketStatus.OPEN: TicketStatus.SOLVED,
+    TicketStatus.PENDING: TicketStatus.CLOSED,
+    TicketStatus.ON_HOLD: TicketStatus.SOLVED,
+}
 
 
-def backdate(message: TicketMessage, when) -> None:
+def backdate(model, pk: int, when, **fields) -> None:
     # auto_now_add ignores assigned values, so demo history is backdated with update().
-    TicketMessage.objects.filter(pk=message.pk).update(created_at=when, sent_at=when)
+    model.objects.filter(pk=pk).update(created_at=when, **fields)
 
 
 class Command(BaseCommand):
     help = "Create demo staff, customers, tickets and chat. Running it again changes nothing."
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", type=int, default=50)
-        parser.add_argument("--tickets", type=int, default=200)
+        parser.add_argument("--customers", type=int, default=24)
+        parser.add_argument("--tickets", type=int, default=120)
 
     def handle(self, *args, customers: int, tickets: int, **options):
         with transaction.atomic():
@@ -120,107 +127,160 @@ class Command(BaseCommand):
 
     def create_demo_data(self, staff, teams, *, customers: int, tickets: int) -> None:
         rng = random.Random(1042)
-        agents = [staff["ana"], staff["ben"], staff["manager"]]
-        team_members = {"sales": [staff["ana"]], "production": [staff["ben"]], "design": []}
+        team_members = {"sales": [staff["ana"], staff["manager"]], "production": [staff["ben"]]}
         for team in teams:
             team.members.add(*team_members.get(team.slug, []))
-        people = [self.create_customer(n, rng) for n in range(1, customers + 1)]
+        teams_by_slug = {team.slug: team for team in teams}
+        people = [self.create_customer(n) for n in range(1, customers + 1)]
         now = timezone.now()
-        statuses = [s for s in TicketStatus.values]
-        for n in range(tickets):
-            customer = rng.choice(people)
-            channel = rng.choice(list(CHANNEL_IDENTITY))
-            status = rng.choices(statuses, weights=[3, 5, 2, 1, 3, 2])[0]
-            created_at = now - timedelta(hours=rng.randint(1, 24 * 45))
-            assignee = None if status == TicketStatus.NEW else rng.choice([*agents, None])
-            ticket = TicketFactory(
-                customer=customer,
-                channel=channel,
-                status=status,
-                priority=rng.choices(TicketPriority.values, weights=[2, 6, 2, 1])[0],
-                subject=rng.choice(SUBJECTS).format(order=f"#{1001 + n}"),
-                assignee=assignee,
-                team=rng.choice([*teams, None, None]),
-                is_escalated=rng.random() < 0.05,
-            )
-            sender = customer.identities.filter(kind=CHANNEL_IDENTITY[channel]).first()
+        for i in range(tickets):
+            script = CONVERSATIONS[i % len(CONVERSATIONS)]
+            week = i // len(CONVERSATIONS)
+            n = (i + 5 * week) % len(people) + 1
             self.create_conversation(
-                ticket, sender.value if sender else "", assignee, created_at, rng
+                script,
+                customer=people[n - 1],
+                n=n,
+                staff=staff,
+                team=teams_by_slug.get(script.team) if script.team else None,
+                opened_at=now - timedelta(hours=script.opened_hours_ago + 24 * 7 * week),
+                status=PAST_WEEK_STATUS.get(script.status, script.status)
+                if week
+                else script.status,
             )
         seed_analytics_demo(rng=rng)
         for channel in Channel.objects.filter(kind="public"):
             for user in staff.values():
                 ChannelMember.objects.get_or_create(channel=channel, user=user)
-            for _ in range(6):
-                ChannelMessageFactory(channel=channel, author=rng.choice(list(staff.values())))
         managers = Channel.objects.get(slug="managers")
         for username in ("admin", "manager"):
             ChannelMember.objects.get_or_create(channel=managers, user=staff[username])
+        for slug, username, text, minutes_ago in CHAT:
+            message = post_message(
+                channel=Channel.objects.get(slug=slug), author=staff[username], body=text
+            )
+            backdate(ChannelMessage, message.pk, now - timedelta(minutes=minutes_ago))
 
-    def create_customer(self, n: int, rng: random.Random):
-        customer = CustomerFactory()
+    def create_customer(self, n: int):
+        name, company = CUSTOMERS[(n - 1) % len(CUSTOMERS)]
+        if n > len(CUSTOMERS):
+            name = f"{name} ({n})"
+        customer = CustomerFactory(name=name, notes=company)
         phone = f"+4477009{n:05d}"
-        CustomerIdentityFactory(
-            customer=customer, kind=IdentityKind.EMAIL, value=f"demo.customer.{n}@example.com"
-        )
-        CustomerIdentityFactory(customer=customer, kind=IdentityKind.PHONE, value=phone)
-        CustomerIdentityFactory(customer=customer, kind=IdentityKind.WHATSAPP, value=phone)
-        if rng.random() < 0.6:
-            CustomerIdentityFactory(
-                customer=customer, kind=IdentityKind.INSTAGRAM, value=f"1784{n:011d}"
-            )
-        if rng.random() < 0.6:
-            CustomerIdentityFactory(
-                customer=customer, kind=IdentityKind.FACEBOOK, value=f"2456{n:012d}"
-            )
+        identities = {
+            IdentityKind.EMAIL: f"demo.customer.{n}@example.com",
+            IdentityKind.PHONE: phone,
+            IdentityKind.WHATSAPP: phone,
+            IdentityKind.INSTAGRAM: f"1784{n:011d}",
+            IdentityKind.FACEBOOK: f"2456{n:012d}",
+        }
+        for kind, value in identities.items():
+            CustomerIdentityFactory(customer=customer, kind=kind, value=value)
         return customer
 
-    def create_conversation(self, ticket, sender, assignee, created_at, rng) -> None:
-        when = created_at
-        # Recent tickets' replies would otherwise land in the future.
+    def create_conversation(
+        self, script, *, customer, n: int, staff, team, opened_at, status: str
+    ) -> None:
+        order = order_numbers(n)[0]
+        assignee = staff[script.assignee] if script.assignee else None
+        words = {
+            "first": customer.name.split()[0],
+            "order": f"#{order}",
+            "perp": perp_order_number(order),
+            "product": line_items(order)[0]["title"],
+            "agent": assignee.first_name if assignee else "",
+        }
+        ticket = TicketFactory(
+            customer=customer,
+            channel=script.channel,
+            status=status,
+            priority=script.priority,
+            subject=script.subject.format(**words),
+            assignee=assignee,
+            team=team,
+            is_escalated=script.is_escalated,
+        )
+        sender = customer.identities.get(kind=CHANNEL_IDENTITY[script.channel]).value
+        # Recent conversations' later turns would otherwise land in the future.
         latest = timezone.now() - timedelta(minutes=1)
-        last_customer = None
-        for _turn in range(rng.randint(1, 4)):
-            inbound = TicketMessageFactory(ticket=ticket, sender=sender, channel=ticket.channel)
-            backdate(inbound, when)
-            last_customer = when
-            if ticket.status == TicketStatus.NEW:
-                break
-            when = min(when + timedelta(minutes=rng.randint(5, 240)), latest)
-            if assignee is not None:
+        when = opened_at
+        last_customer = first_response = None
+        customer_text = [ticket.subject]
+        for index, turn in enumerate(script.turns):
+            if index:
+                when = min(when + timedelta(minutes=turn.minutes), latest)
+            text = turn.text.format(**words)
+            if turn.who == "customer":
+                message = TicketMessageFactory(
+                    ticket=ticket, sender=sender, channel=script.channel, body=text
+                )
+                backdate(TicketMessage, message.pk, when, sent_at=when)
+                last_customer = when
+                customer_text.append(text)
+            elif turn.who == "agent":
                 reply = OutboundMessageFactory(
                     ticket=ticket,
                     author=assignee,
-                    channel=ticket.channel,
+                    channel=script.channel,
                     recipient=sender,
-                    delivery_status=rng.choice(
-                        [DeliveryStatus.DELIVERED, DeliveryStatus.READ, DeliveryStatus.SENT]
-                    ),
+                    body=text,
+                    delivery_status=DeliveryStatus.READ
+                    if script.channel in READ_RECEIPT_CHANNELS
+                    else DeliveryStatus.DELIVERED,
                     is_sandbox=True,
                 )
-                backdate(reply, when)
-                if ticket.first_response_at is None:
-                    ticket.first_response_at = when
-            when = min(when + timedelta(minutes=rng.randint(5, 600)), latest)
+                backdate(TicketMessage, reply.pk, when, sent_at=when)
+                first_response = first_response or when
+            else:
+                note = InternalNoteFactory(
+                    ticket=ticket, author=assignee or staff["manager"], body=text
+                )
+                backdate(InternalNote, note.pk, when)
+        # What the inbound path does for each customer message: order numbers become links.
+        link_order_references(ticket=ticket, text="\n".join(customer_text))
         if assignee is not None:
-            TicketAssignmentFactory(ticket=ticket, to_agent=assignee, assigned_by=assignee)
-            if rng.random() < 0.3:
-                InternalNoteFactory(ticket=ticket, author=assignee)
-        if ticket.status in TicketStatus.CLOSED_STATES:
-            ticket.resolved_at = when
-        if ticket.status == TicketStatus.CLOSED:
-            ticket.closed_at = min(when + timedelta(days=1), latest)
-        sla = timedelta(minutes=settings.TICKET_SLA_MINUTES[ticket.priority])
+            assignment = TicketAssignmentFactory(
+                ticket=ticket, to_agent=assignee, assigned_by=staff["manager"]
+            )
+            backdate(TicketAssignment, assignment.pk, opened_at + timedelta(minutes=2))
+        if script.proof:
+            self.create_proof(
+                ticket, order=f"#{order}", decision=script.proof, when=when, staff=staff
+            )
+        resolved_at = closed_at = None
+        if status in TicketStatus.CLOSED_STATES:
+            resolved_at = when + timedelta(minutes=20)
+        if status == TicketStatus.CLOSED:
+            closed_at = resolved_at + timedelta(days=3)
         Ticket.objects.filter(pk=ticket.pk).update(
-            created_at=created_at,
-            updated_at=max(when, created_at),
-            last_message_at=max(when, created_at),
+            created_at=opened_at,
+            updated_at=when,
+            last_message_at=when,
             last_customer_message_at=last_customer,
-            first_response_at=ticket.first_response_at,
-            resolved_at=ticket.resolved_at,
-            closed_at=ticket.closed_at,
-            due_at=created_at + sla,
+            first_response_at=first_response,
+            resolved_at=resolved_at,
+            closed_at=closed_at,
+            due_at=opened_at + timedelta(minutes=settings.TICKET_SLA_MINUTES[script.priority]),
         )
+        refresh_ticket_sla(ticket_id=ticket.pk)
+
+    def create_proof(self, ticket, *, order: str, decision: str, when, staff) -> None:
+        decided = decision != ProofDecision.PENDING
+        proof = ProofFactory(
+            ticket=ticket,
+            order_number=order,
+            order_line="front-and-back",
+            created_by=staff["admin"],
+            message="Here is your proof: please check the text, colours and trim.",
+            decision=decision,
+            decided_at=when if decided else None,
+            decision_comment="Please move the logo in from the edge."
+            if decision == ProofDecision.CHANGES_REQUESTED
+            else "",
+            sent_at=when - timedelta(hours=2),
+            expires_at=when + timedelta(days=14),
+        )
+        backdate(Proof, proof.pk, when - timedelta(hours=2))
 
     def print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))
