@@ -107,9 +107,9 @@ def sla_table(filters: ReportFilters, *, limit: int | None = None) -> Table:
             row["channel"],
             row["priority"],
             row["status"],
-            row["due_at"].isoformat(),
-            row["first_response_at"].isoformat() if row["first_response_at"] else "",
-            row["resolved_at"].isoformat() if row["resolved_at"] else "",
+            row["due_at"],
+            row["first_response_at"],
+            row["resolved_at"],
             row["assignee_name"] or "",
         ]
         for row in selectors.list_sla_breaches(filters=filters, limit=limit)
@@ -135,7 +135,7 @@ def csat_answers_table(filters: ReportFilters, *, limit: int | None = None) -> T
             row["rating"],
             row["comment"],
             row["channel"],
-            row["answered_at"].isoformat(),
+            row["answered_at"],
             row["assignee_name"] or "",
         ]
         for row in selectors.list_csat_answers(filters=filters, limit=limit)

@@ -1,6 +1,7 @@
 """HTML pages: the analytics dashboard (staff) and the public CSAT survey."""
 
 import csv
+from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -99,6 +100,8 @@ def _csv_export(table_name: str, filters) -> HttpResponse:
 def _csv_cell(cell):
     if cell is None:
         return ""
+    if isinstance(cell, datetime):
+        return cell.isoformat()
     # Customer-written text (subjects) must not run as a formula in a spreadsheet.
     if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + cell

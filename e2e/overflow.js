@@ -17,7 +17,7 @@
   }
   for (const el of document.querySelectorAll("body *")) {
     const box = el.getBoundingClientRect();
-    if (box.width === 0 || box.right <= width + 1 || clippedByParent(el)) continue;
+    if (box.width === 0 || box.right <= width + 1 || !el.checkVisibility() || clippedByParent(el)) continue;
     const cls = typeof el.className === "string" && el.className ? "." + el.className.split(" ")[0] : "";
     wide.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + cls);
   }

@@ -1,4 +1,8 @@
+from datetime import datetime
+
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
 
 register = template.Library()
 
@@ -25,4 +29,9 @@ def pct(ratio: float | None) -> str:
 
 @register.filter
 def blank(value) -> str:
-    return "\u2013" if value is None or value == "" else value
+    """A table cell: an en dash when empty, a time as people read it (the CSV keeps ISO 8601)."""
+    if value is None or value == "":
+        return "\u2013"
+    if isinstance(value, datetime):
+        return date_format(timezone.localtime(value), "D j M Y, H:i")
+    return value

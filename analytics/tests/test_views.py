@@ -2,7 +2,8 @@
 
 import csv
 import io
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -66,9 +67,21 @@ def test_csv_export_matches_the_page(world, table):
     assert export["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(export.content.decode())))
     assert rows[0] == shown.header
-    expected = [["" if cell is None else str(cell) for cell in row] for row in shown.rows]
+    expected = [[_as_csv(cell) for cell in row] for row in shown.rows]
     assert rows[1:] == expected
     assert len(rows) > 1
+
+
+def _as_csv(cell) -> str:
+    if cell is None:
+        return ""
+    return cell.isoformat() if isinstance(cell, datetime) else str(cell)
+
+
+def test_report_tables_show_times_readably_and_export_them_as_iso(world):
+    client = _client_for(Role.MANAGER)
+    html = client.get(f"/analytics/?{RANGE}").content.decode()
+    assert not re.search(r"<td>\d{4}-\d\d-\d\dT\d\d:\d\d", html)
 
 
 def test_csv_neutralises_formulas_in_customer_text(world):

@@ -102,7 +102,7 @@ def test_demo_data_reads_like_a_print_shop_and_links_the_orders_it_names(client)
     assert all(any(body.startswith(start) for start in scripted) for body in bodies)
     # Every order number a customer wrote is linked, as the inbound path would have done.
     proof_ticket = Ticket.objects.filter(subject__startswith="Proof for #").latest("created_at")
-    number = proof_ticket.subject.split()[2]
+    number = proof_ticket.subject.split()[2].rstrip(":")
     assert list(proof_ticket.orders.values_list("number", flat=True)) == [number]
     client.force_login(UserFactory(role=Role.MANAGER))
     html = client.get("/tickets/", {"view": "all", "order": number}).content.decode()
