@@ -174,6 +174,15 @@ def record_priority_changed(event: events.TicketPriorityChanged) -> None:
     )
 
 
+def record_tags_changed(event: events.TicketTagsChanged) -> None:
+    record(
+        name="ticket.tags_changed",
+        actor_id=event.actor_id,
+        ticket_id=event.ticket_id,
+        properties={"from": list(event.previous), "to": list(event.tags)},
+    )
+
+
 def record_note_added(event: events.NoteAdded) -> None:
     record(
         name="ticket.note_added",
@@ -286,6 +295,7 @@ IN_TRANSACTION = {
     events.MessageDeliveryChanged: record_delivery_changed,
     events.TicketStatusChanged: record_status_changed,
     events.TicketPriorityChanged: record_priority_changed,
+    events.TicketTagsChanged: record_tags_changed,
     events.NoteAdded: record_note_added,
     events.TicketAssigned: record_assigned,
     events.TicketEscalated: record_escalated,

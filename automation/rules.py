@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Team, User
 from comms.models import Channel
+from core.errors import ApplicationError
 from tickets.models import (
     ChannelKind,
     MessageDirection,
@@ -21,11 +22,13 @@ from tickets.models import (
     TicketPriority,
     TicketStatus,
 )
+from tickets.tags import normalize_tags
 
 CHOICE_OPS = ("equals", "not_equals", "in", "not_in")
 TEXT_OPS = ("contains", "not_contains", "equals")
 REF_OPS = ("equals", "not_equals", "is_set", "is_unset")
 BOOL_OPS = ("equals",)
+TAG_OPS = ("contains", "not_contains")
 
 # field -> (ops, allowed values or None for free text / references, kind)
 CONDITION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None, str]] = {
@@ -40,6 +43,7 @@ CONDITION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None, str]]
     "customer_is_vip": (BOOL_OPS, None, "bool"),
     "customer_vip_tier": (CHOICE_OPS, None, "choice"),
     "in_business_hours": (BOOL_OPS, None, "bool"),
+    "tags": (TAG_OPS, None, "text"),
 }
 
 # action type -> required params (name -> kind), optional params
@@ -52,6 +56,7 @@ ACTION_TYPES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "send_saved_reply": ({"saved_reply": "saved_reply"}, {}),
     "notify_channel": ({"channel": "channel"}, {"message": "text"}),
     "escalate": ({"reason": "text"}, {"team": "team", "user": "user", "priority": "priority"}),
+    "add_tags": ({"tags": "tags"}, {}),
 }
 
 FORMAT_HELP = (
@@ -66,7 +71,8 @@ ACTIONS_HELP = (
         f"{name}({', '.join([*req, *(o + '?' for o in opt)])})"
         for name, (req, opt) in ACTION_TYPES.items()
     )
-    + ". Saved replies by title. Messages may use {reference}, {subject} and {url}."
+    + ". Saved replies by title; tags as a list of names. Messages may use {reference}, "
+    "{subject} and {url}."
 )
 
 
@@ -78,6 +84,14 @@ def _check_reference(index: int, kind: str, value: Any) -> None:
     if kind == "bool":
         if not isinstance(value, bool):
             _fail(index, "expected true or false.")
+        return
+    if kind == "tags":
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            _fail(index, "expected a non-empty list of tag names.")
+        try:
+            normalize_tags(value)
+        except ApplicationError as exc:
+            _fail(index, exc.message)
         return
     if not isinstance(value, str) or not value.strip():
         _fail(index, f"expected a non-empty {kind}.")
@@ -184,6 +198,8 @@ class TicketFacts:
             return self.vip[1]
         if name == "in_business_hours":
             return self.business_hours_check()
+        if name == "tags":
+            return list(ticket.tags.values_list("name", flat=True))
         raise KeyError(name)
 
 
@@ -196,6 +212,8 @@ def condition_holds(condition: dict, facts: TicketFacts) -> bool:
         return not actual
     if isinstance(actual, str) and condition["field"] in ("subject", "body", "customer_identity"):
         actual, expected = actual.casefold(), str(expected).casefold()
+    elif condition["field"] == "tags":
+        expected = str(expected).strip().lstrip("#").casefold()
     elif condition["field"] == "customer_vip_tier":
         actual = (actual or "").casefold()
         expected = (

@@ -72,27 +72,36 @@ class SlaPanel:
     runs: list[RuleRun]
 
 
+def list_open_due_times(*, sla: TicketSla, ticket: Ticket) -> list[tuple[SlaMetric, datetime]]:
+    """The deadlines still running on a ticket, soonest first: the one SLA clock that the panel,
+    the ticket's `due_at` (inbox, filters, reports, API) and the checker agree on."""
+    if ticket.status in TicketStatus.CLOSED_STATES:
+        return []
+    due_times = []
+    for metric in SlaMetric:
+        due_at = getattr(sla, f"{metric.value}_due_at")
+        if due_at is None:
+            continue
+        if metric == SlaMetric.FIRST_RESPONSE and ticket.first_response_at is not None:
+            continue
+        due_times.append((metric, due_at))
+    return sorted(due_times, key=lambda item: item[1])
+
+
 def get_sla_panel(*, ticket: Ticket) -> SlaPanel:
     """The open deadlines of a ticket (soonest first) and the rules that fired on it."""
     sla = TicketSla.objects.select_related("policy").filter(ticket=ticket).first()
     deadlines = []
-    if sla is not None and ticket.status not in TicketStatus.CLOSED_STATES:
-        for metric in SlaMetric:
-            due_at = getattr(sla, f"{metric.value}_due_at")
-            if due_at is None:
-                continue
-            if metric == SlaMetric.FIRST_RESPONSE and ticket.first_response_at is not None:
-                continue
-            breached_at = getattr(sla, f"{metric.value}_breached_at")
-            deadlines.append(
-                Deadline(
-                    metric=metric.value,
-                    label=metric.label,
-                    due_at=due_at,
-                    is_breached=breached_at is not None or due_at <= timezone.now(),
-                    is_warned=getattr(sla, f"{metric.value}_warned_at") is not None,
-                )
+    for metric, due_at in list_open_due_times(sla=sla, ticket=ticket) if sla else []:
+        breached_at = getattr(sla, f"{metric.value}_breached_at")
+        deadlines.append(
+            Deadline(
+                metric=metric.value,
+                label=metric.label,
+                due_at=due_at,
+                is_breached=breached_at is not None or due_at <= timezone.now(),
+                is_warned=getattr(sla, f"{metric.value}_warned_at") is not None,
             )
-    deadlines.sort(key=lambda d: d.due_at)
+        )
     runs = list(RuleRun.objects.filter(ticket=ticket).order_by("-created_at", "-pk")[:20])
     return SlaPanel(sla=sla, deadlines=deadlines, runs=runs)

@@ -24,8 +24,17 @@ from integrations.context_refresh import refresh_customer_context
 from integrations.selectors import get_customer_context
 from tickets import routing
 from tickets import services as ticket_services
-from tickets.models import DeliveryStatus, SavedReply, Ticket, TicketAssignment, TicketStatus
+from tickets.history import record_ticket_event
+from tickets.models import (
+    DeliveryStatus,
+    HistoryKind,
+    SavedReply,
+    Ticket,
+    TicketAssignment,
+    TicketStatus,
+)
 from tickets.saved_replies import render_saved_reply
+from tickets.tags import add_ticket_tags
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +159,14 @@ def _fire(*, rule: Rule, ticket: Ticket, event: str, depth: int, chain: set[int]
             performed=performed,
             error=error,
         )
+        record_ticket_event(
+            ticket_id=ticket.pk,
+            actor_id=actor.pk,
+            kind=HistoryKind.RULE,
+            name=rule.name,
+            before=event,
+            after=performed,
+        )
         record_event(
             name="automation.rule_fired",
             ticket=ticket,
@@ -227,6 +244,9 @@ def perform_action(*, action: dict, ticket: Ticket, actor: User, rule: Rule) -> 
             priority=action.get("priority"),
         )
         return f"Escalated to {team or user}"
+    if kind == "add_tags":
+        names = add_ticket_tags(ticket=ticket, actor=actor, tags=action["tags"])
+        return f"Tags: {', '.join(names)}"
     raise ObjectMissing(f"unknown action type {kind}")
 
 

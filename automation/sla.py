@@ -5,7 +5,9 @@ periodic check that marks warnings and breaches (idempotently), notifies and fir
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -13,9 +15,10 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.services import get_automation_actor
 from analytics.services import record_event
-from automation.calendar import add_business_minutes, schedule_for
+from automation.calendar import Schedule, add_business_minutes, schedule_for
 from automation.dispatch import TicketEventKind, dispatch_event_on_commit
 from automation.models import SlaMetric, SlaPolicy, TicketSla
+from automation.selectors import list_open_due_times
 from comms.models import Channel, NotificationKind
 from comms.services import notify_user, post_message
 from core.errors import ApplicationError
@@ -27,7 +30,8 @@ from integrations.selectors import list_ticket_order_numbers
 from printshop.selectors import list_ticket_orders
 from tickets import routing
 from tickets import services as ticket_services
-from tickets.models import MessageDirection, Ticket, TicketPriority, TicketStatus
+from tickets.history import record_ticket_event
+from tickets.models import HistoryKind, MessageDirection, Ticket, TicketPriority, TicketStatus
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +48,21 @@ STAGE_LEAD_TIME = {
 }
 OPEN_ORDER_STATUSES = ("received", "in_production")
 MAX_ORDER_LOOKUPS = 3
+# The fallback policy's clock: no working hours means every minute counts.
+AROUND_THE_CLOCK = Schedule(tz=ZoneInfo(settings.TIME_ZONE))
+
+
+def fallback_policy(*, priority: str) -> SlaPolicy:
+    """The policy of a ticket no admin policy covers: the settings target for its priority,
+    around the clock, for every deadline (unsaved; a ticket on it has no `policy` row)."""
+    minutes = settings.TICKET_SLA_MINUTES[priority]
+    return SlaPolicy(
+        name="Default target",
+        priority=priority,
+        first_response_minutes=minutes,
+        next_response_minutes=minutes,
+        resolution_minutes=minutes,
+    )
 
 
 def get_policy(*, priority: str, channel: str) -> SlaPolicy | None:
@@ -98,22 +117,24 @@ def _apply_ticket_sla(*, ticket: Ticket, order: PerpOrder | None) -> TicketSla:
         sla.promised_ship_at = order.due_at
     policy = get_policy(priority=ticket.priority, channel=ticket.channel)
     sla.policy = policy
-    due: dict[str, datetime | None] = dict.fromkeys(METRICS)
-    if policy is not None:
+    if policy is None:
+        policy, schedule = fallback_policy(priority=ticket.priority), AROUND_THE_CLOCK
+    else:
         schedule = schedule_for(policy.calendar)
-        due[SlaMetric.FIRST_RESPONSE] = add_business_minutes(
-            schedule, ticket.created_at, policy.first_response_minutes
+    due: dict[str, datetime | None] = dict.fromkeys(METRICS)
+    due[SlaMetric.FIRST_RESPONSE] = add_business_minutes(
+        schedule, ticket.created_at, policy.first_response_minutes
+    )
+    waiting_since = _awaiting_reply_since(ticket)
+    if waiting_since is not None:
+        due[SlaMetric.NEXT_RESPONSE] = add_business_minutes(
+            schedule, waiting_since, policy.next_response_minutes
         )
-        waiting_since = _awaiting_reply_since(ticket)
-        if waiting_since is not None:
-            due[SlaMetric.NEXT_RESPONSE] = add_business_minutes(
-                schedule, waiting_since, policy.next_response_minutes
-            )
-        due[SlaMetric.RESOLUTION] = add_business_minutes(
-            schedule, ticket.created_at, policy.resolution_minutes
-        )
+    due[SlaMetric.RESOLUTION] = add_business_minutes(
+        schedule, ticket.created_at, policy.resolution_minutes
+    )
     if sla.promised_ship_at is not None:
-        margin = timedelta(minutes=policy.ship_date_margin_minutes if policy else 240)
+        margin = timedelta(minutes=policy.ship_date_margin_minutes)
         ship_due = sla.promised_ship_at - margin
         current = due[SlaMetric.RESOLUTION]
         due[SlaMetric.RESOLUTION] = ship_due if current is None else min(current, ship_due)
@@ -125,7 +146,17 @@ def _apply_ticket_sla(*, ticket: Ticket, order: PerpOrder | None) -> TicketSla:
                 setattr(sla, f"{metric}_warned_at", None)
                 setattr(sla, f"{metric}_breached_at", None)
     sla.save()
+    ticket_services.set_sla_due_at(ticket=ticket, due_at=_ticket_due_at(sla=sla, ticket=ticket))
     return sla
+
+
+def _ticket_due_at(*, sla: TicketSla, ticket: Ticket) -> datetime | None:
+    """What the ticket shows as due: the soonest running deadline; once solved or closed, the
+    resolution deadline it was measured against (reports compare it with `resolved_at`)."""
+    if ticket.status in TicketStatus.CLOSED_STATES:
+        return sla.resolution_due_at
+    running = list_open_due_times(sla=sla, ticket=ticket)
+    return running[0][1] if running else None
 
 
 def _find_perp_order(*, ticket: Ticket) -> PerpOrder | None:
@@ -216,6 +247,9 @@ def _mark(*, sla: TicketSla, field_name: str, now: datetime, metric: str, kind: 
             body=ticket.subject,
             url=ticket_services.ticket_url(ticket),
         )
+    record_ticket_event(
+        ticket_id=ticket.pk, actor_id=None, kind=HistoryKind.SLA, name=label, after=kind
+    )
     record_event(name=f"sla.{kind}", ticket=ticket, properties={"metric": metric})
     dispatch_event_on_commit(event=TicketEventKind(f"sla.{kind}"), ticket_id=ticket.pk)
     ticket_services.publish_ticket_updated_on_commit(ticket)

@@ -31,7 +31,8 @@ def on_ticket_updated(
     event: events.TicketStatusChanged
     | events.TicketPriorityChanged
     | events.TicketAssigned
-    | events.TicketEscalated,
+    | events.TicketEscalated
+    | events.TicketTagsChanged,
 ) -> None:
     dispatch_event_on_commit(event=TicketEventKind.TICKET_UPDATED, ticket_id=event.ticket_id)
 
@@ -48,6 +49,7 @@ SUBSCRIPTIONS = {
     events.TicketPriorityChanged: on_ticket_updated,
     events.TicketAssigned: on_ticket_updated,
     events.TicketEscalated: on_ticket_updated,
+    events.TicketTagsChanged: on_ticket_updated,
     CsatAnswered: on_csat_answered,
 }
 

@@ -23,6 +23,7 @@ from tickets.models import (
     ChannelKind,
     DeliveryStatus,
     HandoffState,
+    HistoryKind,
     IdentityKind,
     MessageDirection,
     OptOutReason,
@@ -90,7 +91,14 @@ class TicketOutputSerializer(serializers.Serializer):
     first_response_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
-    due_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(
+        allow_null=True, help_text="The SLA clock's next deadline (automation's SLA policies)."
+    )
+    tags = serializers.SerializerMethodField(help_text="Tag names, sorted.")
+
+    def get_tags(self, ticket) -> list[str]:
+        # .all(): the prefetched rows (list and detail selectors prefetch `tags`).
+        return sorted(tag.name for tag in ticket.tags.all())
 
 
 class TicketListItemSerializer(TicketOutputSerializer):
@@ -250,6 +258,14 @@ class TicketListApi(APIView):
         order = serializers.CharField(
             required=False, max_length=64, help_text="Linked order number: #1001, PD-ORD-10042."
         )
+        tag = serializers.CharField(
+            required=False, max_length=40, help_text="Tickets with this tag."
+        )
+        sla = serializers.ChoiceField(
+            choices=list(selectors.SLA_FILTER_LABELS.items()),
+            required=False,
+            help_text="Open tickets by their SLA clock: breaching within the hour, or past it.",
+        )
         sort = serializers.ChoiceField(choices=list(selectors.INBOX_SORTS), default="-updated")
         cursor = serializers.CharField(required=False)
         limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
@@ -295,6 +311,8 @@ class TicketListApi(APIView):
             q=params.get("q", ""),
             sort=params["sort"],
             order=params.get("order", ""),
+            sla=params.get("sla", ""),
+            tag=params.get("tag", ""),
         )
         page = selectors.list_inbox(
             user=request.user,
@@ -336,6 +354,12 @@ class TicketDetailApi(APIView):
         priority = serializers.ChoiceField(choices=TicketPriority.choices, required=False)
         assignee = serializers.IntegerField(required=False, allow_null=True)
         team = serializers.IntegerField(required=False, allow_null=True)
+        tags = serializers.ListField(
+            child=serializers.CharField(max_length=40),
+            required=False,
+            max_length=20,
+            help_text="Replaces the ticket's tags.",
+        )
 
     @extend_schema(
         operation_id="tickets_retrieve",
@@ -348,7 +372,7 @@ class TicketDetailApi(APIView):
     @extend_schema(
         operation_id="tickets_update",
         tags=["tickets"],
-        summary="Change status, priority, assignee and/or team (all or nothing)",
+        summary="Change status, priority, assignee, team and/or tags (all or nothing)",
         request=InputSerializer,
         responses={200: TicketDetailOutputSerializer, **WRITE_ERRORS},
     )
@@ -370,6 +394,7 @@ class TicketDetailApi(APIView):
             team=(
                 selectors.get_team_by_id(team_id=data["team"]) if "team" in data else ticket.team
             ),
+            tags=data.get("tags"),
         )
         return Response(_detail(_ticket(request, reference)))
 
@@ -449,6 +474,29 @@ class TicketMessagesApi(APIView):
             **_files(data),
         )
         return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class TicketEventOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=HistoryKind.choices)
+    name = serializers.CharField(help_text="The field, rule or SLA metric; may be empty.")
+    actor = StaffRefSerializer(allow_null=True, help_text="Null: the system.")
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class TicketEventsApi(APIView):
+    @extend_schema(
+        operation_id="tickets_events_list",
+        tags=["tickets"],
+        summary="The ticket's history: every change with actor, kind, before/after and time",
+        responses={200: TicketEventOutputSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        ticket = _ticket(request, reference)
+        history = selectors.list_ticket_events(ticket=ticket)
+        return Response(TicketEventOutputSerializer(history, many=True).data)
 
 
 class TicketNotesApi(APIView):

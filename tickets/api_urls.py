@@ -11,6 +11,7 @@ urlpatterns = [
     path("tickets/bulk/", api.TicketBulkApi.as_view(), name="api-tickets-bulk"),
     path(TICKET, api.TicketDetailApi.as_view(), name="api-ticket"),
     path(f"{TICKET}messages/", api.TicketMessagesApi.as_view(), name="api-ticket-messages"),
+    path(f"{TICKET}events/", api.TicketEventsApi.as_view(), name="api-ticket-events"),
     path(f"{TICKET}notes/", api.TicketNotesApi.as_view(), name="api-ticket-notes"),
     path(f"{TICKET}assign/", api.TicketAssignApi.as_view(), name="api-ticket-assign"),
     path(f"{TICKET}escalate/", api.TicketEscalateApi.as_view(), name="api-ticket-escalate"),

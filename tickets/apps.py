@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class TicketsConfig(AppConfig):
     name = "tickets"
+
+    def ready(self) -> None:
+        from tickets import history
+
+        history.register()

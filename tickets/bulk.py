@@ -16,6 +16,7 @@ from tickets.services import (
     open_ticket,
     reply_to_ticket,
 )
+from tickets.tags import set_ticket_tags
 
 
 @transaction.atomic
@@ -69,8 +70,11 @@ def update_ticket(
     reassign: bool = False,
     assignee: User | None = None,
     team: Team | None = None,
+    tags: list[str] | None = None,
 ) -> Ticket:
     """Apply several edits at once (API PATCH). `reassign` says whether assignee/team are meant."""
+    if tags is not None:
+        set_ticket_tags(ticket=ticket, actor=actor, tags=tags)
     if priority is not None:
         change_priority(ticket=ticket, actor=actor, priority=priority)
     if reassign:

@@ -130,6 +130,14 @@ class TicketPriorityChanged:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TicketTagsChanged:
+    ticket_id: int
+    actor_id: int | None
+    previous: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class NoteAdded:
     ticket_id: int
     note_id: int
@@ -144,6 +152,8 @@ class TicketAssigned:
     assignee_id: int | None
     team_id: int | None
     reason: str
+    previous_assignee_id: int | None = None
+    previous_team_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

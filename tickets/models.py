@@ -128,6 +128,19 @@ def reference_for(ticket_id: int) -> str:
     return f"PD-{1000 + ticket_id}"
 
 
+class Tag(models.Model):
+    """A label on tickets (`rush`, `proof`, `reprint`): lower-case letters, digits, - and _."""
+
+    name = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Ticket(models.Model):
     reference = models.CharField(
         max_length=20, unique=True, null=True, blank=True, help_text="PD-<number>, set on create."
@@ -168,6 +181,7 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
 
     class Meta:
         permissions = [
@@ -428,6 +442,48 @@ class SavedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class HistoryKind(models.TextChoices):
+    STATUS = "status", "Status"
+    PRIORITY = "priority", "Priority"
+    ASSIGNEE = "assignee", "Assignee"
+    TEAM = "team", "Team"
+    ESCALATED = "escalated", "Escalated"
+    TAGS = "tags", "Tags"
+    FIELD = "field", "Field"
+    SLA = "sla", "SLA"
+    RULE = "rule", "Rule"
+    MERGED = "merged", "Merged"
+    SNOOZED = "snoozed", "Snoozed"
+    WOKE = "woke", "Back from snooze"
+    MACRO = "macro", "Macro"
+
+
+class TicketEvent(models.Model):
+    """One change of a ticket, for its history: who, what, from what to what, and when.
+
+    Written in the same transaction as the change (tickets' own subscribers of its domain events,
+    and the services of tags, fields, SLA marks and rules); `GET /api/tickets/<ref>/events/`
+    lists them and the timeline shows them.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="history")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=HistoryKind.choices)
+    name = models.CharField(max_length=120, blank=True, help_text="A field, rule or SLA metric.")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticketevent_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.ticket_id}"
 
 
 class TicketView(models.Model):

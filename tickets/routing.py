@@ -25,7 +25,6 @@ from tickets.services import (
     lock_ticket,
     publish_ticket_updated_on_commit,
     record_assignment,
-    sla_due_at,
 )
 
 
@@ -104,8 +103,7 @@ def escalate_ticket(
         )
     ticket.is_escalated = True
     ticket.priority = new_priority
-    ticket.due_at = sla_due_at(priority=new_priority, start=ticket.created_at)
-    ticket.save(update_fields=["is_escalated", "priority", "due_at", "updated_at"])
+    ticket.save(update_fields=["is_escalated", "priority", "updated_at"])
     publish_on_commit(
         events.TicketEscalated(
             ticket_id=ticket.pk,

@@ -1,7 +1,7 @@
 import base64
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -20,10 +20,13 @@ from tickets.models import (
     Customer,
     CustomerIdentity,
     HandoffState,
+    HistoryKind,
     IdentityKind,
     MessageDirection,
     SavedReply,
+    Tag,
     Ticket,
+    TicketEvent,
     TicketMessage,
     TicketStatus,
     TicketView,
@@ -39,7 +42,7 @@ def count_tickets_for_dashboard(*, user: User) -> dict[str, int]:
         unassigned=Count("pk", filter=open_filter & Q(assignee__isnull=True)),
         all_open=Count("pk", filter=open_filter),
         escalated=Count("pk", filter=open_filter & Q(is_escalated=True)),
-        overdue=Count("pk", filter=open_filter & Q(due_at__lt=timezone.now())),
+        overdue=Count("pk", filter=sla_filter_q(SlaFilter.OVERDUE, now=timezone.now())),
     )
     counts["handoffs_to_me"] = (
         AgentHandoff.objects.filter(state=HandoffState.PENDING)
@@ -123,6 +126,7 @@ def get_ticket_for_user(*, user: User, reference: str) -> Ticket:
     require(user, Action.VIEW_TICKETS)
     ticket = (
         Ticket.objects.select_related("customer", "assignee", "team", "follow_up_of", "merged_into")
+        .prefetch_related("tags")
         .filter(reference=reference)
         .first()
     )
@@ -167,6 +171,26 @@ INBOX_SORT_LABELS = {
 }
 
 
+class SlaFilter(StrEnum):
+    BREACHING = "breaching"
+    OVERDUE = "overdue"
+
+
+SLA_FILTER_LABELS = {
+    SlaFilter.BREACHING: "Breaching in < 1 h",
+    SlaFilter.OVERDUE: "Past SLA",
+}
+BREACHING_WITHIN = timedelta(hours=1)
+
+
+def sla_filter_q(sla: str, *, now: datetime) -> Q:
+    """Open tickets by their SLA clock (`due_at`, kept by automation's policy engine)."""
+    open_q = Q(status__in=TicketStatus.OPEN_STATES)
+    if sla == SlaFilter.BREACHING:
+        return open_q & Q(due_at__gt=now, due_at__lte=now + BREACHING_WITHIN)
+    return open_q & Q(due_at__lte=now)
+
+
 @dataclass(frozen=True)
 class InboxFilters:
     view: str = InboxView.ALL_OPEN
@@ -178,6 +202,8 @@ class InboxFilters:
     q: str = ""
     sort: str = "-updated"
     order: str = ""  # an order number linked to the ticket (printshop.TicketOrder)
+    sla: str = ""  # a SlaFilter
+    tag: str = ""
 
 
 @dataclass(frozen=True)
@@ -314,6 +340,10 @@ def _inbox_query(*, user: User, filters: InboxFilters) -> QuerySet[Ticket]:
         query = query.filter(assignee_id=filters.assignee)
     if filters.team is not None:
         query = query.filter(team_id=filters.team)
+    if filters.tag:
+        query = query.filter(tags__name=filters.tag.strip().lower())
+    if filters.sla:
+        query = query.filter(sla_filter_q(filters.sla, now=timezone.now()))
     if filters.q.strip():
         query = query.filter(search_tickets_q(filters.q))
     if filters.order.strip():
@@ -334,9 +364,13 @@ def _with_row_data(query: QuerySet[Ticket], *, user: User) -> QuerySet[Ticket]:
         .order_by("-created_at", "-pk")
         .values("body")[:1]
     )
-    return query.select_related("customer", "assignee", "team").annotate(
-        viewer_last_viewed_at=Subquery(last_viewed),
-        last_inbound_preview=Substr(Subquery(last_inbound), 1, 160),
+    return (
+        query.select_related("customer", "assignee", "team")
+        .prefetch_related("tags")
+        .annotate(
+            viewer_last_viewed_at=Subquery(last_viewed),
+            last_inbound_preview=Substr(Subquery(last_inbound), 1, 160),
+        )
     )
 
 
@@ -371,6 +405,11 @@ def list_assignable_staff() -> list[User]:
     )
 
 
+def list_tags() -> list[Tag]:
+    """Tags in use, for the inbox filter and the tag picker."""
+    return list(Tag.objects.filter(tickets__isnull=False).distinct().order_by("name"))
+
+
 def list_managers() -> list[User]:
     return list(
         User.objects.filter(is_active=True)
@@ -389,14 +428,33 @@ def list_teams() -> list[Team]:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    kind: str  # message | note | assignment | escalation | handoff | rule
+    kind: str  # message | note | assignment | escalation | handoff | rule | event
     at: datetime
     item: object
 
 
+# Changes the timeline already shows from their own, richer rows (assignment, escalation, rule run).
+TIMELINE_OWN_ROWS = (
+    HistoryKind.ASSIGNEE,
+    HistoryKind.TEAM,
+    HistoryKind.ESCALATED,
+    HistoryKind.RULE,
+)
+
+
+def list_ticket_events(*, ticket: Ticket) -> QuerySet[TicketEvent]:
+    """The ticket's history, oldest first, with who acted."""
+    return (
+        TicketEvent.objects.filter(ticket=ticket)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
+
+
 def get_ticket_timeline(*, ticket: Ticket) -> list[TimelineEntry]:
-    """Messages, notes, assignment/escalation/handoff events and automation rules that fired,
-    in time order (8 queries: the files of messages and notes are prefetched)."""
+    """Messages, notes, assignment/escalation/handoff events, automation rules that fired and
+    the other recorded changes (status, priority, tags, fields, SLA, merges), in time order
+    (9 queries: the files of messages and notes are prefetched)."""
     entries = [
         TimelineEntry("message", m.created_at, m)
         for m in ticket.messages.select_related("author").prefetch_related("attachments")
@@ -418,6 +476,10 @@ def get_ticket_timeline(*, ticket: Ticket) -> list[TimelineEntry]:
         for h in ticket.handoffs.select_related("from_agent", "to_agent", "to_team", "responded_by")
     ]
     entries += [TimelineEntry("rule", r.created_at, r) for r in ticket.rule_runs.all()]
+    entries += [
+        TimelineEntry("event", e.created_at, e)
+        for e in list_ticket_events(ticket=ticket).exclude(kind__in=TIMELINE_OWN_ROWS)
+    ]
     entries.sort(key=lambda e: (e.at, e.item.pk))
     return entries
 

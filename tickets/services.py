@@ -5,10 +5,9 @@ runs its rules, comms notifies, integrations delivers outbound messages (docs/ar
 Live updates run after commit.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
 
-from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -165,10 +164,6 @@ def store_customer_snapshot(
 # Tickets ---------------------------------------------------------------------------------------
 
 
-def sla_due_at(*, priority: str, start: datetime) -> datetime:
-    return start + timedelta(minutes=settings.TICKET_SLA_MINUTES[priority])
-
-
 @transaction.atomic
 def open_ticket(
     *,
@@ -190,7 +185,6 @@ def open_ticket(
         subject=subject[:255],
         priority=priority,
         follow_up_of=follow_up_of,
-        due_at=sla_due_at(priority=priority, start=now),
         last_message_at=now,
     )
     ticket.full_clean(exclude=["reference"])
@@ -596,6 +590,21 @@ STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+def set_sla_due_at(*, ticket: Ticket, due_at: datetime | None) -> bool:
+    """Store the SLA clock's next deadline (automation's policy engine computes it; tickets
+    only keep it next to the ticket so the inbox, filters and reports read one value).
+
+    A derived value: `updated_at` stays, so the inbox order does not move.
+    """
+    rows = Ticket.objects.filter(pk=ticket.pk)
+    if rows.values_list("due_at", flat=True).first() == due_at:
+        return False
+    rows.update(due_at=due_at)
+    ticket.due_at = due_at
+    publish_ticket_updated_on_commit(ticket)
+    return True
+
+
 def lock_ticket(ticket: Ticket) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=ticket.pk)
 
@@ -640,7 +649,7 @@ def change_status(*, ticket: Ticket, actor: User, status: str) -> Ticket:
 
 @transaction.atomic
 def change_priority(*, ticket: Ticket, actor: User, priority: str) -> Ticket:
-    """Set the priority; the SLA due time follows it (measured from the ticket's creation)."""
+    """Set the priority; automation's SLA clock recomputes the due time on the event."""
     require(actor, Action.UPDATE_TICKET)
     if priority not in TicketPriority.values:
         raise ApplicationError(
@@ -653,8 +662,7 @@ def change_priority(*, ticket: Ticket, actor: User, priority: str) -> Ticket:
     if priority == previous:
         return ticket
     ticket.priority = priority
-    ticket.due_at = sla_due_at(priority=priority, start=ticket.created_at)
-    ticket.save(update_fields=["priority", "due_at", "updated_at"])
+    ticket.save(update_fields=["priority", "updated_at"])
     publish_on_commit(
         events.TicketPriorityChanged(
             ticket_id=ticket.pk, actor_id=actor_id_of(actor), previous=previous, priority=priority
@@ -737,6 +745,7 @@ def apply_assignment(
     *, ticket: Ticket, actor: User, assignee: User | None, team: Team | None, reason: str
 ) -> TicketAssignment | None:
     """Point `ticket` (already locked) at `assignee`/`team`, with a history row; no checks."""
+    previous_assignee_id, previous_team_id = ticket.assignee_id, ticket.team_id
     assignment = record_assignment(
         ticket=ticket, actor=actor, assignee=assignee, team=team, reason=reason
     )
@@ -750,6 +759,8 @@ def apply_assignment(
             assignee_id=getattr(assignee, "pk", None),
             team_id=getattr(team, "pk", None),
             reason=reason,
+            previous_assignee_id=previous_assignee_id,
+            previous_team_id=previous_team_id,
         )
     )
     publish_ticket_updated_on_commit(ticket)

@@ -33,6 +33,7 @@ urlpatterns = [
     path("tickets/<str:reference>/notes/", views.ticket_note, name="note"),
     path("tickets/<str:reference>/status/", views.ticket_status, name="status"),
     path("tickets/<str:reference>/priority/", views.ticket_priority, name="priority"),
+    path("tickets/<str:reference>/tags/", views.ticket_tags, name="tags"),
     path("tickets/<str:reference>/assign/", views.ticket_assign, name="assign"),
     path("tickets/<str:reference>/escalate/", views.ticket_escalate, name="escalate"),
     path("tickets/<str:reference>/handoffs/", views.ticket_handoff, name="handoff"),

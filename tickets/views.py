@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import Action, can, require
 from core.decorators import staff_page
 from core.errors import ApplicationError, NotFound, PermissionDenied
-from tickets import bulk, consent, merges, routing, saved_replies, selectors, services
+from tickets import bulk, consent, merges, routing, saved_replies, selectors, services, tags
 from tickets.models import ChannelKind, Ticket, TicketPriority, TicketStatus
 from tickets.policy import list_send_decisions, pick_reply_channel
 from tickets.rendering import timeline_context
@@ -55,6 +55,8 @@ def _inbox_filters(request: HttpRequest) -> selectors.InboxFilters:
         team=_int_or_none(params.get("team")),
         q=params.get("q", "")[:200],
         order=params.get("order", "")[:64],
+        tag=params.get("tag", "")[:40],
+        sla=params.get("sla", "") if params.get("sla") in selectors.SLA_FILTER_LABELS else "",
         sort=params.get("sort") if params.get("sort") in selectors.INBOX_SORTS else "-updated",
     )
 
@@ -84,6 +86,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "statuses": TicketStatus.choices,
         "priorities": TicketPriority.choices,
         "channels": ChannelKind.choices,
+        "sla_filters": selectors.SLA_FILTER_LABELS.items(),
+        "tags": selectors.list_tags(),
         "staff": selectors.list_assignable_staff(),
         "teams": selectors.list_teams(),
         "base_query": query.urlencode(),
@@ -329,6 +333,20 @@ def ticket_priority(request: HttpRequest, reference: str) -> HttpResponse:
         reference,
         lambda ticket: services.change_priority(
             ticket=ticket, actor=request.user, priority=request.POST.get("priority", "")
+        ),
+    )
+
+
+@staff_page
+@require_POST
+def ticket_tags(request: HttpRequest, reference: str) -> HttpResponse:
+    return _ticket_action(
+        request,
+        reference,
+        lambda ticket: tags.set_ticket_tags(
+            ticket=ticket,
+            actor=request.user,
+            tags=tags.parse_tag_text(request.POST.get("tags", "")),
         ),
     )
 

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
 CASCADE_ALLOWED = {
     ("tickets.CustomerIdentity", "customer"),
     ("tickets.TicketAssignment", "ticket"),
+    ("tickets.TicketEvent", "ticket"),
     ("tickets.Escalation", "ticket"),
     ("tickets.AgentHandoff", "ticket"),
     ("tickets.TicketView", "user"),
