@@ -32,6 +32,7 @@ from tickets import routing
 from tickets import services as ticket_services
 from tickets.history import record_ticket_event
 from tickets.models import HistoryKind, MessageDirection, Ticket, TicketPriority, TicketStatus
+from tickets.snooze import wake_due_snoozes
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +191,7 @@ class CheckReport:
     warned: list[tuple[int, str]] = field(default_factory=list)
     breached: list[tuple[int, str]] = field(default_factory=list)
     production_risks: list[int] = field(default_factory=list)
+    woken: list[int] = field(default_factory=list)
 
 
 def run_sla_checks(*, now: datetime | None = None) -> CheckReport:
@@ -222,6 +224,8 @@ def run_sla_checks(*, now: datetime | None = None) -> CheckReport:
             ):
                 report.warned.append((sla.ticket_id, metric))
     report.production_risks = check_production_risks(now=now)
+    # The same periodic run brings snoozed tickets back when their time comes.
+    report.woken = wake_due_snoozes(now=now)
     return report
 
 

@@ -81,6 +81,6 @@ def run_sla_checks_task() -> str:
     swept = sweep_outbound()
     return (
         f"warned={len(report.warned)} breached={len(report.breached)} "
-        f"production_risks={len(report.production_risks)} "
+        f"production_risks={len(report.production_risks)} woken={len(report.woken)} "
         f"outbound_requeued={len(swept.requeued)} outbound_reconciled={len(swept.reconciled)}"
     )

@@ -95,6 +95,10 @@ class TicketOutputSerializer(serializers.Serializer):
         allow_null=True, help_text="The SLA clock's next deadline (automation's SLA policies)."
     )
     tags = serializers.SerializerMethodField(help_text="Tag names, sorted.")
+    is_snoozed = serializers.BooleanField()
+    snoozed_until = serializers.DateTimeField(allow_null=True)
+    is_snoozed_until_reply = serializers.BooleanField()
+    woke_at = serializers.DateTimeField(allow_null=True, help_text="When a snooze last ended.")
 
     def get_tags(self, ticket) -> list[str]:
         # .all(): the prefetched rows (list and detail selectors prefetch `tags`).

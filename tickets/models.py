@@ -182,6 +182,14 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    # Snoozed: out of the open inbox views until `snoozed_until` or, with
+    # `is_snoozed_until_reply`, until the customer writes (any customer message wakes it).
+    is_snoozed = models.BooleanField(default=False)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    is_snoozed_until_reply = models.BooleanField(default=False)
+    woke_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a snooze last ended (the inbox marks it back)."
+    )
 
     class Meta:
         permissions = [
@@ -204,6 +212,9 @@ class Ticket(models.Model):
             models.Index(fields=["channel", "status"], name="ticket_channel_status"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated_id"),
             models.Index(fields=["due_at"], name="ticket_due"),
+            models.Index(
+                fields=["snoozed_until"], condition=Q(is_snoozed=True), name="ticket_snoozed"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -432,6 +443,13 @@ class SavedReply(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A macro: applied with the reply, in one step (`tickets.macros.apply_macro`).
+    set_status = models.CharField(max_length=16, choices=TicketStatus.choices, blank=True)
+    set_priority = models.CharField(max_length=16, choices=TicketPriority.choices, blank=True)
+    add_tags = models.JSONField(default=list, blank=True)
+    set_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -442,6 +460,10 @@ class SavedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def has_actions(self) -> bool:
+        return bool(self.set_status or self.set_priority or self.add_tags or self.set_assignee_id)
 
 
 class HistoryKind(models.TextChoices):
@@ -484,6 +506,30 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.ticket_id}"
+
+
+class SavedView(models.Model):
+    """A named filter combination of the inbox: personal (`owner` only) or shared with all staff.
+
+    `filters` holds the inbox query parameters (`tickets.selectors.InboxFilters` fields).
+    """
+
+    name = models.CharField(max_length=80)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    is_shared = models.BooleanField(default=False)
+    filters = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class TicketView(models.Model):

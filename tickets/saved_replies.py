@@ -1,6 +1,7 @@
 """Saved replies (macros): writes, and rendering their placeholders for a ticket."""
 
 import re
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
@@ -9,7 +10,9 @@ from accounts.permissions import Action, require
 from core.errors import ApplicationError
 from core.events import publish_on_commit
 from tickets import events
-from tickets.models import SavedReply, Ticket
+from tickets.models import SavedReply, Ticket, TicketPriority, TicketStatus
+from tickets.services import ensure_can_work_tickets
+from tickets.tags import normalize_tags
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+(?:\.[a-z_]+)?)\s*\}\}")
 PLACEHOLDERS = (
@@ -38,13 +41,52 @@ def _clean(*, title: str, body: str) -> tuple[str, str]:
     return title[:120], body
 
 
+@dataclass(frozen=True)
+class MacroActions:
+    """What a saved reply also does when applied as a macro; empty values do nothing."""
+
+    set_status: str = ""
+    set_priority: str = ""
+    add_tags: list[str] = field(default_factory=list)
+    set_assignee: User | None = None
+
+    def cleaned(self) -> dict:
+        fields = {}
+        if self.set_status and self.set_status not in TicketStatus.values:
+            fields["set_status"] = ["Unknown status."]
+        if self.set_priority and self.set_priority not in TicketPriority.values:
+            fields["set_priority"] = ["Unknown priority."]
+        try:
+            tags = normalize_tags(self.add_tags)
+        except ApplicationError as exc:
+            fields.update(add_tags=exc.fields["tags"])
+        if self.set_assignee is not None:
+            try:
+                ensure_can_work_tickets(self.set_assignee, "set_assignee")
+            except ApplicationError as exc:
+                fields.update(exc.fields)
+        if fields:
+            raise ApplicationError(
+                "The macro's actions are invalid.", code="invalid", fields=fields
+            )
+        return {
+            "set_status": self.set_status,
+            "set_priority": self.set_priority,
+            "add_tags": tags,
+            "set_assignee": self.set_assignee,
+        }
+
+
 @transaction.atomic
-def create_saved_reply(*, actor: User, title: str, body: str) -> SavedReply:
+def create_saved_reply(
+    *, actor: User, title: str, body: str, actions: MacroActions | None = None
+) -> SavedReply:
     require(actor, Action.MANAGE_SAVED_REPLIES)
     title, body = _clean(title=title, body=body)
+    extra = (actions or MacroActions()).cleaned()
     try:
         with transaction.atomic():
-            reply = SavedReply.objects.create(title=title, body=body, created_by=actor)
+            reply = SavedReply.objects.create(title=title, body=body, created_by=actor, **extra)
     except IntegrityError as exc:
         raise ApplicationError(
             "A saved reply with that title exists.",
@@ -57,13 +99,21 @@ def create_saved_reply(*, actor: User, title: str, body: str) -> SavedReply:
 
 @transaction.atomic
 def update_saved_reply(
-    *, saved_reply: SavedReply, actor: User, title: str, body: str
+    *,
+    saved_reply: SavedReply,
+    actor: User,
+    title: str,
+    body: str,
+    actions: MacroActions | None = None,
 ) -> SavedReply:
     require(actor, Action.MANAGE_SAVED_REPLIES)
     saved_reply.title, saved_reply.body = _clean(title=title, body=body)
+    extra = (actions or MacroActions()).cleaned()
+    for name, value in extra.items():
+        setattr(saved_reply, name, value)
     try:
         with transaction.atomic():
-            saved_reply.save(update_fields=["title", "body", "updated_at"])
+            saved_reply.save(update_fields=["title", "body", *extra, "updated_at"])
     except IntegrityError as exc:
         raise ApplicationError(
             "A saved reply with that title exists.",

@@ -1,8 +1,11 @@
 import base64
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
@@ -24,10 +27,12 @@ from tickets.models import (
     IdentityKind,
     MessageDirection,
     SavedReply,
+    SavedView,
     Tag,
     Ticket,
     TicketEvent,
     TicketMessage,
+    TicketPriority,
     TicketStatus,
     TicketView,
 )
@@ -144,6 +149,7 @@ class InboxView(StrEnum):
     ALL_OPEN = "open"
     ESCALATED = "escalated"
     HANDOFFS = "handoffs"
+    SNOOZED = "snoozed"
     ALL = "all"
 
 
@@ -153,6 +159,7 @@ INBOX_VIEW_LABELS = {
     InboxView.ALL_OPEN: "All open",
     InboxView.ESCALATED: "Escalated",
     InboxView.HANDOFFS: "Pending handoffs to me",
+    InboxView.SNOOZED: "Snoozed",
     InboxView.ALL: "Everything",
 }
 
@@ -233,7 +240,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def _view_filter(*, user: User, view: str) -> Q:
-    open_q = Q(status__in=TicketStatus.OPEN_STATES)
+    # Snoozed tickets leave the working views until they wake (their own view lists them).
+    open_q = Q(status__in=TicketStatus.OPEN_STATES, is_snoozed=False)
     if view == InboxView.MINE:
         return open_q & Q(assignee=user)
     if view == InboxView.UNASSIGNED:
@@ -243,6 +251,8 @@ def _view_filter(*, user: User, view: str) -> Q:
     if view == InboxView.HANDOFFS:
         pending = AgentHandoff.objects.filter(ticket=OuterRef("pk"), state=HandoffState.PENDING)
         return Q(Exists(pending.filter(Q(to_agent=user) | Q(to_team__members=user))))
+    if view == InboxView.SNOOZED:
+        return Q(is_snoozed=True)
     if view == InboxView.ALL:
         return Q()
     return open_q
@@ -297,6 +307,61 @@ def search_tickets_q(text: str) -> Q:
     )
 
 
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_inbox_filters(params: Mapping[str, Any]) -> InboxFilters:
+    """Inbox filters from query parameters or a saved view; unknown values are dropped."""
+
+    def choice(name: str, allowed) -> str:
+        value = params.get(name) or ""
+        return value if value in allowed else ""
+
+    return InboxFilters(
+        view=choice("view", list(INBOX_VIEW_LABELS)) or InboxView.ALL_OPEN,
+        status=choice("status", TicketStatus.values),
+        priority=choice("priority", TicketPriority.values),
+        channel=choice("channel", ChannelKind.values),
+        assignee=_int_or_none(params.get("assignee")),
+        team=_int_or_none(params.get("team")),
+        q=str(params.get("q") or "")[:200],
+        order=str(params.get("order") or "")[:64],
+        tag=str(params.get("tag") or "")[:40],
+        sla=choice("sla", list(SLA_FILTER_LABELS)),
+        sort=choice("sort", list(INBOX_SORTS)) or "-updated",
+    )
+
+
+def inbox_filter_q(*, user: User, filters: InboxFilters) -> Q:
+    """The tickets an inbox view with these filters lists (also what a saved view counts)."""
+    query = _view_filter(user=user, view=filters.view)
+    exact = {
+        "status": filters.status,
+        "priority": filters.priority,
+        "channel": filters.channel,
+        "assignee_id": filters.assignee,
+        "team_id": filters.team,
+    }
+    query &= Q(**{name: value for name, value in exact.items() if value not in ("", None)})
+    if filters.tag.strip():
+        tagged = Ticket.tags.through.objects.filter(tag__name=filters.tag.strip().lower())
+        query &= Q(pk__in=tagged.values("ticket_id"))
+    if filters.sla:
+        query &= sla_filter_q(filters.sla, now=timezone.now())
+    if filters.q.strip():
+        query &= search_tickets_q(filters.q)
+    if filters.order.strip():
+        numbers = normalize_order_number(filters.order)
+        # `orders` are printshop's TicketOrder rows (reverse relation: tickets never imports
+        # printshop); a semi-join so a ticket linked to two matching numbers is listed once.
+        query &= Q(pk__in=Ticket.objects.filter(orders__number__in=numbers).values("pk"))
+    return query
+
+
 def list_inbox(
     *, user: User, filters: InboxFilters, cursor: str | None = None, limit: int = 50
 ) -> InboxPage:
@@ -314,6 +379,7 @@ def list_inbox(
     rows = list(_with_row_data(query, user=user).order_by(*order)[: limit + 1])
     for row in rows:
         row.is_unread = is_unread(row)
+        row.is_back_from_snooze = is_back_from_snooze(row)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -329,29 +395,7 @@ def is_in_inbox_view(*, user: User, filters: InboxFilters, reference: str) -> bo
 
 
 def _inbox_query(*, user: User, filters: InboxFilters) -> QuerySet[Ticket]:
-    query = Ticket.objects.filter(_view_filter(user=user, view=filters.view))
-    if filters.status:
-        query = query.filter(status=filters.status)
-    if filters.priority:
-        query = query.filter(priority=filters.priority)
-    if filters.channel:
-        query = query.filter(channel=filters.channel)
-    if filters.assignee is not None:
-        query = query.filter(assignee_id=filters.assignee)
-    if filters.team is not None:
-        query = query.filter(team_id=filters.team)
-    if filters.tag:
-        query = query.filter(tags__name=filters.tag.strip().lower())
-    if filters.sla:
-        query = query.filter(sla_filter_q(filters.sla, now=timezone.now()))
-    if filters.q.strip():
-        query = query.filter(search_tickets_q(filters.q))
-    if filters.order.strip():
-        numbers = normalize_order_number(filters.order)
-        # `orders` are printshop's TicketOrder rows (reverse relation: tickets never imports
-        # printshop); a semi-join so a ticket linked to two matching numbers is listed once.
-        query = query.filter(pk__in=Ticket.objects.filter(orders__number__in=numbers).values("pk"))
-    return query
+    return Ticket.objects.filter(inbox_filter_q(user=user, filters=filters))
 
 
 def _with_row_data(query: QuerySet[Ticket], *, user: User) -> QuerySet[Ticket]:
@@ -380,7 +424,16 @@ def get_inbox_row(*, user: User, reference: str) -> Ticket:
     if ticket is None:
         raise NotFound(f"No ticket {reference}.", code="ticket_not_found")
     ticket.is_unread = is_unread(ticket)
+    ticket.is_back_from_snooze = is_back_from_snooze(ticket)
     return ticket
+
+
+def is_back_from_snooze(ticket: Ticket) -> bool:
+    """A snooze ended since the viewer last opened the ticket (needs `list_inbox` rows)."""
+    if ticket.woke_at is None or ticket.is_snoozed:
+        return False
+    seen = getattr(ticket, "viewer_last_viewed_at", None)
+    return seen is None or ticket.woke_at > seen
 
 
 def is_unread(ticket: Ticket) -> bool:
@@ -403,6 +456,52 @@ def list_assignable_staff() -> list[User]:
         .distinct()
         .order_by("username")
     )
+
+
+def list_saved_views(*, user: User) -> list[SavedView]:
+    """The user's own views and the shared ones, each with `count` (one query for all counts)."""
+    require(user, Action.VIEW_TICKETS)
+    views = list(
+        SavedView.objects.filter(Q(owner=user) | Q(is_shared=True)).select_related("owner")
+    )
+    for view in views:
+        view.inbox_filters = parse_inbox_filters(view.filters)
+    counts = (
+        Ticket.objects.aggregate(
+            **{
+                f"view_{view.pk}": Count(
+                    "pk", filter=inbox_filter_q(user=user, filters=view.inbox_filters)
+                )
+                for view in views
+            }
+        )
+        if views
+        else {}
+    )
+    for view in views:
+        view.count = counts[f"view_{view.pk}"]
+        view.query = saved_view_query(view)
+    return views
+
+
+def saved_view_query(view: SavedView) -> str:
+    """The inbox query string that shows a saved view."""
+    filters = parse_inbox_filters(view.filters)
+    params = {
+        name: value
+        for name, value in vars(filters).items()
+        if value not in ("", None) and not (name == "sort" and value == "-updated")
+    }
+    return urlencode({**params, "saved": view.pk})
+
+
+def get_saved_view(*, user: User, saved_view_id: int) -> SavedView:
+    view = (
+        SavedView.objects.filter(pk=saved_view_id).filter(Q(owner=user) | Q(is_shared=True)).first()
+    )
+    if view is None:
+        raise NotFound("No such saved view.", code="saved_view_not_found")
+    return view
 
 
 def list_tags() -> list[Tag]:

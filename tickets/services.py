@@ -39,6 +39,7 @@ from tickets.models import (
 )
 from tickets.policy import check_reply_collision, decide_send, ensure_channel_can_send
 from tickets.selectors import get_reply_address
+from tickets.snooze import wake_ticket
 
 
 def actor_id_of(user: User | None) -> int | None:
@@ -277,6 +278,7 @@ def record_inbound_message(
             "updated_at",
         ]
     )
+    wake_ticket(ticket=ticket, reason="customer replied")
     publish_on_commit(
         events.MessageReceived(
             ticket_id=ticket.pk,

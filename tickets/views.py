@@ -5,17 +5,32 @@ Every action form posts normally (works without JS); htmx posts the same forms a
 """
 
 from collections.abc import Callable
+from datetime import datetime
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import Action, can, require
 from core.decorators import staff_page
 from core.errors import ApplicationError, NotFound, PermissionDenied
-from tickets import bulk, consent, merges, routing, saved_replies, selectors, services, tags
+from tickets import (
+    bulk,
+    consent,
+    macros,
+    merges,
+    routing,
+    saved_replies,
+    saved_views,
+    selectors,
+    services,
+    snooze,
+    tags,
+)
 from tickets.models import ChannelKind, Ticket, TicketPriority, TicketStatus
 from tickets.policy import list_send_decisions, pick_reply_channel
 from tickets.rendering import timeline_context
@@ -40,25 +55,7 @@ def _files(request: HttpRequest) -> dict:
 
 
 def _inbox_filters(request: HttpRequest) -> selectors.InboxFilters:
-    params = request.GET
-    view = params.get("view") or selectors.InboxView.ALL_OPEN
-    if view not in selectors.InboxView.__members__.values():
-        view = selectors.InboxView.ALL_OPEN
-    return selectors.InboxFilters(
-        view=view,
-        status=params.get("status", "") if params.get("status") in TicketStatus.values else "",
-        priority=(
-            params.get("priority", "") if params.get("priority") in TicketPriority.values else ""
-        ),
-        channel=params.get("channel", "") if params.get("channel") in ChannelKind.values else "",
-        assignee=_int_or_none(params.get("assignee")),
-        team=_int_or_none(params.get("team")),
-        q=params.get("q", "")[:200],
-        order=params.get("order", "")[:64],
-        tag=params.get("tag", "")[:40],
-        sla=params.get("sla", "") if params.get("sla") in selectors.SLA_FILTER_LABELS else "",
-        sort=params.get("sort") if params.get("sort") in selectors.INBOX_SORTS else "-updated",
-    )
+    return selectors.parse_inbox_filters(request.GET)
 
 
 @staff_page
@@ -88,6 +85,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "channels": ChannelKind.choices,
         "sla_filters": selectors.SLA_FILTER_LABELS.items(),
         "tags": selectors.list_tags(),
+        "saved_views": selectors.list_saved_views(user=request.user),
+        "current_saved_view": _int_or_none(request.GET.get("saved")),
+        "filter_pairs": [
+            (name, value) for name, value in vars(filters).items() if value not in ("", None)
+        ],
         "staff": selectors.list_assignable_staff(),
         "teams": selectors.list_teams(),
         "base_query": query.urlencode(),
@@ -166,6 +168,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
         "managers": selectors.list_managers(),
         "teams": selectors.list_teams(),
         "saved_replies": selectors.list_saved_replies(),
+        "macros": [reply for reply in selectors.list_saved_replies() if reply.has_actions],
         "pending_handoffs": [
             (handoff, selectors.can_answer_handoff(handoff=handoff, user=user))
             for handoff in selectors.list_pending_handoffs(ticket=ticket)
@@ -339,6 +342,24 @@ def ticket_priority(request: HttpRequest, reference: str) -> HttpResponse:
 
 @staff_page
 @require_POST
+def ticket_macro(request: HttpRequest, reference: str) -> HttpResponse:
+    saved_reply = selectors.get_saved_reply(
+        saved_reply_id=_int_or_none(request.POST.get("saved_reply")) or 0
+    )
+    return _ticket_action(
+        request,
+        reference,
+        lambda ticket: macros.apply_macro(
+            ticket=ticket,
+            actor=request.user,
+            saved_reply=saved_reply,
+            last_seen_message_id=_int_or_none(request.POST.get("last_seen_message_id")),
+        ),
+    )
+
+
+@staff_page
+@require_POST
 def ticket_tags(request: HttpRequest, reference: str) -> HttpResponse:
     return _ticket_action(
         request,
@@ -349,6 +370,70 @@ def ticket_tags(request: HttpRequest, reference: str) -> HttpResponse:
             tags=tags.parse_tag_text(request.POST.get("tags", "")),
         ),
     )
+
+
+def _snooze_until(value: str) -> datetime | None:
+    """A `datetime-local` value, read in the shop's time zone; a garbled one is a 400."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ApplicationError(
+            "That is not a time.", code="invalid", fields={"until": ["Not a time."]}
+        ) from exc
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+@staff_page
+@require_POST
+def ticket_snooze(request: HttpRequest, reference: str) -> HttpResponse:
+    return _ticket_action(
+        request,
+        reference,
+        lambda ticket: snooze.snooze_ticket(
+            ticket=ticket,
+            actor=request.user,
+            until=_snooze_until(request.POST.get("until", "")),
+            until_reply=bool(request.POST.get("until_reply")),
+        ),
+    )
+
+
+@staff_page
+@require_POST
+def ticket_unsnooze(request: HttpRequest, reference: str) -> HttpResponse:
+    return _ticket_action(
+        request,
+        reference,
+        lambda ticket: snooze.unsnooze_ticket(ticket=ticket, actor=request.user),
+    )
+
+
+@staff_page
+@require_POST
+def saved_view_create(request: HttpRequest) -> HttpResponse:
+    filters = selectors.parse_inbox_filters(request.POST)
+    try:
+        view = saved_views.create_saved_view(
+            actor=request.user,
+            name=request.POST.get("name", ""),
+            filters=filters,
+            is_shared=bool(request.POST.get("is_shared")),
+        )
+    except PermissionDenied:
+        raise
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("tickets:inbox"))
+    return redirect(f"{reverse('tickets:inbox')}?{selectors.saved_view_query(view)}")
+
+
+@staff_page
+@require_POST
+def saved_view_delete(request: HttpRequest, saved_view_id: int) -> HttpResponse:
+    saved_views.delete_saved_view(actor=request.user, saved_view_id=saved_view_id)
+    return redirect(reverse("tickets:inbox"))
 
 
 @staff_page
@@ -528,6 +613,17 @@ def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
 # Saved replies ---------------------------------------------------------------------------------
 
 
+def _macro_actions(request: HttpRequest) -> saved_replies.MacroActions:
+    return saved_replies.MacroActions(
+        set_status=request.POST.get("set_status", ""),
+        set_priority=request.POST.get("set_priority", ""),
+        add_tags=tags.parse_tag_text(request.POST.get("add_tags", "")),
+        set_assignee=selectors.get_staff_by_id(
+            user_id=request.POST.get("set_assignee"), field="set_assignee"
+        ),
+    )
+
+
 def _saved_reply_page(request: HttpRequest, *, error=None, editing=None, status=200):
     if not can(request.user, Action.REPLY_TICKET):
         raise DjangoPermissionDenied
@@ -535,6 +631,9 @@ def _saved_reply_page(request: HttpRequest, *, error=None, editing=None, status=
         "saved_replies": selectors.list_saved_replies(),
         "can_manage": can(request.user, Action.MANAGE_SAVED_REPLIES),
         "placeholders": saved_replies.PLACEHOLDERS,
+        "statuses": TicketStatus.choices,
+        "priorities": TicketPriority.choices,
+        "staff": selectors.list_assignable_staff(),
         "error": error,
         "editing": editing,
         "form": request.POST,
@@ -552,6 +651,7 @@ def saved_reply_list(request: HttpRequest) -> HttpResponse:
             actor=request.user,
             title=request.POST.get("title", ""),
             body=request.POST.get("body", ""),
+            actions=_macro_actions(request),
         )
     except PermissionDenied:
         raise
@@ -575,6 +675,7 @@ def saved_reply_edit(request: HttpRequest, saved_reply_id: int) -> HttpResponse:
                 actor=request.user,
                 title=request.POST.get("title", ""),
                 body=request.POST.get("body", ""),
+                actions=_macro_actions(request),
             )
     except PermissionDenied:
         raise

@@ -30,6 +30,7 @@ CASCADE_ALLOWED = {
     ("tickets.Escalation", "ticket"),
     ("tickets.AgentHandoff", "ticket"),
     ("tickets.TicketView", "user"),
+    ("tickets.SavedView", "owner"),
     ("tickets.TicketView", "ticket"),
     ("accounts.ApiToken", "owner"),
     ("accounts.RecoveryCode", "user"),

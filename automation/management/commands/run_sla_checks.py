@@ -1,6 +1,7 @@
-"""The minute's periodic checks: mark SLA warnings and breaches, then sweep outbound messages
-nobody is moving (`integrations/outbound_sweep.py`). Run it every minute from cron (or enqueue
-`automation.tasks.run_sla_checks_task` from a scheduler); running it twice changes nothing."""
+"""The minute's periodic checks: mark SLA warnings and breaches, wake snoozed tickets, then
+sweep outbound messages nobody is moving (`integrations/outbound_sweep.py`). Run it every minute
+from cron (or enqueue `automation.tasks.run_sla_checks_task` from a scheduler); running it twice
+changes nothing."""
 
 from django.core.management.base import BaseCommand
 
@@ -10,8 +11,9 @@ from integrations.outbound_sweep import sweep_outbound
 
 class Command(BaseCommand):
     help = (
-        "Mark SLA warnings/breaches, notify, fire SLA rule events, flag ship-date risks; "
-        "re-enqueue or reconcile outbound messages stuck in queued/sending/unknown."
+        "Mark SLA warnings/breaches, notify, fire SLA rule events, flag ship-date risks, wake "
+        "snoozed tickets; re-enqueue or reconcile outbound messages stuck in queued/sending/"
+        "unknown."
     )
 
     def handle(self, *args, **options) -> None:
@@ -20,6 +22,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"refreshed={report.refreshed} warned={len(report.warned)} "
             f"breached={len(report.breached)} production_risks={len(report.production_risks)} "
-            f"outbound_requeued={len(swept.requeued)} "
+            f"woken={len(report.woken)} outbound_requeued={len(swept.requeued)} "
             f"outbound_reconciled={len(swept.reconciled)}"
         )
