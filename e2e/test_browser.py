@@ -405,3 +405,140 @@ def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (20, 120, 200)).save(out, format="PNG")
     return out.getvalue()
+
+
+# The workspace (issue 23): saved views, snooze, macros -------------------------------------------
+
+RUSH_RULE = """
+from automation.models import Rule, RuleEvent
+Rule.objects.update_or_create(
+    name="Tag rush orders",
+    defaults={
+        "event": RuleEvent.TICKET_CREATED,
+        "conditions": [{"field": "subject", "op": "contains", "value": "rush"}],
+        "actions": [
+            {"type": "add_tags", "tags": ["rush"]},
+            {"type": "set_status", "status": "open"},
+        ],
+    },
+)
+"""
+OPEN_EMAIL_TICKET = """
+from accounts.models import User
+from tickets import services
+customer = services.find_or_create_customer(kind="email", value="{email}", name="E2E Customer")
+ticket = services.open_ticket(customer=customer, channel="email", subject="{subject}")
+services.record_inbound_message(ticket=ticket, channel="email", sender="{email}", body="Hello?")
+services.change_status(ticket=ticket, actor=User.objects.get(username="manager"), status="open")
+print(ticket.reference)
+"""
+CUSTOMER_WRITES = """
+from tickets import services
+from tickets.models import Ticket
+ticket = Ticket.objects.get(reference="{reference}")
+services.record_inbound_message(
+    ticket=ticket, channel="email", sender="snooze@example.com", body="Any news on my proof?"
+)
+"""
+SOLVING_MACRO = """
+from accounts.models import User
+from tickets.saved_replies import MacroActions, create_saved_reply
+from tickets.models import SavedReply
+SavedReply.objects.filter(title="Proof approved").delete()
+create_saved_reply(
+    actor=User.objects.get(username="manager"),
+    title="Proof approved",
+    body="Thanks, your proof is approved and goes to print today.",
+    actions=MacroActions(set_status="solved", add_tags=["proof"]),
+)
+"""
+
+
+def open_email_ticket(demo_server, *, email: str, subject: str) -> str:
+    code = OPEN_EMAIL_TICKET.format(email=email, subject=subject)
+    return demo_server.manage("shell", "-c", code).strip().splitlines()[-1]
+
+
+def test_a_shared_view_shows_a_ticket_a_rule_tags_live(new_context, demo_server):
+    """An agent saves "Rush proofs" (tag rush, status open) as a shared view; a new ticket that
+    a rule tags `rush` (and opens) enters it live behind the new-tickets bar."""
+    demo_server.manage("shell", "-c", RUSH_RULE)
+    ana = new_context().new_page()
+    log_in(ana, "ana", next_url="/tickets/?view=all&status=open&tag=rush")
+    ana.locator("details.save-view > summary").click()
+    ana.locator("#saved-view-name").fill("Rush proofs")
+    ana.locator("#saved-view-shared").check()
+    ana.get_by_role("button", name="Save view").click()
+    ana.wait_for_url(re.compile(r"saved=\d+"))
+    view = ana.locator('[data-saved-view="Rush proofs"]')
+    expect(view).to_have_attribute("aria-current", "page")
+    expect(ana.locator("body")).to_have_attribute("data-realtime", "connected")
+
+    manager = new_context().new_page()
+    log_in(manager, "manager", next_url="/tickets/new/")
+    manager.locator("#new-channel").select_option("email")
+    manager.locator("#new-identity").fill("rush.proofs@example.com")
+    manager.locator("#new-subject").fill("RUSH proof for 200 posters")
+    manager.get_by_role("button", name="Open ticket").click()
+    manager.wait_for_url(re.compile(r"/tickets/PD-\d+/$"))
+    reference = manager.url.rstrip("/").rsplit("/", 1)[1]
+
+    bar = ana.locator("#new-tickets-bar button")
+    expect(bar).to_have_text("1 new — show")
+    bar.click()
+    row = ana.locator(f"#ticket-row-{reference}")
+    expect(row).to_contain_text("200 posters")
+    expect(row.locator('[data-tag="rush"]')).to_be_visible()
+
+    # Shared: the manager's inbox lists the view with its count.
+    manager.goto("/tickets/")
+    shared = manager.locator('[data-saved-view="Rush proofs"]')
+    expect(shared).to_contain_text("shared")
+    assert int(shared.locator("[data-count]").inner_text()) >= 1
+
+
+def test_a_ticket_snoozed_until_the_reply_comes_back_on_the_reply(new_context, demo_server):
+    reference = open_email_ticket(
+        demo_server, email="snooze@example.com", subject="Snooze me until they answer"
+    )
+    page = new_context().new_page()
+    log_in(page, "ana", next_url=f"/tickets/{reference}/")
+    page.locator("#snooze-until-reply").check()
+    page.locator("#ticket-snooze").get_by_role("button", name="Snooze").click()
+    expect(page.locator("#ticket-snooze .snoozed-note")).to_contain_text(
+        "until the customer replies"
+    )
+
+    page.goto("/tickets/?view=open")
+    expect(page.locator(f"#ticket-row-{reference}")).to_have_count(0)
+    page.goto("/tickets/?view=snoozed")
+    expect(page.locator(f"#ticket-row-{reference}")).to_be_visible()
+
+    demo_server.manage("shell", "-c", CUSTOMER_WRITES.format(reference=reference))
+    # Back in the open inbox (on reload), marked as back from snooze.
+    page.goto("/tickets/?view=open")
+    row = page.locator(f"#ticket-row-{reference}")
+    expect(row.locator("[data-back-from-snooze]")).to_be_visible()
+    page.goto(f"/tickets/{reference}/")
+    timeline = page.locator("#ticket-timeline")
+    expect(timeline.locator('[data-history="snoozed"]')).to_contain_text("until the customer")
+    expect(timeline.locator('[data-history="woke"]')).to_contain_text("customer replied")
+
+
+def test_a_macro_replies_tags_and_solves_in_one_step(new_context, demo_server):
+    demo_server.manage("shell", "-c", SOLVING_MACRO)
+    reference = open_email_ticket(
+        demo_server, email="macro@example.com", subject="Is my proof OK to print?"
+    )
+    page = new_context().new_page()
+    log_in(page, "manager", next_url=f"/tickets/{reference}/")
+    macro = page.locator("#macro-select option", has_text="Proof approved")
+    page.locator("#macro-select").select_option(macro.get_attribute("value"))
+    page.get_by_role("button", name="Apply macro").click()
+
+    timeline = page.locator("#ticket-timeline")
+    expect(timeline).to_contain_text("your proof is approved and goes to print today")
+    expect(timeline.locator('[data-history="macro"]')).to_contain_text("Proof approved")
+    expect(timeline.locator('[data-history="tags"]')).to_contain_text("proof")
+    expect(timeline.locator('[data-history="status"]').last).to_contain_text("open → solved")
+    expect(page.locator(".ticket-meta .status-solved")).to_be_visible()
