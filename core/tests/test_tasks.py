@@ -23,6 +23,29 @@ def test_database_backend_writes_the_task_row_inside_the_transaction(
     assert (row.queue_name, row.args_kwargs["kwargs"]) == (queues.REALTIME, {"value": "kept"})
 
 
+COLUMNS = [f.attname for f in DBTaskResult._meta.concrete_fields if f.attname != "id"]
+
+
+@pytest.mark.django_db
+def test_the_task_row_is_the_one_the_backend_stores_and_a_worker_runs(database_tasks):
+    with transaction.atomic():
+        enqueue_on_commit(sample_tasks.echo, value="same")
+    inserted = DBTaskResult.objects.get()
+    enqueued = DBTaskResult.objects.get(pk=sample_tasks.echo.enqueue(value="same").id)
+    skip = {"enqueued_at"}
+    assert {c: getattr(inserted, c) for c in COLUMNS if c not in skip} == {
+        c: getattr(enqueued, c) for c in COLUMNS if c not in skip
+    }
+    assert inserted.enqueued_at <= enqueued.enqueued_at
+    assert list(DBTaskResult.objects.ready().order_by("enqueued_at")) == [inserted, enqueued]
+    claimed = DBTaskResult.objects.get(pk=inserted.pk)
+    claimed.claim("w1")
+    claimed.set_successful(
+        claimed.task.call(*claimed.task_result.args, **claimed.task_result.kwargs)
+    )
+    assert DBTaskResult.objects.get(pk=inserted.pk).task_result.return_value == "same"
+
+
 @pytest.mark.django_db
 def test_a_rolled_back_transaction_leaves_no_task(database_tasks):
     with pytest.raises(RuntimeError), transaction.atomic():

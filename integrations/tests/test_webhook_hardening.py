@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.core.management import call_command
+from django.http import QueryDict
 from django.test import Client
 from django.utils import timezone
 
@@ -18,8 +19,10 @@ from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from integrations import webhooks
 from integrations.models import WebhookEvent, WebhookStatus
+from integrations.payloads import MalformedPayload
 from integrations.shopify.views import sign
 from integrations.tests import channels
+from integrations.twilio import views as twilio_views
 from tickets.models import CustomerIdentity, TicketMessage
 
 pytestmark = pytest.mark.django_db
@@ -370,3 +373,22 @@ def test_parse_multipart_without_boundary_is_stored_unparsed(client):
     event = WebhookEvent.objects.get()
     assert (event.kind, event.status) == ("unparsed:sendgrid.inbound", WebhookStatus.FAILED)
     assert "boundary" in event.error and bytes(event.raw_body) == b"x"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"MessageSid=SM1&Body=first&Body=last&Empty=",
+        "MessageSid=SM1&Body=caf\u00e9".encode("latin-1"),  # not UTF-8: read as Latin-1
+        b"MessageSid=SM1&Body=%F0%9F%96%A8+ok&a=%zz",
+    ],
+)
+def test_twilio_reads_form_fields_as_querydict_would(body):
+    [item] = twilio_views.split_message(io.BytesIO(body), {})
+    assert item.payload == QueryDict(body, encoding="utf-8").dict()
+
+
+def test_twilio_form_with_too_many_fields_is_malformed(settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+    with pytest.raises(MalformedPayload):
+        twilio_views.split_message(io.BytesIO(b"MessageSid=SM1&a=1&b=2&c=3"), {})
