@@ -588,7 +588,8 @@ STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
     TicketStatus.PENDING: frozenset({TicketStatus.OPEN, TicketStatus.ON_HOLD, TicketStatus.SOLVED}),
     TicketStatus.ON_HOLD: frozenset({TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED}),
     TicketStatus.SOLVED: frozenset({TicketStatus.OPEN, TicketStatus.CLOSED}),
-    TicketStatus.CLOSED: frozenset(),
+    # Reopening a closed ticket is for staff; a customer writing again opens a follow-up instead.
+    TicketStatus.CLOSED: frozenset({TicketStatus.OPEN}),
 }
 
 
@@ -629,12 +630,20 @@ def change_status(*, ticket: Ticket, actor: User, status: str) -> Ticket:
             f"{TicketStatus(status).label.lower()}.",
             code="illegal_transition",
         )
+    if ticket.merged_into_id is not None:
+        raise Conflict(
+            "This ticket was merged into another one; work on that one instead.",
+            code="ticket_merged",
+        )
     now = timezone.now()
     ticket.status = status
     if status == TicketStatus.SOLVED:
         ticket.resolved_at = now
     elif status == TicketStatus.CLOSED:
         ticket.closed_at = now
+    elif previous == TicketStatus.CLOSED:
+        ticket.resolved_at = None
+        ticket.closed_at = None
     elif previous == TicketStatus.SOLVED:
         ticket.resolved_at = None
     ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])

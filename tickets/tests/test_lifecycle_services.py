@@ -37,6 +37,7 @@ LEGAL = [
     (S.ON_HOLD, S.SOLVED),
     (S.SOLVED, S.OPEN),
     (S.SOLVED, S.CLOSED),
+    (S.CLOSED, S.OPEN),
 ]
 ILLEGAL = [
     (before, after)
@@ -67,11 +68,15 @@ def test_illegal_transitions_conflict(before, after, agent):
     assert ticket.status == before
 
 
-def test_closed_is_final_even_for_admins(admin_user):
-    ticket = TicketFactory(status=S.CLOSED)
-    for status in (S.OPEN, S.SOLVED, S.NEW):
-        with pytest.raises(Conflict):
-            services.change_status(ticket=ticket, actor=admin_user, status=status)
+def test_staff_reopen_a_closed_ticket_but_not_a_merged_one(agent):
+    ticket = TicketFactory(status=S.CLOSED, resolved_at=timezone.now(), closed_at=timezone.now())
+    services.change_status(ticket=ticket, actor=agent, status=S.OPEN)
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.resolved_at, ticket.closed_at) == (S.OPEN, None, None)
+    merged = TicketFactory(status=S.CLOSED, merged_into=TicketFactory())
+    with pytest.raises(Conflict) as caught:
+        services.change_status(ticket=merged, actor=agent, status=S.OPEN)
+    assert caught.value.code == "ticket_merged"
 
 
 def test_viewer_cannot_change_status(viewer):

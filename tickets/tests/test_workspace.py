@@ -79,3 +79,16 @@ def test_in_view_checks_use_the_views_own_rules(agent):
     filters = InboxFilters(view=InboxView.MINE)
     assert is_in_inbox_view(user=agent, filters=filters, reference=mine.reference)
     assert not is_in_inbox_view(user=agent, filters=filters, reference=theirs.reference)
+
+
+def test_a_closed_ticket_offers_reopen_and_agents_see_who_merges(client):
+    client.force_login(UserFactory(role=Role.AGENT))
+    closed = TicketFactory(status=TicketStatus.CLOSED)
+    html = client.get(f"/tickets/{closed.reference}/").content.decode()
+    assert "Reopen this ticket" in html
+    response = client.post(f"/tickets/{closed.reference}/status/", {"status": "open"})
+    assert response.status_code == 302
+    closed.refresh_from_db()
+    assert closed.status == TicketStatus.OPEN
+    html = client.get(f"/tickets/{closed.reference}/").content.decode()
+    assert 'id="merge-into"' not in html and "Merging tickets and customers is for managers" in html
