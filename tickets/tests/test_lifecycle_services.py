@@ -1,6 +1,7 @@
 from unittest import mock
 
 import pytest
+from django.utils import timezone
 
 from analytics.models import AnalyticsEvent, ConversationLog
 from comms.models import Notification, NotificationKind
