@@ -183,6 +183,15 @@ def record_tags_changed(event: events.TicketTagsChanged) -> None:
     )
 
 
+def record_field_changed(event: events.TicketFieldChanged) -> None:
+    record(
+        name="ticket.field_changed",
+        actor_id=event.actor_id,
+        ticket_id=event.ticket_id,
+        properties={"field": event.key, "from": event.previous, "to": event.value},
+    )
+
+
 def record_note_added(event: events.NoteAdded) -> None:
     record(
         name="ticket.note_added",
@@ -296,6 +305,7 @@ IN_TRANSACTION = {
     events.TicketStatusChanged: record_status_changed,
     events.TicketPriorityChanged: record_priority_changed,
     events.TicketTagsChanged: record_tags_changed,
+    events.TicketFieldChanged: record_field_changed,
     events.NoteAdded: record_note_added,
     events.TicketAssigned: record_assigned,
     events.TicketEscalated: record_escalated,

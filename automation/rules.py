@@ -16,6 +16,7 @@ from comms.models import Channel
 from core.errors import ApplicationError
 from tickets.models import (
     ChannelKind,
+    CustomField,
     MessageDirection,
     SavedReply,
     Ticket,
@@ -108,13 +109,25 @@ def _check_reference(index: int, kind: str, value: Any) -> None:
         _fail(index, f"no {kind.replace('_', ' ')} '{value}'.")
 
 
+CUSTOM_FIELD_PREFIX = "field."
+
+
+def condition_spec(name: Any) -> tuple[tuple[str, ...], tuple[str, ...] | None, str] | None:
+    """A fixed condition field, or `field.<key>` for an active custom field (text ops)."""
+    if isinstance(name, str) and name.startswith(CUSTOM_FIELD_PREFIX):
+        key = name.removeprefix(CUSTOM_FIELD_PREFIX)
+        exists = CustomField.objects.filter(key=key, is_active=True).exists()
+        return (TEXT_OPS, None, "text") if exists else None
+    return CONDITION_FIELDS.get(name)
+
+
 def validate_conditions(conditions: Any) -> None:
     if not isinstance(conditions, list):
         raise ValidationError("Conditions are a JSON list (empty: always).")
     for index, condition in enumerate(conditions):
         if not isinstance(condition, dict) or set(condition) - {"field", "op", "value"}:
             _fail(index, 'a condition is {"field", "op", "value"}.')
-        spec = CONDITION_FIELDS.get(condition.get("field"))
+        spec = condition_spec(condition.get("field"))
         if spec is None:
             _fail(index, f"unknown field '{condition.get('field')}'.")
         ops, allowed, kind = spec
@@ -200,6 +213,8 @@ class TicketFacts:
             return self.business_hours_check()
         if name == "tags":
             return list(ticket.tags.values_list("name", flat=True))
+        if name.startswith(CUSTOM_FIELD_PREFIX):
+            return (ticket.custom_fields or {}).get(name.removeprefix(CUSTOM_FIELD_PREFIX), "")
         raise KeyError(name)
 
 
@@ -210,7 +225,8 @@ def condition_holds(condition: dict, facts: TicketFacts) -> bool:
         return bool(actual)
     if op == "is_unset":
         return not actual
-    if isinstance(actual, str) and condition["field"] in ("subject", "body", "customer_identity"):
+    is_text = condition["field"] in ("subject", "body", "customer_identity")
+    if isinstance(actual, str) and (is_text or condition["field"].startswith(CUSTOM_FIELD_PREFIX)):
         actual, expected = actual.casefold(), str(expected).casefold()
     elif condition["field"] == "tags":
         expected = str(expected).strip().lstrip("#").casefold()

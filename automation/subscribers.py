@@ -32,7 +32,8 @@ def on_ticket_updated(
     | events.TicketPriorityChanged
     | events.TicketAssigned
     | events.TicketEscalated
-    | events.TicketTagsChanged,
+    | events.TicketTagsChanged
+    | events.TicketFieldChanged,
 ) -> None:
     dispatch_event_on_commit(event=TicketEventKind.TICKET_UPDATED, ticket_id=event.ticket_id)
 
@@ -50,6 +51,7 @@ SUBSCRIPTIONS = {
     events.TicketAssigned: on_ticket_updated,
     events.TicketEscalated: on_ticket_updated,
     events.TicketTagsChanged: on_ticket_updated,
+    events.TicketFieldChanged: on_ticket_updated,
     CsatAnswered: on_csat_answered,
 }
 

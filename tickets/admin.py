@@ -6,6 +6,7 @@ from tickets.models import (
     AgentHandoff,
     Customer,
     CustomerIdentity,
+    CustomField,
     Escalation,
     InternalNote,
     SavedReply,
@@ -103,6 +104,15 @@ class InternalNoteAdmin(admin.ModelAdmin):
     search_fields = ("ticket__reference", "body")
     raw_id_fields = ("ticket", "author")
     list_select_related = ("ticket", "author")
+
+
+@admin.register(CustomField)
+class CustomFieldAdmin(admin.ModelAdmin):
+    """Managers define ticket fields here; the ticket page edits their values."""
+
+    list_display = ("label", "key", "kind", "position", "is_active")
+    list_editable = ("position", "is_active")
+    prepopulated_fields = {"key": ("label",)}
 
 
 @admin.register(TicketAssignment)

@@ -95,6 +95,9 @@ class TicketOutputSerializer(serializers.Serializer):
         allow_null=True, help_text="The SLA clock's next deadline (automation's SLA policies)."
     )
     tags = serializers.SerializerMethodField(help_text="Tag names, sorted.")
+    custom_fields = serializers.DictField(
+        child=serializers.CharField(), help_text="Custom field values by key."
+    )
     is_snoozed = serializers.BooleanField()
     snoozed_until = serializers.DateTimeField(allow_null=True)
     is_snoozed_until_reply = serializers.BooleanField()
@@ -265,6 +268,9 @@ class TicketListApi(APIView):
         tag = serializers.CharField(
             required=False, max_length=40, help_text="Tickets with this tag."
         )
+        field = serializers.CharField(
+            required=False, max_length=250, help_text="A custom field value: key:value."
+        )
         sla = serializers.ChoiceField(
             choices=list(selectors.SLA_FILTER_LABELS.items()),
             required=False,
@@ -317,6 +323,7 @@ class TicketListApi(APIView):
             order=params.get("order", ""),
             sla=params.get("sla", ""),
             tag=params.get("tag", ""),
+            field=params.get("field", ""),
         )
         page = selectors.list_inbox(
             user=request.user,
@@ -364,6 +371,11 @@ class TicketDetailApi(APIView):
             max_length=20,
             help_text="Replaces the ticket's tags.",
         )
+        custom_fields = serializers.DictField(
+            child=serializers.CharField(allow_blank=True, allow_null=True),
+            required=False,
+            help_text="Custom field values by key; blank or null clears one.",
+        )
 
     @extend_schema(
         operation_id="tickets_retrieve",
@@ -399,6 +411,7 @@ class TicketDetailApi(APIView):
                 selectors.get_team_by_id(team_id=data["team"]) if "team" in data else ticket.team
             ),
             tags=data.get("tags"),
+            custom_fields=data.get("custom_fields"),
         )
         return Response(_detail(_ticket(request, reference)))
 

@@ -6,6 +6,7 @@ from django.db import transaction
 from accounts.models import Team, User
 from accounts.permissions import Action, require
 from core.errors import ApplicationError
+from tickets.custom_fields import set_ticket_fields
 from tickets.identities import identity_kind_for_channel
 from tickets.models import ChannelKind, Customer, Ticket, TicketPriority, TicketStatus
 from tickets.services import (
@@ -71,10 +72,13 @@ def update_ticket(
     assignee: User | None = None,
     team: Team | None = None,
     tags: list[str] | None = None,
+    custom_fields: dict | None = None,
 ) -> Ticket:
     """Apply several edits at once (API PATCH). `reassign` says whether assignee/team are meant."""
     if tags is not None:
         set_ticket_tags(ticket=ticket, actor=actor, tags=tags)
+    if custom_fields:
+        set_ticket_fields(ticket=ticket, actor=actor, values=custom_fields)
     if priority is not None:
         change_priority(ticket=ticket, actor=actor, priority=priority)
     if reassign:

@@ -138,6 +138,15 @@ class TicketTagsChanged:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TicketFieldChanged:
+    ticket_id: int
+    actor_id: int | None
+    key: str
+    previous: str | None
+    value: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class NoteAdded:
     ticket_id: int
     note_id: int

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -141,6 +142,37 @@ class Tag(models.Model):
         return self.name
 
 
+class CustomFieldKind(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    CHOICE = "choice", "Choice"
+    DATE = "date", "Date"
+
+
+class CustomField(models.Model):
+    """An admin-defined field on tickets (job type, substrate, reprint reason); a ticket's values
+    live in `Ticket.custom_fields` under `key`, as text (`tickets.custom_fields` checks them)."""
+
+    key = models.SlugField(max_length=40, unique=True, help_text="Used in filters and rules.")
+    label = models.CharField(max_length=80)
+    kind = models.CharField(max_length=8, choices=CustomFieldKind.choices)
+    choices = models.JSONField(default=list, blank=True, help_text="For a choice: the options.")
+    position = models.PositiveSmallIntegerField(default=100)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        options = self.choices
+        is_list = isinstance(options, list) and all(isinstance(o, str) and o for o in options)
+        if self.kind == CustomFieldKind.CHOICE and not (is_list and options):
+            raise ValidationError({"choices": "A choice field needs a list of options."})
+
+
 class Ticket(models.Model):
     reference = models.CharField(
         max_length=20, unique=True, null=True, blank=True, help_text="PD-<number>, set on create."
@@ -182,6 +214,7 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    custom_fields = models.JSONField(default=dict, blank=True)
     # Snoozed: out of the open inbox views until `snoozed_until` or, with
     # `is_snoozed_until_reply`, until the customer writes (any customer message wakes it).
     is_snoozed = models.BooleanField(default=False)

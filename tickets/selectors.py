@@ -15,6 +15,7 @@ from accounts.models import Role, Team, User
 from accounts.permissions import Action, require
 from core.errors import ApplicationError, NotFound
 from tickets.erasure import customer_family
+from tickets.field_types import clean_value
 from tickets.identities import normalize_identity
 from tickets.models import (
     AgentHandoff,
@@ -22,6 +23,7 @@ from tickets.models import (
     ChannelKind,
     Customer,
     CustomerIdentity,
+    CustomField,
     HandoffState,
     HistoryKind,
     IdentityKind,
@@ -211,6 +213,7 @@ class InboxFilters:
     order: str = ""  # an order number linked to the ticket (printshop.TicketOrder)
     sla: str = ""  # a SlaFilter
     tag: str = ""
+    field: str = ""  # a custom field as key:value
 
 
 @dataclass(frozen=True)
@@ -331,6 +334,7 @@ def parse_inbox_filters(params: Mapping[str, Any]) -> InboxFilters:
         q=str(params.get("q") or "")[:200],
         order=str(params.get("order") or "")[:64],
         tag=str(params.get("tag") or "")[:40],
+        field=str(params.get("field") or "")[:250],
         sla=choice("sla", list(SLA_FILTER_LABELS)),
         sort=choice("sort", list(INBOX_SORTS)) or "-updated",
     )
@@ -350,6 +354,8 @@ def inbox_filter_q(*, user: User, filters: InboxFilters) -> Q:
     if filters.tag.strip():
         tagged = Ticket.tags.through.objects.filter(tag__name=filters.tag.strip().lower())
         query &= Q(pk__in=tagged.values("ticket_id"))
+    if filters.field.strip():
+        query &= field_filter_q(filters.field)
     if filters.sla:
         query &= sla_filter_q(filters.sla, now=timezone.now())
     if filters.q.strip():
@@ -502,6 +508,25 @@ def get_saved_view(*, user: User, saved_view_id: int) -> SavedView:
     if view is None:
         raise NotFound("No such saved view.", code="saved_view_not_found")
     return view
+
+
+def list_custom_fields() -> list[CustomField]:
+    return list(CustomField.objects.filter(is_active=True))
+
+
+def field_filter_q(spec: str) -> Q:
+    """`key:value`: tickets whose custom field `key` is `value`; an unknown key or a value the
+    field cannot hold matches nothing."""
+    key, _, raw = spec.partition(":")
+    field = CustomField.objects.filter(key=key.strip()).first()
+    if field is None:
+        return Q(pk__in=[])
+    try:
+        value = clean_value(field, raw)
+    except ApplicationError:
+        return Q(pk__in=[])
+    # The stored slug, never the raw parameter, goes into the JSON lookup.
+    return Q(**{f"custom_fields__{field.key}": value}) if value else Q()
 
 
 def list_tags() -> list[Tag]:

@@ -40,6 +40,7 @@ urlpatterns = [
     path("tickets/<str:reference>/status/", views.ticket_status, name="status"),
     path("tickets/<str:reference>/priority/", views.ticket_priority, name="priority"),
     path("tickets/<str:reference>/tags/", views.ticket_tags, name="tags"),
+    path("tickets/<str:reference>/fields/", views.ticket_fields, name="fields"),
     path("tickets/<str:reference>/macro/", views.ticket_macro, name="macro"),
     path("tickets/<str:reference>/snooze/", views.ticket_snooze, name="snooze"),
     path("tickets/<str:reference>/unsnooze/", views.ticket_unsnooze, name="unsnooze"),

@@ -21,6 +21,7 @@ from core.errors import ApplicationError, NotFound, PermissionDenied
 from tickets import (
     bulk,
     consent,
+    custom_fields,
     macros,
     merges,
     routing,
@@ -168,6 +169,10 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
         "managers": selectors.list_managers(),
         "teams": selectors.list_teams(),
         "saved_replies": selectors.list_saved_replies(),
+        "custom_fields": [
+            (field, (ticket.custom_fields or {}).get(field.key, ""))
+            for field in selectors.list_custom_fields()
+        ],
         "macros": [reply for reply in selectors.list_saved_replies() if reply.has_actions],
         "pending_handoffs": [
             (handoff, selectors.can_answer_handoff(handoff=handoff, user=user))
@@ -354,6 +359,20 @@ def ticket_macro(request: HttpRequest, reference: str) -> HttpResponse:
             actor=request.user,
             saved_reply=saved_reply,
             last_seen_message_id=_int_or_none(request.POST.get("last_seen_message_id")),
+        ),
+    )
+
+
+@staff_page
+@require_POST
+def ticket_fields(request: HttpRequest, reference: str) -> HttpResponse:
+    return _ticket_action(
+        request,
+        reference,
+        lambda ticket: custom_fields.set_ticket_fields(
+            ticket=ticket,
+            actor=request.user,
+            values={request.POST.get("key", ""): request.POST.get("value", "")},
         ),
     )
 
