@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from django.http import FileResponse, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -150,3 +151,32 @@ def file_response(handle, *, filename: str, content_type: str) -> FileResponse:
     """Stream an open file with the protective headers."""
     response = FileResponse(handle)
     return protect(response, filename=filename, content_type=content_type)
+
+
+def _signed_storage_url(*, storage_key: str, filename: str, content_type: str) -> str | None:
+    """A short-lived URL straight to the object store, when the storage signs URLs (S3)."""
+    if not getattr(default_storage, "querystring_auth", False):
+        return None
+    inline = is_inline_safe(content_type)
+    return default_storage.url(
+        storage_key,
+        parameters={
+            "ResponseContentDisposition": content_disposition(filename, inline=inline),
+            "ResponseContentType": content_type if inline else OCTET_STREAM,
+        },
+    )
+
+
+def stored_file_response(*, storage_key: str, filename: str, content_type: str) -> HttpResponse:
+    """A stored file for a user already allowed to see it: a redirect to a short-lived signed
+    URL when the storage is S3 (the bucket stays private), else streamed from local storage."""
+    signed = _signed_storage_url(
+        storage_key=storage_key, filename=filename, content_type=content_type
+    )
+    if signed:
+        response = HttpResponseRedirect(signed)
+        response["Cache-Control"] = "no-store"
+        return response
+    return file_response(
+        default_storage.open(storage_key, "rb"), filename=filename, content_type=content_type
+    )

@@ -10,7 +10,7 @@ fetches for MMS/WhatsApp media; it needs no login but a signed, expiring token.
 import contextlib
 
 from django.core.files.storage import default_storage
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -19,35 +19,16 @@ from rest_framework.views import APIView
 
 from core.decorators import staff_page
 from core.errors import Conflict, NotFound
-from core.files import PNG, content_disposition, file_response, is_inline_safe
+from core.files import PNG, file_response, stored_file_response
 from tickets import attachments, selectors
 from tickets.models import Attachment
 
 
-def _signed_storage_url(attachment: Attachment) -> str | None:
-    """A short-lived URL straight to the object store, when the storage signs URLs (S3)."""
-    if not getattr(default_storage, "querystring_auth", False):
-        return None
-    inline = is_inline_safe(attachment.content_type)
-    return default_storage.url(
-        attachment.storage_key,
-        parameters={
-            "ResponseContentDisposition": content_disposition(attachment.filename, inline=inline),
-            "ResponseContentType": attachment.content_type
-            if inline
-            else "application/octet-stream",
-        },
-    )
-
-
 def serve_attachment(attachment: Attachment) -> HttpResponse:
-    signed = _signed_storage_url(attachment)
-    if signed:
-        response = HttpResponseRedirect(signed)
-        response["Cache-Control"] = "no-store"
-        return response
-    return file_response(
-        attachments.open_attachment(attachment),
+    if not attachment.is_stored:
+        raise NotFound("This file is not available.", code="attachment_unavailable")
+    return stored_file_response(
+        storage_key=attachment.storage_key,
         filename=attachment.filename,
         content_type=attachment.content_type,
     )

@@ -61,6 +61,18 @@ def schedule_preview(attachment: Attachment) -> None:
         )
 
 
+def store_preview(*, storage_key: str, content_type: str) -> str | None:
+    """Render and store the thumbnail of a stored file; its storage key, or None when the file
+    cannot be drawn (a broken file has no preview, the file itself stays usable)."""
+    try:
+        with default_storage.open(storage_key, "rb") as handle:
+            png = render_preview(handle, content_type=content_type, box=preview_pixels())
+    except Exception as exc:  # called from tasks only: recorded, never raised
+        logger.warning("attachments.preview_failed key=%s %s", storage_key, exc)
+        return None
+    return default_storage.save(f"previews/{secrets.token_hex(16)}.png", ContentFile(png))
+
+
 @task(queue_name=queues.DEFAULT)
 def generate_attachment_preview(*, attachment_id: int) -> str:
     attachment = Attachment.objects.select_related("ticket").filter(pk=attachment_id).first()
@@ -68,13 +80,9 @@ def generate_attachment_preview(*, attachment_id: int) -> str:
         return "skipped"
     if attachment.preview_key:
         return "cached"
-    try:
-        with default_storage.open(attachment.storage_key, "rb") as handle:
-            png = render_preview(handle, content_type=attachment.content_type, box=preview_pixels())
-    except Exception as exc:  # a broken file has no preview; recorded, the file stays usable
-        logger.warning("attachments.preview_failed attachment=%s %s", attachment_id, exc)
+    key = store_preview(storage_key=attachment.storage_key, content_type=attachment.content_type)
+    if key is None:
         return "failed"
-    key = default_storage.save(f"previews/{secrets.token_hex(16)}.png", ContentFile(png))
     with transaction.atomic():
         Attachment.objects.filter(pk=attachment_id).update(preview_key=key)
         publish_ticket_updated_on_commit(attachment.ticket)
