@@ -1,6 +1,7 @@
 """REST API of team chat and notifications (mounted under /api/). One view per resource path;
 each method parses, checks permission, calls one service or selector and serializes."""
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
@@ -9,8 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import Action, require
-from comms import selectors, services
+from comms import live, selectors, services
 from comms.models import ChannelKind
+from core.errors import NotFound
+from core.files import PNG, stored_file_response
 
 ERROR = inline_serializer(
     "CommsError", fields={"detail": serializers.CharField(), "code": serializers.CharField()}
@@ -31,14 +34,28 @@ class ChatUserOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class ChatAttachmentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField(help_text="Detected from the bytes.")
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    url = serializers.CharField(help_text="Authenticated download (channel readers only).")
+    preview_url = serializers.CharField(
+        allow_null=True, help_text="PNG thumbnail of an image or PDF, once made."
+    )
+    state = serializers.CharField()
+
+
 class ChatMessageOutputSerializer(serializers.Serializer):
-    """Deleted messages keep their place but lose their body."""
+    """Deleted messages keep their place but lose their body and files."""
 
     id = serializers.IntegerField()
     channel = serializers.CharField()
     author = ChatUserOutputSerializer()
     body = serializers.CharField()
     body_html = serializers.CharField()
+    attachments = ChatAttachmentOutputSerializer(many=True)
     thread_root = serializers.IntegerField(allow_null=True)
     reply_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
@@ -46,11 +63,34 @@ class ChatMessageOutputSerializer(serializers.Serializer):
     is_deleted = serializers.BooleanField()
 
     def to_representation(self, instance):
-        return services.serialize_message(instance)
+        return live.serialize_message(instance)
 
 
 class ChatMessageInputSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=services.MAX_BODY_LENGTH, trim_whitespace=True)
+
+
+class ChatPostInputSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        max_length=services.MAX_BODY_LENGTH,
+        trim_whitespace=True,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="May be empty when files are attached.",
+    )
+    attachments = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        help_text="Files to attach (multipart/form-data); ATTACHMENT_UPLOAD_MAX_BYTES in total.",
+    )
+
+
+POST_REQUEST = {
+    "application/json": ChatPostInputSerializer,
+    "multipart/form-data": ChatPostInputSerializer,
+}
 
 
 class ChatChannelOutputSerializer(serializers.Serializer):
@@ -148,8 +188,8 @@ class ChannelMessagesApi(APIView):
     @extend_schema(
         operation_id="channel_messages_post",
         tags=TAGS,
-        summary="Post a message (mentions notify; subscribers get it live)",
-        request=ChatMessageInputSerializer,
+        summary="Post a message, optionally with files (mentions notify; subscribers get it live)",
+        request=POST_REQUEST,
         responses={
             201: ChatMessageOutputSerializer,
             400: ERROR,
@@ -160,10 +200,13 @@ class ChannelMessagesApi(APIView):
     )
     def post(self, request: Request, slug: str) -> Response:
         channel = selectors.get_channel_for_user(user=request.user, slug=slug)
-        data = ChatMessageInputSerializer(data=request.data)
+        data = ChatPostInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         message = services.post_message(
-            channel=channel, author=request.user, body=data.validated_data["body"]
+            channel=channel,
+            author=request.user,
+            body=data.validated_data["body"],
+            uploads=data.validated_data["attachments"],
         )
         return Response(ChatMessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
 
@@ -213,21 +256,60 @@ class ThreadApi(APIView):
     @extend_schema(
         operation_id="channel_thread_reply",
         tags=TAGS,
-        summary="Reply in the thread under a message",
-        request=ChatMessageInputSerializer,
+        summary="Reply in the thread under a message, optionally with files",
+        request=POST_REQUEST,
         responses={201: ChatMessageOutputSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
     )
     def post(self, request: Request, slug: str, message_id: int) -> Response:
         channel = selectors.get_channel_for_user(user=request.user, slug=slug)
-        data = ChatMessageInputSerializer(data=request.data)
+        data = ChatPostInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         message = services.post_message(
             channel=channel,
             author=request.user,
             body=data.validated_data["body"],
             thread_root_id=message_id,
+            uploads=data.validated_data["attachments"],
         )
         return Response(ChatMessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class ChatFileDownloadApi(APIView):
+    @extend_schema(
+        operation_id="chat_files_download",
+        tags=TAGS,
+        summary="Download a chat file (the `url` of a message's attachment)",
+        responses={200: OpenApiResponse(description="The file"), 302: None, 404: ERROR},
+    )
+    def get(self, request: Request, attachment_id: int) -> HttpResponse:
+        attachment = selectors.get_chat_attachment_for_user(
+            user=request.user, attachment_id=attachment_id
+        )
+        return stored_file_response(
+            storage_key=attachment.storage_key,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+        )
+
+
+class ChatFilePreviewApi(APIView):
+    @extend_schema(
+        operation_id="chat_files_preview",
+        tags=TAGS,
+        summary="The PNG thumbnail of a chat image or of a PDF's first page",
+        responses={200: OpenApiResponse(description="PNG"), 404: ERROR},
+    )
+    def get(self, request: Request, attachment_id: int) -> HttpResponse:
+        attachment = selectors.get_chat_attachment_for_user(
+            user=request.user, attachment_id=attachment_id
+        )
+        if not attachment.preview_key:
+            raise NotFound("No preview yet.", code="no_preview")
+        return stored_file_response(
+            storage_key=attachment.preview_key,
+            filename=f"{attachment.filename}.png",
+            content_type=PNG,
+        )
 
 
 class NotificationOutputSerializer(serializers.Serializer):

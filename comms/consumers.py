@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.permissions import Action, can
-from comms import selectors, services, socket_limits, viewing
+from comms import live, selectors, services, socket_limits, viewing
 from comms.socket_limits import FrameError
 from core.errors import ApplicationError
 from core.realtime import (
@@ -194,7 +194,7 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
             {
                 "type": "typing",
                 kind: value,
-                "user": services.serialize_user(self.user),
+                "user": live.serialize_user(self.user),
                 "is_typing": is_typing,
             },
         )

@@ -60,7 +60,8 @@ class ChannelMessage(models.Model):
     thread = models.ForeignKey(
         "comms.Thread", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
-    body = models.TextField()
+    # Blank only when the message carries files (comms.services checks it).
+    body = models.TextField(blank=True)
     body_html = models.TextField(blank=True, help_text="Rendered, sanitized markup.")
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
@@ -74,6 +75,33 @@ class ChannelMessage(models.Model):
 
     def __str__(self) -> str:
         return f"Message {self.pk} in {self.channel_id}"
+
+
+class ChatAttachment(models.Model):
+    """A file posted with a chat message (artwork, proofs): stored like ticket files (random key
+    in the default storage, type sniffed from the bytes), served only to who may read the
+    channel. Its own table because tickets.Attachment belongs to a ticket (docs/decisions.md)."""
+
+    message = models.ForeignKey(
+        ChannelMessage, on_delete=models.CASCADE, related_name="attachments"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=127)
+    declared_type = models.CharField(max_length=127, blank=True)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_key = models.CharField(max_length=500)
+    preview_key = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} on message {self.message_id}"
 
 
 class Thread(models.Model):

@@ -21,6 +21,7 @@ from comms.models import (
     ChannelKind,
     ChannelMember,
     ChannelMessage,
+    ChatAttachment,
     Notification,
     PresenceStatus,
     StaffPresence,
@@ -108,7 +109,7 @@ def list_channels_for_user(*, user: User) -> QuerySet[Channel]:
 def _message_queryset() -> QuerySet[ChannelMessage]:
     return ChannelMessage.objects.select_related(
         "author__presence", "channel", "thread", "thread_root"
-    )
+    ).prefetch_related("attachments")
 
 
 def list_channel_messages(*, channel: Channel, limit: int = 50) -> list[ChannelMessage]:
@@ -193,3 +194,17 @@ def get_presence_statuses(*, user_ids: list[int]) -> dict[int, str]:
 def is_any_staff_online() -> bool:
     """Someone active shows "online" (the storefront widget's live/offline switch)."""
     return StaffPresence.objects.filter(status=PresenceStatus.ONLINE, user__is_active=True).exists()
+
+
+def get_chat_attachment_for_user(*, user: User, attachment_id: int) -> ChatAttachment:
+    """A file of a message the user may read: the channel is visible to them (a private or
+    direct channel only to its members; Managers oversee private ones) and the message is not
+    deleted. The same `NotFound` whether the file is missing or not theirs to see."""
+    attachment = (
+        ChatAttachment.objects.select_related("message__channel")
+        .filter(pk=attachment_id, message__deleted_at__isnull=True)
+        .first()
+    )
+    if attachment is None or not can_view_channel(user=user, channel=attachment.message.channel):
+        raise NotFound("No such file.", code="attachment_not_found")
+    return attachment

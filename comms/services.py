@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.files import File
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -12,13 +13,15 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.permissions import Action, can, require
-from comms import events
+from comms import attachments, events
+from comms.live import publish_message_on_commit
 from comms.markup import parse_mentions, render_markup
 from comms.models import (
     Channel,
     ChannelKind,
     ChannelMember,
     ChannelMessage,
+    ChatAttachment,
     Mention,
     Notification,
     NotificationKind,
@@ -28,14 +31,15 @@ from comms.models import (
     Thread,
 )
 from comms.selectors import can_view_channel, is_channel_member
+from comms.tasks import generate_chat_attachment_preview
 from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from core.events import publish_on_commit
-from core.realtime import channel_group, group_send, user_group
+from core.realtime import group_send, user_group
 from core.redaction import mask_json, mentions_any
 
 MAX_BODY_LENGTH = 4000
 PRESENCE_GROUP = "presence"
-RESERVED_SLUGS = {"new", "dm"}
+RESERVED_SLUGS = {"new", "dm", "files"}
 # Group names must stay under 100 characters (channels.layers): "channel." + slug.
 MAX_SLUG_LENGTH = 80
 # Overridable from the environment in helpdesk/settings.py; these are the fallbacks.
@@ -59,27 +63,6 @@ def serialize_notification(notification: Notification) -> dict:
         "url": notification.url,
         "created_at": notification.created_at.isoformat(),
         "read_at": notification.read_at.isoformat() if notification.read_at else None,
-    }
-
-
-def serialize_user(user: User) -> dict:
-    return {"id": user.pk, "username": user.username, "name": user.short_name}
-
-
-def serialize_message(message: ChannelMessage) -> dict:
-    is_deleted = message.deleted_at is not None
-    thread = getattr(message, "thread_root", None) if message.thread_id is None else None
-    return {
-        "id": message.pk,
-        "channel": message.channel.slug,
-        "author": serialize_user(message.author),
-        "body": "" if is_deleted else message.body,
-        "body_html": "" if is_deleted else message.body_html,
-        "thread_root": message.thread.root_message_id if message.thread_id else None,
-        "reply_count": thread.reply_count if thread else 0,
-        "created_at": message.created_at.isoformat(),
-        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
-        "is_deleted": is_deleted,
     }
 
 
@@ -133,25 +116,14 @@ def mark_all_notifications_read(*, user: User) -> int:
 # Chat -------------------------------------------------------------------------------------------
 
 
-def _publish_message_on_commit(message: ChannelMessage) -> None:
-    transaction.on_commit(
-        partial(
-            group_send,
-            channel_group(message.channel.slug),
-            {
-                "type": "message",
-                "channel": message.channel.slug,
-                "message": serialize_message(message),
-            },
-        ),
-        robust=True,
-    )
-
-
-def _clean_body(body: str) -> str:
+def _clean_body(body: str, *, has_files: bool = False) -> str:
     body = (body or "").strip()
-    if not body:
-        raise ApplicationError("Write a message first.", code="empty_message")
+    if not body and not has_files:
+        raise ApplicationError(
+            "Write a message first.",
+            code="empty_message",
+            fields={"body": ["Write a message or attach a file."]},
+        )
     if len(body) > MAX_BODY_LENGTH:
         raise ApplicationError(
             f"Messages are limited to {MAX_BODY_LENGTH} characters.", code="message_too_long"
@@ -196,12 +168,46 @@ def _create_mentions(*, message: ChannelMessage, author: User, skip_user_ids: se
         )
 
 
-@transaction.atomic
 def post_message(
-    *, channel: Channel, author: User, body: str, thread_root_id: int | None = None
+    *,
+    channel: Channel,
+    author: User,
+    body: str,
+    thread_root_id: int | None = None,
+    uploads: list[File] | None = None,
 ) -> ChannelMessage:
-    """Post to a channel (or a thread under `thread_root_id`); public channels are joined."""
-    body = _clean_body(body)
+    """Post to a channel (or a thread under `thread_root_id`), optionally with files; public
+    channels are joined.
+
+    Files are checked and stored first, without the channel lock, and removed again when the
+    message is refused."""
+    uploads = list(uploads or [])
+    body = _clean_body(body, has_files=bool(uploads))
+    if not uploads:
+        return _post_message(
+            channel=channel, author=author, body=body, thread_root_id=thread_root_id, stored=[]
+        )
+    _check_can_post(channel=channel, user=author)
+    attachments.check_chat_files(uploads)
+    stored = attachments.store_uploads(uploads)
+    try:
+        return _post_message(
+            channel=channel, author=author, body=body, thread_root_id=thread_root_id, stored=stored
+        )
+    except BaseException:
+        attachments.discard_uploads(stored)
+        raise
+
+
+@transaction.atomic
+def _post_message(
+    *,
+    channel: Channel,
+    author: User,
+    body: str,
+    thread_root_id: int | None,
+    stored: list[attachments.StoredUpload],
+) -> ChannelMessage:
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
     _check_can_post(channel=channel, user=author)
     now = timezone.now()
@@ -225,6 +231,7 @@ def post_message(
     )
     message.full_clean()
     message.save()
+    files = attachments.create_chat_attachments(message=message, stored=stored, uploaded_by=author)
     channel.last_message_at = message.created_at
     channel.save(update_fields=["last_message_at"])
     member, _ = ChannelMember.objects.get_or_create(channel=channel, user=author)
@@ -235,12 +242,17 @@ def post_message(
         name="chat.message_posted",
         actor=author,
         subject=channel,
-        properties={"message_id": message.pk, "in_thread": thread is not None},
+        properties={"message_id": message.pk, "in_thread": thread is not None, "files": len(files)},
     )
-    _publish_message_on_commit(message)
+    publish_message_on_commit(message)
     if thread is not None:
         # The root's reply count changed: subscribers re-render it.
-        _publish_message_on_commit(thread.root_message)
+        publish_message_on_commit(thread.root_message)
+    for file in files:
+        if attachments.needs_preview(file):
+            transaction.on_commit(
+                partial(generate_chat_attachment_preview.enqueue, attachment_id=file.pk)
+            )
     return message
 
 
@@ -269,8 +281,8 @@ def _get_own_message(*, message_id: int, user: User) -> ChannelMessage:
 
 @transaction.atomic
 def edit_message(*, message_id: int, user: User, body: str) -> ChannelMessage:
-    body = _clean_body(body)
     message = _get_own_message(message_id=message_id, user=user)
+    body = _clean_body(body, has_files=message.attachments.exists())
     if message.author_id != user.pk:
         raise PermissionDenied("You can only edit your own messages.", code="not_author")
     _check_can_post(channel=message.channel, user=user)
@@ -282,7 +294,7 @@ def edit_message(*, message_id: int, user: User, body: str) -> ChannelMessage:
     message.save(update_fields=["body", "body_html", "edited_at"])
     _create_mentions(message=message, author=user, skip_user_ids=already)
     _announce(name="chat.message_edited", actor=user, subject=message)
-    _publish_message_on_commit(message)
+    publish_message_on_commit(message)
     return message
 
 
@@ -295,7 +307,7 @@ def delete_message(*, message_id: int, user: User) -> ChannelMessage:
     message.deleted_at = timezone.now()
     message.save(update_fields=["deleted_at"])
     _announce(name="chat.message_deleted", actor=user, subject=message)
-    _publish_message_on_commit(message)
+    publish_message_on_commit(message)
     return message
 
 
@@ -582,12 +594,14 @@ def _announce(*, name: str, actor: User | None, subject, properties: dict | None
 
 @transaction.atomic
 def redact_chat_mentions(*, needles: list[str]) -> int:
-    """Erasure (docs/privacy.md): a customer's name, address or number quoted in team chat or a
-    notification is masked; the rest of the staff message stays. Returns rows changed."""
+    """Erasure (docs/privacy.md): a customer's name, address or number quoted in team chat, a
+    chat file's name or a notification is masked; the rest of the staff message stays. Returns
+    rows changed."""
     changed = 0
     for model, fields in (
         (ChannelMessage, ["body", "body_html"]),
         (Notification, ["title", "body"]),
+        (ChatAttachment, ["filename"]),
     ):
         for row in model.objects.filter(mentions_any(fields, needles)) if needles else []:
             for name in fields:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from comms import views
+from comms import api, views
 
 app_name = "comms"
 
@@ -10,6 +10,12 @@ urlpatterns = [
     path("chat/", views.chat_home, name="home"),
     path("chat/new/", views.create_channel, name="create"),
     path("chat/dm/<int:user_id>/", views.open_direct, name="direct"),
+    path("chat/files/<int:attachment_id>/", api.ChatFileDownloadApi.as_view(), name="file"),
+    path(
+        "chat/files/<int:attachment_id>/preview/",
+        api.ChatFilePreviewApi.as_view(),
+        name="file-preview",
+    ),
     path("chat/<slug:slug>/", views.channel_page, name="channel"),
     path("chat/<slug:slug>/post/", views.post_message, name="post"),
     path("chat/<slug:slug>/messages/<int:message_id>/edit/", views.edit_message, name="edit"),

@@ -3,8 +3,8 @@ group as a `viewing` frame (docs/automation.md). Refusing a reply that would cro
 meanwhile is a tickets rule (`tickets.policy.check_reply_collision`)."""
 
 from accounts.models import User
+from comms.live import serialize_user
 from comms.models import PresenceConnection, TicketViewer
-from comms.services import serialize_user
 
 
 def start_viewing(*, user: User, reference: str, channel_name: str) -> None:

@@ -101,6 +101,7 @@ def post_message(request: HttpRequest, slug: str) -> HttpResponse:
             author=request.user,
             body=request.POST.get("body", ""),
             thread_root_id=int(root) if root.isdigit() else None,
+            uploads=request.FILES.getlist("attachments"),
         )
     except ApplicationError as exc:
         if exc.status == 403:

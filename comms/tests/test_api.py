@@ -64,7 +64,8 @@ def test_post_edit_delete_and_thread(api, agent):
 
 def test_errors_have_detail_and_code(api):
     empty = api.post("/api/channels/general/messages/", {"body": ""}, format="json")
-    assert empty.status_code == 400 and empty.json()["code"] == "invalid"
+    assert empty.status_code == 400 and empty.json()["code"] == "empty_message"
+    assert empty.json()["fields"] == {"body": ["Write a message or attach a file."]}
     missing = api.get("/api/channels/nope/messages/")
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     denied = api.post("/api/channels/create/", {"name": "x"}, format="json")

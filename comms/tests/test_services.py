@@ -2,7 +2,7 @@ import pytest
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
-from comms import selectors, services
+from comms import live, selectors, services
 from comms.markup import render_markup
 from comms.models import Channel, ChannelKind, ChannelMember, Mention, Notification
 from comms.tests.factories import ChannelFactory, ChannelMemberFactory, ChannelMessageFactory
@@ -38,7 +38,7 @@ def test_post_message_broadcasts_after_commit(
     agent, general, django_capture_on_commit_callbacks, monkeypatch
 ):
     sent = []
-    monkeypatch.setattr(services, "group_send", lambda group, event: sent.append((group, event)))
+    monkeypatch.setattr(live, "group_send", lambda group, event: sent.append((group, event)))
     with django_capture_on_commit_callbacks(execute=True):
         message = services.post_message(channel=general, author=agent, body="hello **team**")
     assert message.body_html == "hello <strong>team</strong>"
@@ -48,7 +48,7 @@ def test_post_message_broadcasts_after_commit(
             {
                 "type": "message",
                 "channel": "general",
-                "message": services.serialize_message(message),
+                "message": live.serialize_message(message),
             },
         )
     ]
@@ -120,8 +120,8 @@ def test_edit_and_delete_own_message_only(agent, general):
     with pytest.raises(PermissionDenied):
         services.delete_message(message_id=message.pk, user=bob)
     deleted = services.delete_message(message_id=message.pk, user=agent)
-    assert services.serialize_message(deleted)["is_deleted"] is True
-    assert services.serialize_message(deleted)["body"] == ""
+    assert live.serialize_message(deleted)["is_deleted"] is True
+    assert live.serialize_message(deleted)["body"] == ""
     with pytest.raises(NotFound):
         services.edit_message(message_id=message.pk, user=agent, body="again")
 

@@ -38,6 +38,46 @@
       return form;
     }
 
+    function formatSize(bytes) {
+      if (bytes < 1024) return bytes + " bytes";
+      if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " KB";
+      return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+    }
+
+    // Files are links to the authenticated download; names are set as text, never as HTML.
+    function renderFiles(files) {
+      var list = document.createElement("ul");
+      list.className = "chat-files";
+      list.setAttribute("aria-label", "Files");
+      files.forEach(function (file) {
+        var item = document.createElement("li");
+        item.className = "chat-file";
+        var link = document.createElement("a");
+        link.href = file.url;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+        link.dataset.chatFile = file.id;
+        if (file.preview_url) {
+          var thumb = document.createElement("img");
+          thumb.className = "chat-file-thumb";
+          thumb.src = file.preview_url;
+          thumb.alt = "Preview of " + file.filename;
+          thumb.loading = "lazy";
+          link.appendChild(thumb);
+        }
+        var name = document.createElement("span");
+        name.className = "chat-file-name";
+        name.textContent = file.filename;
+        link.appendChild(name);
+        var meta = document.createElement("span");
+        meta.className = "muted";
+        meta.textContent = formatSize(file.size) + " · " + file.content_type;
+        item.append(link, meta);
+        list.appendChild(item);
+      });
+      return list;
+    }
+
     function render(message, inThread) {
       var li = document.createElement("li");
       li.id = "message-" + message.id;
@@ -76,6 +116,9 @@
       // body_html was rendered and sanitized with nh3 on the server.
       else content.innerHTML = message.body_html;
       li.appendChild(content);
+      if (!message.is_deleted && message.attachments && message.attachments.length) {
+        li.appendChild(renderFiles(message.attachments));
+      }
 
       var actions = document.createElement("footer");
       actions.className = "chat-msg-actions";
@@ -153,6 +196,7 @@
           .then(function (response) {
             if (!response.ok) throw new Error("HTTP " + response.status);
             textarea.value = "";
+            form.querySelectorAll("input[type=file]").forEach(function (input) { input.value = ""; });
             textarea.focus();
           })
           .catch(function () { form.submit(); });

@@ -13,6 +13,8 @@ from moto.server import ThreadedMotoServer
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from comms import services as chat
+from comms.tests.factories import ChannelFactory, ChannelMemberFactory
 from tickets import services
 from tickets.models import TicketStatus
 from tickets.tests.factories import TicketFactory, image_bytes
@@ -110,3 +112,23 @@ def test_an_unsafe_type_downloads_from_the_bucket_as_an_attachment(s3, client):
     download = requests.get(signed, timeout=10)
     assert download.headers["Content-Type"] == "application/octet-stream"
     assert download.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_a_chat_file_lands_in_the_bucket_and_only_channel_readers_get_the_signed_url(s3, client):
+    """Team chat files share the ticket files' storage and serving (comms.attachments)."""
+    member, outsider = UserFactory(role=Role.AGENT), UserFactory(role=Role.AGENT)
+    channel = ChannelFactory(slug="design-s3", kind="private")
+    ChannelMemberFactory(channel=channel, user=member)
+    pdf = b"%PDF-1.4 proof"
+    message = chat.post_message(
+        channel=channel, author=member, body="", uploads=[SimpleUploadedFile("proof.pdf", pdf)]
+    )
+    file = message.attachments.get()
+    assert s3.get_object(Bucket=BUCKET, Key=file.storage_key)["Body"].read() == pdf
+    client.force_login(outsider)
+    assert client.get(f"/chat/files/{file.pk}/").status_code == 404
+    client.force_login(member)
+    signed = client.get(f"/chat/files/{file.pk}/")["Location"]
+    assert "X-Amz-Signature=" in signed
+    download = requests.get(signed, timeout=10)
+    assert download.content == pdf and download.headers["Content-Type"] == "application/pdf"
