@@ -155,12 +155,19 @@ def _survey_body(*, ticket, channel: str, url: str) -> str:
 def send_csat_survey_now(*, ticket_id: int) -> CustomerSatisfaction | None:
     """Create (or renew) the ticket's survey and send it on the customer's channel.
 
-    Nothing is sent when the ticket was reopened in the meantime or its survey was already
-    answered: one answer per ticket, even when it is solved again after a reopen.
+    Nothing is sent when the ticket was reopened in the meantime, its survey was already
+    answered (one answer per ticket, even when it is solved again after a reopen), or only
+    auto-replies wrote in.
     """
     ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
     if ticket is None or ticket.status not in TicketStatus.CLOSED_STATES:
         logger.info("analytics.csat.skipped ticket=%s reason=not_solved", ticket_id)
+        return None
+    inbound = ticket.messages.filter(direction=MessageDirection.INBOUND)
+    if inbound.exists() and not inbound.filter(is_auto_reply=False).exists():
+        # Only auto-replies (out of office, bulk) wrote in: nobody to ask, and a survey to an
+        # auto-responder answers it back.
+        logger.info("analytics.csat.skipped ticket=%s reason=auto_reply", ticket_id)
         return None
     survey = CustomerSatisfaction.objects.select_for_update().filter(ticket=ticket).first()
     if survey is not None and survey.answered_at is not None:

@@ -51,9 +51,14 @@ def rule_origin(*, depth: int, rule_ids: frozenset[int]) -> Iterator[None]:
 
 
 def dispatch_event_on_commit(
-    *, event: TicketEventKind, ticket_id: int, message_id: int | None = None
+    *,
+    event: TicketEventKind,
+    ticket_id: int,
+    message_id: int | None = None,
+    run_rules: bool = True,
 ) -> None:
-    """After commit, enqueue `process_ticket_event`: SLA refresh, rules, outbound webhooks."""
+    """After commit, enqueue `process_ticket_event`: SLA refresh, rules (unless `run_rules` is
+    False: an auto-reply), outbound webhooks."""
     origin = _origin.get()
     depth = origin.depth + 1 if origin else 0
     skip = sorted(origin.rule_ids) if origin else []
@@ -65,6 +70,7 @@ def dispatch_event_on_commit(
             message_id=message_id,
             depth=depth,
             skip_rule_ids=skip,
+            run_rules=run_rules,
         ),
         robust=True,
     )

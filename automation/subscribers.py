@@ -10,7 +10,12 @@ from tickets import events
 
 
 def on_ticket_created(event: events.TicketCreated) -> None:
-    dispatch_event_on_commit(event=TicketEventKind.TICKET_CREATED, ticket_id=event.ticket_id)
+    # An auto-reply (out of office) is never answered: rules answering it would loop with it.
+    dispatch_event_on_commit(
+        event=TicketEventKind.TICKET_CREATED,
+        ticket_id=event.ticket_id,
+        run_rules=not event.by_auto_reply,
+    )
 
 
 def on_message_received(event: events.MessageReceived) -> None:
@@ -18,6 +23,7 @@ def on_message_received(event: events.MessageReceived) -> None:
         event=TicketEventKind.MESSAGE_RECEIVED,
         ticket_id=event.ticket_id,
         message_id=event.message_id,
+        run_rules=not event.is_auto_reply,
     )
 
 

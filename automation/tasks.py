@@ -43,11 +43,12 @@ def process_ticket_event(
     message_id: int | None = None,
     depth: int = 0,
     skip_rule_ids: list[int] | None = None,
+    run_rules: bool = True,
 ) -> str:
     if event in SLA_REFRESH_EVENTS:
         sla.refresh_ticket_sla(ticket_id=ticket_id, link_order=event in ORDER_LINKING_EVENTS)
     fired = 0
-    if event in RULE_EVENTS:
+    if run_rules and event in RULE_EVENTS:
         fired = len(
             services.run_rules(
                 event=event, ticket_id=ticket_id, depth=depth, skip_rule_ids=skip_rule_ids

@@ -251,7 +251,9 @@ DEFAULT_FROM_EMAIL = SENDGRID_FROM_EMAIL
 META_APP_SECRET = env.str("META_APP_SECRET", default="")
 META_VERIFY_TOKEN = env.str("META_VERIFY_TOKEN", default="")
 META_PAGE_ACCESS_TOKEN = env.str("META_PAGE_ACCESS_TOKEN", default="")
-META_GRAPH_URL = env.str("META_GRAPH_URL", default="https://graph.facebook.com/v21.0")
+META_GRAPH_URL = env.str("META_GRAPH_URL", default="https://graph.facebook.com")
+# Pinned Graph API version; move it when Meta retires it (two years after release).
+META_GRAPH_VERSION = env.str("META_GRAPH_VERSION", default="v21.0")
 # Files on tickets (docs/channels.md "Attachments"). Inbound media is downloaded only from these
 # hosts: `host`, `host:port`, or `.domain` for its subdomains (which never allows a private
 # address); Twilio media redirects to its CDN/S3, Meta's links live on its CDNs.

@@ -19,10 +19,13 @@ TIMEOUT_SECONDS = 10
 
 
 class ProviderError(Exception):
-    def __init__(self, message: str, *, code: str = "", status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str = "", status: int | None = None, subcode: str = ""
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
+        self.subcode = subcode  # the provider's finer code (Meta's error_subcode)
 
 
 class ProviderUnavailable(ProviderError):

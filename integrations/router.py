@@ -137,7 +137,9 @@ def deliver(*, message_id: int) -> Delivery:
         return Delivery(status=DeliveryStatus.FAILED)
     except ProviderRejected as exc:
         logger.warning("outbound.rejected message=%s code=%s %s", message.pk, exc.code, exc)
-        services.mark_delivery_failed(message_id=message.pk, code=exc.code, error=str(exc))
+        services.mark_delivery_failed(
+            message_id=message.pk, code=exc.code, subcode=exc.subcode, error=str(exc)
+        )
         return Delivery(status=DeliveryStatus.FAILED)
     except ProviderUnavailable as exc:
         if may_have_arrived(exc):
@@ -162,6 +164,7 @@ def retry_later(*, message_id: int, attempt: int, error: ProviderError) -> Deliv
         services.mark_delivery_failed(
             message_id=message_id,
             code=error.code,
+            subcode=error.subcode,
             error=f"Gave up after {attempt} attempts: {error}",
         )
         return Delivery(status=DeliveryStatus.FAILED)
@@ -263,9 +266,22 @@ def build_request(
             "Message-ID": headers.message_id,
             "In-Reply-To": headers.in_reply_to,
             "References": headers.references,
+            **automated_mail_headers(message),
         },
         files=files,
     )
+
+
+def automated_mail_headers(message) -> dict[str, str]:
+    """RFC 3834 marks for mail no person wrote, so that the customer's auto-responder does not
+    answer it (and loop with our rules): a rule's reply is `auto-replied`, a system message
+    (CSAT survey, proof link) `auto-generated`; Exchange reads X-Auto-Response-Suppress."""
+    if not message.is_automated:
+        return {}
+    return {
+        "Auto-Submitted": "auto-replied" if message.author_id else "auto-generated",
+        "X-Auto-Response-Suppress": "OOF, AutoReply",
+    }
 
 
 def outbound_file(attachment) -> OutboundFile:

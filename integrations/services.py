@@ -21,11 +21,14 @@ from tickets.models import DeliveryStatus, TicketMessage
 from tickets.services import update_delivery_status
 
 
-def mark_delivery_failed(*, message_id: int, code: str, error: str) -> TicketMessage:
+def mark_delivery_failed(
+    *, message_id: int, code: str, error: str, subcode: str = ""
+) -> TicketMessage:
     return update_delivery_status(
         message_id=message_id,
         status=DeliveryStatus.FAILED,
         error_code=code or "send_failed",
+        error_subcode=subcode,
         error_message=error,
     )
 

@@ -8,6 +8,7 @@ from core.tasks import retry_later
 from integrations.context_refresh import refresh_customer_context
 from integrations.media import fetch_attachment
 from integrations.message_templates import sync_message_templates
+from integrations.meta.profiles import fetch_profile
 from integrations.router import deliver
 
 
@@ -29,6 +30,17 @@ def fetch_inbound_media(*, attachment_id: int) -> str:
     provider is unreachable; after the last attempt it shows as "file unavailable — retry"."""
     outcome = fetch_attachment(attachment_id=attachment_id)
     retry_later(fetch_inbound_media, retry_in=outcome.retry_in, attachment_id=attachment_id)
+    return outcome.status
+
+
+@task(queue_name=queues.DEFAULT)
+def fetch_meta_profile(*, identity_id: int, attempt: int = 1) -> str:
+    """Fetch a Messenger/Instagram sender's name and picture once; rate limits and transient
+    Graph errors retry with backoff."""
+    outcome = fetch_profile(identity_id=identity_id, attempt=attempt)
+    retry_later(
+        fetch_meta_profile, retry_in=outcome.retry_in, identity_id=identity_id, attempt=attempt + 1
+    )
     return outcome.status
 
 

@@ -81,6 +81,9 @@ class TicketOutputSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=TicketPriority.choices)
     channel = serializers.ChoiceField(choices=ChannelKind.choices)
     is_escalated = serializers.BooleanField()
+    is_unverified_sender = serializers.BooleanField(
+        help_text="Opened by an email whose DKIM and SPF both failed for its From domain."
+    )
     customer = CustomerRefSerializer()
     assignee = StaffRefSerializer(allow_null=True)
     team = TeamRefSerializer(allow_null=True)
@@ -191,9 +194,14 @@ class MessageOutputSerializer(serializers.Serializer):
     body_html = serializers.SerializerMethodField(help_text="Sanitized with nh3.")
     attachments = AttachmentOutputSerializer(many=True)
     is_automated = serializers.BooleanField()
+    is_auto_reply = serializers.BooleanField(help_text="An inbound auto-reply: never answered.")
+    external_author = serializers.CharField(
+        help_text="Sent outside Printdesk, e.g. 'sent from Meta inbox'."
+    )
     delivery_status = serializers.ChoiceField(choices=DeliveryStatus.choices, allow_blank=True)
     is_sandbox = serializers.BooleanField()
     error_code = serializers.CharField()
+    error_subcode = serializers.CharField(help_text="The provider's subcode (Meta).")
     error_message = serializers.CharField()
     created_at = serializers.DateTimeField()
     sent_at = serializers.DateTimeField(allow_null=True)

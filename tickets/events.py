@@ -53,18 +53,21 @@ class TicketCreated:
     actor_id: int | None
     channel: str
     follow_up_of: str | None  # the reference of the closed ticket this one follows up
+    by_auto_reply: bool = False  # opened by an auto-reply (out of office): never answered
 
 
 @dataclass(frozen=True, kw_only=True)
 class MessageReceived:
     """A customer's message was stored; `reopened` when it reopened a solved ticket; `subject`
-    is the subject line it came with (email), empty on messaging channels."""
+    is the subject line it came with (email), empty on messaging channels; `is_auto_reply` when
+    it is an auto-reply (out of office, bulk) that automation must never answer."""
 
     ticket_id: int
     message_id: int
     channel: str
     reopened: bool
     subject: str = ""
+    is_auto_reply: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

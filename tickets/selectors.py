@@ -24,6 +24,7 @@ from tickets.models import (
     Customer,
     CustomerIdentity,
     CustomField,
+    DeliveryStatus,
     HandoffState,
     HistoryKind,
     IdentityKind,
@@ -76,6 +77,33 @@ def is_provider_message_known(*, provider: str, provider_message_id: str) -> boo
     """Whether a provider's message id is already stored on one of our messages."""
     return TicketMessage.objects.filter(
         provider=provider, provider_message_id=provider_message_id
+    ).exists()
+
+
+def get_identity(*, kind: str, value: str) -> CustomerIdentity | None:
+    """The identity `value` of `kind` (normalized as stored), if known."""
+    return CustomerIdentity.objects.filter(
+        kind=kind, value=normalize_identity(kind=kind, value=value)
+    ).first()
+
+
+def get_identity_by_id(*, identity_id: int) -> CustomerIdentity | None:
+    return CustomerIdentity.objects.filter(pk=identity_id).first()
+
+
+# Our send may be out at the provider without its id recorded yet (or, unknown, at all).
+IN_FLIGHT = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN)
+
+
+def has_queued_message_like(*, channel: str, recipient: str, body: str) -> bool:
+    """Whether one of our own sends of `body` to `recipient` on `channel` is still in flight:
+    its provider echo may arrive before the send call returned its id."""
+    return TicketMessage.objects.filter(
+        direction=MessageDirection.OUTBOUND,
+        channel=channel,
+        delivery_status__in=IN_FLIGHT,
+        body=body,
+        ticket__customer__identities__value=recipient,
     ).exists()
 
 
@@ -740,7 +768,13 @@ def get_customer_personal_data(*, customer: Customer) -> dict:
             "merged_customer_ids": [c.pk for c in family[1:]],
         },
         "identities": [
-            {"kind": i.kind, "value": i.value, "is_primary": i.is_primary}
+            {
+                "kind": i.kind,
+                "value": i.value,
+                "is_primary": i.is_primary,
+                "display_name": i.display_name,
+                "profile_picture_url": i.profile_picture_url,
+            }
             for i in CustomerIdentity.objects.filter(customer__in=family).order_by("pk")
         ],
         "tickets": [

@@ -174,8 +174,11 @@ def open_ticket(
     opened_by: User | None = None,
     priority: str = TicketPriority.NORMAL,
     follow_up_of: Ticket | None = None,
+    is_unverified_sender: bool = False,
+    by_auto_reply: bool = False,
 ) -> Ticket:
-    """Open a ticket for `customer`. Staff need the create permission; inbound paths pass None."""
+    """Open a ticket for `customer`. Staff need the create permission; inbound paths pass None
+    (flagging an email whose sender failed authentication, or an auto-reply)."""
     if opened_by is not None:
         require(opened_by, Action.CREATE_TICKET)
     subject = (subject or "").strip() or "(no subject)"
@@ -186,6 +189,7 @@ def open_ticket(
         subject=subject[:255],
         priority=priority,
         follow_up_of=follow_up_of,
+        is_unverified_sender=is_unverified_sender,
         last_message_at=now,
     )
     ticket.full_clean(exclude=["reference"])
@@ -198,6 +202,7 @@ def open_ticket(
             actor_id=actor_id_of(opened_by),
             channel=channel,
             follow_up_of=getattr(follow_up_of, "reference", None),
+            by_auto_reply=by_auto_reply,
         )
     )
     publish_ticket_updated_on_commit(ticket)
@@ -219,11 +224,14 @@ def record_inbound_message(
     provider_message_id: str | None = None,
     email_message_id: str = "",
     in_reply_to: str = "",
+    is_auto_reply: bool = False,
 ) -> TicketMessage:
     """Store a customer's message on `ticket`, reopening it or opening a follow-up if closed.
 
     A provider message id seen before returns the stored message unchanged (provider retries).
     `subject` is the subject line it came with (email), announced for the reactions that read it.
+    An auto-reply (out of office) is stored and flagged but reopens nothing: an absence notice
+    answering our survey or reply is not the customer asking again.
     """
     if provider_message_id:
         existing = TicketMessage.objects.filter(
@@ -239,6 +247,8 @@ def record_inbound_message(
             subject=ticket.subject,
             priority=ticket.priority,
             follow_up_of=ticket,
+            is_unverified_sender=ticket.is_unverified_sender,
+            by_auto_reply=is_auto_reply,
         )
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     message = TicketMessage(
@@ -253,6 +263,7 @@ def record_inbound_message(
         provider_message_id=provider_message_id or None,
         email_message_id=email_message_id,
         in_reply_to=in_reply_to,
+        is_auto_reply=is_auto_reply,
     )
     message.full_clean(exclude=["ticket", "author"])
     try:
@@ -264,7 +275,11 @@ def record_inbound_message(
     create_inbound_attachments(message=message, files=attachments or [], provider=provider)
     now = timezone.now()
     previous_status = ticket.status
-    if ticket.status in (TicketStatus.SOLVED, TicketStatus.PENDING, TicketStatus.ON_HOLD):
+    if not is_auto_reply and ticket.status in (
+        TicketStatus.SOLVED,
+        TicketStatus.PENDING,
+        TicketStatus.ON_HOLD,
+    ):
         ticket.status = TicketStatus.OPEN
         ticket.resolved_at = None
     ticket.last_customer_message_at = now
@@ -284,12 +299,81 @@ def record_inbound_message(
             ticket_id=ticket.pk,
             message_id=message.pk,
             channel=channel,
-            reopened=previous_status == TicketStatus.SOLVED,
+            reopened=ticket.status != previous_status and previous_status == TicketStatus.SOLVED,
             subject=subject,
+            is_auto_reply=is_auto_reply,
         )
     )
     publish_ticket_updated_on_commit(ticket)
     return message
+
+
+@transaction.atomic
+def record_external_outbound_message(
+    *,
+    ticket: Ticket,
+    channel: str,
+    recipient: str,
+    body: str,
+    external_author: str,
+    provider: str,
+    provider_message_id: str,
+) -> TicketMessage:
+    """Record a reply the business sent outside Printdesk (Meta's own inbox): already sent, so
+    nothing is queued; it counts as the first response like a staff reply. A provider message
+    id seen before returns the stored message."""
+    existing = TicketMessage.objects.filter(
+        provider=provider, provider_message_id=provider_message_id
+    ).first()
+    if existing is not None:
+        return existing
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    now = timezone.now()
+    message = TicketMessage(
+        ticket=ticket,
+        direction=MessageDirection.OUTBOUND,
+        channel=channel,
+        recipient=recipient,
+        body=body,
+        external_author=external_author,
+        provider=provider,
+        provider_message_id=provider_message_id,
+        delivery_status=DeliveryStatus.SENT,
+        sent_at=now,
+    )
+    message.full_clean(exclude=["ticket", "author"])
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        return TicketMessage.objects.get(provider=provider, provider_message_id=provider_message_id)
+    ticket.last_message_at = now
+    update_fields = ["last_message_at", "updated_at"]
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+        update_fields.append("first_response_at")
+    ticket.save(update_fields=update_fields)
+    publish_ticket_updated_on_commit(ticket)
+    return message
+
+
+@transaction.atomic
+def update_identity_profile(*, identity_id: int, name: str, picture_url: str) -> CustomerIdentity:
+    """Store a platform profile (Messenger/Instagram) on the identity, once; the customer takes
+    the name when they have none, so tickets show a person instead of a numeric id."""
+    identity = (
+        CustomerIdentity.objects.select_for_update().select_related("customer").get(pk=identity_id)
+    )
+    identity.display_name = name[:200]
+    identity.profile_picture_url = picture_url
+    identity.profile_fetched_at = timezone.now()
+    identity.full_clean(exclude=["customer"])
+    identity.save(update_fields=["display_name", "profile_picture_url", "profile_fetched_at"])
+    customer = identity.customer
+    if name and not customer.name:
+        customer.name = name[:200]
+        customer.save(update_fields=["name", "updated_at"])
+    return identity
 
 
 def default_reply_channel(ticket: Ticket) -> str:
@@ -492,6 +576,7 @@ def update_delivery_status(
     provider_message_id: str | None = None,
     status: str,
     error_code: str = "",
+    error_subcode: str = "",
     error_message: str = "",
     is_sandbox: bool | None = None,
     at: datetime | None = None,
@@ -519,8 +604,9 @@ def update_delivery_status(
         if DELIVERY_RANK.get(current, 0) <= DELIVERY_RANK[DeliveryStatus.SENT]:
             message.delivery_status = DeliveryStatus.FAILED
             message.error_code = error_code[:64]
+            message.error_subcode = error_subcode[:64]
             message.error_message = error_message
-            update_fields += ["delivery_status", "error_code", "error_message"]
+            update_fields += ["delivery_status", "error_code", "error_subcode", "error_message"]
     elif status == DeliveryStatus.UNKNOWN:
         if current == DeliveryStatus.SENDING:
             message.delivery_status = status
@@ -532,8 +618,8 @@ def update_delivery_status(
         DeliveryStatus.UNKNOWN,
     ):
         message.delivery_status = status
-        message.error_code = message.error_message = ""
-        update_fields += ["delivery_status", "error_code", "error_message"]
+        message.error_code = message.error_subcode = message.error_message = ""
+        update_fields += ["delivery_status", "error_code", "error_subcode", "error_message"]
     elif current != DeliveryStatus.FAILED and DELIVERY_RANK[status] > DELIVERY_RANK.get(
         current, -1
     ):

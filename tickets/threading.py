@@ -13,6 +13,11 @@ Threading rules (also in docs/channels.md):
   order (`#1001`, `PD-ORD-10042`, `job 4411`) linked to an open ticket of the same customer joins
   that ticket, across channels (`PRINTSHOP_THREAD_BY_ORDER`).
 - A message threaded into a closed ticket opens a linked follow-up (`record_inbound_message`).
+- Email whose DKIM and SPF both failed for its From domain (`is_unverified_sender`) never joins
+  one of the customer's verified tickets: it opens a new ticket flagged "unverified sender" (a
+  reply to that ticket's own mails still threads there); staff can merge it.
+- Auto-replies (`is_auto_reply`) thread like any message but reopen nothing and are never
+  answered (automation and CSAT read the flag from the events).
 Order references in every stored message are then linked to its ticket by printshop, which
 subscribes to `MessageReceived`.
 """
@@ -33,6 +38,7 @@ from tickets.services import (
     find_or_create_customer,
     follow_merges,
     open_ticket,
+    record_external_outbound_message,
     record_inbound_message,
 )
 
@@ -56,6 +62,8 @@ class InboundMessage:
     email_message_id: str = ""
     in_reply_to: str = ""
     references: str = ""
+    is_auto_reply: bool = False
+    is_unverified_sender: bool = False
 
 
 @transaction.atomic
@@ -74,18 +82,14 @@ def thread_inbound_message(
     existing = _already_stored(inbound)
     if existing is not None:
         return existing
-    text = f"{inbound.subject}\n{inbound.body}"
-    if inbound.channel == ChannelKind.EMAIL:
-        ticket = find_email_thread(customer=customer, inbound=inbound) or (
-            find_open_ticket_for_orders(customer=customer, text=text)
-        )
-    else:
-        ticket = find_open_ticket_for_orders(customer=customer, text=text) or find_messaging_thread(
-            customer=customer, channel=inbound.channel, window=threading_window
-        )
+    ticket = find_thread(customer=customer, inbound=inbound, threading_window=threading_window)
     if ticket is None:
         ticket = open_ticket(
-            customer=customer, channel=inbound.channel, subject=subject_for(inbound)
+            customer=customer,
+            channel=inbound.channel,
+            subject=subject_for(inbound),
+            is_unverified_sender=inbound.is_unverified_sender,
+            by_auto_reply=inbound.is_auto_reply,
         )
     return record_inbound_message(
         ticket=ticket,
@@ -100,6 +104,55 @@ def thread_inbound_message(
         provider_message_id=inbound.provider_message_id,
         email_message_id=inbound.email_message_id,
         in_reply_to=inbound.in_reply_to,
+        is_auto_reply=inbound.is_auto_reply,
+    )
+
+
+@transaction.atomic
+def thread_external_reply(
+    *,
+    reply: InboundMessage,
+    external_author: str,
+    threading_window: timedelta,
+) -> TicketMessage:
+    """Store a reply the business sent from the provider's own inbox (a Meta echo) on the
+    conversation it answers: `reply` names the customer it went to, its text and id. Same
+    thread as the customer's messages on that channel, else a new ticket."""
+    existing = _already_stored(reply)
+    if existing is not None:
+        return existing
+    customer = find_or_create_customer(kind=reply.identity_kind, value=reply.identity_value)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    ticket = find_messaging_thread(
+        customer=customer, channel=reply.channel, window=threading_window
+    ) or open_ticket(customer=customer, channel=reply.channel, subject=subject_for(reply))
+    return record_external_outbound_message(
+        ticket=ticket,
+        channel=reply.channel,
+        recipient=normalize_identity(kind=reply.identity_kind, value=reply.identity_value),
+        body=reply.body,
+        external_author=external_author,
+        provider=reply.provider,
+        provider_message_id=reply.provider_message_id,
+    )
+
+
+def find_thread(
+    *, customer: Customer, inbound: InboundMessage, threading_window: timedelta
+) -> Ticket | None:
+    """The ticket `inbound` joins, or None for a new one."""
+    if inbound.is_unverified_sender:
+        # Anyone can write a known customer's address in From:; only the unverified ticket's
+        # own thread (a reply to our answer there) may continue it.
+        ticket = find_email_thread(customer=customer, inbound=inbound)
+        return ticket if ticket is not None and ticket.is_unverified_sender else None
+    text = f"{inbound.subject}\n{inbound.body}"
+    if inbound.channel == ChannelKind.EMAIL:
+        return find_email_thread(customer=customer, inbound=inbound) or (
+            find_open_ticket_for_orders(customer=customer, text=text)
+        )
+    return find_open_ticket_for_orders(customer=customer, text=text) or find_messaging_thread(
+        customer=customer, channel=inbound.channel, window=threading_window
     )
 
 

@@ -76,8 +76,31 @@ def test_each_event_becomes_its_ticket_event_task_after_commit(
         _handler(event)(event)
         enqueued.assert_not_called()
     enqueued.assert_called_once_with(
-        event=str(kind), ticket_id=5, message_id=message_id, depth=0, skip_rule_ids=[]
+        event=str(kind),
+        ticket_id=5,
+        message_id=message_id,
+        depth=0,
+        skip_rule_ids=[],
+        run_rules=True,
     )
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        events.TicketCreated(
+            ticket_id=5, actor_id=None, channel="email", follow_up_of=None, by_auto_reply=True
+        ),
+        events.MessageReceived(
+            ticket_id=5, message_id=9, channel="email", reopened=False, is_auto_reply=True
+        ),
+    ],
+)
+def test_an_auto_reply_runs_no_rules(event, enqueued, django_capture_on_commit_callbacks):
+    """An out-of-office answered by a rule would answer back: SLA and webhooks only."""
+    with django_capture_on_commit_callbacks(execute=True):
+        _handler(event)(event)
+    assert enqueued.call_args.kwargs["run_rules"] is False
 
 
 def test_an_event_a_rule_caused_carries_its_origin(enqueued, django_capture_on_commit_callbacks):
@@ -88,5 +111,10 @@ def test_an_event_a_rule_caused_carries_its_origin(enqueued, django_capture_on_c
     ):
         _handler(event)(event)
     enqueued.assert_called_once_with(
-        event="ticket.updated", ticket_id=5, message_id=None, depth=2, skip_rule_ids=[2, 4]
+        event="ticket.updated",
+        ticket_id=5,
+        message_id=None,
+        depth=2,
+        skip_rule_ids=[2, 4],
+        run_rules=True,
     )

@@ -14,6 +14,15 @@ Files, with the providers' rules (docs/channels.md "Attachments"):
   only WhatsApp's media types; a violation answers 400 with Twilio's error code.
 - Meta CDN links (`add_meta_media`) are public. The Send API takes a multipart `filedata` upload
   of at most 25 MB.
+
+Meta's Graph API, as documented (docs/channels.md "Meta"): errors are `{"error": {"message",
+"type", "code", "error_subcode", "is_transient", "fbtrace_id"}}` with HTTP 400, rate limits
+included (`fail_meta_sends` queues them: 613, 4, 17, 32 or a permanent 10/2018278); the User
+Profile API (`GET /{version}/{id}?fields=...`) answers the profiles added with `add_meta_profile`
+and refuses fields the platform does not have (Messenger: first_name, last_name, profile_pic;
+Instagram: name, profile_pic) with code 100; every send is echoed back (`is_echo`, with the
+send's `metadata` and our app id) when `meta_echoes` is on; `post_meta_event` signs and posts
+any messaging item (a postback, a quick reply, an echo typed in Meta's inbox).
 - SendGrid `attachments` must be valid base64 with a filename; the whole mail at most 30 MB.
 `fetches` records every GET/HEAD the fake served, `sent[i]["files"]` what each send carried.
 
@@ -38,6 +47,7 @@ import email.utils
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import threading
 import time
@@ -93,6 +103,12 @@ WHATSAPP_WINDOW_SECONDS = 24 * 3600
 META_STANDARD_WINDOW_SECONDS = 24 * 3600
 META_HUMAN_AGENT_WINDOW_SECONDS = 7 * 24 * 3600
 CONTENT_PAGE_SIZE = 50
+META_PROFILE_FIELDS = {
+    "facebook": frozenset({"first_name", "last_name", "profile_pic", "locale", "timezone"}),
+    "instagram": frozenset({"name", "username", "profile_pic", "follower_count"}),
+}
+META_PROFILE_PATH = re.compile(r"^/v\d+\.\d+/(\d+)$")
+META_APP_ID = "1517776481860111"
 
 
 class Rejected(Exception):
@@ -123,6 +139,10 @@ class FakeMessaging:
         self.fetches: list[dict[str, Any]] = []
         self.media_failures = 0  # answer the next n media requests 503
         self.meta_app_secret = meta_app_secret
+        self.meta_access_token = ""  # when set, Graph calls must carry it (else code 190)
+        self.meta_errors: list[dict] = []  # answered, in order, to the next Meta sends
+        self.meta_profiles: dict[str, tuple[str, dict]] = {}  # id -> (platform, fields)
+        self.meta_echoes = False
         self.callback_delay = callback_delay
         self.sent: list[dict[str, Any]] = []
         self.opted_out: set[str] = set()  # Twilio `To` values that texted STOP
@@ -220,11 +240,13 @@ class FakeMessaging:
 
     def handle(self, path: str, query: dict, headers: dict, raw: bytes) -> tuple[int, dict, bytes]:
         try:
-            return self._handle_send(path, headers, raw)
+            return self._handle_send(path, query, headers, raw)
         except Rejected as exc:
             return exc.status, {"Content-Type": "application/json"}, json.dumps(exc.body).encode()
 
-    def _handle_send(self, path: str, headers: dict, raw: bytes) -> tuple[int, dict, bytes]:
+    def _handle_send(
+        self, path: str, query: dict, headers: dict, raw: bytes
+    ) -> tuple[int, dict, bytes]:
         if path.endswith("/Messages.json"):
             lists = parse_qs(raw.decode())
             form = {k: v[-1] for k, v in lists.items()}
@@ -255,11 +277,16 @@ class FakeMessaging:
             self._later(self._sendgrid_events, message_id, mail)
             return 202, {"X-Message-Id": message_id}, b""
         if path.endswith("/me/messages"):
+            self._check_meta_token(query)
+            if self.meta_errors:
+                raise Rejected(400, {"error": self.meta_errors.pop(0)})
             send, files = self._meta_send(headers, raw)
             self._check_meta_window(send)
             mid = "m_" + secrets.token_urlsafe(24)
             self._record("meta", mid, send, files)
             self._later(self._meta_delivery, mid, send)
+            if self.meta_echoes:
+                self._later(self._meta_echo, mid, send)
             body = {"recipient_id": send["recipient"]["id"], "message_id": mid}
             if files:
                 body["attachment_id"] = secrets.token_hex(8)
@@ -457,6 +484,91 @@ class FakeMessaging:
         self.media[path] = (content_type, data)
         return f"{self.url}{path}?_nc_cat=1&oh=00_{secrets.token_hex(8)}&oe=67A0B1C2"
 
+    # Meta Graph API ------------------------------------------------------------------------------
+
+    def fail_meta_sends(self, *errors: dict) -> None:
+        """Answer the next Meta sends with these Graph errors (see `meta_error`)."""
+        self.meta_errors.extend(errors)
+
+    def add_meta_profile(self, *, user_id: str, platform: str, **fields: str) -> None:
+        self.meta_profiles[user_id] = (platform, fields)
+
+    def _check_meta_token(self, query: dict) -> None:
+        if self.meta_access_token and query.get("access_token") != self.meta_access_token:
+            raise Rejected(
+                400,
+                {"error": meta_error(190, "Invalid OAuth access token.", kind="OAuthException")},
+            )
+
+    def _meta_profile(self, user_id: str, query: dict) -> tuple[int, dict, bytes]:
+        try:
+            self._check_meta_token(query)
+            if user_id not in self.meta_profiles:
+                raise Rejected(
+                    400,
+                    {
+                        "error": meta_error(
+                            100,
+                            f"Unsupported get request. Object with ID '{user_id}' does not "
+                            "exist, cannot be loaded due to missing permissions, or does not "
+                            "support this operation.",
+                            subcode=33,
+                            kind="GraphMethodException",
+                        )
+                    },
+                )
+            platform, profile = self.meta_profiles[user_id]
+            fields = [f for f in query.get("fields", "").split(",") if f]
+            unknown = [f for f in fields if f not in META_PROFILE_FIELDS[platform]]
+            if unknown:
+                raise Rejected(
+                    400,
+                    {
+                        "error": meta_error(
+                            100, f"(#100) Tried accessing nonexisting field ({unknown[0]})"
+                        )
+                    },
+                )
+        except Rejected as exc:
+            return exc.status, {"Content-Type": "application/json"}, json.dumps(exc.body).encode()
+        body = {"id": user_id, **{f: profile[f] for f in fields if f in profile}}
+        return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+    def post_meta_event(self, item: dict, *, obj: str = "page") -> requests.Response:
+        """Sign and post one messaging item to the app, as Meta's webhook does."""
+        now = int(time.time() * 1000)
+        raw = json.dumps(
+            {"object": obj, "entry": [{"id": "PAGE_ID", "time": now, "messaging": [item]}]}
+        )
+        signature = hmac.new(
+            self.meta_app_secret.encode(), raw.encode(), hashlib.sha256
+        ).hexdigest()
+        return requests.post(
+            f"{self.public_base_url}/api/webhooks/meta",
+            data=raw,
+            headers={
+                "Content-Type": "application/json",
+                "X-Hub-Signature-256": f"sha256={signature}",
+            },
+            timeout=10,
+        )
+
+    def _meta_echo(self, mid: str, send: dict) -> None:
+        message = {
+            "is_echo": True,
+            "app_id": int(META_APP_ID),
+            "mid": mid,
+            **{k: v for k, v in send["message"].items() if k in ("text", "metadata")},
+        }
+        self.post_meta_event(
+            {
+                "sender": {"id": "PAGE_ID"},
+                "recipient": {"id": send["recipient"]["id"]},
+                "timestamp": int(time.time() * 1000),
+                "message": message,
+            }
+        )
+
     def serve(
         self, method: str, path: str, headers: dict, query: dict | None = None
     ) -> tuple[int, dict, bytes]:
@@ -466,6 +578,9 @@ class FakeMessaging:
             return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
         if path.endswith("/Messages.json"):
             return self.list_twilio_messages(query or {}, headers)
+        profile = META_PROFILE_PATH.match(path)
+        if profile is not None:
+            return self._meta_profile(profile.group(1), query or {})
         if self.media_failures > 0:
             self.media_failures -= 1
             return 503, {"Content-Type": "application/json"}, b'{"error": "unavailable"}'
@@ -666,26 +781,13 @@ class FakeMessaging:
 
     def _meta_delivery(self, mid: str, send: dict) -> None:
         now = int(time.time() * 1000)
-        item = {
-            "sender": {"id": send["recipient"]["id"]},
-            "recipient": {"id": "PAGE_ID"},
-            "timestamp": now,
-            "delivery": {"mids": [mid], "watermark": now},
-        }
-        raw = json.dumps(
-            {"object": "page", "entry": [{"id": "PAGE_ID", "time": now, "messaging": [item]}]}
-        )
-        signature = hmac.new(
-            self.meta_app_secret.encode(), raw.encode(), hashlib.sha256
-        ).hexdigest()
-        requests.post(
-            f"{self.public_base_url}/api/webhooks/meta",
-            data=raw,
-            headers={
-                "Content-Type": "application/json",
-                "X-Hub-Signature-256": f"sha256={signature}",
-            },
-            timeout=10,
+        self.post_meta_event(
+            {
+                "sender": {"id": send["recipient"]["id"]},
+                "recipient": {"id": "PAGE_ID"},
+                "timestamp": now,
+                "delivery": {"mids": [mid], "watermark": now},
+            }
         )
 
     def _handler_class(self):
@@ -787,6 +889,24 @@ def _twilio_error(code: int, message: str) -> dict:
         "more_info": f"https://www.twilio.com/docs/errors/{code}",
         "status": 400,
     }
+
+
+def meta_error(
+    code: int,
+    message: str,
+    *,
+    subcode: int | None = None,
+    is_transient: bool | None = None,
+    kind: str = "OAuthException",
+) -> dict:
+    """A Graph API error body's `error` object, as Meta sends it."""
+    error: dict[str, Any] = {"message": message, "type": kind, "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    if is_transient is not None:
+        error["is_transient"] = is_transient
+    error["fbtrace_id"] = "A" + secrets.token_urlsafe(15)
+    return error
 
 
 def _sendgrid_error(message: str, field: str) -> dict:

@@ -76,12 +76,18 @@ def event_key(item: Any) -> tuple[str, str] | None:
     sender_id = str(sender.get("id", "")) if isinstance(sender, dict) else ""
     if "message" in item:
         message = _object(item, "message")
-        if message.get("is_echo") is True:
-            return None  # our own sends, echoed back
         mid = message.get("mid")
         if not isinstance(mid, str) or not mid:
             raise MalformedPayload("messaging[].message.mid must be a non-empty string.")
-        return "message", mid
+        # An echo is what the Page sent (our sends, or a reply from Meta's own inbox).
+        return ("echo" if message.get("is_echo") is True else "message"), mid
+    if "postback" in item:
+        # A button, Get Started or an ice breaker tapped; newer versions give it a mid.
+        postback = _object(item, "postback")
+        mid = postback.get("mid")
+        if isinstance(mid, str) and mid:
+            return "postback", mid
+        return "postback", f"postback:{sender_id}:{item.get('timestamp', '')}"
     if "delivery" in item:
         delivery = _object(item, "delivery")
         mids = ",".join(sorted(str(mid) for mid in _list(delivery.get("mids"), "delivery.mids")))

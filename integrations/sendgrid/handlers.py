@@ -1,13 +1,16 @@
 """Processing of stored SendGrid events: inbound email and delivery events."""
 
+from email.parser import HeaderParser
 from email.utils import parseaddr
 
 from core.errors import NotFound
 from integrations.inbound import (
     InboundMessage,
     html_to_text,
+    is_auto_reply,
     receive_message,
     sanitize_email_html,
+    sender_failed_authentication,
     trim_email_text,
 )
 from integrations.models import WebhookEvent, WebhookStatus
@@ -48,13 +51,15 @@ def handle_inbound_email(payload: dict, *, event_id: int) -> WebhookStatus:
         sizes = ", ".join(f"{field} {size:,} bytes" for field, size in payload["truncated"].items())
         body += TRUNCATED_NOTE.format(sizes=sizes, event_id=event_id)
     attachments = [_inbound_file(item) for item in payload.get("attachments") or []]
+    subject = payload.get("subject", "")
+    mail_headers = HeaderParser().parsestr(payload.get("headers", ""))
     receive_message(
         inbound=InboundMessage(
             channel=ChannelKind.EMAIL,
             identity_kind=IdentityKind.EMAIL,
             identity_value=address,
             sender_name=name,
-            subject=payload.get("subject", ""),
+            subject=subject,
             body=body or f"({len(attachments)} attachment(s))",
             body_html=sanitize_email_html(payload.get("html", "")),
             original_body=text if text != body else "",
@@ -64,6 +69,10 @@ def handle_inbound_email(payload: dict, *, event_id: int) -> WebhookStatus:
             email_message_id=payload["message_id"],
             in_reply_to=payload.get("in_reply_to", ""),
             references=payload.get("references", ""),
+            is_auto_reply=is_auto_reply(headers=mail_headers, subject=subject),
+            is_unverified_sender=sender_failed_authentication(
+                from_address=address, dkim=payload.get("dkim", ""), spf=payload.get("SPF", "")
+            ),
         )
     )
     return WebhookStatus.PROCESSED

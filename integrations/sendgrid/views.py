@@ -41,6 +41,8 @@ PARSE_FIELDS = (
     "charsets",
     "spam_score",
     "sender_ip",
+    "dkim",
+    "SPF",
 )
 
 

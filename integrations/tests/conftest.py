@@ -69,7 +69,7 @@ def fake_messaging(live_server, settings):
     settings.TWILIO_API_URL = settings.SENDGRID_API_URL = fake.url
     settings.TWILIO_CONTENT_API_URL = fake.url
     settings.SENDGRID_API_KEY, settings.SENDGRID_EVENT_PUBLIC_KEY = "SG.x", fake.event_public_key
-    settings.META_GRAPH_URL, settings.META_PAGE_ACCESS_TOKEN = f"{fake.url}/v21.0", "page"
+    settings.META_GRAPH_URL, settings.META_PAGE_ACCESS_TOKEN = fake.url, "page"
     settings.META_APP_SECRET = "meta-secret"
     yield fake
     fake.stop()

@@ -102,7 +102,10 @@ def test_messenger_reply_uploads_the_file(fake, agent):
     ticket = ticket_from(fake, "facebook", "4242")
     message = reply(ticket, agent, files=[SimpleUploadedFile("mockup.jpg", jpeg)])
     text, upload = fake.sent
-    assert text["request"]["message"] == {"text": "Your proof"}
+    assert text["request"]["message"] == {
+        "text": "Your proof",
+        "metadata": f"printdesk:{message.pk}",  # how its echo is told from Meta-inbox replies
+    }
     assert upload["request"]["message"]["attachment"]["type"] == "image"
     assert upload["files"][0]["sha256"] == sha(jpeg)
     assert message.provider_message_id == text["id"]

@@ -346,10 +346,14 @@ def test_meta_message_creates_ticket(client, secrets, obj, channel):
     assert message.ticket.customer.identities.get().kind == channel
 
 
-def test_meta_echo_is_ignored(client, secrets):
-    body = channels.meta_message(mid="m_echo", sender="PAGE_ID", is_echo=True)
+def test_meta_echo_of_our_own_send_is_ignored(client, secrets):
+    body = channels.meta_message(
+        mid="m_echo", sender="PAGE_ID", is_echo=True, metadata="printdesk:12"
+    )
+    body["entry"][0]["messaging"][0]["recipient"] = {"id": "1234567890"}
     assert channels.meta_post(client, body).status_code == 200
-    assert not WebhookEvent.objects.exists()
+    assert WebhookEvent.objects.get().status == WebhookStatus.IGNORED
+    assert not TicketMessage.objects.exists()
 
 
 @pytest.mark.parametrize("signature", ["", "sha256=deadbeef", "sha1=abc"])

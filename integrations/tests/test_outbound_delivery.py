@@ -52,7 +52,7 @@ def sendgrid_api(httpserver, settings):
 def meta_api(httpserver, settings):
     settings.META_PAGE_ACCESS_TOKEN = "page-token"
     settings.META_APP_SECRET = channels.META_SECRET
-    settings.META_GRAPH_URL = httpserver.url_for("/v21.0")
+    settings.META_GRAPH_URL = httpserver.url_for("/")
     return httpserver
 
 

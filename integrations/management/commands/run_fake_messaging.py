@@ -43,7 +43,7 @@ class Command(BaseCommand):
             f"SENDGRID_API_URL={fake.url}",
             "SENDGRID_API_KEY=SG.demo",
             f"SENDGRID_EVENT_PUBLIC_KEY={fake.event_public_key}",
-            f"META_GRAPH_URL={fake.url}/v21.0",
+            f"META_GRAPH_URL={fake.url}",
             "META_PAGE_ACCESS_TOKEN=demo-page-token",
             f"META_APP_SECRET={meta_secret}",
         ):
