@@ -57,7 +57,7 @@ def handle_message(item: dict, *, is_instagram: bool) -> WebhookStatus:
     ]
     # A quick reply's text is the button's title; its payload stands in when there is none.
     quick_reply = message.get("quick_reply") if isinstance(message.get("quick_reply"), dict) else {}
-    text = str(message.get("text") or quick_reply.get("payload") or "").strip()
+    text = (message.get("text") or quick_reply.get("payload") or "").strip()
     receive_message(
         inbound=InboundMessage(
             channel=_channel(is_instagram),

@@ -233,3 +233,13 @@ def test_our_automated_mail_says_so():
     assert build_request(survey).headers["Auto-Submitted"] == "auto-generated"
     assert build_request(rule_reply).headers["Auto-Submitted"] == "auto-replied"
     assert "Auto-Submitted" not in build_request(agent_reply).headers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_fake_sendgrid_records_our_automatic_mark(fake_messaging):
+    identity = CustomerIdentityFactory(kind=IdentityKind.EMAIL, value="jane@example.com")
+    ticket = TicketFactory(customer=identity.customer, channel=ChannelKind.EMAIL)
+    send_automated_message(ticket=ticket, body="How did we do?", channel="email")
+    mail = fake_messaging.sent[-1]["request"]
+    assert mail["headers"]["Auto-Submitted"] == "auto-generated"
+    assert mail["headers"]["X-Auto-Response-Suppress"] == "OOF, AutoReply"
