@@ -328,13 +328,9 @@ class FakeMessaging:
         raise Rejected(
             400,
             {
-                "error": {
-                    "message": "(#10) This message is sent outside of allowed window.",
-                    "type": "OAuthException",
-                    "code": 10,
-                    "error_subcode": 2018278,
-                    "fbtrace_id": secrets.token_urlsafe(8),
-                }
+                "error": meta_error(
+                    10, "(#10) This message is sent outside of allowed window.", subcode=2018278
+                )
             },
         )
 
@@ -535,8 +531,12 @@ class FakeMessaging:
         return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
 
     def post_meta_event(self, item: dict, *, obj: str = "page") -> requests.Response:
-        """Sign and post one messaging item to the app, as Meta's webhook does."""
+        """Sign and post one messaging item to the app, as Meta's webhook does; a customer's
+        message or postback opens their messaging window."""
         now = int(time.time() * 1000)
+        is_echo = (item.get("message") or {}).get("is_echo") is True
+        if ("message" in item or "postback" in item) and not is_echo:
+            self.customer_wrote(str(item["sender"]["id"]))
         raw = json.dumps(
             {"object": obj, "entry": [{"id": "PAGE_ID", "time": now, "messaging": [item]}]}
         )

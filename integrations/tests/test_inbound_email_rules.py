@@ -11,7 +11,7 @@ from accounts.tests.factories import UserFactory
 from automation.models import RuleEvent
 from automation.tests.factories import RuleFactory
 from integrations.inbound import is_auto_reply, sender_failed_authentication
-from integrations.router import build_request
+from integrations.router import automated_mail_headers
 from integrations.tests import channels
 from integrations.tests.test_channel_webhooks import parse_form
 from tickets.models import (
@@ -230,9 +230,9 @@ def test_our_automated_mail_says_so():
     survey = send_automated_message(ticket=ticket, body="How did we do?", channel="email")
     rule_reply = OutboundMessageFactory(ticket=ticket, is_automated=True)
     agent_reply = OutboundMessageFactory(ticket=ticket)
-    assert build_request(survey).headers["Auto-Submitted"] == "auto-generated"
-    assert build_request(rule_reply).headers["Auto-Submitted"] == "auto-replied"
-    assert "Auto-Submitted" not in build_request(agent_reply).headers
+    assert automated_mail_headers(survey)["Auto-Submitted"] == "auto-generated"
+    assert automated_mail_headers(rule_reply)["Auto-Submitted"] == "auto-replied"
+    assert automated_mail_headers(agent_reply) == {}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -46,7 +46,8 @@ def eventually(check, *, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def messenger_ticket(psid: str = "4242"):
+def messenger_ticket(fake, psid: str = "4242"):
+    fake.customer_wrote(psid)
     identity = CustomerIdentityFactory(kind=IdentityKind.FACEBOOK, value=psid)
     ticket = TicketFactory(customer=identity.customer, channel=ChannelKind.FACEBOOK)
     services.record_inbound_message(
@@ -78,7 +79,7 @@ def customer_item(psid: str, **event) -> dict:
     ],
 )
 def test_rate_limits_and_transient_errors_are_retried(fake, error):
-    ticket = messenger_ticket()
+    ticket = messenger_ticket(fake)
     fake.fail_meta_sends(error)
     message = services.send_automated_message(ticket=ticket, body="Your proof is ready")
     message.refresh_from_db()
@@ -88,7 +89,7 @@ def test_rate_limits_and_transient_errors_are_retried(fake, error):
 
 
 def test_a_permanent_error_fails_at_once_with_code_and_subcode(fake):
-    ticket = messenger_ticket()
+    ticket = messenger_ticket(fake)
     fake.fail_meta_sends(OUTSIDE_WINDOW)
     message = services.send_automated_message(ticket=ticket, body="Still there?")
     message.refresh_from_db()
@@ -99,7 +100,7 @@ def test_a_permanent_error_fails_at_once_with_code_and_subcode(fake):
 
 def test_a_rate_limit_that_outlasts_the_retries_keeps_its_subcode(fake, settings):
     settings.OUTBOUND_MAX_SEND_ATTEMPTS = 3
-    ticket = messenger_ticket()
+    ticket = messenger_ticket(fake)
     fake.fail_meta_sends(*[meta_error(613, "(#613) rate limit", subcode=1893016)] * 3)
     message = services.send_automated_message(ticket=ticket, body="Hello")
     message.refresh_from_db()
@@ -137,7 +138,7 @@ def test_postbacks_and_quick_replies_become_customer_messages(fake):
 
 def test_echoes_of_our_sends_are_not_recorded_twice(fake):
     fake.meta_echoes = True
-    ticket = messenger_ticket()
+    ticket = messenger_ticket(fake)
     message = services.send_automated_message(ticket=ticket, body="Your proof is ready")
     eventually(
         lambda: WebhookEvent.objects.filter(kind="echo", status=WebhookStatus.IGNORED).exists(),
@@ -153,7 +154,7 @@ def test_echoes_of_our_sends_are_not_recorded_twice(fake):
 
 
 def test_a_reply_from_metas_inbox_is_recorded_as_outbound(fake):
-    ticket = messenger_ticket("7373")
+    ticket = messenger_ticket(fake, "7373")
     echo = {
         "sender": {"id": "PAGE_ID"},
         "recipient": {"id": "7373"},
