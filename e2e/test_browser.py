@@ -180,6 +180,13 @@ def test_two_agents_on_the_same_ticket_see_each_other_viewing_and_typing(new_con
         "Ana Agent is typing…"
     )
 
+    # A handoff request shows on the receiver's open page at once.
+    ana_page.locator("#handoff-section > summary").click()
+    ana_page.locator("#handoff-agent").select_option(label="Ben Agent")
+    ana_page.locator("#handoff-reason").fill("Production question about the press run")
+    ana_page.get_by_role("button", name="Request handoff").click()
+    expect(ben_page.locator("#handoff-banners")).to_contain_text("asks Ben Agent to take")
+
 
 def test_a_new_ticket_enters_the_open_inbox_live_behind_a_show_bar(new_context):
     ana_page = new_context().new_page()

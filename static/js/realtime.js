@@ -113,6 +113,20 @@
     });
   }
 
+  // Handoff requests for this ticket (a plain fetch: htmx would queue it behind the timeline's).
+  function refreshHandoffs(ref) {
+    fetch("/tickets/" + encodeURIComponent(ref) + "/", { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("handoff-banners");
+        var current = document.getElementById("handoff-banners");
+        if (!fresh || !current) return;
+        current.replaceWith(fresh);
+        htmx.process(fresh);
+      });
+  }
+
   var handlers = {
     presence: function (frame) {
       document.querySelectorAll('[data-presence-user="' + frame.user.id + '"]').forEach(function (dot) {
@@ -137,6 +151,9 @@
       var page = document.getElementById("ticket-page");
       if (page && page.dataset.ticket === ref && document.getElementById("ticket-timeline")) {
         refreshTimeline(ref);
+      }
+      if (page && page.dataset.ticket === ref && document.getElementById("handoff-banners")) {
+        refreshHandoffs(ref);
       }
       var row = document.getElementById("ticket-row-" + ref);
       if (row && row.closest("[data-live-inbox]")) {
