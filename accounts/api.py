@@ -18,11 +18,8 @@ from accounts import selectors, services, token_families, two_factor
 from accounts.audit import record_login
 from accounts.models import ApiToken
 from accounts.permissions import Action, ActionPermission
+from core.api_schema import ERROR
 from core.errors import ApplicationError
-
-ERROR = inline_serializer(
-    "Error", fields={"detail": serializers.CharField(), "code": serializers.CharField()}
-)
 
 
 def auth_method(request: Request) -> str:

@@ -8,7 +8,7 @@ fractions 0..1 (null when there is nothing to divide by).
 from collections.abc import Callable
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,15 +19,8 @@ from analytics import selectors
 from analytics.forms import parse_report_filters
 from analytics.reports import SLA_TABLE_LIMIT, WEEKDAYS
 from analytics.selectors import ReportFilters
+from core.api_schema import ERROR
 
-ERROR = inline_serializer(
-    "AnalyticsError",
-    fields={
-        "detail": serializers.CharField(),
-        "code": serializers.CharField(),
-        "fields": serializers.DictField(child=serializers.ListField(), required=False),
-    },
-)
 FILTER_PARAMETERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: 29 days ago)"),
     OpenApiParameter("to", OpenApiTypes.DATE, description="Last day, inclusive (default: today)"),

@@ -2,7 +2,7 @@
 each method parses, checks permission, calls one service or selector and serializes."""
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -12,12 +12,10 @@ from rest_framework.views import APIView
 from accounts.permissions import Action, require
 from comms import live, selectors, services
 from comms.models import ChannelKind
+from core.api_schema import ERROR
 from core.errors import NotFound
 from core.files import PNG, stored_file_response
 
-ERROR = inline_serializer(
-    "CommsError", fields={"detail": serializers.CharField(), "code": serializers.CharField()}
-)
 TAGS = ["chat"]
 
 
@@ -279,7 +277,7 @@ class ChatFileDownloadApi(APIView):
         operation_id="chat_files_download",
         tags=TAGS,
         summary="Download a chat file (the `url` of a message's attachment)",
-        responses={200: OpenApiResponse(description="The file"), 302: None, 404: ERROR},
+        responses={200: OpenApiResponse(description="The file"), 302: None, 404: None},
     )
     def get(self, request: Request, attachment_id: int) -> HttpResponse:
         attachment = selectors.get_chat_attachment_for_user(
@@ -297,7 +295,7 @@ class ChatFilePreviewApi(APIView):
         operation_id="chat_files_preview",
         tags=TAGS,
         summary="The PNG thumbnail of a chat image or of a PDF's first page",
-        responses={200: OpenApiResponse(description="PNG"), 404: ERROR},
+        responses={200: OpenApiResponse(description="PNG"), 404: None},
     )
     def get(self, request: Request, attachment_id: int) -> HttpResponse:
         attachment = selectors.get_chat_attachment_for_user(

@@ -1,12 +1,13 @@
 """REST API for the customer 360 context (the same data the sidebar shows)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import Action, require
+from core.api_schema import ERROR
 from integrations.customer_context import read_customer_context
 from integrations.records import to_jsonable
 from integrations.selectors import get_customer_for_context
@@ -186,10 +187,6 @@ class CustomerContextSerializer(serializers.Serializer):
 
 class CustomerContextApi(APIView):
     OutputSerializer = CustomerContextSerializer
-    ErrorSerializer = inline_serializer(
-        "CustomerContextError",
-        fields={"detail": serializers.CharField(), "code": serializers.CharField()},
-    )
 
     @extend_schema(
         operation_id="customer_context",
@@ -201,7 +198,7 @@ class CustomerContextApi(APIView):
                 "(a stale one is refreshed anyway); poll until `is_refreshing` is false.",
             ),
         ],
-        responses={200: OutputSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        responses={200: OutputSerializer, 403: ERROR, 404: ERROR},
     )
     def get(self, request: Request, customer_id: int) -> Response:
         require(request.user, Action.VIEW_CUSTOMERS)

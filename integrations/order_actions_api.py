@@ -5,13 +5,14 @@ change (and any values the confirming call must send back); with it, it acts and
 A Shopify refusal is 422 `shopify_refused` with Shopify's message; nothing was changed.
 """
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import Action, ActionPermission
+from core.api_schema import ERROR
 from integrations import order_actions
 from integrations.models import OrderAction, OrderActionReason
 from tickets.selectors import get_ticket_for_user
@@ -74,10 +75,6 @@ class _OrderActionApi(APIView):
 
 
 REASONS = OrderActionReason.values
-ERROR = inline_serializer(
-    "OrderActionError",
-    fields={"detail": serializers.CharField(), "code": serializers.CharField()},
-)
 # 404: unknown ticket or order; 409: the order changed since the preview; 422: Shopify refused.
 RESPONSES = {
     200: PreviewSerializer,

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import Action, ActionPermission
+from core.api_schema import ERROR
 from integrations import message_templates
 from tickets.api import MessageOutputSerializer
 from tickets.selectors import get_ticket_for_user
@@ -52,7 +53,10 @@ class TicketTemplateMessageApi(APIView):
         )
 
     @extend_schema(
-        tags=["tickets"], request=InputSerializer, responses={201: MessageOutputSerializer}
+        tags=["tickets"],
+        request=InputSerializer,
+        # 404: no ticket or template; 409: the template is not approved, or the customer opted out.
+        responses={201: MessageOutputSerializer, **dict.fromkeys((400, 403, 404, 409), ERROR)},
     )
     def post(self, request: Request, reference: str) -> Response:
         ticket = get_ticket_for_user(user=request.user, reference=reference)

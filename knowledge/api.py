@@ -1,17 +1,14 @@
 """REST API of the knowledge app: product search."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import Action, require
+from core.api_schema import ERROR
 from knowledge.selectors import SearchMode, search_products
-
-ERROR = inline_serializer(
-    "KnowledgeError", fields={"detail": serializers.CharField(), "code": serializers.CharField()}
-)
 
 
 class ProductVariantSerializer(serializers.Serializer):

@@ -3,21 +3,18 @@
 Permissions are checked by the selectors (403); unknown tickets are 404.
 """
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_schema import ERROR
 from printshop import selectors
 from printshop.models import OrderSource, PerpWriteBack, ProofDecision, ProofSource
 from tickets.models import ChannelKind, TicketPriority, TicketStatus
 from tickets.selectors import get_ticket_for_user
 
-ERROR = inline_serializer(
-    "PrintshopError",
-    fields={"detail": serializers.CharField(), "code": serializers.CharField()},
-)
 ERRORS = {401: ERROR, 403: ERROR, 404: ERROR}
 MAX_TICKETS = 100
 

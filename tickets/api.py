@@ -9,7 +9,6 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
-    inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -17,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import Action, require
+from core.api_schema import ERROR
 from tickets import bulk, consent, merges, routing, saved_replies, selectors, services
 from tickets.models import (
     AttachmentState,
@@ -34,16 +34,6 @@ from tickets.models import (
 from tickets.policy import list_send_decisions
 from tickets.rendering import sanitize_html
 
-ERROR = inline_serializer(
-    "TicketsError",
-    fields={
-        "detail": serializers.CharField(),
-        "code": serializers.CharField(),
-        "fields": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()), required=False
-        ),
-    },
-)
 ERRORS = {400: ERROR, 403: ERROR, 404: ERROR}
 WRITE_ERRORS = {**ERRORS, 409: ERROR}
 
