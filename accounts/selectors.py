@@ -1,25 +1,34 @@
 """Reads of the accounts app shared by views, the API and authentication."""
 
 import hmac
+from collections.abc import Callable
 
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Expression, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiToken, Role, User
 from accounts.tokens import hash_token, split_token
 from core.errors import NotFound
-from tickets.models import TicketStatus  # the staff list counts open tickets (.importlinter)
 
 ROLE_ORDER = [Role.ADMIN, Role.MANAGER, Role.AGENT, Role.VIEWER]
+# Columns that apps above accounts add to the staff list (tickets: each member's open tickets),
+# registered from their AppConfig.ready(): accounts cannot import them (.importlinter).
+_staff_columns: dict[str, Callable[[], Expression]] = {}
+
+
+def register_staff_column(name: str, expression: Callable[[], Expression]) -> None:
+    """Annotate every row of `list_staff()` with `name` = `expression()` (an aggregate over
+    the user's reverse relations, evaluated in the same query)."""
+    _staff_columns[name] = expression
 
 
 def list_staff() -> QuerySet[User]:
-    """Every staff member with roles, presence (`comms.StaffPresence`), open-ticket count and
-    whether two-factor sign-in is on (`has_two_factor`).
+    """Every staff member with roles, presence (`comms.StaffPresence`), the registered columns
+    (`open_ticket_count` from tickets) and whether two-factor sign-in is on (`has_two_factor`).
 
     Two queries whatever the number of rows: the users joined to presence, then their groups.
     """
@@ -27,9 +36,7 @@ def list_staff() -> QuerySet[User]:
         User.objects.select_related("presence")
         .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name")))
         .annotate(
-            open_ticket_count=Count(
-                "assigned_tickets", filter=Q(assigned_tickets__status__in=TicketStatus.OPEN_STATES)
-            ),
+            **{name: expression() for name, expression in _staff_columns.items()},
             has_two_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
         )
         .order_by("-is_active", "username")

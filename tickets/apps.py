@@ -5,6 +5,7 @@ class TicketsConfig(AppConfig):
     name = "tickets"
 
     def ready(self) -> None:
-        from tickets import history
+        from tickets import history, selectors
 
         history.register()
+        selectors.register_staff_columns()

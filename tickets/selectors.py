@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Role, Team, User
 from accounts.permissions import Action, require
+from accounts.selectors import register_staff_column
 from core.errors import ApplicationError, NotFound
 from tickets.erasure import customer_family
 from tickets.field_types import clean_value
@@ -476,6 +477,16 @@ def is_unread(ticket: Ticket) -> bool:
         return False
     seen = getattr(ticket, "viewer_last_viewed_at", None)
     return seen is None or ticket.last_customer_message_at > seen
+
+
+def register_staff_columns() -> None:
+    """The staff list (an accounts page) shows each member's open tickets."""
+    register_staff_column(
+        "open_ticket_count",
+        lambda: Count(
+            "assigned_tickets", filter=Q(assigned_tickets__status__in=TicketStatus.OPEN_STATES)
+        ),
+    )
 
 
 def list_assignable_staff() -> list[User]:
