@@ -21,6 +21,7 @@ from integrations.models import MessageTemplate, TemplateApproval
 from integrations.twilio import client as twilio
 from integrations.twilio.content import ContentClient, ContentTemplate
 from tickets.models import ChannelKind, MessageDirection, Ticket, TicketMessage
+from tickets.policy import ensure_channel_can_send
 from tickets.references import parse_order_references
 from tickets.services import reply_to_ticket
 
@@ -97,6 +98,10 @@ def send_template_reply(
             f"({template.get_approval_status_display().lower()}).",
             code="template_not_approved",
         )
+    # Before the variables: a customer WhatsApp cannot reach needs no filling-in.
+    ensure_channel_can_send(
+        ticket=ticket, channel=ChannelKind.WHATSAPP, is_human=True, has_template=True
+    )
     values = fill_variables(template=template, ticket=ticket, author=author)
     for name, value in (variables or {}).items():
         if name in values and str(value).strip():

@@ -129,10 +129,18 @@ def decide_send(
     """Send, send with Meta's HUMAN_AGENT tag, needs a WhatsApp template, or refused (why):
     first the customer's consent (`tickets/consent.py`), then the channel's window."""
     window = get_send_window(ticket=ticket, channel=channel, now=now)
-    try:
-        ensure_recipient_consents(
-            channel=channel, address=get_reply_address(ticket=ticket, channel=channel)
+    address = get_reply_address(ticket=ticket, channel=channel)
+    if window.state != WindowState.UNRESTRICTED and not address:
+        # WhatsApp and Meta reach only someone who wrote to us there: no template opens them.
+        return SendDecision(
+            SendAction.REFUSED,
+            window,
+            code="no_reply_address",
+            reason=f"The customer has no {ChannelKind(channel).label} address to send to.",
+            field_error=f"No {ChannelKind(channel).label} address for this customer.",
         )
+    try:
+        ensure_recipient_consents(channel=channel, address=address)
     except ApplicationError as exc:
         return SendDecision(
             SendAction.REFUSED,

@@ -115,9 +115,10 @@ def test_ticket_api_exposes_the_window_state(client, agent):
     assert facebook["state"] == "human_agent"
     assert facebook["action"] == "send_with_tag" and facebook["tag"] == "HUMAN_AGENT"
     assert facebook["closes_at"]
+    # Never wrote on WhatsApp: no address there, so not even a template can go.
     assert windows["whatsapp"]["state"] == "closed"
-    assert windows["whatsapp"]["action"] == "needs_template"
-    assert windows["whatsapp"]["code"] == "whatsapp_window_closed"
+    assert windows["whatsapp"]["action"] == "refused"
+    assert windows["whatsapp"]["code"] == "no_reply_address"
     assert windows["email"] == windows["email"] | {"state": "unrestricted", "action": "send"}
 
 
@@ -127,3 +128,26 @@ def test_composer_defaults_to_a_channel_a_reply_can_go_on(client, agent):
     wrote(ticket, "whatsapp", "+447700900123", ago=timedelta(days=2))
     page = client.get(f"/tickets/{ticket.reference}/").content.decode()
     assert '<option value="facebook" selected>Facebook Messenger (human-agent tag)</option>' in page
+
+
+def test_a_customer_who_never_wrote_on_whatsapp_is_not_offered_templates(client, agent):
+    template()
+    ticket = TicketFactory(channel="email")
+    wrote(ticket, "email", "jane@example.com", ago=timedelta(hours=1))
+    page = client.get(f"/tickets/{ticket.reference}/").content.decode()
+    assert "send a template" not in page
+    assert "WhatsApp (no address)" in page
+
+
+def test_a_template_to_a_customer_without_a_whatsapp_address_is_refused(client, agent):
+    approved = template()
+    ticket = TicketFactory(channel="email")
+    wrote(ticket, "email", "jane@example.com", ago=timedelta(hours=1))
+    response = client.post(
+        f"/api/tickets/{ticket.reference}/template-messages/",
+        {"template": approved.pk},
+        content_type="application/json",
+    )
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "no_reply_address"
+    assert not ticket.messages.filter(channel="whatsapp").exists()
