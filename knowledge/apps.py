@@ -5,6 +5,7 @@ class KnowledgeConfig(AppConfig):
     name = "knowledge"
 
     def ready(self) -> None:
-        from knowledge import subscribers
+        from knowledge import revision, subscribers
 
         subscribers.register()
+        revision.register()

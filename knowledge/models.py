@@ -46,9 +46,6 @@ class ProductKnowledge(models.Model):
     class Meta:
         ordering = ["title"]
         verbose_name_plural = "product knowledge"
-        # The search's catalog version (count, latest updated_at) reads this index, not the rows
-        # with their embeddings (a full scan took 0.5 s at 10k products on SQLite).
-        indexes = [models.Index(fields=["updated_at"], name="knowledge_updated_at_idx")]
 
     def __str__(self) -> str:
         return self.title
@@ -110,3 +107,14 @@ class SuggestionUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} for {self.question[:40]!r}"
+
+
+class SearchRevision(models.Model):
+    """One row of counters that the search's in-memory indexes key on, bumped by every write
+    they depend on (knowledge/revision.py): a search reads this row, not an aggregate."""
+
+    catalog = models.PositiveBigIntegerField(default=0)  # products and their notes
+    examples = models.PositiveBigIntegerField(default=0)  # suggestion uses
+
+    def __str__(self) -> str:
+        return f"catalog {self.catalog}, examples {self.examples}"

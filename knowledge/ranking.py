@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Max
+from django.db.models import F
 
-from knowledge import embeddings
+from knowledge import embeddings, revision
 from knowledge.models import ProductKnowledge, ProductStatus, SuggestionUse
 from knowledge.query import CleanQuery, keyword_terms, words
 
@@ -81,16 +81,6 @@ def reset() -> None:
     """Forget this process's in-memory indexes (tests switch databases under them)."""
     with _cache_lock:
         _cache.clear()
-
-
-def catalog_version() -> tuple:
-    """One aggregate: changes when a product is added, deleted, edited or re-embedded (embedding
-    bumps `updated_at`)."""
-    return tuple(
-        ProductKnowledge.objects.aggregate(
-            count=Count("pk"), latest=Max("updated_at"), top=Max("pk")
-        ).values()
-    )
 
 
 def _cached(name: str, version: tuple, build):
@@ -231,14 +221,6 @@ def semantic_scores(
     }
 
 
-def _examples_version() -> tuple:
-    return tuple(
-        SuggestionUse.objects.aggregate(
-            count=Count("pk"), top=Max("pk"), embedded=Count("embedding")
-        ).values()
-    )
-
-
 def _build_examples(version: tuple) -> _Examples:
     rows = list(SuggestionUse.objects.values_list("product_id", "question", "embedding"))
     vectors, vector_ids = None, []
@@ -257,10 +239,10 @@ def _build_examples(version: tuple) -> _Examples:
     )
 
 
-def learned_boosts(query: CleanQuery, query_vector=None) -> dict[int, float]:
+def learned_boosts(query: CleanQuery, query_vector=None, *, version: tuple) -> dict[int, float]:
     """Products agents inserted for questions like this one, with how alike the questions are
     (cosine with the ML extra, keyword-term overlap without)."""
-    examples = _cached("examples", _examples_version(), _build_examples)
+    examples = _cached("examples", version, _build_examples)
     boosts: dict[int, float] = {}
     if query_vector is not None and examples.vectors is not None:
         for pid, similarity in zip(
@@ -288,10 +270,11 @@ def rank(
     """Score per product id for `mode` ("lexical", "semantic" or "hybrid"); higher is better."""
     if query.is_empty:
         return {}
-    version = catalog_version()
+    catalog, examples = revision.current()
+    version, examples_version = (catalog,), (examples,)
     if mode == "lexical":
         scores = lexical_scores(query.terms, statuses=statuses, version=version, limit=CANDIDATES)
-        boosts = learned_boosts(query)
+        boosts = learned_boosts(query, version=examples_version)
     else:
         lexical = {}
         if mode == "hybrid":
@@ -304,7 +287,7 @@ def rank(
         )
         for pk, score in lexical.items():
             scores[pk] = scores.get(pk, 0.0) + weights.lexical * score
-        boosts = learned_boosts(query, vector)
+        boosts = learned_boosts(query, vector, version=examples_version)
     if boosts:
         top = max(scores.values(), default=1.0)
         allowed = ProductKnowledge.objects.filter(pk__in=boosts, status__in=statuses)

@@ -66,7 +66,8 @@ def search_products(
     effective = requested if is_available else SearchMode.LEXICAL
     scores = ranking.rank(clean_query(query.strip()), mode=effective, statuses=statuses)
     ranked = sorted(scores, key=lambda pk: (-scores[pk], pk))[:limit]
-    by_id = list_products().in_bulk(ranked)
+    # The vectors and the tsvector are the bulk of a row and no result shows them.
+    by_id = list_products().defer("embedding", "search_vector").in_bulk(ranked)
     return SearchResults(
         products=[by_id[pk] for pk in ranked if pk in by_id],
         requested_mode=requested,

@@ -19,7 +19,7 @@ from accounts.models import User
 from analytics.services import record_event
 from core.errors import ApplicationError
 from integrations.shopify.types import ShopifyProduct
-from knowledge import embeddings
+from knowledge import embeddings, revision
 from knowledge.documents import ProductDocument, build_document
 from knowledge.models import ProductKnowledge, ProductNote, SuggestionUse
 from knowledge.query import clean_query
@@ -249,6 +249,7 @@ def upsert_products(*, products: list[ShopifyProduct]) -> BatchOutcome:
             changed.append(item)
     ProductKnowledge.objects.bulk_create(created.values())
     ProductKnowledge.objects.bulk_update(changed, PRODUCT_FIELDS)
+    revision.bump(catalog=True)  # bulk writes send no signals
     saved = [*created.values(), *changed]
     _reindex_lexical([(item.pk, documents[item.shopify_id]) for item in saved])
     _enqueue_embedding([item.pk for item in saved])
@@ -319,6 +320,8 @@ def embed_products(*, product_ids: list[int] | None = None) -> int:
                 # update() skips auto_now; the search's embedding cache keys on it.
                 updated_at=timezone.now(),
             )
+    if stale:
+        revision.bump(catalog=True)  # update() sends no signals
     embed_suggestion_uses()
     return len(stale)
 
@@ -331,6 +334,7 @@ def embed_suggestion_uses() -> int:
     vectors = embeddings.encode([clean_query(use.question).text for use in pending])
     for use, vector in zip(pending, vectors, strict=True):
         SuggestionUse.objects.filter(pk=use.pk).update(embedding=embeddings.to_blob(vector))
+    revision.bump(examples=True)  # update() sends no signals
     return len(pending)
 
 
