@@ -86,8 +86,11 @@ BULK_NICENESS = 10
 
 def run_worker(worker: Worker, niceness: int) -> None:
     if niceness and sys.platform == "linux":
-        # On Linux a thread has its own nice value (and threads it starts inherit it).
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+        # On Linux a thread has its own nice value (and threads it starts inherit it); relative
+        # to the server's own, which may already run niced (19 is the floor).
+        thread_id = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, thread_id)
+        os.setpriority(os.PRIO_PROCESS, thread_id, min(current + niceness, 19))
     worker.run()
 
 
