@@ -312,7 +312,8 @@ PRINTSHOP_ORDER_PATTERNS = [
     },
     {
         "source": "perp",
-        "pattern": r"(?i)\bjob\s*(?:no\.?|number|#)?\s*(?P<number>\d{3,})\b",
+        # "job 4411", "job no. 4411", "job #4411" and the stored form "JOB-4411".
+        "pattern": r"(?i)\bjob\s*(?:no\.?|number|#|-)?\s*(?P<number>\d{3,})\b",
         "format": "JOB-{number}",
     },
     {"source": "shopify", "pattern": r"(?<![&#])#(?P<number>\d{4,})\b", "format": "#{number}"},

@@ -19,14 +19,14 @@ class OrderReference:
     source: str
 
 
-def parse_order_references(text: str) -> list[OrderReference]:
-    """Every order reference in `text`, in the order they appear, each number once.
+def find_order_references(text: str) -> list[tuple[int, int, OrderReference]]:
+    """Every order reference in `text` with where it stands (start, end), in text order.
 
     Patterns are tried in their settings order and a match overlapping an earlier pattern's is
     dropped, so "job #4411" is job 4411 and not also Shopify order #4411.
     """
     taken: list[tuple[int, int]] = []
-    found: list[tuple[int, OrderReference]] = []
+    found: list[tuple[int, int, OrderReference]] = []
     for spec in settings.PRINTSHOP_ORDER_PATTERNS:
         for match in re.finditer(spec["pattern"], text or ""):
             start, end = match.span()
@@ -34,8 +34,13 @@ def parse_order_references(text: str) -> list[OrderReference]:
                 continue
             taken.append((start, end))
             number = spec["format"].format(number=match.group("number")).upper()
-            found.append((start, OrderReference(number=number, source=spec["source"])))
-    unique = dict.fromkeys(ref for _, ref in sorted(found, key=lambda item: item[0]))
+            found.append((start, end, OrderReference(number=number, source=spec["source"])))
+    return sorted(found, key=lambda item: item[0])
+
+
+def parse_order_references(text: str) -> list[OrderReference]:
+    """Every order reference in `text`, in the order they appear, each number once."""
+    unique = dict.fromkeys(ref for _, _, ref in find_order_references(text))
     return list(unique)[:MAX_REFERENCES]
 
 

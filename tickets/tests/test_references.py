@@ -1,6 +1,11 @@
 import pytest
 
-from tickets.references import OrderReference, normalize_order_number, parse_order_references
+from tickets.references import (
+    OrderReference,
+    find_order_references,
+    normalize_order_number,
+    parse_order_references,
+)
 
 SHOP = "shopify"
 PERP = "perp"
@@ -17,6 +22,7 @@ PERP = "perp"
             "Job #4412, job no. 4413, job number 4414",
             [("JOB-4412", PERP), ("JOB-4413", PERP), ("JOB-4414", PERP)],
         ),
+        ("our stored form: JOB-4415", [("JOB-4415", PERP)]),
         ("#1001 then PD-ORD-10042 then #1001 again", [("#1001", SHOP), ("PD-ORD-10042", PERP)]),
         ("Re: Banner [PD-1042]", []),  # a ticket reference, not an order
         ("#12 is too short, so is PD-ORD-1234", []),
@@ -27,6 +33,14 @@ PERP = "perp"
 )
 def test_order_references_are_parsed(text, expected):
     assert parse_order_references(text) == [OrderReference(n, s) for n, s in expected]
+
+
+def test_references_are_found_where_they_stand():
+    text = "See job 4411 and PD-ORD-10042."
+    assert [(text[start:end], ref.number) for start, end, ref in find_order_references(text)] == [
+        ("job 4411", "JOB-4411"),
+        ("PD-ORD-10042", "PD-ORD-10042"),
+    ]
 
 
 def test_patterns_come_from_settings(settings):
