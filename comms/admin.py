@@ -9,6 +9,7 @@ from comms.models import (
     PresenceConnection,
     StaffPresence,
     Thread,
+    TicketDiscussion,
 )
 
 
@@ -76,3 +77,11 @@ class PresenceConnectionAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "channel_name")
     raw_id_fields = ("user",)
     list_select_related = ("user",)
+
+
+@admin.register(TicketDiscussion)
+class TicketDiscussionAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "root_message", "started_by", "created_at")
+    search_fields = ("ticket__reference",)
+    raw_id_fields = ("ticket", "root_message", "started_by")
+    list_select_related = ("ticket", "root_message__channel", "started_by")

@@ -2,7 +2,7 @@
 each method parses, checks permission, calls one service or selector and serializes."""
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -15,6 +15,8 @@ from comms.models import ChannelKind
 from core.api_schema import ERROR
 from core.errors import NotFound
 from core.files import PNG, stored_file_response
+from tickets.models import TicketPriority, TicketStatus
+from tickets.selectors import get_ticket_for_user
 
 TAGS = ["chat"]
 
@@ -45,6 +47,23 @@ class ChatAttachmentOutputSerializer(serializers.Serializer):
     state = serializers.CharField()
 
 
+class TicketCardOutputSerializer(serializers.Serializer):
+    class TicketCardOrderOutputSerializer(serializers.Serializer):
+        number = serializers.CharField(help_text="#1001, PD-ORD-10042 or JOB-4411.")
+        source = serializers.CharField(help_text="shopify or perp.")
+
+    reference = serializers.CharField()
+    url = serializers.CharField()
+    subject = serializers.CharField()
+    customer = serializers.CharField()
+    status = serializers.ChoiceField(choices=TicketStatus.choices)
+    status_label = serializers.CharField()
+    priority = serializers.ChoiceField(choices=TicketPriority.choices)
+    priority_label = serializers.CharField()
+    assignee = serializers.CharField(allow_null=True)
+    orders = TicketCardOrderOutputSerializer(many=True)
+
+
 class ChatMessageOutputSerializer(serializers.Serializer):
     """Deleted messages keep their place but lose their body and files."""
 
@@ -59,6 +78,10 @@ class ChatMessageOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(allow_null=True)
     is_deleted = serializers.BooleanField()
+    ticket = TicketCardOutputSerializer(
+        allow_null=True,
+        help_text="The root of a ticket discussion carries the ticket's card, read now.",
+    )
 
     def to_representation(self, instance):
         return live.serialize_message(instance)
@@ -381,3 +404,66 @@ class NotificationReadAllApi(APIView):
     def post(self, request: Request) -> Response:
         marked = services.mark_all_notifications_read(user=request.user)
         return Response(self.NotificationsMarkedSerializer({"marked": marked}).data)
+
+
+class TicketDiscussionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="discussion.pk")
+    ticket = serializers.CharField(source="discussion.ticket.reference")
+    channel = serializers.CharField(source="channel.slug")
+    started_by = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(source="discussion.created_at")
+    thread_url = serializers.CharField(help_text="The thread in the chat page.")
+    root = ChatMessageOutputSerializer(help_text="The first message, with the ticket's card.")
+    reply_count = serializers.IntegerField()
+    replies = ChatMessageOutputSerializer(many=True, help_text="The latest replies, oldest first.")
+
+    @extend_schema_field(ChatUserOutputSerializer(allow_null=True))
+    def get_started_by(self, view) -> dict | None:
+        user = view.discussion.started_by
+        return live.serialize_user(user) if user is not None else None
+
+
+class TicketDiscussionsApi(APIView):
+    class TicketDiscussionInputSerializer(serializers.Serializer):
+        channel = serializers.CharField(
+            max_length=80, help_text="Slug of a public, unarchived team channel."
+        )
+        body = serializers.CharField(max_length=services.MAX_BODY_LENGTH, trim_whitespace=True)
+
+    @extend_schema(
+        operation_id="tickets_discussions_list",
+        tags=TAGS,
+        summary="A ticket's team discussions (chat threads) in channels the caller may read",
+        responses={200: TicketDiscussionOutputSerializer(many=True), 403: ERROR, 404: ERROR},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        ticket = get_ticket_for_user(user=request.user, reference=reference)
+        require(request.user, Action.VIEW_CHAT)
+        discussions = selectors.list_ticket_discussions(ticket=ticket, user=request.user)
+        return Response(TicketDiscussionOutputSerializer(discussions, many=True).data)
+
+    @extend_schema(
+        operation_id="tickets_discussions_create",
+        tags=TAGS,
+        summary="Discuss a ticket in a team channel: a thread whose root carries its card",
+        request=TicketDiscussionInputSerializer,
+        responses={
+            201: TicketDiscussionOutputSerializer,
+            400: OpenApiResponse(ERROR, description="`fields` names the channel or body."),
+            403: ERROR,
+            404: ERROR,
+        },
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = get_ticket_for_user(user=request.user, reference=reference)
+        require(request.user, Action.POST_CHAT)
+        data = self.TicketDiscussionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        discussion = services.start_ticket_discussion(
+            ticket=ticket,
+            channel=selectors.find_channel(slug=data.validated_data["channel"]),
+            author=request.user,
+            body=data.validated_data["body"],
+        )
+        view = selectors.get_ticket_discussion(discussion_id=discussion.pk)
+        return Response(TicketDiscussionOutputSerializer(view).data, status=status.HTTP_201_CREATED)

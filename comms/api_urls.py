@@ -24,6 +24,11 @@ urlpatterns = [
         api.ThreadApi.as_view(),
         name="channel-thread",
     ),
+    path(
+        "tickets/<str:reference>/discussions/",
+        api.TicketDiscussionsApi.as_view(),
+        name="ticket-discussions",
+    ),
     path("notifications/", api.NotificationListApi.as_view(), name="notifications-list"),
     path(
         "notifications/read-all/",

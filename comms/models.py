@@ -244,3 +244,30 @@ class TicketViewer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} views {self.reference}"
+
+
+class TicketDiscussion(models.Model):
+    """A chat thread about a ticket ("Discuss in #channel" on the ticket page).
+
+    Its root message shows a card of the ticket, read fresh on every render (so it follows the
+    ticket's status and assignee), and its replies show in the ticket's "Team discussion" panel.
+    The link is comms' own row: tickets knows nothing of chat.
+    """
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="chat_discussions"
+    )
+    root_message = models.OneToOneField(
+        ChannelMessage, on_delete=models.CASCADE, related_name="ticket_discussion"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_discussion_ticket")]
+
+    def __str__(self) -> str:
+        return f"Discussion of {self.ticket_id} on message {self.root_message_id}"

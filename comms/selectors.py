@@ -1,6 +1,7 @@
 """Team chat, notification and presence reads."""
 
 import re
+from dataclasses import dataclass
 
 from django.db.models import (
     Count,
@@ -25,6 +26,7 @@ from comms.models import (
     Notification,
     PresenceStatus,
     StaffPresence,
+    TicketDiscussion,
 )
 from core.errors import NotFound
 from tickets.models import Ticket
@@ -56,6 +58,11 @@ def get_channel_for_user(*, user: User, slug: str) -> Channel:
     if channel is None or not can_view_channel(user=user, channel=channel):
         raise NotFound("Channel not found.")
     return channel
+
+
+def find_channel(*, slug: str) -> Channel | None:
+    """The channel named by a form or API field, or None (the caller says what is wrong)."""
+    return Channel.objects.filter(slug=slug).first() if CHANNEL_SLUG_RE.match(slug or "") else None
 
 
 def can_subscribe_channel(*, user: User, slug: str) -> bool:
@@ -106,10 +113,15 @@ def list_channels_for_user(*, user: User) -> QuerySet[Channel]:
     )
 
 
+# A discussion root's ticket card (comms.live.serialize_ticket_card) in the same queries.
+_CARD_JOINS = ("ticket_discussion__ticket__customer", "ticket_discussion__ticket__assignee")
+_CARD_ORDERS = "ticket_discussion__ticket__orders"
+
+
 def _message_queryset() -> QuerySet[ChannelMessage]:
     return ChannelMessage.objects.select_related(
-        "author__presence", "channel", "thread", "thread_root"
-    ).prefetch_related("attachments")
+        "author__presence", "channel", "thread", "thread_root", *_CARD_JOINS
+    ).prefetch_related("attachments", _CARD_ORDERS)
 
 
 def list_channel_messages(*, channel: Channel, limit: int = 50) -> list[ChannelMessage]:
@@ -208,3 +220,108 @@ def get_chat_attachment_for_user(*, user: User, attachment_id: int) -> ChatAttac
     if attachment is None or not can_view_channel(user=user, channel=attachment.message.channel):
         raise NotFound("No such file.", code="attachment_not_found")
     return attachment
+
+
+# Ticket discussions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketDiscussionView:
+    """One discussion as the ticket page and the API show it: the root, the latest replies."""
+
+    discussion: TicketDiscussion
+    root: ChannelMessage
+    replies: list[ChannelMessage]
+    reply_count: int
+
+    @property
+    def channel(self) -> Channel:
+        return self.root.channel
+
+    @property
+    def thread_url(self) -> str:
+        return f"/chat/{self.root.channel.slug}/?thread={self.root.pk}#thread-pane"
+
+    @property
+    def earlier_reply_count(self) -> int:
+        return self.reply_count - len(self.replies)
+
+
+def list_discussion_channels(*, user: User) -> QuerySet[Channel]:
+    """The team channels a ticket may be discussed in by `user` (public, not archived)."""
+    if not (can(user, Action.POST_CHAT) and can(user, Action.VIEW_CHAT)):
+        return Channel.objects.none()
+    return Channel.objects.filter(kind=ChannelKind.PUBLIC, is_archived=False).order_by("name")
+
+
+def list_discussion_roots(*, ticket_id: int) -> list[ChannelMessage]:
+    """The root messages of a ticket's discussions, ready to serialize with their card."""
+    return list(
+        _message_queryset()
+        .filter(ticket_discussion__ticket_id=ticket_id)
+        .order_by("created_at", "pk")
+    )
+
+
+def _discussion_queryset() -> QuerySet[TicketDiscussion]:
+    return (
+        TicketDiscussion.objects.select_related(
+            "started_by",
+            "ticket__customer",
+            "ticket__assignee",
+            "root_message__author",
+            "root_message__channel",
+            "root_message__thread_root",
+        )
+        .prefetch_related("root_message__attachments", "ticket__orders")
+        .order_by("created_at", "pk")
+    )
+
+
+def _discussion_views(
+    discussions: list[TicketDiscussion], *, reply_limit: int
+) -> list[TicketDiscussionView]:
+    replies: dict[int, list[ChannelMessage]] = {d.root_message_id: [] for d in discussions}
+    rows = (
+        ChannelMessage.objects.filter(thread__root_message_id__in=list(replies))
+        .select_related("author", "channel", "thread")
+        .prefetch_related("attachments")
+        .order_by("created_at", "pk")
+    )
+    for reply in rows:
+        replies[reply.thread.root_message_id].append(reply)
+    views = []
+    for discussion in discussions:
+        root = discussion.root_message
+        thread = getattr(root, "thread_root", None)
+        views.append(
+            TicketDiscussionView(
+                discussion=discussion,
+                root=root,
+                replies=replies[root.pk][-reply_limit:],
+                reply_count=thread.reply_count if thread is not None else 0,
+            )
+        )
+    return views
+
+
+def list_ticket_discussions(
+    *, ticket: Ticket, user: User, reply_limit: int = 10
+) -> list[TicketDiscussionView]:
+    """The ticket's discussions in channels `user` may read, oldest first, each with its latest
+    `reply_limit` replies: a fixed number of queries however many discussions there are."""
+    if not can(user, Action.VIEW_CHAT):
+        return []
+    discussions = [
+        d
+        for d in _discussion_queryset().filter(ticket=ticket)
+        if can_view_channel(user=user, channel=d.root_message.channel)
+    ]
+    return _discussion_views(discussions, reply_limit=reply_limit)
+
+
+def get_ticket_discussion(*, discussion_id: int, reply_limit: int = 10) -> TicketDiscussionView:
+    discussion = _discussion_queryset().filter(pk=discussion_id).first()
+    if discussion is None:
+        raise NotFound("Discussion not found.")
+    return _discussion_views([discussion], reply_limit=reply_limit)[0]

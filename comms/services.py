@@ -29,6 +29,7 @@ from comms.models import (
     PresenceStatus,
     StaffPresence,
     Thread,
+    TicketDiscussion,
 )
 from comms.selectors import can_view_channel, is_channel_member
 from comms.tasks import generate_chat_attachment_preview
@@ -36,6 +37,7 @@ from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from core.events import publish_on_commit
 from core.realtime import group_send, user_group
 from core.redaction import mask_json, mentions_any
+from tickets.models import Ticket
 
 MAX_BODY_LENGTH = 4000
 PRESENCE_GROUP = "presence"
@@ -185,14 +187,24 @@ def post_message(
     body = _clean_body(body, has_files=bool(uploads))
     if not uploads:
         return _post_message(
-            channel=channel, author=author, body=body, thread_root_id=thread_root_id, stored=[]
+            channel=channel,
+            author=author,
+            body=body,
+            thread_root_id=thread_root_id,
+            stored=[],
+            discussed_ticket=None,
         )
     _check_can_post(channel=channel, user=author)
     attachments.check_chat_files(uploads)
     stored = attachments.store_uploads(uploads)
     try:
         return _post_message(
-            channel=channel, author=author, body=body, thread_root_id=thread_root_id, stored=stored
+            channel=channel,
+            author=author,
+            body=body,
+            thread_root_id=thread_root_id,
+            stored=stored,
+            discussed_ticket=None,
         )
     except BaseException:
         attachments.discard_uploads(stored)
@@ -207,7 +219,10 @@ def _post_message(
     body: str,
     thread_root_id: int | None,
     stored: list[attachments.StoredUpload],
+    discussed_ticket: Ticket | None,
 ) -> ChannelMessage:
+    """`discussed_ticket` makes the message the root of that ticket's discussion (before it is
+    announced, so its first frame already carries the ticket's card)."""
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
     _check_can_post(channel=channel, user=author)
     now = timezone.now()
@@ -232,6 +247,10 @@ def _post_message(
     message.full_clean()
     message.save()
     files = attachments.create_chat_attachments(message=message, stored=stored, uploaded_by=author)
+    if discussed_ticket is not None:
+        TicketDiscussion.objects.create(
+            ticket=discussed_ticket, root_message=message, started_by=author
+        )
     channel.last_message_at = message.created_at
     channel.save(update_fields=["last_message_at"])
     member, _ = ChannelMember.objects.get_or_create(channel=channel, user=author)
@@ -254,6 +273,46 @@ def _post_message(
                 partial(generate_chat_attachment_preview.enqueue, attachment_id=file.pk)
             )
     return message
+
+
+def _check_discussion_channel(*, channel: Channel | None) -> Channel:
+    """Tickets are discussed in open team channels only: a ticket's subscribers (everyone who
+    may see the ticket) get its discussions live, so a private or direct conversation would
+    leak to them."""
+    if channel is None or channel.kind != ChannelKind.PUBLIC or channel.is_archived:
+        raise ApplicationError(
+            "Pick an open team channel.",
+            code="invalid_discussion_channel",
+            fields={"channel": ["Pick a public team channel that is not archived."]},
+        )
+    return channel
+
+
+@transaction.atomic
+def start_ticket_discussion(
+    *, ticket: Ticket, channel: Channel | None, author: User, body: str
+) -> TicketDiscussion:
+    """Discuss in #channel: a thread in a team channel whose root carries the ticket's card and
+    the author's first message. The author must see the ticket and post in the channel."""
+    require(author, Action.VIEW_TICKETS)
+    require(author, Action.POST_CHAT)
+    channel = _check_discussion_channel(channel=channel)
+    body = _clean_body(body)
+    message = _post_message(
+        channel=channel,
+        author=author,
+        body=body,
+        thread_root_id=None,
+        stored=[],
+        discussed_ticket=ticket,
+    )
+    _announce(
+        name="chat.ticket_discussion_started",
+        actor=author,
+        subject=message.ticket_discussion,
+        properties={"ticket_id": ticket.pk, "channel": channel.slug},
+    )
+    return message.ticket_discussion
 
 
 @transaction.atomic

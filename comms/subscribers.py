@@ -1,9 +1,12 @@
 """How comms reacts to the domain events of tickets: the people concerned get an in-app
-notification (stored in the publisher's transaction, pushed to their sockets after commit).
+notification (stored in the publisher's transaction, pushed to their sockets after commit), and
+the ticket cards of its chat discussions are re-sent after a status, priority or assignee change.
 Registered in `CommsConfig.ready()`."""
 
 from accounts.models import User
+from comms.live import publish_message_on_commit
 from comms.models import NotificationKind
+from comms.selectors import list_discussion_roots
 from comms.services import notify_user
 from core import events as bus
 from tickets import events
@@ -89,6 +92,15 @@ def notify_handoff_answered(event: events.HandoffAnswered) -> None:
     )
 
 
+def refresh_discussion_cards(
+    event: events.TicketStatusChanged | events.TicketPriorityChanged | events.TicketAssigned,
+) -> None:
+    """Chat shows the ticket's card on each discussion root: re-send the roots so open chat
+    pages re-render the card (the frame reads the ticket as committed)."""
+    for root in list_discussion_roots(ticket_id=event.ticket_id):
+        publish_message_on_commit(root)
+
+
 SUBSCRIPTIONS = {
     events.TicketAssigned: notify_assignee,
     events.TicketEscalated: notify_escalation,
@@ -97,6 +109,16 @@ SUBSCRIPTIONS = {
 }
 
 
+# After commit: a live frame only, nothing that must commit with the change.
+AFTER_COMMIT = {
+    events.TicketStatusChanged: refresh_discussion_cards,
+    events.TicketPriorityChanged: refresh_discussion_cards,
+    events.TicketAssigned: refresh_discussion_cards,
+}
+
+
 def register() -> None:
     for event_type, handler in SUBSCRIPTIONS.items():
         bus.subscribe(event_type, handler, in_transaction=True)
+    for event_type, handler in AFTER_COMMIT.items():
+        bus.subscribe(event_type, handler)

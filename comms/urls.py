@@ -24,6 +24,16 @@ urlpatterns = [
     path("chat/<slug:slug>/leave/", views.leave_channel, name="leave"),
     path("chat/<slug:slug>/archive/", views.archive_channel, name="archive"),
     path("chat/<slug:slug>/members/", views.channel_members, name="members"),
+    path(
+        "tickets/<str:reference>/discussions/",
+        views.ticket_discussions,
+        name="ticket-discussions",
+    ),
+    path(
+        "tickets/<str:reference>/discussions/start/",
+        views.ticket_discussion_start,
+        name="ticket-discussion-start",
+    ),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/bell/", views.notification_bell, name="bell"),
     path("notifications/read-all/", views.notification_read_all, name="notifications_read_all"),

@@ -12,7 +12,10 @@ from accounts.models import User
 from accounts.permissions import Action, can
 from comms import selectors, services
 from comms.models import Channel, ChannelKind
-from core.errors import ApplicationError, NotFound
+from core.decorators import staff_page
+from core.errors import ApplicationError, NotFound, PermissionDenied
+from tickets.models import Ticket
+from tickets.selectors import get_ticket_for_user
 
 
 def _require(request: HttpRequest, action: Action) -> None:
@@ -264,3 +267,55 @@ def notification_read(request: HttpRequest, notification_id: int) -> HttpRespons
 def notification_read_all(request: HttpRequest) -> HttpResponse:
     services.mark_all_notifications_read(user=request.user)
     return _back(request, "/notifications/")
+
+
+# Ticket discussions (the ticket page's "Team discussion" panel) ----------------------------------
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _render_discussions(
+    request: HttpRequest, ticket: Ticket, *, error: ApplicationError | None = None
+) -> HttpResponse:
+    context = {
+        "ticket": ticket,
+        "discussions": selectors.list_ticket_discussions(ticket=ticket, user=request.user),
+        "discussion_channels": selectors.list_discussion_channels(user=request.user),
+        "error": error,
+        # A refused form keeps what was typed; a started discussion leaves the form empty.
+        "form": request.POST if error is not None else {},
+    }
+    # htmx only swaps 2xx answers; a plain form post gets the real status.
+    status = 200 if error is None or _is_htmx(request) else error.status
+    template = (
+        "comms/_ticket_discussions.html" if _is_htmx(request) else "comms/ticket_discussions.html"
+    )
+    return render(request, template, context, status=status)
+
+
+@staff_page
+@require_GET
+def ticket_discussions(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = get_ticket_for_user(user=request.user, reference=reference)
+    return _render_discussions(request, ticket)
+
+
+@staff_page
+@require_POST
+def ticket_discussion_start(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = get_ticket_for_user(user=request.user, reference=reference)
+    _require(request, Action.POST_CHAT)  # before parsing the form: a Viewer gets 403, not 400
+    channel = selectors.find_channel(slug=request.POST.get("channel", ""))
+    try:
+        services.start_ticket_discussion(
+            ticket=ticket, channel=channel, author=request.user, body=request.POST.get("body", "")
+        )
+    except (NotFound, PermissionDenied):
+        raise
+    except ApplicationError as exc:
+        return _render_discussions(request, ticket, error=exc)
+    if _is_htmx(request):
+        return _render_discussions(request, ticket)
+    return redirect(f"/tickets/{ticket.reference}/#team-discussion")

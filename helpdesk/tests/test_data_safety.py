@@ -51,6 +51,8 @@ CASCADE_ALLOWED = {
     ("automation.RuleRun", "ticket"),
     ("automation.TicketSla", "ticket"),
     ("printshop.TicketOrder", "ticket"),
+    # The link of a chat thread to its ticket; the chat messages themselves stay.
+    ("comms.TicketDiscussion", "ticket"),
 }
 
 

@@ -78,6 +78,51 @@
       return list;
     }
 
+    function text(tag, className, value) {
+      var element = document.createElement(tag);
+      if (className) element.className = className;
+      element.textContent = value;
+      return element;
+    }
+
+    // A ticket discussion's root: the ticket's card (as templates/chat/_ticket_card.html), all
+    // text set as text. A status or assignee change re-sends the root with the card as it is now.
+    function renderCard(ticket) {
+      var card = document.createElement("div");
+      card.className = "ticket-card";
+      card.dataset.ticketCard = ticket.reference;
+      var head = document.createElement("p");
+      head.className = "ticket-card-head";
+      var ref = text("a", "ref", ticket.reference);
+      ref.href = ticket.url;
+      head.append(ref, " " + ticket.subject);
+      var facts = document.createElement("p");
+      facts.className = "ticket-card-facts";
+      var status = text("span", "badge status-" + ticket.status, ticket.status_label);
+      status.dataset.cardStatus = "";
+      var assignee = text("span", "muted", ticket.assignee || "Unassigned");
+      assignee.dataset.cardAssignee = "";
+      facts.append(
+        status, " ",
+        text("span", "badge priority-" + ticket.priority, ticket.priority_label), " ",
+        text("span", "", ticket.customer), " ",
+        assignee
+      );
+      card.append(head, facts);
+      if (ticket.orders.length) {
+        var orders = document.createElement("p");
+        orders.className = "ticket-card-orders";
+        ticket.orders.forEach(function (order, index) {
+          if (index) orders.append(" · ");
+          var link = text("a", "", order.number);
+          link.href = "/tickets/?view=all&order=" + encodeURIComponent(order.number);
+          orders.append(link);
+        });
+        card.append(orders);
+      }
+      return card;
+    }
+
     function render(message, inThread) {
       var li = document.createElement("li");
       li.id = "message-" + message.id;
@@ -110,6 +155,7 @@
       }
       li.appendChild(head);
 
+      if (message.ticket && !message.is_deleted) li.appendChild(renderCard(message.ticket));
       var content = document.createElement(message.is_deleted ? "p" : "div");
       content.className = "chat-body" + (message.is_deleted ? " muted" : "");
       if (message.is_deleted) content.innerHTML = "<em>This message was deleted.</em>";
@@ -162,12 +208,21 @@
       if (nearBottom || message.author.id === me) element.scrollIntoView({ block: "end" });
     }
 
+    // A message not shown yet joins the list only when it is newer than the last one shown: an
+    // older root re-sent (a new reply count, its ticket card changed) is not new.
+    function isNew(message) {
+      if (message.edited_at || message.is_deleted) return false;
+      var times = list.querySelectorAll(".chat-msg > .chat-msg-head > time");
+      if (!times.length) return true;
+      return new Date(message.created_at) >= new Date(times[times.length - 1].dateTime);
+    }
+
     document.addEventListener("realtime:message", function (event) {
       var frame = event.detail;
       if (frame.channel !== slug) return;
       var message = frame.message;
       if (!message.thread_root) {
-        if (list.querySelector("#message-" + message.id) || !message.edited_at && !message.is_deleted) {
+        if (list.querySelector("#message-" + message.id) || isNew(message)) {
           place(list, message, false);
         }
         if (threadPane && message.id === threadRoot) {
