@@ -605,3 +605,33 @@ CHAT = [
         60,
     ),
 ]
+
+# Ticket discussions ("Discuss in #channel" on a ticket): (channel slug, the subject of the
+# ticket's script, who started it, the first message, [(who replied, text)], minutes ago).
+DISCUSSIONS = [
+    (
+        "graphic-design",
+        "Artwork at 72 dpi: will it print OK?",
+        "ana",
+        "The customer's A2 poster is 72 dpi (about 1650 px wide). Can we rebuild it from their "
+        "logo files, or do we have to wait for their designer?",
+        [
+            (
+                "admin",
+                "Upscaling that to 300 dpi will look soft on the photo. The logo and the text I "
+                "can redraw as vector in half an hour; the photo needs the original.",
+            ),
+            ("ana", "Thanks! I'll ask them for the original photo only and book the redraw."),
+        ],
+        70,
+    ),
+    (
+        "production",
+        "Rush: banners for Saturday's market",
+        "ben",
+        "Two 2x1 m vinyl banners for Saturday, same artwork as their last order with the date "
+        "changed. OK to put them on Thursday's rush slot?",
+        [("manager", "Yes, Thursday's 7 am run. Collection from Friday 2 pm, not delivery.")],
+        50,
+    ),
+]

@@ -4,6 +4,7 @@ card on the thread's root, the ticket page's "Team discussion" panel and its API
 import re
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -432,3 +433,14 @@ def test_the_panel_form_is_empty_after_a_discussion_starts(page, ticket):
     html = answer.content.decode()
     assert '<textarea id="discussion-body" name="body" rows="3" maxlength="4000" required' in html
     assert re.search(r'required placeholder="[^"]*"></textarea>', html)
+
+
+def test_the_demo_data_has_discussions_of_real_demo_tickets():
+    call_command("seed_demo", customers=5, tickets=12)
+    discussion = TicketDiscussion.objects.get(root_message__channel__slug="graphic-design")
+    assert discussion.ticket.subject == "Artwork at 72 dpi: will it print OK?"
+    replies = list_ticket_discussions(ticket=discussion.ticket, user=discussion.started_by)[0]
+    assert [r.author.username for r in replies.replies] == ["admin", "ana"]
+    assert "72 dpi" in discussion.root_message.body
+    call_command("seed_demo", customers=5, tickets=12)
+    assert TicketDiscussion.objects.count() == 2

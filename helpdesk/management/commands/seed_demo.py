@@ -16,9 +16,16 @@ from accounts.tests.factories import TeamFactory, UserFactory
 from analytics.demo import seed_analytics_demo
 from automation.demo import seed_automation_demo
 from automation.sla import refresh_ticket_sla
-from comms.models import Channel, ChannelMember, ChannelMessage, StaffPresence
-from comms.services import post_message
-from helpdesk.demo_conversations import CHAT, CONVERSATIONS, CUSTOMERS
+from comms.models import (
+    Channel,
+    ChannelMember,
+    ChannelMessage,
+    StaffPresence,
+    Thread,
+    TicketDiscussion,
+)
+from comms.services import post_message, start_ticket_discussion
+from helpdesk.demo_conversations import CHAT, CONVERSATIONS, CUSTOMERS, DISCUSSIONS
 from integrations.fakes.demo_data import line_items, order_numbers, perp_order_number
 from integrations.shopify.types import ShopifyProduct
 from knowledge.services import import_products
@@ -99,6 +106,7 @@ class Command(BaseCommand):
                 self.stdout.write("Demo data already present; staff logins refreshed.")
             else:
                 self.create_demo_data(staff, teams, customers=customers, tickets=tickets)
+            self.create_discussions(staff)
         self.load_catalog()
         self.print_logins()
 
@@ -160,6 +168,36 @@ class Command(BaseCommand):
                 channel=Channel.objects.get(slug=slug), author=staff[username], body=text
             )
             backdate(ChannelMessage, message.pk, now - timedelta(minutes=minutes_ago))
+
+    def create_discussions(self, staff) -> None:
+        """Team chat threads about this week's demo tickets (each ticket's newest copy), once:
+        also for a database seeded before discussions existed."""
+        if TicketDiscussion.objects.exists():
+            return
+        now = timezone.now()
+        for slug, subject, starter, text, replies, minutes_ago in DISCUSSIONS:
+            ticket = Ticket.objects.filter(subject=subject).order_by("-created_at").first()
+            if ticket is None:
+                continue
+            discussion = start_ticket_discussion(
+                ticket=ticket,
+                channel=Channel.objects.get(slug=slug),
+                author=staff[starter],
+                body=text,
+            )
+            when = now - timedelta(minutes=minutes_ago)
+            backdate(ChannelMessage, discussion.root_message_id, when)
+            backdate(TicketDiscussion, discussion.pk, when)
+            for username, reply_text in replies:
+                when += timedelta(minutes=8)
+                reply = post_message(
+                    channel=discussion.root_message.channel,
+                    author=staff[username],
+                    body=reply_text,
+                    thread_root_id=discussion.root_message_id,
+                )
+                backdate(ChannelMessage, reply.pk, when)
+                Thread.objects.filter(pk=reply.thread_id).update(last_reply_at=when)
 
     def create_customer(self, n: int):
         name, company = CUSTOMERS[(n - 1) % len(CUSTOMERS)]
