@@ -549,3 +549,47 @@ def test_a_macro_replies_tags_and_solves_in_one_step(new_context, demo_server):
     expect(timeline.locator('[data-history="tags"]')).to_contain_text("proof")
     expect(timeline.locator('[data-history="status"]').last).to_contain_text("open → solved")
     expect(page.locator(".ticket-meta .status-solved")).to_be_visible()
+
+
+def test_discuss_in_graphic_design_shows_the_thread_on_the_ticket_live(new_context, demo_server):
+    """ "Discuss in #graphic-design" from a ticket starts a thread whose root is the ticket's
+    card; a colleague's reply in chat appears in the ticket's "Team discussion" panel live, and
+    the card in chat follows the ticket's status."""
+    reference = open_email_ticket(
+        demo_server, email="low.dpi@example.com", subject="Logo at 96 dpi for 500 business cards"
+    )
+    ben = new_context().new_page()
+    log_in(ben, "ben", next_url="/chat/graphic-design/")
+    ana = new_context().new_page()
+    log_in(ana, "ana", next_url=f"/tickets/{reference}/")
+    for page in (ana, ben):
+        expect(page.locator("body")).to_have_attribute("data-realtime", "connected")
+
+    panel = ana.locator("#team-discussion")
+    expect(panel).to_contain_text("No team discussion yet")
+    panel.locator("details.discussion-start > summary").click()
+    panel.get_by_label("Channel").select_option("graphic-design")
+    panel.get_by_label("First message").fill("Their logo is 96 dpi: can we redraw it as vector?")
+    panel.get_by_role("button", name="Start discussion").click()
+    expect(panel.locator(".discussion-root")).to_contain_text("can we redraw it as vector?")
+    expect(panel.get_by_role("link", name="Open the thread in #graphic-design")).to_be_visible()
+
+    # The root arrives in the open channel live, as a card of the ticket.
+    root = ben.locator(
+        "#chat-messages li.chat-msg", has=ben.locator(f'[data-ticket-card="{reference}"]')
+    )
+    expect(root.locator("[data-card-status]")).to_have_text("Open")
+    expect(root).to_contain_text("Logo at 96 dpi for 500 business cards")
+    root.locator("a.thread-link").click()
+    ben.wait_for_url(re.compile(r"\?thread=\d+"))
+    expect(ben.locator("body")).to_have_attribute("data-realtime", "connected")
+    ben.locator("#thread-body").fill("Yes, the vector version is ready in 30 minutes.")
+    ben.get_by_role("button", name="Reply", exact=True).click()
+
+    expect(panel).to_contain_text("Yes, the vector version is ready in 30 minutes.")
+    expect(panel).to_contain_text("Ben Agent")
+
+    # The card in chat follows the ticket.
+    ana.locator("#status-select").select_option("pending")
+    card = ben.locator(f'#chat-messages [data-ticket-card="{reference}"] [data-card-status]')
+    expect(card).to_have_text("Pending")
