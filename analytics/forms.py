@@ -10,6 +10,7 @@ from analytics.selectors import ReportFilters
 from core.errors import ApplicationError
 from tickets.models import ChannelKind
 
+CSAT_QUESTION = "How satisfied are you with the help you got?"
 RATING_CHOICES = [
     (5, "5: Very satisfied"),
     (4, "4: Satisfied"),
@@ -24,7 +25,7 @@ class CsatAnswerForm(forms.Form):
         choices=RATING_CHOICES,
         coerce=int,
         widget=forms.RadioSelect,
-        label="How satisfied are you with the help you got?",
+        label=CSAT_QUESTION,
         error_messages={"required": "Choose a rating from 1 to 5."},
     )
     comment = forms.CharField(

@@ -8,6 +8,7 @@ PERCENTILE_CONT on PostgreSQL and one ordered values query elsewhere.
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -54,6 +55,15 @@ def list_teams() -> QuerySet:
 
 def get_survey_by_token(*, token: str) -> CustomerSatisfaction | None:
     return CustomerSatisfaction.objects.select_related("ticket").filter(token=token).first()
+
+
+def list_ticket_surveys(*, ticket_ids: Iterable[int]) -> list[CustomerSatisfaction]:
+    """The surveys sent on these tickets (at most one per ticket), with their tickets."""
+    return list(
+        CustomerSatisfaction.objects.select_related("ticket")
+        .filter(ticket_id__in=list(ticket_ids), sent_at__isnull=False)
+        .order_by("sent_at", "pk")
+    )
 
 
 # Filters ---------------------------------------------------------------------------------------

@@ -206,6 +206,9 @@ def send_csat_survey_now(*, ticket_id: int) -> CustomerSatisfaction | None:
         )
         return survey
     record_event(name="csat.sent", ticket=ticket, subject=survey, properties={"channel": channel})
+    publish_on_commit(
+        events.CsatSurveySent(ticket_id=ticket.pk, survey_id=survey.pk, channel=channel)
+    )
     return survey
 
 
@@ -219,9 +222,17 @@ def _managers_to_notify(*, ticket) -> list[User]:
     return scoped or list(managers.distinct())
 
 
+# Where the customer answered (the analytics event says it).
+ANSWERED_ON_SURVEY_PAGE = "survey_page"
+ANSWERED_IN_WEB_CHAT = "web_chat"
+
+
 @transaction.atomic
-def answer_csat_survey(*, token: str, rating: int, comment: str = "") -> CustomerSatisfaction:
-    """Record the customer's answer. One answer per survey; a low score alerts managers."""
+def answer_csat_survey(
+    *, token: str, rating: int, comment: str = "", via: str = ANSWERED_ON_SURVEY_PAGE
+) -> CustomerSatisfaction:
+    """Record the customer's answer (on the public page, or `via` the storefront widget). One
+    answer per survey; a low score alerts managers."""
     survey = (
         CustomerSatisfaction.objects.select_for_update(of=("self",))
         .select_related("ticket", "ticket__assignee")
@@ -243,7 +254,12 @@ def answer_csat_survey(*, token: str, rating: int, comment: str = "") -> Custome
     survey.answered_at = timezone.now()
     survey.save(update_fields=["rating", "comment", "answered_at"])
     ticket = survey.ticket
-    record_event(name="csat.answered", ticket=ticket, subject=survey, properties={"rating": rating})
+    record_event(
+        name="csat.answered",
+        ticket=ticket,
+        subject=survey,
+        properties={"rating": rating, "via": via},
+    )
     publish_on_commit(events.CsatAnswered(ticket_id=ticket.pk, survey_id=survey.pk, rating=rating))
     if rating <= LOW_SCORE:
         assignee = ticket.assignee

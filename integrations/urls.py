@@ -13,6 +13,12 @@ urlpatterns: list = [
     path("widget/<slug:key>/session/", webchat.widget_session, name="widget-session"),
     path("widget/<slug:key>/messages/", webchat.widget_messages, name="widget-messages"),
     path("widget/<slug:key>/receipts/", webchat.widget_receipt, name="widget-receipt"),
+    path("widget/<slug:key>/surveys/", webchat.widget_surveys, name="widget-surveys"),
+    path(
+        "widget/<slug:key>/surveys/<int:survey_id>/answer/",
+        webchat.widget_survey_answer,
+        name="widget-survey-answer",
+    ),
     path("tickets/<str:reference>/webchat/", webchat.ticket_context, name="webchat-context"),
     path(
         "tickets/<str:reference>/messages/<int:message_id>/retry/",

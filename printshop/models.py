@@ -79,6 +79,11 @@ class Proof(models.Model):
     file_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=64)
     file_size = models.PositiveIntegerField()
+    preview_key = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="A PNG thumbnail in storage, drawn by a task (the storefront widget's card).",
+    )
     print_width_mm = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
     print_height_mm = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
     preflight = models.JSONField(default=dict, blank=True)

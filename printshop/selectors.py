@@ -1,15 +1,20 @@
-"""Print-shop reads shared by the ticket panel, the public proof page, the API and threading."""
+"""Print-shop reads shared by the ticket panel, the public proof page, the storefront widget's
+proof card, the API and threading."""
 
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Action, require
 from core.errors import NotFound
 from integrations.selectors import get_customer_context
+from integrations.webchat.selectors import list_visitor_ticket_ids
+from integrations.webchat.services import Visitor
 from printshop.models import Proof, TicketOrder
 from tickets.models import Ticket
 from tickets.references import normalize_order_number
@@ -17,7 +22,20 @@ from tickets.references import normalize_order_number
 # secrets.token_urlsafe: anything else (NUL bytes included, which PostgreSQL refuses) is unknown.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
+# A widget conversation shows at most this many proofs (the newest).
+WIDGET_MAX_PROOFS = 100
+
 # Proofs ------------------------------------------------------------------------------------------
+
+
+def public_proof_url(proof: Proof) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/proofs/{proof.token}/"
+
+
+def is_proof_link_expired(proof: Proof) -> bool:
+    """An open proof past its date: the page, file and preview answer 410 (a decided or
+    superseded one stays readable)."""
+    return not (proof.is_decided or proof.is_superseded) and proof.expires_at <= timezone.now()
 
 
 def get_proof_by_token(*, token: str) -> Proof | None:
@@ -36,6 +54,53 @@ def list_line_versions(*, proof: Proof) -> list[Proof]:
     return list(
         Proof.objects.filter(line_key=proof.line_key, sent_at__isnull=False).order_by("-version")
     )
+
+
+def list_visitor_proofs(*, visitor: Visitor) -> list[Proof]:
+    """The proofs sent on the widget visitor's own conversations, oldest first (never another
+    ticket's: a proof of a ticket merged into theirs stays on the ticket it was sent from)."""
+    ticket_ids = list_visitor_ticket_ids(inbox=visitor.inbox, visitor_id=visitor.visitor_id)
+    newest = Proof.objects.filter(ticket_id__in=ticket_ids, sent_at__isnull=False).order_by(
+        "-sent_at", "-pk"
+    )[:WIDGET_MAX_PROOFS]
+    return list(reversed(newest))
+
+
+def proof_card(proof: Proof) -> dict:
+    """A sent proof as the storefront widget's card shows it: version, a preview from our own
+    origin, the decision, and the public proof page as the fallback. Nothing staff-only (no
+    preflight, no PERP state, no address)."""
+    page = public_proof_url(proof)
+    expired = is_proof_link_expired(proof)
+    if proof.is_decided:
+        state = proof.decision
+    elif proof.is_superseded:
+        state = "superseded"
+    else:
+        state = "expired" if expired else "pending"
+    has_file = bool(proof.file.name) and not expired
+    if not has_file:
+        preview = ""
+    elif proof.preview_key:
+        preview = f"{page}preview/"
+    else:
+        # Until the thumbnail is drawn an image shows itself; a PDF shows its link only.
+        preview = f"{page}file/" if proof.is_image else ""
+    return {
+        "id": proof.pk,
+        "message_id": proof.sent_message_id,
+        "version": proof.version,
+        "label": proof.line_label,
+        "file_name": proof.file_name,
+        "is_pdf": not proof.is_image,
+        "preview_url": preview,
+        "file_url": f"{page}file/" if has_file else "",
+        "page_url": page,
+        "state": state,
+        "decided_at": proof.decided_at.isoformat() if proof.decided_at else None,
+        "comment": proof.decision_comment,
+        "expires_at": proof.expires_at.isoformat() if proof.expires_at else None,
+    }
 
 
 def get_ticket_proof(*, ticket: Ticket, proof_id: int) -> Proof:

@@ -1,5 +1,5 @@
-"""Print-shop writes: order links, proof drafts, sending a proof, the customer's decision and its
-write-back to PERP.
+"""Print-shop writes: order links, proof drafts and their thumbnails, sending a proof, the
+customer's decision (on the public page or in the storefront widget) and its write-back to PERP.
 
 HTTP to PERP happens outside transactions (fetching artwork before the draft is stored, the
 write-back in a task); everything a decision changes commits together, and its side effects
@@ -28,9 +28,12 @@ from analytics.services import record_event
 from comms.models import Channel, NotificationKind
 from comms.services import notify_user, post_message
 from core.errors import ApplicationError, Conflict, NotFound
+from core.realtime import group_send, widget_ticket_group
 from core.redaction import ERASED
 from core.tasks import Backoff
 from integrations.perp.client import PerpClient, PerpError, PerpNotFound, PerpUnavailable
+from integrations.webchat.selectors import list_visitor_ticket_ids
+from integrations.webchat.services import Visitor
 from printshop.models import (
     OrderSource,
     PerpWriteBack,
@@ -46,11 +49,14 @@ from printshop.preflight import (
     check_proof_size,
     run_preflight,
 )
+from printshop.selectors import proof_card, public_proof_url
 from tickets.attachments import get_ticket_attachment, read_attachment
 from tickets.models import Ticket, TicketStatus
+from tickets.previews import store_preview
 from tickets.references import parse_order_references
 from tickets.services import (
     add_system_note,
+    follow_merges,
     get_fallback_channel,
     lock_ticket,
     publish_ticket_updated_on_commit,
@@ -63,6 +69,9 @@ logger = logging.getLogger(__name__)
 MAX_COMMENT_LENGTH = 2000
 MAX_MESSAGE_LENGTH = 2000
 DESIGN_CHANNEL_SLUG = "graphic-design"
+# Where the customer decided (the analytics event and the ticket note say it).
+DECIDED_ON_PROOF_PAGE = "proof_page"
+DECIDED_IN_WEB_CHAT = "web_chat"
 
 
 # Orders ------------------------------------------------------------------------------------------
@@ -264,6 +273,7 @@ def _create_draft(
     proof.file.name = stored
     proof.full_clean(exclude=["ticket", "created_by", "file"])
     proof.save()
+    transaction.on_commit(partial(_enqueue_preview, proof.pk), robust=True)
     record_event(
         name="proof.drafted",
         actor=actor,
@@ -280,17 +290,79 @@ def discard_proof_draft(*, proof: Proof, actor: User) -> None:
     proof = Proof.objects.select_for_update().get(pk=proof.pk)
     if proof.is_sent:
         raise Conflict("A sent proof stays on record.", code="proof_sent")
-    name = proof.file.name
+    names = [proof.file.name, proof.preview_key]
     proof.delete()
     record_event(name="proof.discarded", actor=actor, ticket=proof.ticket)
-    transaction.on_commit(partial(default_storage.delete, name), robust=True)
+    for name in filter(None, names):
+        transaction.on_commit(partial(default_storage.delete, name), robust=True)
+
+
+def _enqueue_preview(proof_id: int) -> None:
+    from printshop.tasks import generate_proof_preview_task
+
+    generate_proof_preview_task.enqueue(proof_id=proof_id)
+
+
+def store_proof_preview(*, proof_id: int) -> str:
+    """Draw the proof's thumbnail (image, or a PDF's first page) for the widget's card. Drawn
+    before any transaction (a PDF takes a while); a sent proof's card is announced again."""
+    proof = Proof.objects.filter(pk=proof_id).first()
+    if proof is None or proof.preview_key or not proof.file.name:
+        return "skipped"
+    key = store_preview(storage_key=proof.file.name, content_type=proof.content_type)
+    if key is None:
+        return "failed"
+    with transaction.atomic():
+        # Conditional: the file may have been erased or discarded while it was drawn.
+        stored = (
+            Proof.objects.filter(pk=proof_id, preview_key="")
+            .exclude(file="")
+            .update(preview_key=key)
+        )
+        if not stored:
+            transaction.on_commit(partial(default_storage.delete, key), robust=True)
+            return "skipped"
+        announce_proof_cards_on_commit([proof_id])
+    return "generated"
+
+
+# The storefront widget's proof card ------------------------------------------------------------
+
+
+def announce_proof_cards_on_commit(proof_ids: list[int]) -> None:
+    """After commit, the widget sockets on each proof's ticket get its card as it now is."""
+    transaction.on_commit(partial(_announce_proof_cards, tuple(proof_ids)), robust=True)
+
+
+def _announce_proof_cards(proof_ids: tuple[int, ...]) -> None:
+    proofs = Proof.objects.filter(pk__in=proof_ids, sent_at__isnull=False).select_related("ticket")
+    for proof in proofs:
+        # A merged ticket's visitors listen on the ticket it was merged into.
+        reference = follow_merges(proof.ticket).reference
+        group_send(
+            widget_ticket_group(reference), {"type": "widget.proof", "proof": proof_card(proof)}
+        )
+
+
+def decide_proof_in_web_chat(
+    *, visitor: Visitor, proof_id: int, decision: str, comment: str = "", ip: str | None = None
+) -> Proof:
+    """Approve / Request changes in the storefront widget: the public page's decision, for a
+    proof of the visitor's own conversation only (another's is as unknown as a missing one)."""
+    ticket_ids = list_visitor_ticket_ids(inbox=visitor.inbox, visitor_id=visitor.visitor_id)
+    proof = (
+        Proof.objects.filter(pk=proof_id, ticket_id__in=ticket_ids, sent_at__isnull=False)
+        .only("token")
+        .first()
+    )
+    if proof is None:
+        raise NotFound("No such proof in this conversation.", code="proof_not_found")
+    return decide_proof(
+        token=proof.token, decision=decision, comment=comment, ip=ip, via=DECIDED_IN_WEB_CHAT
+    )
 
 
 # Sending -----------------------------------------------------------------------------------------
-
-
-def public_proof_url(proof: Proof) -> str:
-    return f"{settings.PUBLIC_BASE_URL}/proofs/{proof.token}/"
 
 
 def _proof_message(*, proof: Proof, note: str) -> str:
@@ -325,7 +397,9 @@ def send_proof(*, proof: Proof, actor: User, message: str = "") -> Proof:
     earlier = Proof.objects.filter(line_key=proof.line_key, sent_at__isnull=False)
     # FOR UPDATE on the line's versions (the same order line may be on another ticket).
     latest = max(earlier.select_for_update().values_list("version", flat=True), default=0)
-    earlier.filter(is_superseded=False).update(is_superseded=True, superseded_at=now)
+    superseded = earlier.filter(is_superseded=False)
+    superseded_ids = list(superseded.values_list("pk", flat=True))
+    superseded.update(is_superseded=True, superseded_at=now)
     proof.version = latest + 1
     proof.sent_at = now
     proof.expires_at = now + timedelta(days=settings.PRINTSHOP_PROOF_EXPIRY_DAYS)
@@ -357,6 +431,7 @@ def send_proof(*, proof: Proof, actor: User, message: str = "") -> Proof:
         subject=proof,
         properties={"version": proof.version, "line": proof.line_key, "superseded": latest},
     )
+    announce_proof_cards_on_commit([proof.pk, *superseded_ids])
     return proof
 
 
@@ -370,15 +445,24 @@ def _client_ip(value: str | None) -> str | None:
         return None
 
 
-def _decision_summary(proof: Proof) -> str:
+def _decision_summary(proof: Proof, *, via: str = DECIDED_ON_PROOF_PAGE) -> str:
     verb = "approved" if proof.decision == ProofDecision.APPROVED else "asked for changes to"
     line = f" ({proof.line_label})" if proof.line_label else ""
-    return f"The customer {verb} proof v{proof.version}{line}"
+    where = " in the web chat" if via == DECIDED_IN_WEB_CHAT else ""
+    return f"The customer {verb} proof v{proof.version}{line}{where}"
 
 
 @transaction.atomic
-def decide_proof(*, token: str, decision: str, comment: str = "", ip: str | None = None) -> Proof:
-    """Record the customer's answer on the public page: final for that version."""
+def decide_proof(
+    *,
+    token: str,
+    decision: str,
+    comment: str = "",
+    ip: str | None = None,
+    via: str = DECIDED_ON_PROOF_PAGE,
+) -> Proof:
+    """Record the customer's answer (on the public page, or `via` the web chat): final for
+    that version."""
     found = Proof.objects.filter(token=token, sent_at__isnull=False).only("ticket_id").first()
     if found is None:
         raise NotFound("This proof does not exist.", code="proof_not_found")
@@ -416,7 +500,7 @@ def decide_proof(*, token: str, decision: str, comment: str = "", ip: str | None
             "perp_status",
         ]
     )
-    summary = _decision_summary(proof)
+    summary = _decision_summary(proof, via=via)
     add_system_note(
         ticket=ticket,
         body=f"{summary}{f': “{comment}”' if comment else '.'}\n"
@@ -427,10 +511,16 @@ def decide_proof(*, token: str, decision: str, comment: str = "", ip: str | None
         name=f"proof.{decision}",
         ticket=ticket,
         subject=proof,
-        properties={"version": proof.version, "line": proof.line_key, "ip": proof.decided_ip},
+        properties={
+            "version": proof.version,
+            "line": proof.line_key,
+            "ip": proof.decided_ip,
+            "via": via,
+        },
     )
     _notify_decision(ticket=ticket, proof=proof, summary=summary)
     publish_ticket_updated_on_commit(ticket)
+    announce_proof_cards_on_commit([proof.pk])
     if proof.perp_status == PerpWriteBack.PENDING:
         transaction.on_commit(partial(_enqueue_write_back, proof.pk), robust=True)
     return proof
@@ -569,10 +659,11 @@ def redact_ticket_proofs(*, ticket_ids: list[int]) -> int:
     they or the agent wrote on the proofs goes; versions, decisions and times stay."""
     proofs = list(Proof.objects.filter(ticket_id__in=ticket_ids).exclude(file_name=ERASED))
     for proof in proofs:
-        if proof.file.name:
-            transaction.on_commit(partial(default_storage.delete, proof.file.name), robust=True)
+        for name in filter(None, (proof.file.name, proof.preview_key)):
+            transaction.on_commit(partial(default_storage.delete, name), robust=True)
     return Proof.objects.filter(pk__in=[p.pk for p in proofs]).update(
         file="",
+        preview_key="",
         file_name=ERASED,
         message="",
         decision_comment="",

@@ -2,13 +2,20 @@
 
 from django.urls import path
 
-from printshop import views
+from printshop import views, widget_views
 
 app_name = "printshop"
 
 urlpatterns = [
     path("proofs/<str:token>/", views.public_proof, name="public-proof"),
     path("proofs/<str:token>/file/", views.public_proof_file, name="public-proof-file"),
+    path("proofs/<str:token>/preview/", views.public_proof_preview, name="public-proof-preview"),
+    path("widget/<slug:key>/proofs/", widget_views.widget_proofs, name="widget-proofs"),
+    path(
+        "widget/<slug:key>/proofs/<int:proof_id>/decision/",
+        widget_views.widget_proof_decision,
+        name="widget-proof-decision",
+    ),
     path("tickets/<str:reference>/proofs/", views.ticket_panel, name="ticket-panel"),
     path("tickets/<str:reference>/proofs/upload/", views.proof_upload, name="proof-upload"),
     path("tickets/<str:reference>/proofs/perp/", views.proof_from_perp, name="proof-perp"),

@@ -7,10 +7,10 @@ htmx posts the same forms, swapping `#printshop-panel` in place.
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -54,7 +54,7 @@ def public_proof(request: HttpRequest, token: str) -> HttpResponse:
     if proof is None:
         return _public_response(render(request, "printshop/public/not_found.html", status=404))
     context = {"proof": proof, "versions": selectors.list_line_versions(proof=proof)}
-    if not (proof.is_decided or proof.is_superseded) and proof.expires_at <= timezone.now():
+    if selectors.is_proof_link_expired(proof):
         response = render(request, "printshop/public/expired.html", context, status=410)
         return _public_response(response)
     status = 200
@@ -84,9 +84,24 @@ def public_proof_file(request: HttpRequest, token: str) -> HttpResponse:
     proof = selectors.get_proof_by_token(token=token)
     if proof is None:
         raise Http404("No such proof.")
-    if not (proof.is_decided or proof.is_superseded) and proof.expires_at <= timezone.now():
+    if selectors.is_proof_link_expired(proof):
         return _public_response(HttpResponse("This proof link has expired.", status=410))
     return _public_response(_file_response(proof))
+
+
+@never_cache
+@require_GET
+def public_proof_preview(request: HttpRequest, token: str) -> HttpResponse:
+    """The proof's PNG thumbnail (the storefront widget's card), under the file's rules."""
+    proof = selectors.get_proof_by_token(token=token)
+    if proof is None or not proof.preview_key:
+        raise Http404("No preview of this proof.")
+    if selectors.is_proof_link_expired(proof):
+        return _public_response(HttpResponse("This proof link has expired.", status=410))
+    response = FileResponse(default_storage.open(proof.preview_key, "rb"), content_type="image/png")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'"
+    return _public_response(response)
 
 
 def _file_response(proof: Proof) -> FileResponse:

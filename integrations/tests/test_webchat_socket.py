@@ -1,4 +1,5 @@
-"""The visitors' socket (/ws/widget/): origin and flood refusals, live replies, typing both ways."""
+"""The visitors' socket (/ws/widget/): origin and flood refusals, live replies, typing both ways,
+the rating prompt of a solved chat."""
 
 import pytest
 from channels.db import database_sync_to_async
@@ -6,13 +7,15 @@ from channels.testing import WebsocketCommunicator
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from analytics.models import CustomerSatisfaction
+from analytics.services import answer_csat_survey
 from comms.consumers import StaffConsumer
 from helpdesk.asgi import application
 from integrations.tests.factories import WebChatInboxFactory
 from integrations.webchat import services
 from integrations.webchat.identity import new_visitor_token
-from tickets.models import DeliveryStatus, TicketMessage
-from tickets.services import reply_to_ticket
+from tickets.models import DeliveryStatus, TicketMessage, TicketStatus
+from tickets.services import change_status, reply_to_ticket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.anyio]
 
@@ -134,3 +137,26 @@ async def test_agent_reply_and_typing_reach_the_visitor_and_visitor_typing_reach
     assert status == DeliveryStatus.READ
     await visitor.disconnect()
     await staff.disconnect()
+
+
+async def test_a_solved_chat_asks_for_its_rating_live_and_an_answer_anywhere_thanks():
+    inbox, token, ticket = await database_sync_to_async(start_conversation)()
+    agent = await database_sync_to_async(UserFactory)(role=Role.AGENT, first_name="Ana")
+    visitor = widget_socket(inbox)
+    assert (await visitor.connect(timeout=TIMEOUT))[0]
+    await visitor.send_json_to({"type": "auth", "token": token})
+    await next_frame(visitor, "ready")
+
+    def solve():
+        # The survey is scheduled on commit; the immediate task backend sends it at once.
+        change_status(ticket=ticket, actor=agent, status=TicketStatus.SOLVED)
+        return CustomerSatisfaction.objects.get(ticket=ticket)
+
+    survey = await database_sync_to_async(solve)()
+    prompt = (await next_frame(visitor, "csat"))["survey"]
+    assert (prompt["id"], prompt["state"]) == (survey.pk, "open")
+    # Answered on the emailed public page (or another tab): the widget says thanks.
+    await database_sync_to_async(answer_csat_survey)(token=survey.token, rating=5)
+    thanks = (await next_frame(visitor, "csat"))["survey"]
+    assert (thanks["state"], thanks["rating"]) == ("answered", 5)
+    await visitor.disconnect()

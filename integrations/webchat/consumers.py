@@ -8,7 +8,9 @@ group, never the session. DESIGN.md fixes the route; the protocol (docs/channels
   `{"type":"receipt","message_id":…,"status":"delivered"|"read"}`.
 - server → client: `{"type":"ready"}`, `{"type":"message","message":{…}}` (the visitor's own,
   echoed to their other tabs, and the agents' replies), `{"type":"typing","is_typing":…,
-  "name":…}` (an agent), `{"type":"error","detail":…,"code":…}`.
+  "name":…}` (an agent), `{"type":"proof","proof":{…}}` (a proof card sent, decided or
+  superseded; printshop), `{"type":"csat","survey":{…}}` (the rating prompt of a solved ticket,
+  or its thanks), `{"type":"error","detail":…,"code":…}`.
 - More than WEBCHAT_SOCKET_FRAME_RATE frames is a flood: one error frame, then close (4429).
 """
 
@@ -154,6 +156,14 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         except ApplicationError:
             return
         await self.send_json({"type": "message", "message": frame})
+
+    async def widget_proof(self, event: dict) -> None:
+        """A proof card of this socket's ticket group (built by printshop for the visitor)."""
+        await self.send_json({"type": "proof", "proof": event["proof"]})
+
+    async def widget_csat(self, event: dict) -> None:
+        """The rating prompt (or thanks) of this socket's ticket group."""
+        await self.send_json({"type": "csat", "survey": event["survey"]})
 
     async def widget_typing(self, event: dict) -> None:
         await self.send_json(

@@ -1,5 +1,6 @@
 """Reads for the storefront widget: the inbox, whether it may run on a page, whether anyone
-answers now, and a visitor's own conversation (never anyone else's)."""
+answers now, and a visitor's own conversation and its satisfaction surveys (never anyone
+else's)."""
 
 import zoneinfo
 from datetime import datetime, timedelta
@@ -9,12 +10,21 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from analytics.selectors import ReportFilters, get_first_response_times
+from analytics.forms import CSAT_QUESTION, RATING_CHOICES
+from analytics.models import CustomerSatisfaction
+from analytics.selectors import ReportFilters, get_first_response_times, list_ticket_surveys
 from comms.selectors import is_any_staff_online
 from core.errors import NotFound
 from integrations.models import WEEKDAYS, WebChatConversation, WebChatInbox
 from tickets.attachments import public_link_url
-from tickets.models import AttachmentState, ChannelKind, MessageDirection, Ticket, TicketMessage
+from tickets.models import (
+    AttachmentState,
+    ChannelKind,
+    MessageDirection,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+)
 from tickets.services import follow_merges
 
 # The reply-time estimate reads the last month of first responses.
@@ -105,6 +115,17 @@ def list_visitor_tickets(*, inbox: WebChatInbox, visitor_id: str) -> list[Ticket
     return list(tickets.values())
 
 
+def list_visitor_ticket_ids(*, inbox: WebChatInbox, visitor_id: str) -> set[int]:
+    """What a visitor may act on (a proof's decision, a survey's answer): the tickets of their
+    own conversations and the tickets those were merged into, never anyone else's."""
+    own = set(
+        WebChatConversation.objects.filter(inbox=inbox, visitor_id=visitor_id).values_list(
+            "ticket_id", flat=True
+        )
+    )
+    return own | {ticket.pk for ticket in list_visitor_tickets(inbox=inbox, visitor_id=visitor_id)}
+
+
 def visitor_messages(*, tickets: list[Ticket], after_id: int = 0) -> QuerySet[TicketMessage]:
     return (
         TicketMessage.objects.filter(ticket__in=tickets, pk__gt=after_id)
@@ -147,6 +168,33 @@ def serialize_message(message: TicketMessage, *, shop_name: str) -> dict:
             for a in message.attachments.all()
             if a.state == AttachmentState.STORED
         ],
+    }
+
+
+def list_visitor_surveys(*, inbox: WebChatInbox, visitor_id: str) -> list[CustomerSatisfaction]:
+    """The satisfaction surveys sent on the visitor's own tickets."""
+    return list_ticket_surveys(
+        ticket_ids=list_visitor_ticket_ids(inbox=inbox, visitor_id=visitor_id)
+    )
+
+
+def csat_card(survey: CustomerSatisfaction) -> dict | None:
+    """The widget's rating prompt of a survey, on the CSAT model's scale: open while the
+    ticket is solved and the survey unanswered and unexpired; after an answer, the thanks.
+    None when there is nothing to show (the ticket was reopened, the survey expired)."""
+    if survey.answered_at is not None:
+        state = "answered"
+    elif survey.ticket.status in TicketStatus.CLOSED_STATES and survey.expires_at > timezone.now():
+        state = "open"
+    else:
+        return None
+    return {
+        "id": survey.pk,
+        "ticket": survey.ticket.reference,
+        "state": state,
+        "question": CSAT_QUESTION,
+        "scale": [{"value": value, "label": label} for value, label in RATING_CHOICES],
+        "rating": survey.rating,
     }
 
 

@@ -1,7 +1,8 @@
 """Writes for the storefront widget: a visitor's message becomes a ticket message through the
 same inbound path as every channel (`integrations.inbound.receive_message` →
 `tickets/threading.py`), so rules, SLAs, analytics and collision detection see a `web` message
-like any other; delivery receipts move the agent's reply to delivered/read."""
+like any other; delivery receipts move the agent's reply to delivered/read; the rating prompt
+answers the ticket's CSAT survey through analytics' own service."""
 
 from dataclasses import dataclass
 from functools import partial
@@ -10,9 +11,11 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
-from core.errors import ApplicationError
+from analytics.models import CustomerSatisfaction
+from analytics.services import ANSWERED_IN_WEB_CHAT, answer_csat_survey
+from core.errors import ApplicationError, NotFound
 from core.files import JPEG, PDF, PNG
-from core.realtime import group_send, widget_visitor_group
+from core.realtime import group_send, widget_ticket_group, widget_visitor_group
 from integrations.inbound import InboundMessage, receive_message
 from integrations.models import WebChatConversation, WebChatInbox
 from integrations.webchat import selectors
@@ -25,7 +28,7 @@ from tickets.models import (
     MessageDirection,
     TicketMessage,
 )
-from tickets.services import update_delivery_status
+from tickets.services import follow_merges, update_delivery_status
 
 PROVIDER = "web"
 UPLOAD_TYPES = frozenset({PNG, JPEG, PDF})
@@ -203,6 +206,33 @@ def post_visitor_message(
         partial(group_send, widget_visitor_group(visitor.visitor_id), frame), robust=True
     )
     return message
+
+
+def answer_csat_in_web_chat(
+    *, visitor: Visitor, survey_id: int, rating: int, comment: str = ""
+) -> CustomerSatisfaction:
+    """The widget's rating prompt: the public survey page's answer (one per survey, 409 for a
+    second), for a survey of the visitor's own tickets only (another's is as unknown as a
+    missing one)."""
+    surveys = selectors.list_visitor_surveys(inbox=visitor.inbox, visitor_id=visitor.visitor_id)
+    survey = next((s for s in surveys if s.pk == survey_id), None)
+    if survey is None:
+        raise NotFound("No such survey in this conversation.", code="csat_not_found")
+    return answer_csat_survey(
+        token=survey.token, rating=rating, comment=comment, via=ANSWERED_IN_WEB_CHAT
+    )
+
+
+def announce_survey_card(*, survey_id: int) -> None:
+    """Runs after commit: the widget sockets on the survey's ticket get its rating prompt (sent)
+    or thanks (answered, wherever: the widget, another tab, the emailed page)."""
+    survey = CustomerSatisfaction.objects.select_related("ticket").filter(pk=survey_id).first()
+    card = selectors.csat_card(survey) if survey is not None else None
+    if card is None:
+        return
+    # A merged ticket's visitors listen on the ticket it was merged into.
+    reference = follow_merges(survey.ticket).reference
+    group_send(widget_ticket_group(reference), {"type": "widget.csat", "survey": card})
 
 
 RECEIPT_STATUSES = {"delivered": DeliveryStatus.DELIVERED, "read": DeliveryStatus.READ}

@@ -8,7 +8,7 @@ there is nothing for CSRF to protect (the views are exempt); the token is the cr
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 
 from django.conf import settings
@@ -82,7 +82,12 @@ def widget_endpoint(view: Callable) -> Callable:
     return wrapper
 
 
-def _visitor(request: HttpRequest, inbox: WebChatInbox, data) -> services.Visitor:
+def visitor_from_request(
+    request: HttpRequest, inbox: WebChatInbox, data: Mapping | None = None
+) -> services.Visitor:
+    """The visitor the `X-Widget-Token` names (401 without a valid one), with the identity
+    claim and pre-chat fields found in `data`."""
+    data = data or {}
     visitor_id = identity.read_visitor_token(
         inbox=inbox, token=request.headers.get(TOKEN_HEADER, "")
     )
@@ -100,7 +105,8 @@ def _visitor(request: HttpRequest, inbox: WebChatInbox, data) -> services.Visito
     )
 
 
-def _json_body(request: HttpRequest) -> dict:
+def json_body(request: HttpRequest) -> Mapping:
+    """A widget call's JSON object (or its form fields, for a multipart upload)."""
     if request.content_type != "application/json":
         return request.POST
     try:
@@ -145,7 +151,7 @@ def widget_session(request: HttpRequest, inbox: WebChatInbox) -> JsonResponse:
     """Keep a valid token or issue a new one; say whether the identity claim was verified."""
     if request.method != "POST":
         raise ApplicationError("Use POST.", code="method_not_allowed", status=405)
-    data = _json_body(request)
+    data = json_body(request)
     token = str(data.get("token", ""))
     try:
         identity.read_visitor_token(inbox=inbox, token=token)
@@ -164,7 +170,7 @@ def widget_messages(request: HttpRequest, inbox: WebChatInbox) -> JsonResponse:
     """GET: the conversation after `after` (polling; marks agent replies delivered).
     POST: a visitor message (JSON, or multipart with a `file`)."""
     if request.method == "GET":
-        visitor = _visitor(request, inbox, {})
+        visitor = visitor_from_request(request, inbox)
         try:
             after = int(request.GET.get("after", "0") or 0)
         except ValueError:
@@ -175,8 +181,8 @@ def widget_messages(request: HttpRequest, inbox: WebChatInbox) -> JsonResponse:
         return JsonResponse({"messages": messages})
     if request.method != "POST":
         raise ApplicationError("Use GET or POST.", code="method_not_allowed", status=405)
-    data = _json_body(request)
-    visitor = _visitor(request, inbox, data)
+    data = json_body(request)
+    visitor = visitor_from_request(request, inbox, data)
     if rate_limited(
         key=f"webchat:visitor:{visitor.visitor_id}", rate=settings.WEBCHAT_VISITOR_MESSAGE_RATE
     ):
@@ -209,8 +215,8 @@ def widget_messages(request: HttpRequest, inbox: WebChatInbox) -> JsonResponse:
 def widget_receipt(request: HttpRequest, inbox: WebChatInbox) -> JsonResponse:
     if request.method != "POST":
         raise ApplicationError("Use POST.", code="method_not_allowed", status=405)
-    data = _json_body(request)
-    visitor = _visitor(request, inbox, {})
+    data = json_body(request)
+    visitor = visitor_from_request(request, inbox)
     try:
         message_id = int(data.get("message_id"))
     except (TypeError, ValueError):
@@ -221,6 +227,38 @@ def widget_receipt(request: HttpRequest, inbox: WebChatInbox) -> JsonResponse:
         visitor=visitor, message_id=message_id, status=str(data.get("status", ""))
     )
     return JsonResponse({"id": message.pk, "status": message.delivery_status})
+
+
+@widget_endpoint
+def widget_surveys(request: HttpRequest, inbox: WebChatInbox) -> JsonResponse:
+    """GET: the rating prompts (and answered thanks) of the visitor's solved tickets."""
+    if request.method != "GET":
+        raise ApplicationError("Use GET.", code="method_not_allowed", status=405)
+    visitor = visitor_from_request(request, inbox)
+    surveys = selectors.list_visitor_surveys(inbox=inbox, visitor_id=visitor.visitor_id)
+    cards = [card for card in map(selectors.csat_card, surveys) if card is not None]
+    return JsonResponse({"surveys": cards})
+
+
+@widget_endpoint
+def widget_survey_answer(request: HttpRequest, inbox: WebChatInbox, survey_id: int) -> JsonResponse:
+    """POST `{"rating": 1-5, "comment": …}`: the answered card; 409 for a second answer."""
+    if request.method != "POST":
+        raise ApplicationError("Use POST.", code="method_not_allowed", status=405)
+    data = json_body(request)
+    try:
+        rating = int(data.get("rating"))
+    except (TypeError, ValueError):
+        raise ApplicationError(
+            "Choose a rating from 1 to 5.", code="invalid", fields={"rating": ["1 to 5."]}
+        ) from None
+    survey = services.answer_csat_in_web_chat(
+        visitor=visitor_from_request(request, inbox),
+        survey_id=survey_id,
+        rating=rating,
+        comment=str(data.get("comment", "")),
+    )
+    return JsonResponse({"survey": selectors.csat_card(survey)})
 
 
 @staff_page
