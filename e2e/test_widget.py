@@ -3,11 +3,13 @@
 in a second browser context sees the ticket arrive live in the inbox, typing shows both ways, and
 the agent's reply appears in the widget without a reload. Loading the widget requests nothing
 but the shop page's host and ours. A logged-in customer's signed identity attaches the chat to
-their existing customer profile; a forged one does not."""
+their existing customer profile; a forged one does not. A proof the agent sends is approved in
+the widget and the ticket shows it live; the solved chat asks for its rating in the widget."""
 
 import hashlib
 import hmac
 import io
+import re
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image
 
-from e2e.conftest import free_port
+from e2e.conftest import daphne_command, free_port, serve
 from e2e.test_browser import TIMEOUT_MS, browser, expect, log_in, new_context  # noqa: F401
 
 pytestmark = pytest.mark.e2e
@@ -34,6 +36,17 @@ def page_html(base_url: str, *, email: str = "", signature: str = "") -> bytes:
         f'<script src="{base_url}/widget.js" data-inbox="{INBOX}"{claim} async></script>'
         "</body></html>"
     ).encode()
+
+
+@pytest.fixture(scope="module")
+def demo_server(demo_database, tmp_path_factory):
+    """The embedded server, sending a solved ticket's CSAT survey at once (not an hour later)."""
+    yield from serve(
+        demo_database,
+        tmp_path_factory.mktemp("daphne"),
+        daphne_command,
+        {"CSAT_SURVEY_DELAY_MINUTES": "0"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +177,85 @@ def test_a_signed_identity_attaches_the_chat_and_a_forged_one_does_not(
     emails = customer_emails_of_chat(demo_server, tag)
     assert (KNOWN_EMAIL in emails) is attached, emails
     context.close()
+
+
+def test_a_proof_is_approved_in_the_widget_and_the_solved_chat_asks_for_a_rating(
+    browser,  # noqa: F811
+    new_context,  # noqa: F811
+    shop,
+    demo_server,
+):
+    agent = new_context().new_page()
+    log_in(agent, "ana")
+    visitor_context = browser.new_context()
+    visitor_context.set_default_timeout(TIMEOUT_MS)
+    visitor = visitor_context.new_page()
+    hosts = set()
+    visitor.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+    visitor.goto(shop)
+    visitor.get_by_role("button", name="Chat with us").click()
+    tag = f"proof-{uuid.uuid4().hex[:8]}"
+    visitor.get_by_label("Your message").fill(f"Can I see a proof of my cards? {tag}")
+    visitor.get_by_label("Your message").press("Enter")
+    conversation = visitor.get_by_role("log")
+    expect(conversation).to_contain_text(tag)
+    reference = demo_server.manage(
+        "shell",
+        "-c",
+        "from tickets.models import TicketMessage; "
+        f"print(TicketMessage.objects.get(body__contains='{tag}').ticket.reference)",
+    ).splitlines()[-1]
+
+    # The agent sends a proof from the ticket's Orders & proofs panel.
+    agent.goto(f"/tickets/{reference}/")
+    panel = agent.locator("#printshop-panel")
+    panel.get_by_text("Send a proof…").click()
+    panel.get_by_label("PDF, PNG or JPEG").set_input_files(
+        {"name": "cards.png", "mimeType": "image/png", "buffer": png()}
+    )
+    panel.get_by_label("Order line (optional)").fill("Business cards")
+    panel.get_by_role("button", name="Upload and check").click()
+    panel.get_by_role("button", name="Send proof to the customer").click()
+    expect(panel.locator(".ps-decision-pending")).to_be_visible()
+
+    # The visitor sees the card under the proof's message, with its preview from our origin.
+    card = visitor.get_by_role("group", name="Proof version 1")
+    expect(card).to_contain_text("Business cards")
+    preview = card.get_by_role("img", name="Proof version 1: cards.png")
+    expect(preview).to_be_visible()
+    assert preview.evaluate("image => image.complete && image.naturalWidth > 0")
+    assert preview.get_attribute("src").startswith(demo_server.base_url)
+    expect(card.get_by_role("link", name="Open the proof page")).to_have_attribute(
+        "href", re.compile(re.escape(demo_server.base_url) + "/proofs/")
+    )
+    # Asking for changes needs a comment; approving does not.
+    card.get_by_role("button", name="Request changes").click()
+    expect(card.get_by_role("alert")).to_have_text("Tell us what to change.")
+    expect(card.get_by_label("Comments (required if you ask for changes)")).to_be_focused()
+    card.get_by_role("button", name="Approve").click()
+    expect(card.get_by_role("status")).to_have_text(
+        "You approved this proof. We will print from this version."
+    )
+    expect(card.get_by_role("status")).to_be_focused()
+
+    # The agent's open ticket shows the approval without a reload.
+    expect(panel.locator(".ps-decision-approved")).to_be_visible()
+
+    # Solved: the widget asks for the rating inline, and the answer is stored.
+    agent.locator("#status-select").select_option("solved")
+    rating = visitor.get_by_role("group", name="Rate our help")
+    expect(rating).to_contain_text("How satisfied are you with the help you got?")
+    rating.get_by_label("4: Satisfied").check()
+    rating.get_by_label("Anything you want to tell us? (optional)").fill(f"Quick {tag}")
+    rating.get_by_role("button", name="Send rating").click()
+    expect(rating.get_by_role("status")).to_have_text("Thank you! You rated us 4 out of 5.")
+    stored = demo_server.manage(
+        "shell",
+        "-c",
+        "from analytics.models import CustomerSatisfaction; "
+        f"s = CustomerSatisfaction.objects.get(ticket__reference='{reference}'); "
+        "print(s.rating, s.channel, s.comment)",
+    ).splitlines()[-1]
+    assert stored == f"4 web Quick {tag}", stored
+    assert hosts <= {urlsplit(shop).netloc, urlsplit(demo_server.base_url).netloc}, hosts
+    visitor_context.close()

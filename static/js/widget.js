@@ -8,6 +8,10 @@
  * the shop's own /cart.js). Styles live in a shadow root, so the theme and the widget never
  * restyle each other. Live replies and typing come over /ws/widget/; while the socket is down the
  * widget polls. The visitor token stays in localStorage.
+ *
+ * A proof sent on the conversation shows as a card under its message (preview from our origin,
+ * Approve / Request changes, the public proof page as the fallback); a solved ticket asks for
+ * its rating inline. Both are answered through the same services as their public pages.
  */
 (function () {
   "use strict";
@@ -25,6 +29,8 @@
   var state = load();
   var config = null, socket = null, pollTimer = null, retryMs = 1000, typingTimer = null;
   var verified = false, askEmail = false, shown = {}, unread = [], lastId = 0, isOpen = false, isTyping = false, sentFirst = false;
+  // Message elements by id; proof and survey cards by id; proof cards waiting for their message.
+  var bubbles = {}, proofCards = {}, surveyCards = {}, waiting = {};
 
   function load() {
     try { return JSON.parse(localStorage.getItem(storeKey)) || {}; } catch (e) { return {}; }
@@ -61,6 +67,11 @@
     ":focus-visible{outline:3px solid #ffbf47;outline-offset:2px}" +
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
     ".err{color:#a4001d;font-size:13px;margin:0}" +
+    ".card{background:#fff;border:1px solid #dde1e6;border-radius:12px;padding:10px;display:flex;flex-direction:column;gap:6px}" +
+    ".card p{margin:0}.card img{display:block;max-width:100%;max-height:220px;border:1px solid #dde1e6;border-radius:6px}" +
+    ".card a{color:#1b1f24}.card fieldset{border:0;margin:0;padding:0}.card legend{padding:0;margin-bottom:4px}" +
+    ".opt{display:flex;gap:6px;align-items:center}.opt input{width:auto;margin:0}" +
+    ".alt{border:1px solid #3b4350;border-radius:8px;padding:8px 14px;background:#fff;color:#1b1f24;cursor:pointer}" +
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100vh;max-height:100vh;border-radius:0}}" +
     "</style>" +
     '<button class="launch" type="button" aria-expanded="false" aria-controls="pd-panel">Chat with us</button>' +
@@ -241,6 +252,7 @@
       item.appendChild(who);
     }
     item.appendChild(document.createTextNode(m.body));
+    bubbles[m.id] = item;
     m.attachments.forEach(function (a) {
       var link = document.createElement("a");
       link.href = a.url;
@@ -251,6 +263,8 @@
       item.appendChild(link);
     });
     log.appendChild(item);
+    if (waiting[m.id]) { item.after(waiting[m.id]); delete waiting[m.id]; }
+    keepSurveyLast();
     log.scrollTop = log.scrollHeight;
     if (m.direction === "out") {
       typingNote.hidden = true;
@@ -285,8 +299,10 @@
     socket.onopen = function () { socket.send(JSON.stringify({ type: "auth", token: state.token })); };
     socket.onmessage = function (event) {
       var frame = JSON.parse(event.data);
-      if (frame.type === "ready") { retryMs = 1000; clearInterval(pollTimer); pollTimer = null; poll(); }
+      if (frame.type === "ready") { retryMs = 1000; clearInterval(pollTimer); pollTimer = null; poll(); loadCards(); }
       else if (frame.type === "message") show(frame.message);
+      else if (frame.type === "proof") showProof(frame.proof);
+      else if (frame.type === "csat") showSurvey(frame.survey);
       else if (frame.type === "typing") {
         typingNote.hidden = !frame.is_typing;
         typingNote.textContent = (frame.name || "Someone") + " is typing…";
@@ -302,6 +318,155 @@
   function poll() {
     request("GET", "messages/?after=" + lastId).then(function (answer) {
       answer.messages.forEach(show);
+      // Without the socket, a new agent message may be a proof or the survey: ask for cards.
+      var live = socket && socket.readyState === 1;
+      if (!live && answer.messages.some(function (m) { return m.direction === "out"; })) loadCards();
     }).catch(function () {});
+  }
+
+  // Proof cards and the rating prompt --------------------------------------------------------------
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text) node.textContent = text;
+    return node;
+  }
+  function link(href, text) {
+    var a = el("a", "", text);
+    a.href = href; a.target = "_blank"; a.rel = "noopener";
+    return a;
+  }
+  function status(text) {
+    var note = el("p", "note", text);
+    note.setAttribute("role", "status");
+    note.tabIndex = -1;
+    return note;
+  }
+  function loadCards() {
+    request("GET", "proofs/").then(function (a) { a.proofs.forEach(function (p) { showProof(p); }); }).catch(function () {});
+    request("GET", "surveys/").then(function (a) { a.surveys.forEach(showSurvey); }).catch(function () {});
+  }
+  var outcomes = {
+    approved: "You approved this proof. We will print from this version.",
+    changes_requested: "You asked for changes. We will send you a new version.",
+    superseded: "A newer version of this proof was sent.",
+    expired: "This proof link has expired; ask us for a new one."
+  };
+  function showProof(p, notice) {
+    var card = proofCards[p.id], key = p.state + " " + p.preview_url;
+    if (card && card.dataset.key === key && !notice) return;
+    var fresh = !card;
+    if (fresh) {
+      card = proofCards[p.id] = el("div", "card");
+      card.setAttribute("role", "group");
+    }
+    var typed = card.querySelector("textarea"), title = "Proof version " + p.version;
+    card.dataset.key = key;
+    card.setAttribute("aria-label", title);
+    card.textContent = "";
+    card.appendChild(el("p", "", title + (p.label ? " · " + p.label : ""))).style.fontWeight = "600";
+    if (notice) card.appendChild(el("p", "err", notice)).setAttribute("role", "alert");
+    if (p.preview_url) {
+      var img = el("img");
+      img.src = p.preview_url;
+      img.alt = title + ": " + p.file_name;
+      card.appendChild(link(p.page_url, "")).appendChild(img);
+    } else if (p.file_url) card.appendChild(el("p")).appendChild(link(p.file_url, p.is_pdf ? "Open the proof (PDF)" : "Open the proof"));
+    if (p.state === "pending") {
+      var id = "pd-proof-" + p.id, box = el("textarea"), err = el("p", "err"), row = el("div", "row");
+      var label = el("label", "", "Comments (required if you ask for changes)");
+      label.htmlFor = box.id = id;
+      box.maxLength = 2000;
+      box.value = typed ? typed.value : "";
+      err.setAttribute("role", "alert");
+      [["approved", "send", "Approve"], ["changes_requested", "alt", "Request changes"]].forEach(function (b) {
+        var button = el("button", b[1], b[2]);
+        button.type = "button";
+        button.addEventListener("click", function () { decide(p, b[0], card, box, err); });
+        row.appendChild(button);
+      });
+      [label, box, err, row].forEach(function (node) { card.appendChild(node); });
+    } else {
+      card.appendChild(status(outcomes[p.state]));
+      if (p.comment) card.appendChild(el("p", "note", "“" + p.comment + "”"));
+    }
+    card.appendChild(el("p", "note")).appendChild(link(p.page_url, "Open the proof page"));
+    if (!fresh) return;
+    var bubble = bubbles[p.message_id];
+    if (bubble) bubble.after(card);
+    else if (p.message_id) waiting[p.message_id] = card;
+    else log.appendChild(card);
+  }
+  function decide(p, decision, card, box, err) {
+    var comment = box.value.trim();
+    err.textContent = "";
+    if (decision === "changes_requested" && !comment) { err.textContent = "Tell us what to change."; box.focus(); return; }
+    card.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    request("POST", "proofs/" + p.id + "/decision/", { decision: decision, comment: comment }).then(function (a) {
+      showProof(a.proof);
+      card.querySelector("[role=status]").focus();
+    }).catch(function (problem) {
+      card.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      var detail = (problem && problem.detail) || "That did not work; try again.";
+      if (!problem || ["proof_decided", "proof_superseded", "proof_expired"].indexOf(problem.code) < 0) {
+        err.textContent = detail;
+        return;
+      }
+      // Decided elsewhere a moment ago (another tab, the proof page): show what stands.
+      request("GET", "proofs/").then(function (a) {
+        a.proofs.forEach(function (q) { if (q.id === p.id) showProof(q, detail); });
+      }).catch(function () { err.textContent = detail; });
+    });
+  }
+  function showSurvey(s) {
+    var card = surveyCards[s.id];
+    if (card && card.dataset.state === s.state) return;
+    if (!card) {
+      card = surveyCards[s.id] = el("div", "card");
+      card.setAttribute("role", "group");
+      card.setAttribute("aria-label", "Rate our help");
+    }
+    card.dataset.state = s.state;
+    card.textContent = "";
+    if (s.state === "answered") card.appendChild(status("Thank you! You rated us " + s.rating + " out of 5."));
+    else {
+      var set = el("fieldset"), box = el("textarea"), err = el("p", "err"), send = el("button", "send", "Send rating");
+      var label = el("label", "", "Anything you want to tell us? (optional)");
+      set.appendChild(el("legend", "", s.question));
+      s.scale.forEach(function (option) {
+        var row = el("div", "opt"), radio = el("input"), text = el("label", "", option.label);
+        radio.type = "radio"; radio.name = "pd-rating-" + s.id; radio.value = option.value;
+        text.htmlFor = radio.id = "pd-rating-" + s.id + "-" + option.value;
+        row.appendChild(radio); row.appendChild(text); set.appendChild(row);
+      });
+      label.htmlFor = box.id = "pd-rating-comment-" + s.id;
+      box.maxLength = 2000;
+      err.setAttribute("role", "alert");
+      send.type = "button";
+      send.addEventListener("click", function () { rate(s, card, box, err, send); });
+      [set, label, box, err, send].forEach(function (node) { card.appendChild(node); });
+    }
+    if (!card.parentNode) log.appendChild(card);
+    log.scrollTop = log.scrollHeight;
+  }
+  function rate(s, card, box, err, send) {
+    var chosen = card.querySelector("input:checked");
+    err.textContent = "";
+    if (!chosen) { err.textContent = "Choose a rating from 1 to 5."; card.querySelector("input").focus(); return; }
+    send.disabled = true;
+    request("POST", "surveys/" + s.id + "/answer/", { rating: Number(chosen.value), comment: box.value }).then(function (a) {
+      showSurvey(a.survey);
+      card.querySelector("[role=status]").focus();
+    }).catch(function (problem) {
+      send.disabled = false;
+      err.textContent = (problem && problem.detail) || "That did not work; try again.";
+    });
+  }
+  // An unanswered rating prompt stays under the newest message (unless the visitor is in it).
+  function keepSurveyLast() {
+    Object.keys(surveyCards).forEach(function (id) {
+      var card = surveyCards[id];
+      if (card.dataset.state === "open" && !card.contains(root.activeElement)) log.appendChild(card);
+    });
   }
 })();
