@@ -213,3 +213,26 @@ def test_a_proof_stays_the_visitors_after_their_ticket_is_merged(client, inbox):
     cards = widget(client, "get", "proofs/", inbox, token=token).json()["proofs"]
     assert [card["id"] for card in cards] == [proof.pk]
     assert decide(client, inbox, token, proof).status_code == 200
+
+
+def test_a_discarded_draft_and_an_erased_proof_lose_their_thumbnail(
+    inbox, agent, django_capture_on_commit_callbacks
+):
+    _, ticket = start_chat(inbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = services.create_proof_from_upload(
+            ticket=ticket,
+            actor=agent,
+            upload=SimpleUploadedFile("x.png", make_image(width=60, height=40)),
+            target=services.ProofTarget(),
+        )
+        sent = send_proof(ticket, agent)
+    draft.refresh_from_db()
+    sent.refresh_from_db()
+    storage = draft.file.storage
+    assert storage.exists(draft.preview_key) and storage.exists(sent.preview_key)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.discard_proof_draft(proof=draft, actor=agent)
+        services.redact_ticket_proofs(ticket_ids=[ticket.pk])
+    assert not storage.exists(draft.preview_key) and not storage.exists(sent.preview_key)
+    assert Proof.objects.get(pk=sent.pk).preview_key == ""

@@ -361,6 +361,7 @@
       card.setAttribute("role", "group");
     }
     var typed = card.querySelector("textarea"), title = "Proof version " + p.version;
+    var wasTyping = typed && root.activeElement === typed;
     card.dataset.key = key;
     card.setAttribute("aria-label", title);
     card.textContent = "";
@@ -386,6 +387,7 @@
         row.appendChild(button);
       });
       [label, box, err, row].forEach(function (node) { card.appendChild(node); });
+      if (wasTyping) box.focus();
     } else {
       card.appendChild(status(outcomes[p.state]));
       if (p.comment) card.appendChild(el("p", "note", "“" + p.comment + "”"));
