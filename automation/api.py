@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from automation.selectors import get_sla_panel
+from core.api_schema import ERROR
 from tickets.selectors import get_ticket_for_user
 
 
@@ -38,7 +39,7 @@ class TicketSlaApi(APIView):
     @extend_schema(
         operation_id="automation_ticket_sla",
         tags=["automation"],
-        responses={200: OutputSerializer},
+        responses={200: OutputSerializer, 403: ERROR, 404: ERROR},
     )
     def get(self, request: Request, reference: str) -> Response:
         ticket = get_ticket_for_user(user=request.user, reference=reference)
