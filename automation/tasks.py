@@ -7,7 +7,7 @@ from django_tasks import task
 
 from automation import services, sla, webhooks
 from automation.dispatch import TicketEventKind
-from automation.models import RuleEvent
+from automation.models import RuleEvent, WebhookEventType
 from automation.selectors import build_webhook_payload
 from core import queues
 from core.tasks import retry_later
@@ -18,11 +18,11 @@ logger = logging.getLogger(__name__)
 RULE_EVENTS = frozenset(RuleEvent.values)
 # Which outbound webhook event a ticket event becomes.
 WEBHOOK_EVENTS = {
-    TicketEventKind.TICKET_CREATED: "ticket.created",
-    TicketEventKind.TICKET_UPDATED: "ticket.updated",
-    TicketEventKind.MESSAGE_RECEIVED: "message.created",
-    TicketEventKind.MESSAGE_SENT: "message.created",
-    TicketEventKind.CSAT_RECEIVED: "csat.received",
+    TicketEventKind.TICKET_CREATED: WebhookEventType.TICKET_CREATED,
+    TicketEventKind.TICKET_UPDATED: WebhookEventType.TICKET_UPDATED,
+    TicketEventKind.MESSAGE_RECEIVED: WebhookEventType.MESSAGE_CREATED,
+    TicketEventKind.MESSAGE_SENT: WebhookEventType.MESSAGE_CREATED,
+    TicketEventKind.CSAT_RECEIVED: WebhookEventType.CSAT_RECEIVED,
 }
 SLA_REFRESH_EVENTS = frozenset(
     {
