@@ -237,6 +237,7 @@ def big(name: str, size: int, head: bytes = b"%PDF-1.4\n") -> SimpleUploadedFile
         ("whatsapp", "+447700900123", big("a.png", 5 * MB + 1, image_bytes("PNG")), "5 MB"),
         ("email", "a@b.example", big("a.pdf", 23 * MB), "30 MB"),
         ("instagram", "1789", big("a.pdf", 1000), "Instagram"),
+        ("facebook", "4242", big("a.pdf", 25 * MB + 1), "25 MB"),
     ],
 )
 def test_provider_limits_are_a_clear_400(agent_client, channel, sender, upload, limit):
