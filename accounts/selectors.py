@@ -1,16 +1,17 @@
 """Reads of the accounts app shared by views, the API and authentication."""
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db.models import Exists, Expression, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, Expression, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiToken, Role, User
+from accounts.permissions import Action
 from accounts.tokens import hash_token, split_token
 from core.errors import NotFound
 
@@ -41,6 +42,28 @@ def list_staff() -> QuerySet[User]:
         )
         .order_by("-is_active", "username")
     )
+
+
+def list_active_staff_by_username(
+    *, usernames: Iterable[str], action: Action | str | None = None
+) -> list[User]:
+    """Active staff with these usernames (exact, as @mentions name them); with `action`, only
+    those holding its permission (through a role, directly, or as superusers). One query."""
+    staff = User.objects.filter(username__in=set(usernames), is_active=True)
+    if action is not None:
+        app_label, codename = str(action).split(".", 1)
+        staff = staff.filter(
+            Q(is_superuser=True)
+            | Q(
+                groups__permissions__content_type__app_label=app_label,
+                groups__permissions__codename=codename,
+            )
+            | Q(
+                user_permissions__content_type__app_label=app_label,
+                user_permissions__codename=codename,
+            )
+        ).distinct()
+    return list(staff.order_by("username"))
 
 
 def get_staff_member(*, user_id: int) -> User:

@@ -5,7 +5,8 @@ Ticket references (`PD-1234`) link to the ticket and PERP references (`PD-ORD-10
 so "ask #graphic-design about PD-1234" needs no copy-pasted URL. The links are resolved when
 followed, not when written: a job linked to a ticket later still finds it.
 
-Rendered once on write and stored in `ChannelMessage.body_html`; nh3 has the last word.
+Rendered once on write and stored in `ChannelMessage.body_html`; nh3 has the last word. The
+mention parser is the one internal notes use too (`core.mentions`).
 """
 
 import re
@@ -14,10 +15,9 @@ from urllib.parse import urlencode
 import nh3
 from django.utils.html import escape
 
+from core.mentions import CODE_SPAN_RE, MENTION_RE
 from tickets.references import find_order_references
 
-MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_.+-]{1,150})")
-_CODE_RE = re.compile(r"`([^`\n]+)`")
 _BOLD_RE = re.compile(r"\*\*([^*\n]+)\*\*")
 _LINK_RE = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 TICKET_REFERENCE_RE = re.compile(r"\bPD-\d+\b", re.IGNORECASE)
@@ -26,11 +26,6 @@ LINKED_ORDER_SOURCES = {"perp"}
 
 ALLOWED_TAGS = {"a", "code", "strong", "br", "span"}
 ALLOWED_ATTRIBUTES = {"a": {"href"}, "span": {"class"}}
-
-
-def parse_mentions(body: str) -> set[str]:
-    """Usernames mentioned in `body` (`channel` stands for everyone in the channel)."""
-    return {match.rstrip(".") for match in MENTION_RE.findall(_CODE_RE.sub("", body))}
 
 
 def _reference_links(text: str) -> list[tuple[int, int, str]]:
@@ -67,7 +62,7 @@ def render_markup(body: str) -> str:
     parts = []
     last = 0
     # Code spans are literal: no links, bold or mentions inside them.
-    for match in _CODE_RE.finditer(body):
+    for match in CODE_SPAN_RE.finditer(body):
         parts.append(_render_text(body[last : match.start()]))
         parts.append(f"<code>{escape(match.group(1))}</code>")
         last = match.end()

@@ -15,7 +15,7 @@ from accounts.models import User
 from accounts.permissions import Action, can, require
 from comms import attachments, events
 from comms.live import publish_message_on_commit
-from comms.markup import parse_mentions, render_markup
+from comms.markup import render_markup
 from comms.models import (
     Channel,
     ChannelKind,
@@ -35,6 +35,7 @@ from comms.selectors import can_view_channel, is_channel_member
 from comms.tasks import generate_chat_attachment_preview
 from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from core.events import publish_on_commit
+from core.mentions import parse_mentions
 from core.realtime import group_send, user_group
 from core.redaction import mask_json, mentions_any
 from tickets.models import Ticket

@@ -4,13 +4,17 @@ the ticket cards of its chat discussions are re-sent after a status, priority or
 Registered in `CommsConfig.ready()`."""
 
 from accounts.models import User
+from accounts.permissions import Action
+from accounts.selectors import list_active_staff_by_username
 from comms.live import publish_message_on_commit
 from comms.models import NotificationKind
 from comms.selectors import list_discussion_roots
 from comms.services import notify_user
 from core import events as bus
+from core.mentions import parse_mentions
 from tickets import events
 from tickets.models import AgentHandoff, Ticket
+from tickets.selectors import get_internal_note
 from tickets.services import ticket_url
 
 
@@ -101,11 +105,33 @@ def refresh_discussion_cards(
         publish_message_on_commit(root)
 
 
+def notify_note_mentions(event: events.NoteAdded) -> None:
+    """Each staff member an internal note @mentions is notified, as chat mentions are: only
+    active staff who may see tickets (`tickets.view_ticket`), never the author. Customers are
+    not users, so no mention can reach one."""
+    note = get_internal_note(note_id=event.note_id)
+    names = parse_mentions(note.body)
+    if not names:
+        return
+    ticket = note.ticket
+    author_name = note.author.short_name if note.author else "Printdesk"
+    for recipient in list_active_staff_by_username(usernames=names, action=Action.VIEW_TICKETS):
+        notify_user(
+            recipient=recipient,
+            kind=NotificationKind.MENTION,
+            title=f"{author_name} mentioned you on {ticket.reference}: {ticket.subject}",
+            body=note.body[:500],
+            url=f"{ticket_url(ticket)}#note-{note.pk}",
+            actor=note.author,
+        )
+
+
 SUBSCRIPTIONS = {
     events.TicketAssigned: notify_assignee,
     events.TicketEscalated: notify_escalation,
     events.HandoffRequested: notify_handoff_requested,
     events.HandoffAnswered: notify_handoff_answered,
+    events.NoteAdded: notify_note_mentions,
 }
 
 

@@ -2,11 +2,16 @@
 shaping the timeline. Reads only."""
 
 import nh3
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from accounts.models import User
+from accounts.selectors import list_active_staff_by_username
 from core.files import IMAGE_TYPES
-from tickets.models import Ticket
+from core.mentions import CODE_SPAN_RE, parse_mentions, replace_mentions
+from tickets.models import InternalNote, Ticket
 from tickets.selectors import get_ticket_timeline
 
 # Remote images are tracking pixels and may leak who read a message; everything else that nh3
@@ -53,8 +58,46 @@ def inline_image_urls(attachments) -> dict[str, str]:
     }
 
 
+def render_note_body(body: str, *, staff: dict[str, User]) -> SafeString:
+    """A note as HTML: escaped text, line breaks, and each @mention of a staff member in
+    `staff` (username -> user) a link to a direct conversation with them. Mentions are found
+    by the parser chat uses, so a note links exactly whom it notified."""
+
+    def link(username: str) -> str:
+        member = staff.get(username)
+        if member is None:
+            return f"@{username}"
+        return format_html(
+            '<a class="mention" href="{}" title="Message {}">@{}</a>',
+            reverse("comms:direct", args=[member.pk]),
+            member,
+            username,
+        )
+
+    parts, last = [], 0
+    # Code spans are literal, as in chat: what is quoted there mentions nobody.
+    for match in CODE_SPAN_RE.finditer(body):
+        parts.append(replace_mentions(escape(body[last : match.start()]), link))
+        parts.append(escape(match.group(0)))
+        last = match.end()
+    parts.append(replace_mentions(escape(body[last:]), link))
+    return linebreaksbr(mark_safe("".join(parts)), autoescape=False)  # noqa: S308 - escaped above
+
+
+def mentioned_staff(notes: list[InternalNote]) -> dict[str, User]:
+    """The active staff the notes mention, by username (one query, none without mentions)."""
+    names = set().union(*(parse_mentions(note.body) for note in notes))
+    if not names:
+        return {}
+    return {user.username: user for user in list_active_staff_by_username(usernames=names)}
+
+
 def timeline_context(*, ticket: Ticket) -> dict:
     entries = get_ticket_timeline(ticket=ticket)
+    notes = [entry.item for entry in entries if entry.kind == "note"]
+    staff = mentioned_staff(notes)
+    for note in notes:
+        note.body_html = render_note_body(note.body, staff=staff)
     for entry in entries:
         if entry.kind == "note":
             entry.item.listed_attachments = list(entry.item.attachments.all())

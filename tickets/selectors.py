@@ -29,6 +29,7 @@ from tickets.models import (
     HandoffState,
     HistoryKind,
     IdentityKind,
+    InternalNote,
     MessageDirection,
     SavedReply,
     SavedView,
@@ -645,6 +646,14 @@ def get_ticket_timeline(*, ticket: Ticket) -> list[TimelineEntry]:
     ]
     entries.sort(key=lambda e: (e.at, e.item.pk))
     return entries
+
+
+def get_internal_note(*, note_id: int) -> InternalNote:
+    """A note with its ticket and author (for whoever reacts to `NoteAdded`)."""
+    note = InternalNote.objects.select_related("ticket", "author").filter(pk=note_id).first()
+    if note is None:
+        raise NotFound("No such note.", code="note_not_found")
+    return note
 
 
 def list_pending_handoffs(*, ticket: Ticket) -> list[AgentHandoff]:
