@@ -2,6 +2,8 @@
 
 from django import forms
 
+from accounts.models import NotificationEmails
+
 
 class StaffForm(forms.Form):
     username = forms.CharField(max_length=150)
@@ -35,3 +37,11 @@ class CodeForm(forms.Form):
 
 class PasswordForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput, strip=False)
+
+
+class NotificationSettingsForm(forms.Form):
+    notification_emails = forms.ChoiceField(
+        choices=NotificationEmails.choices,
+        widget=forms.RadioSelect,
+        label="Email me about mentions, assignments and handoffs",
+    )

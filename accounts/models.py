@@ -29,6 +29,14 @@ class Team(models.Model):
         return self.name
 
 
+class NotificationEmails(models.TextChoices):
+    """Whether mentions, assignments and handoffs that arrive while someone is offline are
+    emailed to them (comms sends them as one digest per window)."""
+
+    OFF = "off", "Off"
+    DIGEST = "digest", "When I am offline, batched"
+
+
 class User(AbstractUser):
     """A staff member. Customers are `tickets.Customer`, never users."""
 
@@ -36,6 +44,12 @@ class User(AbstractUser):
     phone = models.CharField(max_length=32, blank=True)
     max_open_tickets = models.PositiveIntegerField(
         default=25, help_text="Capacity used by automatic assignment."
+    )
+    notification_emails = models.CharField(
+        max_length=10,
+        choices=NotificationEmails.choices,
+        default=NotificationEmails.DIGEST,
+        help_text="Email mentions, assignments and handoffs that arrive while offline.",
     )
 
     class Meta:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts import events
 from accounts.audit import record_audit
-from accounts.models import ApiToken, Role, User
+from accounts.models import ApiToken, NotificationEmails, Role, User
 from accounts.permissions import (
     Action,
     can_manage_member,
@@ -256,6 +256,23 @@ def touch_api_token(*, token: ApiToken) -> None:
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+# Personal settings -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_notification_emails(*, user: User, notification_emails: str) -> User:
+    """The signed-in person's own choice of notification emails (`NotificationEmails`)."""
+    if notification_emails not in NotificationEmails.values:
+        raise ApplicationError(
+            "Choose whether notifications are emailed.",
+            code="invalid",
+            fields={"notification_emails": ["Unknown choice."]},
+        )
+    user.notification_emails = notification_emails
+    user.save(update_fields=["notification_emails"])
+    return user
 
 
 def _announce(*, name: str, actor: User | None, subject, properties: dict | None = None) -> None:

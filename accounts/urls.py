@@ -81,6 +81,7 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("accounts/notifications/", views.notification_settings, name="notification_settings"),
     path("accounts/tokens/", views.token_list, name="token_list"),
     path("accounts/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("staff/", views.staff_list, name="staff_list"),

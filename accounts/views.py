@@ -1,6 +1,7 @@
 """Staff management (/staff/) and personal API tokens (/accounts/tokens/). Thin: parse, check,
 call a service, render."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -9,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services, two_factor
-from accounts.forms import ApiTokenForm, StaffForm
+from accounts.forms import ApiTokenForm, NotificationSettingsForm, StaffForm
 from accounts.permissions import (
     Action,
     can,
@@ -39,6 +40,27 @@ def _managed_member(request: HttpRequest, user_id: int):
 
 def _add_error(form, exc: ApplicationError) -> None:
     form.add_error(None, exc.message)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own notification settings: emails while offline (here) and
+    desktop notifications (a permission the browser keeps; static/js/desktop_notifications.js)."""
+    form = NotificationSettingsForm(
+        request.POST or None, initial={"notification_emails": request.user.notification_emails}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.set_notification_emails(
+            user=request.user, notification_emails=form.cleaned_data["notification_emails"]
+        )
+        messages.success(request, "Notification settings saved.")
+        return redirect("accounts:notification_settings")
+    return render(
+        request,
+        "accounts/notifications.html",
+        {"form": form, "digest_minutes": settings.NOTIFICATION_DIGEST_MINUTES},
+    )
 
 
 @login_required

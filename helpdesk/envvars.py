@@ -103,6 +103,8 @@ DESCRIPTIONS = {
     "BUSINESS_HOURS_END": "Business day end (HH:MM).",
     "CSAT_SURVEY_DELAY_MINUTES": "Delay before a satisfaction survey is sent.",
     "CSAT_SURVEY_EXPIRY_DAYS": "Days a survey link stays valid.",
+    "NOTIFICATION_DIGEST_MINUTES": "Mentions, assignments and handoffs that reach someone "
+    "offline are emailed together, at most one email per this many minutes.",
     "PRINTSHOP_THREAD_BY_ORDER": "A message naming an order joins that order's open ticket.",
     "PRINTSHOP_PROOF_EXPIRY_DAYS": "Days a proof approval link stays valid.",
     "PRINTSHOP_PROOF_MAX_BYTES": "Largest proof upload.",

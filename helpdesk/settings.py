@@ -301,6 +301,10 @@ BUSINESS_HOURS = {
 CSAT_SURVEY_DELAY_MINUTES = env.int("CSAT_SURVEY_DELAY_MINUTES", default=60)
 CSAT_SURVEY_EXPIRY_DAYS = env.int("CSAT_SURVEY_EXPIRY_DAYS", default=14)
 
+# Notifications that reach someone offline are emailed as one digest per this window
+# (comms/digests.py; each person chooses on /accounts/notifications/).
+NOTIFICATION_DIGEST_MINUTES = env.int("NOTIFICATION_DIGEST_MINUTES", default=10)
+
 # Print-shop workflows (printshop/; docs/channels.md "Orders"). Order references recognized in
 # inbound messages: each pattern's `number` group is formatted into the stored order number; an
 # earlier pattern wins where two match the same text ("job #4411" is a job, not Shopify #4411).
