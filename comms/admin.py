@@ -4,6 +4,7 @@ from comms.models import (
     Channel,
     ChannelMember,
     ChannelMessage,
+    EmailDigest,
     Mention,
     Notification,
     PresenceConnection,
@@ -58,8 +59,24 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ("recipient", "kind", "title", "created_at", "read_at")
     list_filter = ("kind",)
     search_fields = ("title", "recipient__username")
-    raw_id_fields = ("recipient", "actor")
+    raw_id_fields = ("recipient", "actor", "email_digest")
     list_select_related = ("recipient",)
+
+
+@admin.register(EmailDigest)
+class EmailDigestAdmin(admin.ModelAdmin):
+    """Read-only: the notification emails sent (or not) and why a send failed."""
+
+    list_display = ("recipient", "created_at", "due_at", "closed_at", "sent_at", "error")
+    search_fields = ("recipient__username",)
+    raw_id_fields = ("recipient",)
+    list_select_related = ("recipient",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(StaffPresence)

@@ -147,6 +147,44 @@ class NotificationKind(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+class EmailDigest(models.Model):
+    """One email collecting the notifications that reached someone while they were offline.
+
+    Open while `closed_at` is empty: notifications join it until its task runs at `due_at`, which
+    closes it (later ones open the next digest) and sends it (comms/digests.py). At most one is
+    open per person, so concurrent notifications cannot start two emails for one window.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Why the last attempt did not send (a provider error); empty once sent.
+    error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient"],
+                condition=Q(closed_at__isnull=True),
+                name="email_digest_one_open_per_recipient",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Email digest {self.pk} for {self.recipient_id}"
+
+
+# What reaches someone by email when they are offline (their `notification_emails` setting).
+EMAILED_KINDS = frozenset(
+    {NotificationKind.MENTION, NotificationKind.ASSIGNMENT, NotificationKind.HANDOFF}
+)
+
+
 class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -160,6 +198,14 @@ class Notification(models.Model):
     url = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Set when the recipient was offline and gets notification emails: it goes out in this one.
+    email_digest = models.ForeignKey(
+        EmailDigest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -6,22 +6,24 @@ from functools import partial
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.models import User
+from accounts.models import NotificationEmails, User
 from accounts.permissions import Action, can, require
 from comms import attachments, events
 from comms.live import publish_message_on_commit
 from comms.markup import render_markup
 from comms.models import (
+    EMAILED_KINDS,
     Channel,
     ChannelKind,
     ChannelMember,
     ChannelMessage,
     ChatAttachment,
+    EmailDigest,
     Mention,
     Notification,
     NotificationKind,
@@ -32,12 +34,13 @@ from comms.models import (
     TicketDiscussion,
 )
 from comms.selectors import can_view_channel, is_channel_member
-from comms.tasks import generate_chat_attachment_preview
+from comms.tasks import generate_chat_attachment_preview, send_notification_digest
 from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from core.events import publish_on_commit
 from core.mentions import parse_mentions
 from core.realtime import group_send, user_group
 from core.redaction import mask_json, mentions_any
+from core.tasks import enqueue_on_commit_after
 from tickets.models import Ticket
 
 MAX_BODY_LENGTH = 4000
@@ -78,14 +81,21 @@ def notify_user(
     url: str = "",
     actor: User | None = None,
 ) -> Notification | None:
-    """Create a notification for `recipient` and push it to their sockets after commit.
+    """Create a notification for `recipient` and push it to their sockets after commit; a
+    mention, assignment or handoff for someone offline is also emailed (in their digest).
 
     Nobody is notified of their own action, and inactive staff get nothing.
     """
     if not recipient.is_active or (actor is not None and actor.pk == recipient.pk):
         return None
     notification = Notification.objects.create(
-        recipient=recipient, actor=actor, kind=kind, title=title[:255], body=body, url=url
+        recipient=recipient,
+        actor=actor,
+        kind=kind,
+        title=title[:255],
+        body=body,
+        url=url,
+        email_digest=_email_digest_for(recipient=recipient, kind=kind),
     )
     transaction.on_commit(
         partial(
@@ -96,6 +106,40 @@ def notify_user(
         robust=True,
     )
     return notification
+
+
+def _email_digest_for(*, recipient: User, kind: str) -> EmailDigest | None:
+    """The email a new notification joins: the recipient's open digest, or a new one sent in
+    `NOTIFICATION_DIGEST_MINUTES`. None when it is not emailed: not a kind worth an email, the
+    recipient turned emails off or has no address, or has a live socket (then the bell and the
+    browser's own notification tell them)."""
+    if (
+        kind not in EMAILED_KINDS
+        or recipient.notification_emails != NotificationEmails.DIGEST
+        or not recipient.email
+        or _has_live_connection(user_id=recipient.pk)
+    ):
+        return None
+    # FOR UPDATE: the digest task closes this row; once it has, the next notification must
+    # open a new digest rather than join one that is already on its way.
+    digest = (
+        EmailDigest.objects.select_for_update()
+        .filter(recipient=recipient, closed_at__isnull=True)
+        .first()
+    )
+    if digest is not None:
+        return digest
+    window = timedelta(minutes=settings.NOTIFICATION_DIGEST_MINUTES)
+    try:
+        # A savepoint: another process may open this person's digest at the same moment.
+        with transaction.atomic():
+            digest = EmailDigest.objects.create(recipient=recipient, due_at=timezone.now() + window)
+    except IntegrityError:
+        return EmailDigest.objects.select_for_update().get(
+            recipient=recipient, closed_at__isnull=True
+        )
+    enqueue_on_commit_after(send_notification_digest, delay=window, digest_id=digest.pk)
+    return digest
 
 
 @transaction.atomic

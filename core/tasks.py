@@ -39,6 +39,16 @@ def enqueue_on_commit(task: Task, /, *, using: str | None = None, **kwargs: Any)
         transaction.on_commit(partial(task.enqueue, **kwargs), using=using)
 
 
+def enqueue_on_commit_after(
+    task: Task, /, *, delay: timedelta, using: str | None = None, **kwargs: Any
+) -> None:
+    """`enqueue_on_commit` of a task that runs `delay` from now. A backend that cannot defer
+    (the immediate one in tests) runs it at once after the commit."""
+    if task.get_backend().supports_defer:
+        task = task.using(run_after=timezone.now() + delay)
+    enqueue_on_commit(task, using=using, **kwargs)
+
+
 def insert_task_row(task: Task, /, *, using: str, kwargs: dict[str, Any]) -> None:
     """Store the row `DatabaseBackend.enqueue` stores, with one plain INSERT.
 

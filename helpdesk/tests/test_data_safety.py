@@ -43,6 +43,8 @@ CASCADE_ALLOWED = {
     ("comms.ChannelMember", "user"),
     ("comms.Mention", "mentioned_user"),
     ("comms.Notification", "recipient"),
+    # The delivery state of a person's notification emails, like their notifications.
+    ("comms.EmailDigest", "recipient"),
     ("comms.StaffPresence", "user"),
     ("comms.PresenceConnection", "user"),
     ("comms.TicketViewer", "user"),
