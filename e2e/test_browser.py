@@ -593,3 +593,67 @@ def test_discuss_in_graphic_design_shows_the_thread_on_the_ticket_live(new_conte
     ana.locator("#status-select").select_option("pending")
     card = ben.locator(f'#chat-messages [data-ticket-card="{reference}"] [data-card-status]')
     expect(card).to_have_text("Pending")
+
+
+# The tab's visibility and the browser's Notification are stand-ins: headless Chromium has no
+# background tabs nor a notification centre. The fake records what the page asks it to show.
+HIDDEN_TAB_WITH_NOTIFICATIONS = """
+(() => {
+  window.__isHidden = false;
+  window.__shown = [];
+  window.__frames = 0;
+  document.addEventListener("realtime:notification", () => { window.__frames += 1; });
+  Object.defineProperty(document, "hidden", { configurable: true, get: () => window.__isHidden });
+  class RecordedNotification extends EventTarget {
+    constructor(title, options) { super(); window.__shown.push({ title, ...options }); }
+    close() {}
+  }
+  RecordedNotification.permission = "default";
+  RecordedNotification.requestPermission = () => {
+    RecordedNotification.permission = "granted";
+    return Promise.resolve("granted");
+  };
+  window.Notification = RecordedNotification;
+})();
+"""
+
+
+def test_a_note_mention_shows_a_desktop_notification_only_in_a_hidden_tab(new_context):
+    ana_context = new_context()
+    ana_context.add_init_script(HIDDEN_TAB_WITH_NOTIFICATIONS)
+    ana_page = ana_context.new_page()
+    log_in(ana_page, "ana", next_url="/accounts/notifications/")
+    ana_page.get_by_role("button", name="Enable desktop notifications").click()
+    expect(ana_page.locator("[data-desktop-notifications]")).to_have_attribute(
+        "data-permission", "granted"
+    )
+    expect(ana_page.locator("body")).to_have_attribute("data-realtime", "connected")
+
+    manager_page = new_context().new_page()
+    log_in(manager_page, "manager")
+    reference = manager_page.locator("#inbox tbody tr[data-ticket]").first.get_attribute(
+        "data-ticket"
+    )
+    manager_page.goto(f"/tickets/{reference}/")
+
+    def add_note(text: str) -> None:
+        if manager_page.locator("#note-toggle[open]").count() == 0:  # folded after each note
+            open_note(manager_page)
+        manager_page.locator("#note-body").fill(text)
+        manager_page.get_by_role("button", name="Add note").click()
+        expect(manager_page.locator("#ticket-timeline")).to_contain_text(text.split(" ", 1)[1])
+        # The live timeline may show the note before the page's own swap has reset the form.
+        expect(manager_page.locator("#note-body")).to_have_value("")
+
+    add_note("@ana seen while the tab is in front")
+    ana_page.wait_for_function("window.__frames === 1")
+    assert ana_page.evaluate("window.__shown") == []
+
+    ana_page.evaluate("window.__isHidden = true")
+    add_note("@ana the customer wants matte, can you check the bleed?")
+    ana_page.wait_for_function("window.__shown.length === 1")
+    [shown] = ana_page.evaluate("window.__shown")
+    assert shown["title"].startswith(f"Maria Manager mentioned you on {reference}")
+    assert shown["body"] == "@ana the customer wants matte, can you check the bleed?"
+    expect(manager_page.locator("#ticket-timeline a.mention").last).to_have_text("@ana")
+    assert csp_violations(ana_context) == []
