@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -21,7 +22,7 @@ from core.events import publish_on_commit
 from tickets import events
 from tickets.identities import normalize_identity
 from tickets.models import ChannelKind, CustomerIdentity, IdentityKind, OptOutReason, Ticket
-from tickets.selectors import get_reply_address
+from tickets.selectors import get_reply_addresses
 
 # Twilio's default keywords (help.twilio.com/articles/223134027; the Advanced Opt-Out tutorial):
 # a message is a keyword only when its whole body is one, in any letter case.
@@ -85,58 +86,71 @@ class OptOut:
         return f"{self.address} opted out on {when}: {self.reason_label or self.reason}."
 
 
+def get_opt_outs(*, addresses: dict[str, str]) -> dict[str, OptOut]:
+    """Per channel, the opt-out that forbids sending on it to its address (one query for all)."""
+    wanted: dict[str, tuple[str, str]] = {}
+    for channel, address in addresses.items():
+        kind = CONSENT_KIND.get(channel)
+        if kind is None or not address:
+            continue
+        try:
+            wanted[channel] = (kind, normalize_identity(kind=kind, value=address))
+        except ApplicationError:
+            continue
+    if not wanted:
+        return {}
+    match = Q()
+    for kind, value in wanted.values():
+        match |= Q(kind=kind, value=value)
+    opted_out = {
+        (identity.kind, identity.value): identity
+        for identity in CustomerIdentity.objects.filter(match, opted_out_at__isnull=False).only(
+            "kind", "value", "opted_out_at", "opt_out_reason", "opt_out_detail"
+        )
+    }
+    return {
+        channel: OptOut(
+            channel=channel,
+            address=identity.value,
+            reason=identity.opt_out_reason,
+            detail=identity.opt_out_detail,
+            since=identity.opted_out_at,
+        )
+        for channel, key in wanted.items()
+        if (identity := opted_out.get(key)) is not None
+    }
+
+
 def get_opt_out(*, channel: str, address: str) -> OptOut | None:
     """The opt-out that forbids sending on `channel` to `address`, if any."""
-    kind = CONSENT_KIND.get(channel)
-    if kind is None or not address:
-        return None
-    try:
-        value = normalize_identity(kind=kind, value=address)
-    except ApplicationError:
-        return None
-    identity = (
-        CustomerIdentity.objects.filter(kind=kind, value=value, opted_out_at__isnull=False)
-        .only("value", "opted_out_at", "opt_out_reason", "opt_out_detail")
-        .first()
-    )
-    if identity is None:
-        return None
-    return OptOut(
-        channel=channel,
-        address=identity.value,
-        reason=identity.opt_out_reason,
-        detail=identity.opt_out_detail,
-        since=identity.opted_out_at,
-    )
+    return get_opt_outs(addresses={channel: address}).get(channel)
 
 
 def list_channel_opt_outs(*, ticket: Ticket) -> dict[str, OptOut]:
     """Per channel, the opt-out that refuses a reply on this ticket (for the composer and API)."""
-    opt_outs = {}
-    for channel in CONSENT_KIND:
-        address = get_reply_address(ticket=ticket, channel=channel)
-        opt_out = get_opt_out(channel=channel, address=address)
-        if opt_out is not None:
-            opt_outs[channel] = opt_out
-    return opt_outs
+    return get_opt_outs(addresses=get_reply_addresses(ticket=ticket))
 
 
-def ensure_recipient_consents(*, channel: str, address: str) -> None:
-    """Refuse (409 `recipient_opted_out`) a send to an address that opted out of `channel`."""
-    opt_out = get_opt_out(channel=channel, address=address)
-    if opt_out is None:
-        return
+def opt_out_refusal(opt_out: OptOut) -> ApplicationError:
+    """The 409 `recipient_opted_out` for a send that `opt_out` forbids."""
     how = (
         "They can text START to opt back in."
-        if channel in (ChannelKind.SMS, ChannelKind.WHATSAPP)
+        if opt_out.channel in (ChannelKind.SMS, ChannelKind.WHATSAPP)
         else "An admin can clear the suppression if they ask to hear from us again."
     )
-    raise ApplicationError(
+    return ApplicationError(
         f"Not sent: {opt_out.message} {how} Reply on another channel.",
         code="recipient_opted_out",
         status=409,
         fields={"channel": [f"The customer opted out of {opt_out.channel_label}."]},
     )
+
+
+def ensure_recipient_consents(*, channel: str, address: str) -> None:
+    """Refuse (409 `recipient_opted_out`) a send to an address that opted out of `channel`."""
+    opt_out = get_opt_out(channel=channel, address=address)
+    if opt_out is not None:
+        raise opt_out_refusal(opt_out)
 
 
 def check_body_length(*, channel: str, body: str) -> None:

@@ -14,9 +14,9 @@ from django.utils.formats import date_format
 
 from accounts.models import User
 from core.errors import ApplicationError, Conflict
-from tickets.consent import ensure_recipient_consents
+from tickets.consent import OptOut, get_opt_outs, opt_out_refusal
 from tickets.models import ChannelKind, MessageDirection, Ticket, TicketMessage
-from tickets.selectors import get_last_inbound_at, get_reply_address
+from tickets.selectors import get_last_inbound_times, get_reply_addresses
 
 # WhatsApp: free-form business messages only within 24 hours of the customer's last message;
 # outside it only an approved template (Twilio error 63016).
@@ -96,12 +96,38 @@ def _window_summary(label: str, state: str, closes_at: datetime | None, now: dat
     return f"{label} window closed — wait for the customer to write"
 
 
-def get_send_window(*, ticket: Ticket, channel: str, now: datetime | None = None) -> SendWindow:
+@dataclass(frozen=True)
+class CustomerReach:
+    """What the policy reads about a ticket's customer, for every channel at once: where a reply
+    goes, when they last wrote there, and which of those addresses opted out. Read once per page
+    or send (four queries)."""
+
+    addresses: dict[str, str]
+    last_inbound: dict[str, datetime]
+    opt_outs: dict[str, OptOut]
+
+
+def get_customer_reach(*, ticket: Ticket) -> CustomerReach:
+    addresses = get_reply_addresses(ticket=ticket)
+    return CustomerReach(
+        addresses=addresses,
+        last_inbound=get_last_inbound_times(ticket=ticket),
+        opt_outs=get_opt_outs(addresses=addresses),
+    )
+
+
+def get_send_window(
+    *,
+    ticket: Ticket,
+    channel: str,
+    now: datetime | None = None,
+    reach: CustomerReach | None = None,
+) -> SendWindow:
     """The window of `channel` from the customer's last inbound message on it (any ticket)."""
     if channel not in WINDOWED_CHANNELS:
         return SendWindow(channel, WindowState.UNRESTRICTED, None, None, "")
     now = now or timezone.now()
-    last = get_last_inbound_at(ticket=ticket, channel=channel)
+    last = (reach or get_customer_reach(ticket=ticket)).last_inbound.get(channel)
     if channel == ChannelKind.WHATSAPP:
         spans = ((WindowState.OPEN, WHATSAPP_SESSION_WINDOW),)
     else:
@@ -125,11 +151,13 @@ def decide_send(
     is_human: bool,
     has_template: bool = False,
     now: datetime | None = None,
+    reach: CustomerReach | None = None,
 ) -> SendDecision:
     """Send, send with Meta's HUMAN_AGENT tag, needs a WhatsApp template, or refused (why):
     first the customer's consent (`tickets/consent.py`), then the channel's window."""
-    window = get_send_window(ticket=ticket, channel=channel, now=now)
-    address = get_reply_address(ticket=ticket, channel=channel)
+    reach = reach or get_customer_reach(ticket=ticket)
+    window = get_send_window(ticket=ticket, channel=channel, now=now, reach=reach)
+    address = reach.addresses.get(channel, "")
     if window.state != WindowState.UNRESTRICTED and not address:
         # WhatsApp and Meta reach only someone who wrote to us there: no template opens them.
         return SendDecision(
@@ -139,15 +167,15 @@ def decide_send(
             reason=f"The customer has no {ChannelKind(channel).label} address to send to.",
             field_error=f"No {ChannelKind(channel).label} address for this customer.",
         )
-    try:
-        ensure_recipient_consents(channel=channel, address=address)
-    except ApplicationError as exc:
+    opt_out = reach.opt_outs.get(channel)
+    if opt_out is not None:
+        refusal = opt_out_refusal(opt_out)
         return SendDecision(
             SendAction.REFUSED,
             window,
-            code=exc.code,
-            reason=exc.message,
-            field_error=exc.fields.get("channel", [""])[0],
+            code=refusal.code,
+            reason=refusal.message,
+            field_error=refusal.fields["channel"][0],
         )
     if window.state == WindowState.UNRESTRICTED:
         return SendDecision(SendAction.SEND, window)
@@ -188,8 +216,9 @@ def decide_send(
 
 def list_send_decisions(*, ticket: Ticket, is_human: bool = True) -> list[SendDecision]:
     """What a reply on each channel would get now (the composer and the ticket API)."""
+    reach = get_customer_reach(ticket=ticket)
     return [
-        decide_send(ticket=ticket, channel=channel, is_human=is_human)
+        decide_send(ticket=ticket, channel=channel, is_human=is_human, reach=reach)
         for channel in ChannelKind.values
     ]
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -109,17 +109,16 @@ def has_queued_message_like(*, channel: str, recipient: str, body: str) -> bool:
     ).exists()
 
 
-def get_last_inbound_at(*, ticket: Ticket, channel: str) -> datetime | None:
-    """When the customer last wrote on `channel`, across all their tickets."""
-    return (
+def get_last_inbound_times(*, ticket: Ticket) -> dict[str, datetime]:
+    """When the customer last wrote on each channel, across all their tickets (one query)."""
+    return dict(
         TicketMessage.objects.filter(
-            ticket__customer_id=ticket.customer_id,
-            direction=MessageDirection.INBOUND,
-            channel=channel,
+            ticket__customer_id=ticket.customer_id, direction=MessageDirection.INBOUND
         )
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
+        .order_by()
+        .values("channel")
+        .annotate(last=Max("created_at"))
+        .values_list("channel", "last")
     )
 
 
@@ -133,26 +132,34 @@ REPLY_ADDRESS_KINDS = {
 }
 
 
-def get_reply_address(*, ticket: Ticket, channel: str) -> str:
-    """Where a reply on `channel` goes: where the customer last wrote from on this channel,
-    else their identity for it; "" when they have none."""
-    last_sender = (
-        ticket.messages.filter(direction=MessageDirection.INBOUND, channel=channel)
+def get_reply_addresses(*, ticket: Ticket) -> dict[str, str]:
+    """Where a reply on each channel goes: where the customer last wrote from on it on this
+    ticket, else their identity for it; "" when they have none. Two queries for every channel."""
+    last_senders: dict[str, str] = {}
+    for channel, sender in (
+        ticket.messages.filter(direction=MessageDirection.INBOUND)
         .exclude(sender="")
         .order_by("-created_at", "-pk")
-        .values_list("sender", flat=True)
-        .first()
-    )
-    if last_sender:
-        return last_sender
+        .values_list("channel", "sender")
+    ):
+        last_senders.setdefault(channel, sender)
     identities: dict[str, str] = {}
-    for kind, value in ticket.customer.identities.order_by("-is_primary", "pk").values_list(
-        "kind", "value"
+    for kind, value in (
+        CustomerIdentity.objects.filter(customer_id=ticket.customer_id)
+        .order_by("-is_primary", "pk")
+        .values_list("kind", "value")
     ):
         identities.setdefault(kind, value)
-    return next(
-        (identities[k] for k in REPLY_ADDRESS_KINDS.get(channel, ()) if k in identities), ""
-    )
+
+    def identity_for(channel: str) -> str:
+        kinds = REPLY_ADDRESS_KINDS.get(channel, ())
+        return next((identities[kind] for kind in kinds if kind in identities), "")
+
+    return {channel: last_senders.get(channel) or identity_for(channel) for channel in ChannelKind}
+
+
+def get_reply_address(*, ticket: Ticket, channel: str) -> str:
+    return get_reply_addresses(ticket=ticket).get(channel, "")
 
 
 # Tickets for a person ----------------------------------------------------------------------------

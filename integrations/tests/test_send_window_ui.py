@@ -10,7 +10,9 @@ from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from integrations.models import MessageTemplate, TemplateApproval
 from tickets import services
+from tickets.consent import list_channel_opt_outs
 from tickets.models import TicketMessage
+from tickets.policy import list_send_decisions
 from tickets.tests.factories import CustomerFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +153,21 @@ def test_a_template_to_a_customer_without_a_whatsapp_address_is_refused(client, 
     assert response.status_code == 409, response.content
     assert response.json()["code"] == "no_reply_address"
     assert not ticket.messages.filter(channel="whatsapp").exists()
+
+
+def test_windows_and_opt_outs_of_every_channel_are_a_fixed_number_of_queries(
+    django_assert_max_num_queries,
+):
+    ticket = TicketFactory(channel="whatsapp")
+    for channel, sender in [
+        ("whatsapp", "+447700900123"),
+        ("facebook", "4242"),
+        ("email", "jane@example.com"),
+        ("sms", "+447700900123"),
+    ]:
+        wrote(ticket, channel, sender, ago=timedelta(hours=2))
+    # Reach (addresses 2, last inbound 1, opt-outs 1), then opt-outs again (addresses 2, 1).
+    with django_assert_max_num_queries(7):
+        decisions = list_send_decisions(ticket=ticket)
+        list_channel_opt_outs(ticket=ticket)
+    assert {d.window.channel for d in decisions if d.is_allowed} >= {"whatsapp", "facebook"}
