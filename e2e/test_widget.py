@@ -223,7 +223,10 @@ def test_a_proof_is_approved_in_the_widget_and_the_solved_chat_asks_for_a_rating
     expect(card).to_contain_text("Business cards")
     preview = card.get_by_role("img", name="Proof version 1: cards.png")
     expect(preview).to_be_visible()
-    assert preview.evaluate("image => image.complete && image.naturalWidth > 0")
+    # The thumbnail is drawn by a task after the send: the card shows it when it is ready.
+    visitor.wait_for_function(
+        "image => image.complete && image.naturalWidth > 0", arg=preview.element_handle()
+    )
     assert preview.get_attribute("src").startswith(demo_server.base_url)
     expect(card.get_by_role("link", name="Open the proof page")).to_have_attribute(
         "href", re.compile(re.escape(demo_server.base_url) + "/proofs/")

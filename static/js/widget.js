@@ -115,7 +115,6 @@
     $("#pd-title").textContent = c.shop_name;
     $(".greet").textContent = c.greeting;
     $("#pd-status").textContent = statusText(c);
-    document.body.appendChild(host);
     return request("POST", "session/", Object.assign({ token: state.token || "" }, claim));
   }).then(function (session) {
     if (!session) return;
@@ -123,6 +122,9 @@
     save();
     verified = session.verified;
     buildPrechat(config);
+    // Shown only once usable: a launcher clicked before the session would open a form that is
+    // still missing the fields it will ask for.
+    document.body.appendChild(host);
     poll();
     connect();
   }).catch(function () { /* not allowed on this page, or we are down: show nothing */ });
