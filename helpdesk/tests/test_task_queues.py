@@ -108,4 +108,5 @@ def test_inbound_sms_become_tickets_while_a_bulk_job_holds_its_worker(
         niceness = {
             thread.name: os.getpriority(os.PRIO_PROCESS, thread.native_id) for _, thread in workers
         }
-        assert niceness["task-worker-bulk"] == niceness["task-worker-realtime"] + 10
+        # 10 nicer than the server (which may itself run niced; 19 is the floor).
+        assert niceness["task-worker-bulk"] == min(niceness["task-worker-realtime"] + 10, 19)
