@@ -78,6 +78,13 @@ def save_to_storage(
     return key, digest
 
 
+def digest_stored_file(*, storage_key: str, declared_type: str = "") -> Digest:
+    """sha256, size and sniffed type of bytes already in storage, read once in chunks: for files
+    stored before these were recorded (migration 0006). `FileNotFoundError` when they are gone."""
+    with default_storage.open(storage_key, "rb") as handle:
+        return digest_chunks(iter(partial(handle.read, CHUNK_BYTES), b""), declared=declared_type)
+
+
 def create_inbound_attachments(
     *, message: TicketMessage, files: list[InboundFile], provider: str
 ) -> list[Attachment]:
