@@ -34,6 +34,11 @@ class ChatUserOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class SharedFromTicketOutputSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    url = serializers.CharField()
+
+
 class ChatAttachmentOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     filename = serializers.CharField()
@@ -45,6 +50,9 @@ class ChatAttachmentOutputSerializer(serializers.Serializer):
         allow_null=True, help_text="PNG thumbnail of an image or PDF, once made."
     )
     state = serializers.CharField()
+    ticket = SharedFromTicketOutputSerializer(
+        allow_null=True, help_text="A ticket's file shared to chat: the ticket it came from."
+    )
 
 
 class TicketCardOutputSerializer(serializers.Serializer):
@@ -91,6 +99,16 @@ class ChatMessageInputSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=services.MAX_BODY_LENGTH, trim_whitespace=True)
 
 
+def forward_attachment_ids_field(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        max_length=20,
+        help_text=help_text,
+    )
+
+
 class ChatPostInputSerializer(serializers.Serializer):
     body = serializers.CharField(
         max_length=services.MAX_BODY_LENGTH,
@@ -105,6 +123,11 @@ class ChatPostInputSerializer(serializers.Serializer):
         required=False,
         default=list,
         help_text="Files to attach (multipart/form-data); ATTACHMENT_UPLOAD_MAX_BYTES in total.",
+    )
+    forward_attachment_ids = forward_attachment_ids_field(
+        "Ids of ticket files (a ticket message's `attachments[].id`) to share: the stored file "
+        "shows like an upload and links its ticket. Public channels only; needs "
+        "tickets.view_ticket. An unknown id is a 400 naming this field."
     )
 
 
@@ -209,14 +232,21 @@ class ChannelMessagesApi(APIView):
     @extend_schema(
         operation_id="channel_messages_post",
         tags=TAGS,
-        summary="Post a message, optionally with files (mentions notify; subscribers get it live)",
+        summary="Post a message, optionally with files: uploads or shared ticket files "
+        "(mentions notify; subscribers get it live)",
         request=POST_REQUEST,
         responses={
             201: ChatMessageOutputSerializer,
-            400: ERROR,
-            403: ERROR,
-            404: ERROR,
-            409: ERROR,
+            400: OpenApiResponse(
+                ERROR,
+                description="`fields` names `body`, `attachments` (limit) or "
+                "`forward_attachment_ids` (unknown file, or a channel that is not public).",
+            ),
+            403: OpenApiResponse(
+                ERROR, description="May not post in chat, or share ticket files (see tickets)."
+            ),
+            404: OpenApiResponse(ERROR, description="No such channel visible to the caller."),
+            409: OpenApiResponse(ERROR, description="The channel is archived."),
         },
     )
     def post(self, request: Request, slug: str) -> Response:
@@ -228,6 +258,7 @@ class ChannelMessagesApi(APIView):
             author=request.user,
             body=data.validated_data["body"],
             uploads=data.validated_data["attachments"],
+            forward_attachment_ids=data.validated_data["forward_attachment_ids"],
         )
         return Response(ChatMessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
 
@@ -277,9 +308,19 @@ class ThreadApi(APIView):
     @extend_schema(
         operation_id="channel_thread_reply",
         tags=TAGS,
-        summary="Reply in the thread under a message, optionally with files",
+        summary="Reply in the thread under a message, optionally with files (uploads or shared "
+        "ticket files)",
         request=POST_REQUEST,
-        responses={201: ChatMessageOutputSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+        responses={
+            201: ChatMessageOutputSerializer,
+            400: OpenApiResponse(
+                ERROR,
+                description="`fields` names `body`, `attachments` or `forward_attachment_ids`.",
+            ),
+            403: ERROR,
+            404: ERROR,
+            409: OpenApiResponse(ERROR, description="The channel is archived."),
+        },
     )
     def post(self, request: Request, slug: str, message_id: int) -> Response:
         channel = selectors.get_channel_for_user(user=request.user, slug=slug)
@@ -291,6 +332,7 @@ class ThreadApi(APIView):
             body=data.validated_data["body"],
             thread_root_id=message_id,
             uploads=data.validated_data["attachments"],
+            forward_attachment_ids=data.validated_data["forward_attachment_ids"],
         )
         return Response(ChatMessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
 
@@ -429,6 +471,9 @@ class TicketDiscussionsApi(APIView):
             max_length=80, help_text="Slug of a public, unarchived team channel."
         )
         body = serializers.CharField(max_length=services.MAX_BODY_LENGTH, trim_whitespace=True)
+        forward_attachment_ids = forward_attachment_ids_field(
+            "Ids of this ticket's stored files to show on the first message (shared, not copied)."
+        )
 
     @extend_schema(
         operation_id="tickets_discussions_list",
@@ -449,7 +494,11 @@ class TicketDiscussionsApi(APIView):
         request=TicketDiscussionInputSerializer,
         responses={
             201: TicketDiscussionOutputSerializer,
-            400: OpenApiResponse(ERROR, description="`fields` names the channel or body."),
+            400: OpenApiResponse(
+                ERROR,
+                description="`fields` names the channel, body or `forward_attachment_ids` "
+                "(not a stored file of this ticket).",
+            ),
             403: ERROR,
             404: ERROR,
         },
@@ -464,6 +513,7 @@ class TicketDiscussionsApi(APIView):
             channel=selectors.find_channel(slug=data.validated_data["channel"]),
             author=request.user,
             body=data.validated_data["body"],
+            forward_attachment_ids=data.validated_data["forward_attachment_ids"],
         )
         view = selectors.get_ticket_discussion(discussion_id=discussion.pk)
         return Response(TicketDiscussionOutputSerializer(view).data, status=status.HTTP_201_CREATED)

@@ -95,6 +95,16 @@ class ChatAttachment(models.Model):
     sha256 = models.CharField(max_length=64)
     storage_key = models.CharField(max_length=500)
     preview_key = models.CharField(max_length=500, blank=True)
+    # A ticket's file shared to the channel ("Share to #channel"): the bytes (and the thumbnail,
+    # when the ticket file had one) are the ticket file's, never copied; the message links the
+    # ticket. An erasure of the ticket's customer removes this row too (docs/decisions.md).
+    source_attachment = models.ForeignKey(
+        "tickets.Attachment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="chat_shares",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

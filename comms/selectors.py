@@ -8,6 +8,7 @@ from django.db.models import (
     Exists,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -118,10 +119,17 @@ _CARD_JOINS = ("ticket_discussion__ticket__customer", "ticket_discussion__ticket
 _CARD_ORDERS = "ticket_discussion__ticket__orders"
 
 
+def _attachments(lookup: str = "attachments") -> Prefetch:
+    """A message's files with the ticket each shared one came from (its link), in one query."""
+    return Prefetch(
+        lookup, queryset=ChatAttachment.objects.select_related("source_attachment__ticket")
+    )
+
+
 def _message_queryset() -> QuerySet[ChannelMessage]:
     return ChannelMessage.objects.select_related(
         "author__presence", "channel", "thread", "thread_root", *_CARD_JOINS
-    ).prefetch_related("attachments", _CARD_ORDERS)
+    ).prefetch_related(_attachments(), _CARD_ORDERS)
 
 
 def list_channel_messages(*, channel: Channel, limit: int = 50) -> list[ChannelMessage]:
@@ -273,7 +281,7 @@ def _discussion_queryset() -> QuerySet[TicketDiscussion]:
             "root_message__channel",
             "root_message__thread_root",
         )
-        .prefetch_related("root_message__attachments", "ticket__orders")
+        .prefetch_related(_attachments("root_message__attachments"), "ticket__orders")
         .order_by("created_at", "pk")
     )
 
@@ -285,7 +293,7 @@ def _discussion_views(
     rows = (
         ChannelMessage.objects.filter(thread__root_message_id__in=list(replies))
         .select_related("author", "channel", "thread")
-        .prefetch_related("attachments")
+        .prefetch_related(_attachments())
         .order_by("created_at", "pk")
     )
     for reply in rows:

@@ -6,6 +6,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -41,7 +42,8 @@ from core.mentions import parse_mentions
 from core.realtime import group_send, user_group
 from core.redaction import mask_json, mentions_any
 from core.tasks import enqueue_on_commit_after
-from tickets.models import Ticket
+from tickets.models import Attachment, Ticket
+from tickets.selectors import list_shareable_attachments
 
 MAX_BODY_LENGTH = 4000
 PRESENCE_GROUP = "presence"
@@ -222,15 +224,18 @@ def post_message(
     body: str,
     thread_root_id: int | None = None,
     uploads: list[File] | None = None,
+    forward_attachment_ids: list[int] | None = None,
 ) -> ChannelMessage:
-    """Post to a channel (or a thread under `thread_root_id`), optionally with files; public
-    channels are joined.
+    """Post to a channel (or a thread under `thread_root_id`), optionally with files: uploads,
+    and ticket files shared by id (`forward_attachment_ids`, public channels only, by who may
+    see tickets). Public channels are joined.
 
-    Files are checked and stored first, without the channel lock, and removed again when the
-    message is refused."""
+    Files are checked and stored first, without the channel lock, and uploads are removed again
+    when the message is refused."""
     uploads = list(uploads or [])
-    body = _clean_body(body, has_files=bool(uploads))
-    if not uploads:
+    forward_ids = list(forward_attachment_ids or [])
+    body = _clean_body(body, has_files=bool(uploads or forward_ids))
+    if not uploads and not forward_ids:
         return _post_message(
             channel=channel,
             author=author,
@@ -240,8 +245,9 @@ def post_message(
             discussed_ticket=None,
         )
     _check_can_post(channel=channel, user=author)
+    shared = _shareable_ticket_files(channel=channel, author=author, attachment_ids=forward_ids)
     attachments.check_chat_files(uploads)
-    stored = attachments.store_uploads(uploads)
+    stored = attachments.chat_files_from_tickets(shared) + attachments.store_uploads(uploads)
     try:
         return _post_message(
             channel=channel,
@@ -256,6 +262,20 @@ def post_message(
         raise
 
 
+def _shareable_ticket_files(
+    *, channel: Channel, author: User, attachment_ids: list[int], ticket: Ticket | None = None
+) -> list[Attachment]:
+    """The ticket files to share, checked: by who may see tickets, to an open team channel, each
+    a stored file (of `ticket`, when given)."""
+    if not attachment_ids:
+        return []
+    require(author, Action.VIEW_TICKETS)
+    _check_open_team_channel(
+        channel=channel, field="forward_attachment_ids", code="invalid_share_channel"
+    )
+    return list_shareable_attachments(user=author, attachment_ids=attachment_ids, ticket=ticket)
+
+
 @transaction.atomic
 def _post_message(
     *,
@@ -263,7 +283,7 @@ def _post_message(
     author: User,
     body: str,
     thread_root_id: int | None,
-    stored: list[attachments.StoredUpload],
+    stored: list[attachments.ChatFile],
     discussed_ticket: Ticket | None,
 ) -> ChannelMessage:
     """`discussed_ticket` makes the message the root of that ticket's discussion (before it is
@@ -306,7 +326,12 @@ def _post_message(
         name="chat.message_posted",
         actor=author,
         subject=channel,
-        properties={"message_id": message.pk, "in_thread": thread is not None, "files": len(files)},
+        properties={
+            "message_id": message.pk,
+            "in_thread": thread is not None,
+            "files": len(files),
+            "shared_ticket_files": sum(1 for f in files if f.source_attachment_id),
+        },
     )
     publish_message_on_commit(message)
     if thread is not None:
@@ -320,44 +345,95 @@ def _post_message(
     return message
 
 
-def _check_discussion_channel(*, channel: Channel | None) -> Channel:
-    """Tickets are discussed in open team channels only: a ticket's subscribers (everyone who
-    may see the ticket) get its discussions live, so a private or direct conversation would
-    leak to them."""
+def _check_open_team_channel(*, channel: Channel | None, field: str, code: str) -> Channel:
+    """Tickets are discussed, and their files shared, in open team channels only: a ticket's
+    subscribers (everyone who may see the ticket) get its discussions live, so a private or
+    direct conversation would leak to them, and a customer's file stays where those who may see
+    the ticket may see it too."""
     if channel is None or channel.kind != ChannelKind.PUBLIC or channel.is_archived:
         raise ApplicationError(
             "Pick an open team channel.",
-            code="invalid_discussion_channel",
-            fields={"channel": ["Pick a public team channel that is not archived."]},
+            code=code,
+            fields={field: ["Pick a public team channel that is not archived."]},
         )
     return channel
 
 
-@transaction.atomic
 def start_ticket_discussion(
-    *, ticket: Ticket, channel: Channel | None, author: User, body: str
+    *,
+    ticket: Ticket,
+    channel: Channel | None,
+    author: User,
+    body: str,
+    forward_attachment_ids: list[int] | None = None,
 ) -> TicketDiscussion:
     """Discuss in #channel: a thread in a team channel whose root carries the ticket's card and
-    the author's first message. The author must see the ticket and post in the channel."""
+    the author's first message, optionally with files of this ticket (shared, not copied). The
+    author must see the ticket and post in the channel."""
     require(author, Action.VIEW_TICKETS)
     require(author, Action.POST_CHAT)
-    channel = _check_discussion_channel(channel=channel)
+    channel = _check_open_team_channel(
+        channel=channel, field="channel", code="invalid_discussion_channel"
+    )
     body = _clean_body(body)
+    shared = _shareable_ticket_files(
+        channel=channel,
+        author=author,
+        attachment_ids=list(forward_attachment_ids or []),
+        ticket=ticket,
+    )
+    # Read (a file without its digest yet) before the channel lock is taken.
+    stored = attachments.chat_files_from_tickets(shared)
+    return _start_ticket_discussion(
+        ticket=ticket, channel=channel, author=author, body=body, stored=stored
+    )
+
+
+@transaction.atomic
+def _start_ticket_discussion(
+    *,
+    ticket: Ticket,
+    channel: Channel,
+    author: User,
+    body: str,
+    stored: list[attachments.ChatFile],
+) -> TicketDiscussion:
     message = _post_message(
         channel=channel,
         author=author,
         body=body,
         thread_root_id=None,
-        stored=[],
+        stored=stored,
         discussed_ticket=ticket,
     )
     _announce(
         name="chat.ticket_discussion_started",
         actor=author,
         subject=message.ticket_discussion,
-        properties={"ticket_id": ticket.pk, "channel": channel.slug},
+        properties={"ticket_id": ticket.pk, "channel": channel.slug, "files": len(stored)},
     )
     return message.ticket_discussion
+
+
+def share_ticket_files(
+    *, channel: Channel | None, author: User, body: str, attachment_ids: list[int]
+) -> ChannelMessage:
+    """Share to #channel from a ticket: a message in an open team channel carrying the ticket's
+    files (their stored bytes, not a copy) with the author's optional comment; each file links
+    its ticket."""
+    require(author, Action.POST_CHAT)
+    channel = _check_open_team_channel(
+        channel=channel, field="channel", code="invalid_share_channel"
+    )
+    if not attachment_ids:
+        raise ApplicationError(
+            "Pick a file to share.",
+            code="no_files",
+            fields={"forward_attachment_ids": ["Pick a file of the ticket."]},
+        )
+    return post_message(
+        channel=channel, author=author, body=body, forward_attachment_ids=attachment_ids
+    )
 
 
 @transaction.atomic
@@ -713,3 +789,21 @@ def redact_chat_mentions(*, needles: list[str]) -> int:
             row.save(update_fields=fields)
             changed += 1
     return changed
+
+
+@transaction.atomic
+def erase_shared_ticket_files(*, ticket_ids: list[int]) -> int:
+    """Erasure (docs/privacy.md): files of the erased customer's tickets shared to team chat go
+    with them. The rows are removed and, after commit, the bytes no ticket file still points at
+    (the chat's own thumbnail; the ticket file's bytes once tickets' erasure let go of them).
+    Returns rows removed."""
+    shared = ChatAttachment.objects.filter(source_attachment__ticket_id__in=ticket_ids)
+    keys = {key for pair in shared.values_list("storage_key", "preview_key") for key in pair if key}
+    removed, _ = shared.delete()
+    still_used = Attachment.objects.filter(
+        Q(storage_key__in=keys) | Q(preview_key__in=keys)
+    ).values_list("storage_key", "preview_key")
+    keys -= {key for pair in still_used for key in pair}
+    for key in sorted(keys):
+        transaction.on_commit(partial(default_storage.delete, key), robust=True)
+    return removed

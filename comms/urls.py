@@ -34,6 +34,11 @@ urlpatterns = [
         views.ticket_discussion_start,
         name="ticket-discussion-start",
     ),
+    path(
+        "tickets/<str:reference>/files/<int:attachment_id>/share/",
+        views.ticket_file_share,
+        name="ticket-file-share",
+    ),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/bell/", views.notification_bell, name="bell"),
     path("notifications/read-all/", views.notification_read_all, name="notifications_read_all"),

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
 from accounts.permissions import Action, can
@@ -14,8 +14,8 @@ from comms import selectors, services
 from comms.models import Channel, ChannelKind
 from core.decorators import staff_page
 from core.errors import ApplicationError, NotFound, PermissionDenied
-from tickets.models import Ticket
-from tickets.selectors import get_ticket_for_user
+from tickets.models import Attachment, Ticket
+from tickets.selectors import get_attachment_for_user, get_ticket_for_user, list_ticket_files
 
 
 def _require(request: HttpRequest, action: Action) -> None:
@@ -283,9 +283,11 @@ def _render_discussions(
         "ticket": ticket,
         "discussions": selectors.list_ticket_discussions(ticket=ticket, user=request.user),
         "discussion_channels": selectors.list_discussion_channels(user=request.user),
+        "ticket_files": list_ticket_files(ticket=ticket),
         "error": error,
         # A refused form keeps what was typed; a started discussion leaves the form empty.
         "form": request.POST if error is not None else {},
+        "checked_files": request.POST.getlist("forward_attachment_ids") if error else [],
     }
     # htmx only swaps 2xx answers; a plain form post gets the real status.
     status = 200 if error is None or _is_htmx(request) else error.status
@@ -310,7 +312,11 @@ def ticket_discussion_start(request: HttpRequest, reference: str) -> HttpRespons
     channel = selectors.find_channel(slug=request.POST.get("channel", ""))
     try:
         services.start_ticket_discussion(
-            ticket=ticket, channel=channel, author=request.user, body=request.POST.get("body", "")
+            ticket=ticket,
+            channel=channel,
+            author=request.user,
+            body=request.POST.get("body", ""),
+            forward_attachment_ids=_ids(request.POST.getlist("forward_attachment_ids")),
         )
     except (NotFound, PermissionDenied):
         raise
@@ -319,3 +325,51 @@ def ticket_discussion_start(request: HttpRequest, reference: str) -> HttpRespons
     if _is_htmx(request):
         return _render_discussions(request, ticket)
     return redirect(f"/tickets/{ticket.reference}/#team-discussion")
+
+
+def _ids(values: list[str]) -> list[int]:
+    """Checkbox values; anything that is not an id matches no file (the service names it)."""
+    return [int(value) if value.isdigit() else 0 for value in values]
+
+
+# Share to #channel (a file's action on the ticket page) -------------------------------------------
+
+
+def _render_share(
+    request: HttpRequest, ticket: Ticket, file: Attachment, error: ApplicationError | None = None
+) -> HttpResponse:
+    context = {
+        "ticket": ticket,
+        "file": file,
+        "channels": selectors.list_discussion_channels(user=request.user),
+        "error": error,
+        # A refused form keeps what was typed.
+        "form": request.POST if error is not None else {},
+    }
+    status = error.status if error is not None else 200
+    return render(request, "comms/share_ticket_file.html", context, status=status)
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def ticket_file_share(request: HttpRequest, reference: str, attachment_id: int) -> HttpResponse:
+    ticket = get_ticket_for_user(user=request.user, reference=reference)
+    _require(request, Action.POST_CHAT)
+    file = get_attachment_for_user(user=request.user, attachment_id=attachment_id)
+    if file.ticket_id != ticket.pk or not file.is_stored:
+        raise Http404("No such file on this ticket.")
+    if request.method == "GET":
+        return _render_share(request, ticket, file)
+    try:
+        message = services.share_ticket_files(
+            channel=selectors.find_channel(slug=request.POST.get("channel", "")),
+            author=request.user,
+            body=request.POST.get("body", ""),
+            attachment_ids=[file.pk],
+        )
+    except (NotFound, PermissionDenied):
+        raise
+    except ApplicationError as exc:
+        return _render_share(request, ticket, file, error=exc)
+    messages.success(request, f"Shared {file.filename} to #{message.channel.slug}.")
+    return redirect(f"/tickets/{ticket.reference}/#attachment-{file.pk}")

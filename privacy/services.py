@@ -24,7 +24,11 @@ from accounts.services import get_automation_actor
 from analytics.selectors import list_customer_csat_answers
 from analytics.services import redact_customer_analytics
 from automation.services import redact_automation_mentions
-from comms.services import post_system_message, redact_chat_mentions
+from comms.services import (
+    erase_shared_ticket_files,
+    post_system_message,
+    redact_chat_mentions,
+)
 from core.errors import ApplicationError, Conflict
 from core.redaction import expand_needles
 from integrations.selectors import get_compliance_person
@@ -171,6 +175,7 @@ def erase_customer(
                 customer_ids=erased.customer_ids, ticket_ids=erased.ticket_ids, needles=needles
             ),
             proofs=redact_ticket_proofs(ticket_ids=erased.ticket_ids),
+            shared_chat_files=erase_shared_ticket_files(ticket_ids=erased.ticket_ids),
             web_chats=redact_web_conversations(ticket_ids=erased.ticket_ids),
             suggestion_questions=forget_suggestion_questions(ticket_ids=erased.ticket_ids),
             exports_deleted=_delete_exports(customer_ids=erased.customer_ids),

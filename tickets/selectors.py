@@ -21,6 +21,7 @@ from tickets.identities import normalize_identity
 from tickets.models import (
     AgentHandoff,
     Attachment,
+    AttachmentState,
     ChannelKind,
     Customer,
     CustomerIdentity,
@@ -773,6 +774,41 @@ def get_attachment_for_user(*, user: User, attachment_id: int) -> Attachment:
     if attachment is None:
         raise NotFound("No such file.", code="attachment_not_found")
     return attachment
+
+
+def list_ticket_files(*, ticket: Ticket) -> list[Attachment]:
+    """The ticket's stored files, oldest first (what a form offers to share or forward)."""
+    return list(
+        Attachment.objects.filter(ticket=ticket, state=AttachmentState.STORED).order_by(
+            "created_at", "pk"
+        )
+    )
+
+
+def list_shareable_attachments(
+    *, user: User, attachment_ids: list[int], ticket: Ticket | None = None
+) -> list[Attachment]:
+    """Stored files of tickets the user may see (of `ticket` only, when given), in the order
+    given, with their ticket: what team chat may share. An id that is unknown, not stored or of
+    another ticket is a 400 naming `forward_attachment_ids`, as forwarding in a reply does."""
+    require(user, Action.VIEW_TICKETS)
+    if not attachment_ids:
+        return []
+    rows = Attachment.objects.select_related("ticket").filter(
+        pk__in=attachment_ids, state=AttachmentState.STORED
+    )
+    if ticket is not None:
+        rows = rows.filter(ticket=ticket)
+    found = {a.pk: a for a in rows}
+    missing = [str(pk) for pk in dict.fromkeys(attachment_ids) if pk not in found]
+    if missing:
+        where = f"on {ticket.reference}" if ticket is not None else "on a ticket"
+        raise ApplicationError(
+            f"No stored file {', '.join(missing)} {where}.",
+            code="unknown_attachment",
+            fields={"forward_attachment_ids": [f"Unknown: {', '.join(missing)}."]},
+        )
+    return [found[pk] for pk in dict.fromkeys(attachment_ids)]
 
 
 def get_customer_personal_data(*, customer: Customer) -> dict:

@@ -192,6 +192,8 @@ def _perms(user) -> dict[str, bool]:
         "escalate": can(user, Action.ESCALATE_TICKET),
         "handoff": can(user, Action.HANDOFF_TICKET),
         "merge": can(user, Action.MERGE),
+        # "Share to #channel" on a file (comms' page; the permissions are accounts').
+        "share": can(user, Action.POST_CHAT) and can(user, Action.VIEW_CHAT),
     }
 
 

@@ -73,6 +73,16 @@
         meta.className = "muted";
         meta.textContent = formatSize(file.size) + " · " + file.content_type;
         item.append(link, meta);
+        // A ticket's file shared to the channel links its ticket.
+        if (file.ticket) {
+          var source = document.createElement("span");
+          source.className = "chat-file-source";
+          var ticketLink = document.createElement("a");
+          ticketLink.href = file.ticket.url;
+          ticketLink.textContent = file.ticket.reference;
+          source.append(" from ", ticketLink);
+          item.append(" ", source);
+        }
         list.appendChild(item);
       });
       return list;
