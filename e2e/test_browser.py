@@ -595,6 +595,60 @@ def test_discuss_in_graphic_design_shows_the_thread_on_the_ticket_live(new_conte
     expect(card).to_have_text("Pending")
 
 
+def test_share_a_ticket_file_to_graphic_design(new_context, demo_server):
+    """ "Share to #channel" on a ticket's image posts it in #graphic-design with a comment: a
+    colleague sees it live with its thumbnail and the ticket's link, and opens it inline."""
+    reference = open_email_ticket(
+        demo_server, email="banner.photo@example.com", subject="Damaged banner, photo attached"
+    )
+    ben_context = new_context()
+    ben = ben_context.new_page()
+    log_in(ben, "ben", next_url="/chat/graphic-design/")
+    ana = new_context().new_page()
+    log_in(ana, "ana", next_url=f"/tickets/{reference}/")
+    expect(ben.locator("body")).to_have_attribute("data-realtime", "connected")
+
+    open_note(ana)
+    ana.locator("#note-body").fill("E2E: the customer's photo of the banner.")
+    ana.locator("#note-files").set_input_files(
+        files=[{"name": "banner-photo.png", "mimeType": "image/png", "buffer": _png()}]
+    )
+    ana.get_by_role("button", name="Add note").click()
+    file = ana.locator("#ticket-timeline li.attachment", has_text="banner-photo.png")
+    file.get_by_role("link", name="Share to #channel").click()
+    ana.wait_for_url(re.compile(r"/files/\d+/share/$"))
+    ana.get_by_label("Channel").select_option("graphic-design")
+    ana.get_by_label("Comment (optional)").fill("Can we reprint this one at 2 m?")
+    ana.get_by_role("button", name="Share").click()
+    ana.wait_for_url(re.compile(rf"/tickets/{reference}/#attachment-\d+$"))
+    expect(ana.locator(".flash-success")).to_contain_text(
+        "Shared banner-photo.png to #graphic-design."
+    )
+
+    message = ben.locator("#chat-messages li.chat-msg", has_text="Can we reprint this one at 2 m?")
+    shared = message.locator("li.chat-file", has_text="banner-photo.png")
+    expect(shared.get_by_role("link", name=reference)).to_have_attribute(
+        "href", f"/tickets/{reference}/"
+    )
+    # The thumbnail is the ticket file's (made by the worker thread); the chat follows it live
+    # once the chat frame carries it, or on reload.
+    for _ in range(30):
+        if shared.locator("img.chat-file-thumb").count():
+            break
+        ben.wait_for_timeout(500)
+        ben.reload()
+    thumb = shared.locator("img.chat-file-thumb")
+    expect(thumb).to_be_visible()
+    assert thumb.evaluate("img => img.complete && img.naturalWidth > 0")
+    with ben_context.expect_page() as opened:
+        shared.locator("a[data-chat-file]").click()
+    tab = opened.value
+    tab.wait_for_load_state()
+    assert re.search(r"/chat/files/\d+/$", tab.url)
+    assert tab.evaluate("document.images.length === 1 && document.images[0].naturalWidth") == 40
+    assert csp_violations(ben_context) == []
+
+
 # The tab's visibility and the browser's Notification are stand-ins: headless Chromium has no
 # background tabs nor a notification centre. The fake records what the page asks it to show.
 HIDDEN_TAB_WITH_NOTIFICATIONS = """
