@@ -27,6 +27,7 @@ urlpatterns = [
     path("tickets/bulk/", views.inbox_bulk, name="bulk"),
     path("tickets/new/", views.ticket_new, name="new"),
     path("tickets/views/", views.saved_view_create, name="saved_view_create"),
+    path("tickets/views/counts/", views.saved_view_counts, name="saved_view_counts"),
     path(
         "tickets/views/<int:saved_view_id>/delete/",
         views.saved_view_delete,

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -448,6 +448,16 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(reverse("tickets:inbox"))
     return redirect(f"{reverse('tickets:inbox')}?{selectors.saved_view_query(view)}")
+
+
+@staff_page
+@require_GET
+def saved_view_counts(request: HttpRequest) -> JsonResponse:
+    """The rail's counts, refreshed live (static/js/inbox.js) when tickets change."""
+    views = selectors.list_saved_views(user=request.user)
+    return JsonResponse(
+        {"views": [{"id": v.pk, "count": v.count, "label": v.count_label} for v in views]}
+    )
 
 
 @staff_page

@@ -1,7 +1,7 @@
 // The agent workspace: keyboard shortcuts (a `?` overlay lists them), the ticket page's
 // conversation list (the inbox view the agent came from), the live inbox (tickets that enter the
-// view are counted in a "3 new — show" bar instead of moving rows under the cursor) and
-// saved-reply insertion.
+// view are counted in a "3 new — show" bar instead of moving rows under the cursor), the saved
+// views' live counts and saved-reply insertion.
 // Everything here is an enhancement: links and forms work without it.
 (function () {
   "use strict";
@@ -230,6 +230,44 @@
         renderNewBar();
       });
   });
+
+  // Saved-view counts: refreshed when tickets change, debounced (a burst of updates, e.g. a
+  // bulk action, costs one request a couple of seconds after it settles, and a steady stream
+  // at most one every MAX_WAIT), with one request in flight at a time.
+  var viewsRail = document.querySelector("[data-saved-view-counts]");
+  var COUNTS_QUIET_MS = 2000;
+  var COUNTS_MAX_WAIT_MS = 10000;
+  var counts = { timer: null, firstAt: 0, inFlight: false, again: false };
+
+  function refreshCounts() {
+    counts.timer = null;
+    counts.firstAt = 0;
+    if (counts.inFlight) { counts.again = true; return; }
+    counts.inFlight = true;
+    fetch(viewsRail.dataset.savedViewCounts, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data) return;
+        data.views.forEach(function (view) {
+          var badge = viewsRail.querySelector('[data-saved-view-id="' + view.id + '"] [data-count]');
+          if (badge) badge.textContent = view.label;
+        });
+      })
+      .finally(function () {
+        counts.inFlight = false;
+        if (counts.again) { counts.again = false; scheduleCounts(); }
+      });
+  }
+
+  function scheduleCounts() {
+    var now = Date.now();
+    if (!counts.firstAt) counts.firstAt = now;
+    clearTimeout(counts.timer);
+    var wait = Math.min(COUNTS_QUIET_MS, counts.firstAt + COUNTS_MAX_WAIT_MS - now);
+    counts.timer = setTimeout(refreshCounts, Math.max(wait, 0));
+  }
+
+  if (viewsRail) document.addEventListener("realtime:ticket.updated", scheduleCounts);
 
   // A new filter shows a new list: what was pending is in it or no longer wanted.
   document.addEventListener("htmx:afterSwap", function (event) {

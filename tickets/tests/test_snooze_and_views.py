@@ -9,7 +9,7 @@ from django.utils import timezone
 from automation.sla import run_sla_checks
 from core.errors import ApplicationError, Conflict, PermissionDenied
 from tickets import saved_views, selectors, services, snooze
-from tickets.models import SavedView, TicketEvent, TicketStatus
+from tickets.models import CustomField, SavedView, TicketEvent, TicketStatus
 from tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,11 +111,45 @@ def test_personal_views_stay_personal_and_only_the_owner_deletes(agent, other_ag
     assert not SavedView.objects.exists()
 
 
-def test_view_counts_take_one_query(agent, django_assert_max_num_queries):
+def test_view_counts_take_one_capped_query_per_view(agent, django_assert_max_num_queries):
+    CustomField.objects.create(key="substrate", label="Substrate", kind="text")
     for name in ("a", "b", "c"):
         saved_views.create_saved_view(
             actor=agent, name=name, filters=selectors.InboxFilters(q=name, tag=name)
         )
-    with django_assert_max_num_queries(2):
+    saved_views.create_saved_view(
+        actor=agent, name="d", filters=selectors.InboxFilters(field="substrate:vinyl")
+    )
+    # The views, the custom fields once, then one LIMIT-ed count per view.
+    with django_assert_max_num_queries(6) as captured:
         views = selectors.list_saved_views(user=agent)
-    assert [v.count for v in views] == [0, 0, 0]
+    assert [v.count for v in views] == [0, 0, 0, 0]
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 4 and all("LIMIT 1000" in sql for sql in counts)
+
+
+def test_view_counts_stop_at_the_cap(agent, monkeypatch):
+    monkeypatch.setattr(selectors, "SAVED_VIEW_COUNT_CAP", 2)
+    for _ in range(3):
+        TicketFactory(status=TicketStatus.OPEN)
+    saved_views.create_saved_view(actor=agent, name="Open", filters=selectors.InboxFilters())
+    [view] = selectors.list_saved_views(user=agent)
+    assert (view.count, view.count_label) == (3, "2+")
+
+
+def test_the_rail_counts_endpoint_answers_each_view_for_its_user(client, agent, other_agent):
+    TicketFactory(status=TicketStatus.OPEN, assignee=agent)
+    mine = saved_views.create_saved_view(
+        actor=agent, name="Mine", filters=selectors.InboxFilters(view="mine"), is_shared=True
+    )
+    client.force_login(agent)
+    page = client.get("/tickets/").content.decode()
+    assert 'data-saved-view-counts="/tickets/views/counts/"' in page
+    assert client.get("/tickets/views/counts/").json() == {
+        "views": [{"id": mine.pk, "count": 1, "label": "1"}]
+    }
+    # A shared "Mine" counts the viewer's own tickets.
+    client.force_login(other_agent)
+    assert client.get("/tickets/views/counts/").json()["views"][0]["count"] == 0
+    client.logout()
+    assert client.get("/tickets/views/counts/").status_code == 302
