@@ -83,5 +83,6 @@ def run_sla_checks_task() -> str:
     return (
         f"warned={len(report.warned)} breached={len(report.breached)} "
         f"production_risks={len(report.production_risks)} woken={len(report.woken)} "
-        f"outbound_requeued={len(swept.requeued)} outbound_reconciled={len(swept.reconciled)}"
+        f"outbound_requeued={len(swept.requeued)} outbound_reconciled={len(swept.reconciled)} "
+        f"scheduled_sent={len(swept.scheduled_sent)}"
     )

@@ -4,7 +4,7 @@ Queue names are in `core.queues`; every task declares one (`@task(queue_name=que
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache, partial
 from typing import Any
 
@@ -97,6 +97,14 @@ def enqueue_after(task: Task, /, *, delay: timedelta, **kwargs: Any) -> None:
     if task.get_backend().supports_defer:
         task = task.using(run_after=timezone.now() + delay)
     task.enqueue(**kwargs)
+
+
+def enqueue_at_on_commit(task: Task, /, *, run_after: datetime, **kwargs: Any) -> None:
+    """`enqueue_on_commit`, to run no earlier than `run_after`. A backend that cannot defer (the
+    immediate one in tests) runs it on commit, so the task must check that its time has come."""
+    if task.get_backend().supports_defer:
+        task = task.using(run_after=run_after)
+    enqueue_on_commit(task, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ checks: `manage.py run_sla_checks` and its task).
 - Sending for that long: the worker died during the provider call, so whether the provider has
   it is unknown: it becomes unknown and is reconciled at once, like a send that got no answer
   (`router.settle_unknown`).
+- Scheduled replies past their time (their task was lost, e.g. in a restart): sent now through
+  `tickets.scheduled`, which claims each under a row lock, so the task and the sweep send once.
 - Outcome unknown: Twilio is asked again (its lookup may have failed); SendGrid mail with no
   Event Webhook event after `OUTBOUND_RECONCILE_WAIT_MINUTES` (15) never reached SendGrid and is
   sent again. Meta messages stay for staff to decide.
@@ -24,7 +26,7 @@ from django.utils import timezone
 from core.tasks import retry_later
 from integrations import router, services
 from integrations.tasks import deliver_ticket_message
-from tickets import delivery
+from tickets import delivery, scheduled
 from tickets.models import ChannelKind, DeliveryStatus, MessageDirection, TicketMessage
 
 STUCK_MINUTES = 10
@@ -36,6 +38,7 @@ BATCH = 500
 class SweepReport:
     requeued: list[int] = field(default_factory=list)
     reconciled: list[int] = field(default_factory=list)
+    scheduled_sent: list[int] = field(default_factory=list)
 
 
 def sweep_outbound(*, now: datetime | None = None) -> SweepReport:
@@ -44,6 +47,7 @@ def sweep_outbound(*, now: datetime | None = None) -> SweepReport:
         minutes=getattr(settings, "OUTBOUND_STUCK_MINUTES", STUCK_MINUTES)
     )
     report = SweepReport()
+    report.scheduled_sent = scheduled.send_due_scheduled_replies(now=now)
     for message_id in _ids(DeliveryStatus.QUEUED, before=stuck_before):
         if delivery.touch_stuck_queued(message_id=message_id, before=stuck_before):
             deliver_ticket_message.enqueue(message_id=message_id)

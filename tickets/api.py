@@ -33,6 +33,7 @@ from tickets.models import (
 )
 from tickets.policy import list_send_decisions
 from tickets.rendering import sanitize_html
+from tickets.scheduled_api import ScheduledReplyOutputSerializer, schedule_reply_from_api
 
 ERRORS = {400: ERROR, 403: ERROR, 404: ERROR}
 WRITE_ERRORS = {**ERRORS, 409: ERROR}
@@ -455,6 +456,11 @@ class TicketMessagesApi(APIView):
         confirm_send = serializers.BooleanField(
             required=False, default=False, help_text="Send even if someone else replied since."
         )
+        send_at = serializers.DateTimeField(
+            required=False,
+            help_text="Send later: a future time, at most 30 days ahead. The reply is stored as a "
+            "scheduled reply (202) and sent then through the same policy; files are not scheduled.",
+        )
 
     @extend_schema(
         operation_id="tickets_messages_list",
@@ -470,15 +476,26 @@ class TicketMessagesApi(APIView):
     @extend_schema(
         operation_id="tickets_messages_reply",
         tags=["tickets"],
-        summary="Reply to the customer (queued; delivered by the omnichannel router)",
+        summary="Reply to the customer now (queued; delivered by the omnichannel router) or "
+        "later (`send_at`)",
         description="JSON, or multipart/form-data with `attachments` files. Files are checked "
-        "against the channel's provider limits (400 `files_too_large` naming the limit).",
+        "against the channel's provider limits (400 `files_too_large` naming the limit). With "
+        "`send_at` the answer is 202 with the scheduled reply (400 naming `send_at` when it is "
+        "past, more than 30 days ahead, or comes with files; 409 when the channel's window will "
+        "have closed by then).",
         request={"application/json": InputSerializer, "multipart/form-data": InputSerializer},
-        responses={201: MessageOutputSerializer, **WRITE_ERRORS},
+        responses={
+            201: MessageOutputSerializer,
+            202: ScheduledReplyOutputSerializer,
+            **WRITE_ERRORS,
+        },
     )
     def post(self, request: Request, reference: str) -> Response:
         ticket = _ticket(request, reference)
         data = _validated(self.InputSerializer, request.data)
+        if "send_at" in data:
+            reply = schedule_reply_from_api(ticket=ticket, user=request.user, data=data)
+            return Response(ScheduledReplyOutputSerializer(reply).data, status=202)
         message = services.reply_to_ticket(
             ticket=ticket,
             author=request.user,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tickets import api
+from tickets import api, scheduled_api
 
 TICKET = "tickets/<str:reference>/"
 
@@ -11,6 +11,21 @@ urlpatterns = [
     path("tickets/bulk/", api.TicketBulkApi.as_view(), name="api-tickets-bulk"),
     path(TICKET, api.TicketDetailApi.as_view(), name="api-ticket"),
     path(f"{TICKET}messages/", api.TicketMessagesApi.as_view(), name="api-ticket-messages"),
+    path(
+        f"{TICKET}scheduled-replies/",
+        scheduled_api.ScheduledRepliesApi.as_view(),
+        name="api-ticket-scheduled-replies",
+    ),
+    path(
+        f"{TICKET}scheduled-replies/<int:scheduled_reply_id>/",
+        scheduled_api.ScheduledReplyDetailApi.as_view(),
+        name="api-ticket-scheduled-reply",
+    ),
+    path(
+        f"{TICKET}scheduled-replies/<int:scheduled_reply_id>/send-now/",
+        scheduled_api.ScheduledReplySendNowApi.as_view(),
+        name="api-ticket-scheduled-reply-send-now",
+    ),
     path(f"{TICKET}events/", api.TicketEventsApi.as_view(), name="api-ticket-events"),
     path(f"{TICKET}notes/", api.TicketNotesApi.as_view(), name="api-ticket-notes"),
     path(f"{TICKET}assign/", api.TicketAssignApi.as_view(), name="api-ticket-assign"),

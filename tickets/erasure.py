@@ -4,7 +4,7 @@ The customer row, their tickets and messages stay (counts, channels, statuses an
 that reports read are kept) but everything that says who they are or what they wrote goes:
 name, notes, identities, linked account ids and snapshots, subjects, message bodies, addresses,
 files (deleted after commit; their rows stay, nameless and unavailable), internal notes,
-escalation and handoff texts.
+escalation and handoff texts, scheduled replies (those still waiting are cancelled).
 Duplicates merged into the customer are the same person and are erased with them.
 """
 
@@ -26,6 +26,8 @@ from tickets.models import (
     Escalation,
     InternalNote,
     SavedReply,
+    ScheduledReply,
+    ScheduledReplyState,
     Ticket,
     TicketMessage,
 )
@@ -106,6 +108,11 @@ def erase_customer_records(*, customer: Customer, extra_needles: list[str] = ())
         in_reply_to="",
     )
     tickets.update(subject=ERASED)
+    # A reply still waiting would go to nobody (the identities go): cancelled, and its text erased.
+    ScheduledReply.objects.filter(
+        ticket_id__in=ticket_ids, state=ScheduledReplyState.SCHEDULED
+    ).update(state=ScheduledReplyState.CANCELLED, done_at=timezone.now())
+    ScheduledReply.objects.filter(ticket_id__in=ticket_ids).update(body=ERASED)
     InternalNote.objects.filter(ticket_id__in=ticket_ids).update(body=ERASED)
     Escalation.objects.filter(ticket_id__in=ticket_ids).update(reason=ERASED)
     AgentHandoff.objects.filter(ticket_id__in=ticket_ids).update(

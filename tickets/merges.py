@@ -87,6 +87,8 @@ def merge_tickets(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
         )
     moved_messages = source.messages.update(ticket=target)
     moved_notes = source.notes.update(ticket=target)
+    # Replies still waiting go out on the ticket the conversation continues on.
+    source.scheduled_replies.update(ticket=target)
     latest = target.messages.aggregate(
         last=Max("created_at"),
         last_customer=Max("created_at", filter=Q(direction=MessageDirection.INBOUND)),

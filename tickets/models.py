@@ -513,6 +513,7 @@ class HistoryKind(models.TextChoices):
     SNOOZED = "snoozed", "Snoozed"
     WOKE = "woke", "Back from snooze"
     MACRO = "macro", "Macro"
+    SCHEDULED_REPLY = "scheduled_reply", "Scheduled reply"
 
 
 class TicketEvent(models.Model):
@@ -563,6 +564,70 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ScheduledReplyState(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    SENT = "sent", "Sent"
+    # The send path refused it when its time came (a closed window, an opt-out): `message` is
+    # the skipped message that says why.
+    SKIPPED = "skipped", "Not sent"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ScheduledReply(models.Model):
+    """A staff reply to send later ("Send later"). It becomes a `TicketMessage` only when it
+    goes, through `reply_to_ticket`, so messages stay in the order they reached the customer
+    (docs/decisions.md, "Scheduled send")."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="scheduled_replies")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="scheduled_replies"
+    )
+    channel = models.CharField(max_length=16, choices=ChannelKind.choices)
+    body = models.TextField()
+    send_at = models.DateTimeField()
+    set_status = models.CharField(
+        max_length=16, choices=TicketStatus.choices, blank=True, help_text="Applied when it goes."
+    )
+    state = models.CharField(
+        max_length=10, choices=ScheduledReplyState.choices, default=ScheduledReplyState.SCHEDULED
+    )
+    message = models.OneToOneField(
+        TicketMessage,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scheduled_reply",
+        help_text="What it became: the sent message, or the skipped one with the reason.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Scheduled or last edited: a customer message after this is "replied since scheduling".
+    updated_at = models.DateTimeField(auto_now=True)
+    done_at = models.DateTimeField(null=True, blank=True, help_text="Sent, skipped or cancelled.")
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who cancelled it or sent it early; empty when it went at its time.",
+    )
+
+    class Meta:
+        ordering = ["send_at", "pk"]
+        verbose_name_plural = "scheduled replies"
+        indexes = [
+            models.Index(
+                fields=["send_at"],
+                condition=Q(state="scheduled"),
+                name="scheduled_reply_due",
+            ),
+            models.Index(fields=["ticket", "state"], name="scheduled_reply_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reply on {self.ticket_id} at {self.send_at:%Y-%m-%d %H:%M} ({self.state})"
 
 
 class TicketView(models.Model):

@@ -12,6 +12,7 @@ from accounts.selectors import list_active_staff_by_username
 from core.files import IMAGE_TYPES
 from core.mentions import CODE_SPAN_RE, parse_mentions, replace_mentions
 from tickets.models import InternalNote, Ticket
+from tickets.scheduled import list_pending_replies
 from tickets.selectors import get_ticket_timeline
 
 # Remote images are tracking pixels and may leak who read a message; everything else that nh3
@@ -117,4 +118,9 @@ def timeline_context(*, ticket: Ticket) -> dict:
         for a in entry.item.attachments.all()
         if a.is_stored
     ]
-    return {"timeline": entries, "ticket_files": files}
+    return {
+        "timeline": entries,
+        "ticket_files": files,
+        # Shown after the conversation, where they will land when they go.
+        "pending_replies": list_pending_replies(ticket=ticket),
+    }

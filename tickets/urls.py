@@ -37,6 +37,21 @@ urlpatterns = [
     path("tickets/<str:reference>/timeline/", views.ticket_timeline, name="timeline"),
     path("tickets/<str:reference>/row/", views.ticket_row, name="row"),
     path("tickets/<str:reference>/reply/", views.ticket_reply, name="reply"),
+    path(
+        "tickets/<str:reference>/scheduled/<int:scheduled_reply_id>/edit/",
+        views.scheduled_reply_edit,
+        name="scheduled_edit",
+    ),
+    path(
+        "tickets/<str:reference>/scheduled/<int:scheduled_reply_id>/cancel/",
+        views.scheduled_reply_cancel,
+        name="scheduled_cancel",
+    ),
+    path(
+        "tickets/<str:reference>/scheduled/<int:scheduled_reply_id>/send-now/",
+        views.scheduled_reply_send_now,
+        name="scheduled_send_now",
+    ),
     path("tickets/<str:reference>/notes/", views.ticket_note, name="note"),
     path("tickets/<str:reference>/status/", views.ticket_status, name="status"),
     path("tickets/<str:reference>/priority/", views.ticket_priority, name="priority"),

@@ -27,6 +27,7 @@ from tickets import (
     routing,
     saved_replies,
     saved_views,
+    scheduled,
     selectors,
     services,
     snooze,
@@ -291,13 +292,46 @@ def _ticket_action(
     return redirect(reverse("tickets:detail", args=[ticket.reference]), permanent=False)
 
 
+def _send_later_at(request: HttpRequest) -> datetime | None:
+    """The composer's "Send later": a quick choice, or the picked time (`send_at`, a
+    `datetime-local` read in the shop's time zone); None sends now."""
+    choice = request.POST.get("send_later", "")
+    if not choice:
+        return None
+    if choice == "custom":
+        picked = _local_time(request.POST.get("send_at", ""), field="send_at")
+        return scheduled.check_send_at(picked)
+    return scheduled.quick_send_time(choice)
+
+
+def _schedule_reply(request: HttpRequest, ticket: Ticket, send_at: datetime) -> object:
+    if _files(request)["uploads"] or _files(request)["forward_attachment_ids"]:
+        raise ApplicationError(
+            "Files cannot be scheduled: send the reply now, or schedule it without files.",
+            code="invalid",
+            fields={"send_at": ["Not with files."]},
+        )
+    return scheduled.schedule_reply(
+        ticket=ticket,
+        author=request.user,
+        body=request.POST.get("body", ""),
+        send_at=send_at,
+        channel=request.POST.get("channel") or None,
+        set_status=request.POST.get("set_status") or None,
+        last_seen_message_id=None
+        if request.POST.get("confirm_send")
+        else _int_or_none(request.POST.get("last_seen_message_id")),
+    )
+
+
 @staff_page
 @require_POST
 def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
-    return _ticket_action(
-        request,
-        reference,
-        lambda ticket: services.reply_to_ticket(
+    def perform(ticket: Ticket) -> object:
+        send_at = _send_later_at(request)
+        if send_at is not None:
+            return _schedule_reply(request, ticket, send_at)
+        return services.reply_to_ticket(
             ticket=ticket,
             author=request.user,
             body=request.POST.get("body", ""),
@@ -307,6 +341,47 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
             if request.POST.get("confirm_send")
             else _int_or_none(request.POST.get("last_seen_message_id")),
             **_files(request),
+        )
+
+    return _ticket_action(request, reference, perform)
+
+
+@staff_page
+@require_POST
+def scheduled_reply_edit(request: HttpRequest, reference: str, scheduled_reply_id: int):
+    return _ticket_action(
+        request,
+        reference,
+        lambda ticket: scheduled.edit_scheduled_reply(
+            ticket=ticket,
+            scheduled_reply_id=scheduled_reply_id,
+            actor=request.user,
+            body=request.POST.get("body"),
+            send_at=_local_time(request.POST.get("send_at", ""), field="send_at"),
+        ),
+    )
+
+
+@staff_page
+@require_POST
+def scheduled_reply_cancel(request: HttpRequest, reference: str, scheduled_reply_id: int):
+    return _ticket_action(
+        request,
+        reference,
+        lambda ticket: scheduled.cancel_scheduled_reply(
+            ticket=ticket, scheduled_reply_id=scheduled_reply_id, actor=request.user
+        ),
+    )
+
+
+@staff_page
+@require_POST
+def scheduled_reply_send_now(request: HttpRequest, reference: str, scheduled_reply_id: int):
+    return _ticket_action(
+        request,
+        reference,
+        lambda ticket: scheduled.send_scheduled_reply_now(
+            ticket=ticket, scheduled_reply_id=scheduled_reply_id, actor=request.user
         ),
     )
 
@@ -393,7 +468,7 @@ def ticket_tags(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
-def _snooze_until(value: str) -> datetime | None:
+def _local_time(value: str, *, field: str) -> datetime | None:
     """A `datetime-local` value, read in the shop's time zone; a garbled one is a 400."""
     if not value:
         return None
@@ -401,7 +476,7 @@ def _snooze_until(value: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise ApplicationError(
-            "That is not a time.", code="invalid", fields={"until": ["Not a time."]}
+            "That is not a time.", code="invalid", fields={field: ["Not a time."]}
         ) from exc
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
@@ -415,7 +490,7 @@ def ticket_snooze(request: HttpRequest, reference: str) -> HttpResponse:
         lambda ticket: snooze.snooze_ticket(
             ticket=ticket,
             actor=request.user,
-            until=_snooze_until(request.POST.get("until", "")),
+            until=_local_time(request.POST.get("until", ""), field="until"),
             until_reply=bool(request.POST.get("until_reply")),
         ),
     )

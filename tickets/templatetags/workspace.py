@@ -17,3 +17,15 @@ def short_age(value: datetime | None) -> str:
     if (timezone.now() - value).total_seconds() < 60:
         return "now"
     return timesince(value, depth=1)
+
+
+@register.filter
+def iso_time(value: str | None) -> datetime | None:
+    """A time stored as ISO text (a history entry's before/after) back as a datetime, so the
+    `date` filter shows it in the shop's time zone instead of raw ISO."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None

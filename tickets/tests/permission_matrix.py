@@ -4,6 +4,10 @@
 "to {user}" is a handoff to themselves (400), and everyone else's is a valid one.
 """
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 EVERY_STAFF = {"Admin": 200, "Manager": 200, "Agent": 200, "Viewer": 200, "anonymous": 302}
 WORKERS_CHANGE = {"Admin": 302, "Manager": 302, "Agent": 302, "Viewer": 403, "anonymous": 302}
 NOT_FOUND = {"Admin": 404, "Manager": 404, "Agent": 404, "Viewer": 404, "anonymous": 302}
@@ -14,6 +18,14 @@ API_CREATE = {"Admin": 201, "Manager": 201, "Agent": 201, "Viewer": 403, "anonym
 # Merging needs `merge_ticket`; merging something into itself is then a 400, which proves the
 # permission check passed.
 API_MERGE_SELF = {"Admin": 400, "Manager": 400, "Agent": 403, "Viewer": 403, "anonymous": ANON_API}
+
+
+# A scheduled reply's time: a day after the matrix runs (a past one would be a 400).
+TOMORROW = (timezone.now() + timedelta(days=1)).isoformat()
+API_SCHEDULE = {"Admin": 202, "Manager": 202, "Agent": 202, "Viewer": 403, "anonymous": ANON_API}
+# Changing a scheduled reply: no such reply (404) once the permission check passed.
+NO_SUCH_SCHEDULED = {"Admin": 404, "Manager": 404, "Agent": 404, "Viewer": 403, "anonymous": 302}
+API_NO_SUCH_SCHEDULED = {**NO_SUCH_SCHEDULED, "anonymous": ANON_API}
 
 
 def row(method: str, path: str, expect: dict, data: dict | None = None, api: bool = False):
@@ -49,6 +61,16 @@ ROWS = [
         {"Admin": 404, "Manager": 404, "Agent": 404, "Viewer": 403, "anonymous": 302},
     ),
     row("POST", "/tickets/{ticket}/reply/", WORKERS_CHANGE, {"body": "Hi", "channel": "email"}),
+    row(
+        "POST",
+        "/tickets/{ticket}/reply/",
+        WORKERS_CHANGE,
+        {"body": "Later", "channel": "email", "send_later": "in_1h"},
+    ),
+    row("POST", "/tickets/{ticket}/scheduled/999999/edit/", NO_SUCH_SCHEDULED, {"body": "x"}),
+    row("POST", "/tickets/{ticket}/scheduled/999999/cancel/", NO_SUCH_SCHEDULED),
+    row("POST", "/tickets/{ticket}/scheduled/999999/send-now/", NO_SUCH_SCHEDULED),
+    row("GET", "/tickets/views/counts/", EVERY_STAFF),
     row("POST", "/tickets/{ticket}/notes/", WORKERS_CHANGE, {"body": "Internal"}),
     row("POST", "/tickets/{ticket}/status/", WORKERS_CHANGE, {"status": "pending"}),
     row("POST", "/tickets/{ticket}/priority/", WORKERS_CHANGE, {"priority": "high"}),
@@ -121,6 +143,33 @@ ROWS = [
     row("PATCH", "/api/tickets/{ticket}/", API_WORK, {"status": "pending"}, api=True),
     row("GET", "/api/tickets/{ticket}/messages/", API_READ, api=True),
     row("POST", "/api/tickets/{ticket}/messages/", API_CREATE, {"body": "Hello"}, api=True),
+    row(
+        "POST",
+        "/api/tickets/{ticket}/messages/",
+        API_SCHEDULE,
+        {"body": "Later", "send_at": TOMORROW},
+        api=True,
+    ),
+    row("GET", "/api/tickets/{ticket}/scheduled-replies/", API_READ, api=True),
+    row(
+        "PATCH",
+        "/api/tickets/{ticket}/scheduled-replies/999999/",
+        API_NO_SUCH_SCHEDULED,
+        {"body": "x"},
+        api=True,
+    ),
+    row(
+        "DELETE",
+        "/api/tickets/{ticket}/scheduled-replies/999999/",
+        API_NO_SUCH_SCHEDULED,
+        api=True,
+    ),
+    row(
+        "POST",
+        "/api/tickets/{ticket}/scheduled-replies/999999/send-now/",
+        API_NO_SUCH_SCHEDULED,
+        api=True,
+    ),
     row("GET", "/api/tickets/{ticket}/notes/", API_READ, api=True),
     row("POST", "/api/tickets/{ticket}/notes/", API_CREATE, {"body": "Internal"}, api=True),
     row("POST", "/api/tickets/{ticket}/assign/", API_WORK, {"assignee": "{user}"}, api=True),

@@ -1,5 +1,6 @@
 """The minute's periodic checks: mark SLA warnings and breaches, wake snoozed tickets, then
-sweep outbound messages nobody is moving (`integrations/outbound_sweep.py`). Run it every minute
+sweep outbound messages nobody is moving and scheduled replies past their time
+(`integrations/outbound_sweep.py`). Run it every minute
 from cron (or enqueue `automation.tasks.run_sla_checks_task` from a scheduler); running it twice
 changes nothing."""
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
     help = (
         "Mark SLA warnings/breaches, notify, fire SLA rule events, flag ship-date risks, wake "
         "snoozed tickets; re-enqueue or reconcile outbound messages stuck in queued/sending/"
-        "unknown."
+        "unknown; send scheduled replies past their time."
     )
 
     def handle(self, *args, **options) -> None:
@@ -23,5 +24,6 @@ class Command(BaseCommand):
             f"refreshed={report.refreshed} warned={len(report.warned)} "
             f"breached={len(report.breached)} production_risks={len(report.production_risks)} "
             f"woken={len(report.woken)} outbound_requeued={len(swept.requeued)} "
-            f"outbound_reconciled={len(swept.reconciled)}"
+            f"outbound_reconciled={len(swept.reconciled)} "
+            f"scheduled_sent={len(swept.scheduled_sent)}"
         )
