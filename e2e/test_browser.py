@@ -551,6 +551,38 @@ def test_a_macro_replies_tags_and_solves_in_one_step(new_context, demo_server):
     expect(page.locator(".ticket-meta .status-solved")).to_be_visible()
 
 
+def test_a_reply_sent_later_waits_on_the_timeline_and_goes_on_send_now(new_context, demo_server):
+    """ "Send later → In 1 hour" stores the reply after the conversation as "Scheduled for …"
+    (nothing sent); Cancel removes it, and "Send now" on another sends it as a reply."""
+    reference = open_email_ticket(
+        demo_server, email="later@example.com", subject="When is my banner proof ready?"
+    )
+    page = new_context().new_page()
+    log_in(page, "ana", next_url=f"/tickets/{reference}/")
+    timeline = page.locator("#ticket-timeline")
+
+    def schedule(text: str):
+        page.locator("#reply-body").fill(text)
+        # Opened once, it stays open across the page's swaps (inbox.js).
+        if not page.locator("#send-later").evaluate("details => details.open"):
+            page.locator("#send-later > summary").click()
+        page.get_by_role("button", name="In 1 hour").click()
+        waiting = timeline.locator("[data-scheduled-reply]", has_text=text)
+        expect(waiting).to_contain_text("Scheduled for")
+        return waiting
+
+    first = schedule("Your proof follows in the morning.")
+    expect(timeline.locator(".msg-out:not(.msg-scheduled)")).to_have_count(0)
+    first.get_by_role("button", name="Cancel").click()
+    expect(timeline.locator("[data-scheduled-reply]")).to_have_count(0)
+    expect(timeline.locator('[data-history="scheduled_reply"]').last).to_contain_text("cancelled")
+
+    second = schedule("Here is your banner proof.")
+    second.get_by_role("button", name="Send now").click()
+    expect(timeline.locator("[data-scheduled-reply]")).to_have_count(0)
+    expect(timeline.locator(".msg-out", has_text="Here is your banner proof.")).to_be_visible()
+
+
 def test_discuss_in_graphic_design_shows_the_thread_on_the_ticket_live(new_context, demo_server):
     """ "Discuss in #graphic-design" from a ticket starts a thread whose root is the ticket's
     card; a colleague's reply in chat appears in the ticket's "Team discussion" panel live, and
