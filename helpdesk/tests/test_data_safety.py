@@ -53,6 +53,8 @@ CASCADE_ALLOWED = {
     ("automation.RuleRun", "ticket"),
     ("automation.TicketSla", "ticket"),
     ("printshop.TicketOrder", "ticket"),
+    # A reply waiting for its time is not history yet: once sent it is a TicketMessage.
+    ("tickets.ScheduledReply", "ticket"),
     # The link of a chat thread to its ticket; the chat messages themselves stay.
     ("comms.TicketDiscussion", "ticket"),
 }

@@ -36,7 +36,7 @@ def test_seeded_chat_messages_show_their_text(client):
     client.force_login(agent)
     html = client.get("/chat/general/").content.decode()
     assert '<div class="chat-body"></div>' not in html
-    assert "<strong>PD-1042</strong>" in html
+    assert '<strong><a href="/tickets/PD-1042/"' in html  # bold, and the reference links
 
 
 @pytest.mark.parametrize(
