@@ -2,7 +2,8 @@
 
 Inbound media URLs arrive inside webhooks, so they are attacker-influenced. A fetch:
 - goes only to hosts on the allow-list (`MEDIA_FETCH_ALLOWED_HOSTS`: `host`, `host:port`, or
-  `.suffix` for every subdomain), over http(s), on every redirect hop (followed by hand);
+  `.suffix` for every subdomain), or to any public host when the list says so (the image proxy,
+  whose URLs we signed ourselves), over http(s), on every redirect hop (followed by hand);
 - never reaches a private, loopback, link-local or reserved address unless that exact host (or
   `host:port`) is listed by name — a `.suffix` entry never allows one, so a provider domain that
   resolves to 10.0.0.1 (DNS rebinding) is refused;
@@ -40,13 +41,18 @@ class FetchFailed(Exception):
 class AllowList:
     exact: frozenset[str]  # "host" or "host:port"
     suffixes: tuple[str, ...]  # ".twiliocdn.com"
+    # Any host whose addresses are all public; the named entries may still resolve anywhere.
+    is_any_public_host: bool = False
 
     @classmethod
-    def parse(cls, entries: list[str] | tuple[str, ...]) -> "AllowList":
+    def parse(
+        cls, entries: list[str] | tuple[str, ...], *, is_any_public_host: bool = False
+    ) -> "AllowList":
         cleaned = [e.strip().lower() for e in entries if e and e.strip()]
         return cls(
             exact=frozenset(e for e in cleaned if not e.startswith(".")),
             suffixes=tuple(e for e in cleaned if e.startswith(".")),
+            is_any_public_host=is_any_public_host,
         )
 
     def names(self, host: str, port: int) -> bool:
@@ -54,7 +60,11 @@ class AllowList:
         return host in self.exact or f"{host}:{port}" in self.exact
 
     def allows(self, host: str, port: int) -> bool:
-        return self.names(host, port) or any(host.endswith(s) for s in self.suffixes)
+        return (
+            self.is_any_public_host
+            or self.names(host, port)
+            or any(host.endswith(s) for s in self.suffixes)
+        )
 
 
 @dataclass
@@ -100,6 +110,7 @@ def fetch(
     auth: tuple[str, str] | None = None,
     declared_type: str = "",
     session: requests.Session | None = None,
+    timeout: tuple[float, float] = (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
 ) -> FetchedFile:
     """GET `url` under the rules above; the body is spooled to a temporary file."""
     session = session or requests.Session()
@@ -112,7 +123,7 @@ def fetch(
                 auth=auth if hop == 0 else None,
                 allow_redirects=False,
                 stream=True,
-                timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+                timeout=timeout,
             )
         except requests.RequestException as exc:
             raise FetchFailed(

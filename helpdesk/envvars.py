@@ -54,6 +54,11 @@ DESCRIPTIONS = {
     "FILE_STORAGE_ADDRESSING_STYLE": "`path` for endpoints without virtual-host buckets.",
     "MEDIA_FETCH_ALLOWED_HOSTS": "Hosts inbound media may be downloaded from (host, host:port, "
     ".domain).",
+    "MEDIA_PROXY_PRIVATE_HOSTS": "Hosts the staff image proxy may fetch from although they "
+    "resolve to a private or loopback address (host or host:port; e.g. a PERP on the LAN).",
+    "MEDIA_PROXY_MAX_BYTES": "Largest provider image (product photo, artwork thumbnail) proxied.",
+    "MEDIA_PROXY_RETRY_SECONDS": "How long a provider image that failed shows the placeholder "
+    "before it is fetched again.",
     "MEDIA_FETCH_MAX_BYTES": "Largest inbound media file downloaded.",
     "MEDIA_FETCH_MAX_ATTEMPTS": "Download attempts before a file shows as unavailable.",
     "MEDIA_FETCH_RETRY_SECONDS": "First retry delay of a failed download (doubles each time).",

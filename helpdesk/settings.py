@@ -272,6 +272,14 @@ MEDIA_FETCH_ALLOWED_HOSTS = env.list(
 MEDIA_FETCH_MAX_BYTES = env.int("MEDIA_FETCH_MAX_BYTES", default=25 * 1024 * 1024)
 MEDIA_FETCH_MAX_ATTEMPTS = env.int("MEDIA_FETCH_MAX_ATTEMPTS", default=4)
 MEDIA_FETCH_RETRY_SECONDS = env.int("MEDIA_FETCH_RETRY_SECONDS", default=20)
+# Provider images on staff pages (product photos, PERP artwork thumbnails) come through our own
+# origin (`/media-proxy/<signed>/`, integrations/media_proxy.py): any public host, plus these
+# hosts (`host` or `host:port`) although they resolve to a private or loopback address (a PERP
+# on the office network, the local fakes).
+MEDIA_PROXY_PRIVATE_HOSTS = env.list("MEDIA_PROXY_PRIVATE_HOSTS", default=[])
+MEDIA_PROXY_MAX_BYTES = env.int("MEDIA_PROXY_MAX_BYTES", default=5 * 1024 * 1024)
+# A host that failed is asked again after this long; the page shows the placeholder meanwhile.
+MEDIA_PROXY_RETRY_SECONDS = env.int("MEDIA_PROXY_RETRY_SECONDS", default=300)
 # Files staff attach to one reply or note, before the per-channel limits.
 ATTACHMENT_UPLOAD_MAX_BYTES = env.int("ATTACHMENT_UPLOAD_MAX_BYTES", default=30 * 1024 * 1024)
 ATTACHMENT_PREVIEW_PIXELS = 480
@@ -384,9 +392,9 @@ STORAGES = {
 }
 
 # Content Security Policy (django-csp): no inline script or style anywhere; JS and CSS come from
-# static/. Images may come from any HTTPS host: product photos (Shopify CDN) and PERP artwork
-# thumbnails live on hosts that vary per deployment, and customer HTML has <img> stripped by nh3,
-# so only provider data puts images on a page (docs/deploy.md "Content Security Policy").
+# static/. Provider images (product photos, PERP artwork) come through our origin's image proxy;
+# `https:` stays for the short-lived signed object-storage URLs that file previews redirect to
+# (docs/deploy.md "Content Security Policy"). Customer HTML has <img> stripped by nh3.
 _WS_ORIGIN = PUBLIC_BASE_URL.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

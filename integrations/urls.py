@@ -19,6 +19,7 @@ urlpatterns: list = [
         webchat.widget_survey_answer,
         name="widget-survey-answer",
     ),
+    path("media-proxy/<str:token>/", views.media_proxy, name="media-proxy"),
     path("tickets/<str:reference>/webchat/", webchat.ticket_context, name="webchat-context"),
     path(
         "tickets/<str:reference>/messages/<int:message_id>/retry/",

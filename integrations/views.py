@@ -1,17 +1,20 @@
-"""HTML pages and partials of the integrations app: the customer 360 sidebar."""
+"""HTML pages and partials of the integrations app: the customer 360 sidebar, provider images."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import Action, can
 from core.errors import ApplicationError
+from core.files import SVG
 from integrations.context_refresh import fetch_order_detail
 from integrations.customer_context import (
     read_customer_context,
     request_customer_context_refresh,
 )
+from integrations.media_proxy import ProxiedImage, load_proxied_image, url_from_token
 from integrations.models import OrderActionReason
 from integrations.selectors import (
     get_customer_for_context,
@@ -115,3 +118,33 @@ def customer_link(request: HttpRequest, customer_id: int) -> HttpResponse:
         customer = get_customer_for_context(customer_id=customer.pk)
         return _render_context(request, customer, reference=request.POST.get("ticket", ""))
     return redirect(f"/customers/{customer.pk}/")
+
+
+@login_required
+@require_GET
+def media_proxy(request: HttpRequest, token: str) -> HttpResponse:
+    """A provider image through our origin (integrations/media_proxy.py); staff only."""
+    if not can(request.user, Action.VIEW_TICKETS):
+        raise PermissionDenied("Not allowed.")
+    url = url_from_token(token)
+    if url is None:
+        raise Http404("No such image.")
+    return _image_response(load_proxied_image(url=url))
+
+
+# A week: the token names one provider URL, and a product photo's URL changes with the photo.
+IMAGE_MAX_AGE_SECONDS = 7 * 24 * 3600
+PLACEHOLDER_MAX_AGE_SECONDS = 60
+
+
+def _image_response(image: ProxiedImage) -> HttpResponse:
+    response = HttpResponse(image.body, content_type=image.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    # An <img> shows an SVG without running it; opened as a page it is downloaded, and the
+    # sandbox keeps any script in it off our origin either way.
+    response["Content-Disposition"] = "attachment" if image.content_type == SVG else "inline"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    max_age = PLACEHOLDER_MAX_AGE_SECONDS if image.is_placeholder else IMAGE_MAX_AGE_SECONDS
+    response["Cache-Control"] = f"private, max-age={max_age}"
+    return response

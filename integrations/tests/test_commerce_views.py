@@ -1,3 +1,6 @@
+import re
+from urllib.parse import urlsplit
+
 import pytest
 from django.template import Context, Template
 
@@ -51,7 +54,8 @@ def test_sidebar_shows_orders_production_artwork_invoices_wallet(
         "#1011",
         "PD-ORD-10011",
         "Gold VIP",
-        "thumbnail.svg",
+        # Artwork thumbnails come through our origin's image proxy, never from the PERP host.
+        '<img src="/media-proxy/',
         "proof: ",
         "INV-1011",
         "overdue",
@@ -211,4 +215,16 @@ def test_provider_links_must_be_http(
 
     monkeypatch.setattr("integrations.fakes.demo_data.perp_artwork_list", hostile)
     html = polled(agent_client, f"/customers/{demo_customer.pk}/context/").content.decode()
-    assert "javascript:" not in html and "thumbnail.svg" in html
+    assert "javascript:" not in html and '<img src="/media-proxy/' in html
+
+
+def test_artwork_thumbnails_load_through_our_origin(
+    polled, agent_client, fake_shopify, fake_perp, demo_customer, settings
+):
+    """PERP serves its thumbnails over plain http on its own host, which the CSP would block."""
+    settings.MEDIA_PROXY_PRIVATE_HOSTS = [urlsplit(fake_perp.url).netloc]
+    html = polled(agent_client, f"/customers/{demo_customer.pk}/context/").content.decode()
+    thumbnail = re.search(r'<img src="(/media-proxy/[^"]+)" alt="Artwork', html).group(1)
+    response = agent_client.get(thumbnail)
+    assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in response.content and b"No preview" not in response.content

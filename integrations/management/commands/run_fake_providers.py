@@ -50,6 +50,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"PERP_API_URL={perp.url}")
         self.stdout.write(f"PERP_API_KEY={perp_key}")
+        # Its artwork thumbnails live on loopback, which the image proxy reaches only by name.
+        self.stdout.write(f"MEDIA_PROXY_PRIVATE_HOSTS={perp.url.removeprefix('http://')}")
         self.stdout.write("Stop with Ctrl-C.")
         self.stdout.flush()
         try:
