@@ -1,9 +1,12 @@
+import hashlib
+import re
+
 import pytest
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from integrations.models import ShopifySyncLog, SyncStatus
-from knowledge import services
+from knowledge import embeddings, services
 from knowledge.models import ProductKnowledge, ProductNote
 from knowledge.tests.factories import make_product
 from tickets.tests.factories import TicketFactory, TicketMessageFactory
@@ -162,3 +165,45 @@ def test_suggestions_never_offer_archived_products(agent_client, catalog):
     assert b"Die-Cut Vinyl Stickers" in html
     assert b"Old Vinyl Stickers" not in html
     assert b'hx-post="/knowledge/suggestions/used/"' in html
+
+
+def _bag_of_words(texts):
+    """A stand-in sentence model: texts sharing words point the same way."""
+    import numpy as np
+
+    vectors = np.zeros((len(texts), 384), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for word in re.findall(r"[a-z0-9]+", text.lower()):
+            vectors[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % 384] += 1.0
+        vectors[row] /= np.linalg.norm(vectors[row]) or 1.0
+    return vectors
+
+
+@pytest.mark.parametrize("semantic", [False, True], ids=["keyword", "hybrid"])
+def test_an_archived_product_is_never_suggested_even_as_the_best_match(
+    agent_client, catalog, monkeypatch, django_capture_on_commit_callbacks, semantic
+):
+    """Issue 23 defect 11: the question names the archived product word for word."""
+    if semantic:
+        pytest.importorskip("numpy")  # the ML extra's; no model is loaded
+        monkeypatch.setattr(embeddings, "is_available", lambda: True)
+        monkeypatch.setattr(embeddings, "encode", _bag_of_words)
+        embeddings.clear_query_cache()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.upsert_product(
+            product=make_product(
+                title="Economy Business Cards 14pt Uncoated",
+                description_html="<p>Economy business cards on 14pt uncoated stock.</p>",
+                status="archived",
+            )
+        )
+    if semantic:
+        services.embed_products()  # the catalog fixture's products too
+    ticket = TicketFactory(subject="Economy business cards")
+    TicketMessageFactory(
+        ticket=ticket, body="Do you still do the Economy Business Cards 14pt Uncoated?"
+    )
+    html = agent_client.get("/knowledge/suggestions/", {"ticket": ticket.reference}).content
+    assert b"Classic Business Cards" in html
+    assert b"Economy Business Cards" not in html
+    assert (b"hybrid search" in html) is semantic
