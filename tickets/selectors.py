@@ -45,24 +45,48 @@ from tickets.models import (
 from tickets.references import normalize_order_number
 
 
-def count_tickets_for_dashboard(*, user: User) -> dict[str, int]:
-    """Counts for the dashboard tiles, in two queries (tickets, then handoffs)."""
-    open_filter = Q(status__in=TicketStatus.OPEN_STATES)
-    counts = Ticket.objects.aggregate(
-        mine_open=Count("pk", filter=open_filter & Q(assignee=user)),
-        unassigned=Count("pk", filter=open_filter & Q(assignee__isnull=True)),
-        all_open=Count("pk", filter=open_filter),
-        escalated=Count("pk", filter=open_filter & Q(is_escalated=True)),
-        overdue=Count("pk", filter=sla_filter_q(SlaFilter.OVERDUE, now=timezone.now())),
+def count_tickets_for_dashboard(
+    *, user: User, views: Mapping[str, Mapping[str, str]], since: datetime
+) -> dict[str, int]:
+    """How many tickets each named inbox view lists (given as the query parameters of its link,
+    so a count is exactly what its link shows), plus `opened` and `solved` since `since`: one
+    query."""
+    require(user, Action.VIEW_TICKETS)
+    counts = {
+        name: Count("pk", filter=inbox_filter_q(user=user, filters=parse_inbox_filters(params)))
+        for name, params in views.items()
+    }
+    return Ticket.objects.aggregate(
+        **counts,
+        opened=Count("pk", filter=Q(created_at__gte=since)),
+        solved=Count("pk", filter=Q(status__in=TicketStatus.CLOSED_STATES, resolved_at__gte=since)),
     )
-    counts["handoffs_to_me"] = (
-        AgentHandoff.objects.filter(state=HandoffState.PENDING)
-        .filter(Q(to_agent=user) | Q(to_team__members=user))
-        .values("pk")
-        .distinct()
-        .count()
+
+
+def list_next_due_tickets(*, user: User, limit: int = 5) -> list[Ticket]:
+    """The user's open tickets whose SLA clock runs out first."""
+    require(user, Action.VIEW_TICKETS)
+    return list(
+        Ticket.objects.filter(_view_filter(user=user, view=InboxView.MINE), due_at__isnull=False)
+        .select_related("customer")
+        .order_by("due_at", "pk")[:limit]
     )
-    return counts
+
+
+def list_open_load_by_assignee(*, user: User, now: datetime) -> list[dict[str, Any]]:
+    """Per agent: open tickets in the working views, and how many are breaching or overdue."""
+    require(user, Action.VIEW_TICKETS)
+    working = Q(status__in=TicketStatus.OPEN_STATES, is_snoozed=False, assignee__isnull=False)
+    return list(
+        Ticket.objects.filter(working)
+        .values("assignee_id", "assignee__username", "assignee__display_name")
+        .annotate(
+            open=Count("pk"),
+            overdue=Count("pk", filter=sla_filter_q(SlaFilter.OVERDUE, now=now)),
+            breaching=Count("pk", filter=sla_filter_q(SlaFilter.BREACHING, now=now)),
+        )
+        .order_by("-overdue", "-breaching", "-open", "assignee__username")
+    )
 
 
 def get_outbound_message(*, message_id: int) -> TicketMessage:
@@ -221,11 +245,13 @@ INBOX_SORT_LABELS = {
 class SlaFilter(StrEnum):
     BREACHING = "breaching"
     OVERDUE = "overdue"
+    ON_TIME = "on_time"
 
 
 SLA_FILTER_LABELS = {
     SlaFilter.BREACHING: "Breaching in < 1 h",
     SlaFilter.OVERDUE: "Past SLA",
+    SlaFilter.ON_TIME: "On time",
 }
 BREACHING_WITHIN = timedelta(hours=1)
 
@@ -235,6 +261,9 @@ def sla_filter_q(sla: str, *, now: datetime) -> Q:
     open_q = Q(status__in=TicketStatus.OPEN_STATES)
     if sla == SlaFilter.BREACHING:
         return open_q & Q(due_at__gt=now, due_at__lte=now + BREACHING_WITHIN)
+    if sla == SlaFilter.ON_TIME:
+        # No deadline running (every one met) counts as on time.
+        return open_q & (Q(due_at__gt=now + BREACHING_WITHIN) | Q(due_at__isnull=True))
     return open_q & Q(due_at__lte=now)
 
 

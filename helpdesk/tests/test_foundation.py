@@ -125,7 +125,7 @@ def test_login_page_and_dashboard(client):
     client.force_login(user)
     response = client.get("/")
     assert response.status_code == 200
-    assert b"Mine, open" in response.content
+    assert b"My open tickets" in response.content
 
 
 def test_identity_is_unique_per_kind():
