@@ -73,6 +73,27 @@ def add_business_minutes(schedule: Schedule, start: datetime, minutes: float) ->
     raise ValueError("The calendar has no working time within three years.")
 
 
+def subtract_business_minutes(schedule: Schedule, end: datetime, minutes: float) -> datetime:
+    """The moment `minutes` of business time before `end` (what `add_business_minutes` adds
+    back); with 0 minutes, the last business moment at or before `end`."""
+    if schedule.is_always_open:
+        return end - timedelta(minutes=minutes)
+    remaining = timedelta(minutes=minutes)
+    cursor = end.astimezone(schedule.tz)
+    day = cursor.date()
+    for _ in range(MAX_DAYS):
+        for opens, closes in reversed(schedule.intervals_on(day)):
+            finish = min(closes, cursor)
+            if finish <= opens:
+                continue
+            available = finish - opens
+            if remaining <= available:
+                return finish - remaining
+            remaining -= available
+        day -= timedelta(days=1)
+    raise ValueError("The calendar has no working time within three years.")
+
+
 def business_minutes_between(schedule: Schedule, start: datetime, end: datetime) -> float:
     """Business minutes from `start` to `end` (negative when `end` is earlier)."""
     if end < start:

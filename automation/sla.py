@@ -77,6 +77,15 @@ def get_policy(*, priority: str, channel: str) -> SlaPolicy | None:
     return min(policies, key=lambda p: p.channel == "", default=None)
 
 
+def _schedule_of(policy: SlaPolicy | None) -> Schedule:
+    return AROUND_THE_CLOCK if policy is None else schedule_for(policy.calendar)
+
+
+def get_sla_schedule(*, priority: str, channel: str) -> Schedule:
+    """The business calendar a ticket of this priority and channel is measured in."""
+    return _schedule_of(get_policy(priority=priority, channel=channel))
+
+
 def _awaiting_reply_since(ticket: Ticket) -> datetime | None:
     """When the customer wrote after our last human reply (next-response clock), else None."""
     if ticket.first_response_at is None or ticket.last_customer_message_at is None:
@@ -118,10 +127,8 @@ def _apply_ticket_sla(*, ticket: Ticket, order: PerpOrder | None) -> TicketSla:
         sla.promised_ship_at = order.due_at
     policy = get_policy(priority=ticket.priority, channel=ticket.channel)
     sla.policy = policy
-    if policy is None:
-        policy, schedule = fallback_policy(priority=ticket.priority), AROUND_THE_CLOCK
-    else:
-        schedule = schedule_for(policy.calendar)
+    schedule = _schedule_of(policy)
+    policy = policy or fallback_policy(priority=ticket.priority)
     due: dict[str, datetime | None] = dict.fromkeys(METRICS)
     due[SlaMetric.FIRST_RESPONSE] = add_business_minutes(
         schedule, ticket.created_at, policy.first_response_minutes

@@ -72,7 +72,7 @@ CONVERSATIONS = [
         "high",
         "ana",
         "design",
-        5,
+        2.5,
         [
             Turn(
                 C,
@@ -99,7 +99,7 @@ CONVERSATIONS = [
         "urgent",
         "ben",
         "production",
-        3,
+        0.9,
         [
             Turn(
                 C,
@@ -165,7 +165,7 @@ CONVERSATIONS = [
         "high",
         "manager",
         "production",
-        26,
+        4.5,
         [
             Turn(
                 C,
@@ -208,7 +208,7 @@ CONVERSATIONS = [
         "normal",
         "manager",
         "sales",
-        8,
+        5,
         [
             Turn(
                 C,
@@ -231,7 +231,7 @@ CONVERSATIONS = [
         "high",
         "ben",
         "production",
-        40,
+        5,
         [
             Turn(
                 C,
@@ -371,7 +371,7 @@ CONVERSATIONS = [
         "normal",
         "ana",
         "design",
-        12,
+        9,
         [
             Turn(
                 C,
@@ -412,7 +412,7 @@ CONVERSATIONS = [
         "normal",
         "manager",
         "sales",
-        48,
+        16,
         [
             Turn(
                 C,
@@ -454,7 +454,7 @@ CONVERSATIONS = [
         "urgent",
         "ana",
         "design",
-        0.8,
+        0.25,
         [
             Turn(
                 C,
@@ -503,7 +503,7 @@ CONVERSATIONS = [
         "high",
         "ana",
         "design",
-        4,
+        0.15,
         [
             Turn(
                 C,

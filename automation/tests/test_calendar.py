@@ -10,6 +10,7 @@ from automation.calendar import (
     add_business_minutes,
     business_minutes_between,
     is_business_time,
+    subtract_business_minutes,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -40,6 +41,23 @@ def test_add_business_minutes(start, minutes, expected):
     assert add_business_minutes(OFFICE, start, minutes) == expected
 
 
+@pytest.mark.parametrize(
+    ("end", "minutes", "expected"),
+    [
+        (at(2026, 11, 23, 11, 0), 60, at(2026, 11, 23, 10, 0)),  # within the day
+        (at(2026, 11, 24, 9, 30), 60, at(2026, 11, 23, 16, 30)),  # back over the night
+        (at(2026, 11, 30, 10, 0), 120, at(2026, 11, 27, 16, 0)),  # Monday → Friday
+        (at(2026, 11, 28, 12, 0), 0, at(2026, 11, 27, 17, 0)),  # Saturday: Friday's close
+        (at(2026, 12, 29, 10, 0), 120, at(2026, 12, 24, 16, 0)),  # holiday, weekend, holiday
+    ],
+)
+def test_subtract_business_minutes_undoes_adding_them(end, minutes, expected):
+    start = subtract_business_minutes(OFFICE, end, minutes)
+    assert start == expected
+    if minutes:
+        assert add_business_minutes(OFFICE, start, minutes) == end
+
+
 def test_add_business_minutes_keeps_wall_clock_hours_across_dst():
     # Clocks go back on Sunday 25 Oct 2026: Friday 16:00 + 2h is Monday 10:00 local (GMT).
     due = add_business_minutes(OFFICE, at(2026, 10, 23, 16, 0), 120)
@@ -58,6 +76,7 @@ def test_business_minutes_between_counts_only_open_time():
 def test_an_empty_calendar_is_always_open():
     always = Schedule(tz=LONDON)
     assert add_business_minutes(always, at(2026, 11, 28, 23, 0), 90) == at(2026, 11, 29, 0, 30)
+    assert subtract_business_minutes(always, at(2026, 11, 29, 0, 30), 90) == at(2026, 11, 28, 23)
     assert is_business_time(always, at(2026, 11, 28, 3, 0))
 
 

@@ -7,6 +7,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from automation.selectors import get_sla_panel
 from comms.models import ChannelMessage
 from comms.tests.factories import ChannelFactory, ChannelMemberFactory, ChannelMessageFactory
 from helpdesk.demo_conversations import CONVERSATIONS
@@ -113,3 +115,34 @@ def test_demo_data_reads_like_a_print_shop_and_links_the_orders_it_names(client)
         status__in=TicketStatus.OPEN_STATES, due_at__lt=timezone.now()
     ).count()
     assert open_past_due < Ticket.objects.filter(status__in=TicketStatus.OPEN_STATES).count() / 2
+
+
+@pytest.mark.parametrize(
+    ("seeded_at", "breaching"),
+    [
+        ("2026-12-09 14:00:00+00:00", 4),  # a Wednesday afternoon
+        ("2026-12-07 09:40:00+00:00", 4),  # a Monday morning: Friday's tickets carry over
+        ("2026-12-12 22:00:00+00:00", 0),  # a Saturday night: nothing runs out before Monday
+    ],
+    ids=["wednesday-afternoon", "monday-morning", "saturday-night"],
+)
+def test_demo_sla_states_are_plausible_whenever_the_demo_is_loaded(
+    seeded_at, breaching, monkeypatch
+):
+    """Defect 11: the demo showed "136 of 141 open past SLA". Due times come from the SLA
+    policies (office hours), so most open tickets are on time, a few breach within the hour
+    and a couple are overdue, on a weekday afternoon as on a Monday morning."""
+    monkeypatch.setattr(
+        "helpdesk.management.commands.seed_demo.Command.load_catalog", lambda self: None
+    )
+    with time_machine.travel(seeded_at, tick=False):
+        call_command("seed_demo", customers=24, tickets=24, stdout=StringIO())
+        now = timezone.now()
+        open_tickets = list(Ticket.objects.filter(status__in=TicketStatus.OPEN_STATES))
+        for ticket in open_tickets:
+            # The one clock: what the inbox shows is the SLA panel's soonest deadline.
+            assert ticket.due_at == get_sla_panel(ticket=ticket).deadlines[0].due_at
+        left = [(t.due_at - now).total_seconds() / 60 for t in open_tickets]
+    assert sum(minutes <= 0 for minutes in left) == 2
+    assert sum(0 < minutes <= 60 for minutes in left) == breaching
+    assert sum(minutes > 60 for minutes in left) >= len(open_tickets) * 0.6

@@ -14,8 +14,9 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.tests.factories import TeamFactory, UserFactory
 from analytics.demo import seed_analytics_demo
+from automation.calendar import add_business_minutes, subtract_business_minutes
 from automation.demo import seed_automation_demo
-from automation.sla import refresh_ticket_sla
+from automation.sla import get_sla_schedule, refresh_ticket_sla
 from comms.models import (
     Channel,
     ChannelMember,
@@ -145,13 +146,21 @@ class Command(BaseCommand):
             script = CONVERSATIONS[i % len(CONVERSATIONS)]
             week = i // len(CONVERSATIONS)
             n = (i + 5 * week) % len(people) + 1
+            # The script's hours are business hours before now (before the last closing time
+            # when seeded out of hours), so each ticket's SLA state comes out the same whenever
+            # the demo is loaded.
+            schedule = get_sla_schedule(priority=script.priority, channel=script.channel)
+            opened_at = subtract_business_minutes(
+                schedule, now, script.opened_hours_ago * 60
+            ) - timedelta(weeks=week)
             self.create_conversation(
                 script,
                 customer=people[n - 1],
                 n=n,
                 staff=staff,
                 team=teams_by_slug.get(script.team) if script.team else None,
-                opened_at=now - timedelta(hours=script.opened_hours_ago + 24 * 7 * week),
+                schedule=schedule,
+                opened_at=opened_at,
                 status=PAST_WEEK_STATUS.get(script.status, script.status)
                 if week
                 else script.status,
@@ -217,7 +226,7 @@ class Command(BaseCommand):
         return customer
 
     def create_conversation(
-        self, script, *, customer, n: int, staff, team, opened_at, status: str
+        self, script, *, customer, n: int, staff, team, schedule, opened_at, status: str
     ) -> None:
         order = order_numbers(n)[0]
         assignee = staff[script.assignee] if script.assignee else None
@@ -246,7 +255,7 @@ class Command(BaseCommand):
         customer_text = [ticket.subject]
         for index, turn in enumerate(script.turns):
             if index:
-                when = min(when + timedelta(minutes=turn.minutes), latest)
+                when = min(add_business_minutes(schedule, when, turn.minutes), latest)
             text = turn.text.format(**words)
             if turn.who == "customer":
                 message = TicketMessageFactory(
@@ -298,8 +307,8 @@ class Command(BaseCommand):
             first_response_at=first_response,
             resolved_at=resolved_at,
             closed_at=closed_at,
-            due_at=opened_at + timedelta(minutes=settings.TICKET_SLA_MINUTES[script.priority]),
         )
+        # Ticket.due_at from the SLA policies, as every ticket event would keep it.
         refresh_ticket_sla(ticket_id=ticket.pk)
 
     def create_proof(self, ticket, *, order: str, decision: str, when, staff) -> None:
