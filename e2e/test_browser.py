@@ -235,6 +235,27 @@ def test_the_inbox_and_a_ticket_fit_the_screen_and_are_captured(new_context, wid
     assert csp_violations(context) == []
 
 
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_dashboard_fits_the_screen_and_its_tiles_open_the_inbox(new_context, width):
+    """Issue 23 defect 11: my tickets by SLA state, the team queue and today, readable at 390 px;
+    a tile opens the inbox view it counts."""
+    context = new_context(viewport={"width": width, "height": 900 if width > 400 else 844})
+    page = context.new_page()
+    log_in(page, "manager", next_url="/")
+    expect(page.get_by_role("heading", name="My open tickets")).to_be_visible()
+    expect(page.get_by_role("heading", name="Open tickets by agent")).to_be_visible()
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOT_DIR / f"dashboard-{width}.png", full_page=True)
+    assert overflowing(page) == []
+    assert csp_violations(context) == []
+
+    tile = page.locator(".tile", has_text="Past SLA")
+    count = int(tile.locator(".tile-value").inner_text())
+    tile.click()
+    page.wait_for_url(re.compile(r"/tickets/\?view=open&sla=overdue$"))
+    expect(page.locator("#inbox tbody tr[data-ticket]")).to_have_count(count)
+
+
 def overflowing(page) -> list[str]:
     return page.evaluate(OVERFLOW_SCRIPT)
 

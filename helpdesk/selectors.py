@@ -46,9 +46,10 @@ class DashboardSummary:
 
 
 # name: (label, inbox query parameters, tone)
+BREACHING_LABEL = "Breaching within 1\u00a0h"  # the no-break space keeps the unit with its number
 MY_WORK = {
     "mine_overdue": ("Overdue", {"view": "mine", "sla": "overdue"}, "danger"),
-    "mine_breaching": ("Breaching within 1 h", {"view": "mine", "sla": "breaching"}, "warning"),
+    "mine_breaching": (BREACHING_LABEL, {"view": "mine", "sla": "breaching"}, "warning"),
     "mine_on_time": ("On time", {"view": "mine", "sla": "on_time"}, ""),
     "mine_waiting": ("Waiting on the customer", {"view": "mine", "status": "pending"}, ""),
     "handoffs": ("Handoffs for me", {"view": "handoffs"}, ""),
@@ -56,7 +57,7 @@ MY_WORK = {
 TEAM_QUEUE = {
     "unassigned": ("Unassigned", {"view": "unassigned"}, ""),
     "team_overdue": ("Past SLA", {"view": "open", "sla": "overdue"}, "danger"),
-    "team_breaching": ("Breaching within 1 h", {"view": "open", "sla": "breaching"}, "warning"),
+    "team_breaching": (BREACHING_LABEL, {"view": "open", "sla": "breaching"}, "warning"),
     "team_waiting": ("Waiting on the customer", {"view": "open", "status": "pending"}, ""),
     "escalated": ("Escalated", {"view": "escalated"}, ""),
 }

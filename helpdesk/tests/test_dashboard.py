@@ -72,7 +72,7 @@ def test_my_tickets_by_sla_state_and_the_team_queue(client, ana, queue):
     assert shown["Unassigned"] == [(2, "/tickets/?view=unassigned")]
     assert shown["Past SLA"] == [(3, "/tickets/?view=open&sla=overdue")]
     # Mine, then the team's: the same label in both sections.
-    assert shown["Breaching within 1 h"] == [
+    assert shown["Breaching within 1\xa0h"] == [
         (1, "/tickets/?view=mine&sla=breaching"),
         (2, "/tickets/?view=open&sla=breaching"),
     ]
