@@ -10,6 +10,7 @@ import io
 import os
 import re
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -258,6 +259,34 @@ def test_the_dashboard_fits_the_screen_and_its_tiles_open_the_inbox(new_context,
 
 def overflowing(page) -> list[str]:
     return page.evaluate(OVERFLOW_SCRIPT)
+
+
+def test_the_inbox_sla_label_is_the_sla_panels_due_time(new_context):
+    """One SLA clock: for tickets under a business-hours policy, the inbox row's due label, the
+    ticket header's and the SLA panel's soonest open deadline are the same time."""
+    page = new_context().new_page()
+    log_in(page, "manager", next_url="/tickets/?view=all")
+    labelled = page.locator("#inbox tbody tr[data-ticket]:has(time.sla-due)")
+    inbox_due = {
+        row.get_attribute("data-ticket"): row.locator("time.sla-due").get_attribute("datetime")
+        for row in labelled.all()
+    }
+    checked = []
+    for reference, due in inbox_due.items():
+        page.goto(f"/tickets/{reference}/")
+        panel = page.locator("#ticket-sla")
+        if "(business hours)" not in panel.inner_text():
+            continue
+        deadlines = panel.locator(".sla-deadline time").evaluate_all(
+            "times => times.map(time => time.getAttribute('datetime'))"
+        )
+        assert datetime.fromisoformat(due) == min(map(datetime.fromisoformat, deadlines))
+        header_due = page.locator(".ticket-meta time.sla-due").get_attribute("datetime")
+        assert header_due == due
+        checked.append(reference)
+        if len(checked) == 3:
+            break
+    assert checked, "no demo ticket in the inbox is under a business-hours SLA policy"
 
 
 def test_two_agents_see_each_other_typing_in_a_chat_channel(new_context):
