@@ -3,7 +3,6 @@ from django.urls import reverse
 
 from tickets import services
 from tickets.models import (
-    AgentHandoff,
     DeliveryStatus,
     InternalNote,
     SavedReply,
@@ -157,19 +156,6 @@ def test_customer_page_and_search(client, agent):
     html = client.get(f"/customers/{ticket.customer_id}/").content.decode()
     assert ticket.reference in html
     assert f'hx-get="/customers/{ticket.customer_id}/context/"' in html
-
-
-def test_dashboard_tiles_count_and_link_to_inbox_views(client, agent, other_agent):
-    TicketFactory(status=TicketStatus.OPEN, assignee=agent)
-    handed = TicketFactory(status=TicketStatus.OPEN, assignee=other_agent, is_escalated=True)
-    AgentHandoff.objects.create(ticket=handed, from_agent=other_agent, to_agent=agent, reason="x")
-    TicketFactory(status=TicketStatus.NEW)
-    client.force_login(agent)
-    response = client.get("/")
-    summary = response.context["summary"]
-    assert (summary.mine_open, summary.handoffs_to_me, summary.unassigned) == (1, 1, 1)
-    assert (summary.all_open, summary.escalated) == (3, 1)
-    assert 'href="/tickets/?view=handoffs"' in response.content.decode()
 
 
 def test_staff_open_a_ticket_from_the_new_ticket_page(client, agent):
