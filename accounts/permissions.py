@@ -36,6 +36,7 @@ class Action(StrEnum):
     VIEW_REPORTS = "analytics.view_reports"
     EDIT_ORDERS = "integrations.edit_orders"
     REFUND_ORDERS = "integrations.refund_orders"
+    MANAGE_AUTOMATION = "automation.manage_automation"
 
 
 def can(user: User | AnonymousUser | None, action: Action | str) -> bool:

@@ -1,11 +1,11 @@
 """Admin: rules (validated JSON with the format shown), SLA policies, calendars, webhooks, logs."""
 
-import json
 import secrets
 
 from django import forms
 from django.contrib import admin
 
+from automation.forms import RuleForm
 from automation.models import (
     BusinessCalendar,
     Holiday,
@@ -18,52 +18,7 @@ from automation.models import (
     WebhookEventType,
     WorkingHours,
 )
-from automation.rules import ACTIONS_HELP, FORMAT_HELP
 from automation.webhooks import retry_deliveries
-
-CONDITIONS_EXAMPLE = [
-    {"field": "channel", "op": "equals", "value": "whatsapp"},
-    {"field": "customer_is_vip", "op": "equals", "value": True},
-]
-ACTIONS_EXAMPLE = [
-    {"type": "set_priority", "priority": "high"},
-    {"type": "assign_team", "team": "sales", "round_robin": True},
-]
-
-
-class PrettyJSONField(forms.JSONField):
-    def prepare_value(self, value):
-        if isinstance(value, str):
-            return value
-        return json.dumps(value, indent=2, ensure_ascii=False)
-
-
-class RuleForm(forms.ModelForm):
-    conditions = PrettyJSONField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
-        help_text=f"{FORMAT_HELP} Example: {json.dumps(CONDITIONS_EXAMPLE)}",
-    )
-    actions = PrettyJSONField(
-        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
-        help_text=f"{ACTIONS_HELP} Example: {json.dumps(ACTIONS_EXAMPLE)}",
-    )
-
-    class Meta:
-        model = Rule
-        fields = [
-            "name",
-            "description",
-            "event",
-            "conditions",
-            "actions",
-            "position",
-            "stop_processing",
-            "is_active",
-        ]
-
-    def clean_conditions(self):
-        return self.cleaned_data.get("conditions") or []
 
 
 @admin.register(Rule)

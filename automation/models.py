@@ -42,6 +42,12 @@ class Rule(models.Model):
     class Meta:
         ordering = ["event", "position", "pk"]
         indexes = [models.Index(fields=["event", "is_active", "position"], name="rule_event")]
+        permissions = [
+            (
+                "manage_automation",
+                "Can manage rules, SLA policies, calendars and webhooks on the staff pages",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

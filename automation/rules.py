@@ -266,3 +266,29 @@ def render_message(template: str, ticket: Ticket) -> str:
     for token, value in values.items():
         template = template.replace(token, value)
     return template
+
+
+def describe_action(action: dict, ticket: Ticket) -> str:
+    """What an action would do to `ticket`, in words (the rule test on the staff pages)."""
+    kind = action["type"]
+    if kind == "assign_agent":
+        return f"Assign to {action['user']}"
+    if kind == "assign_team":
+        how = "round-robin to an online agent with room" if action.get("round_robin", True) else ""
+        return f"Assign to team {action['team']}" + (f" ({how})" if how else " (unassigned)")
+    if kind == "set_priority":
+        return f"Set priority to {action['priority']}"
+    if kind == "set_status":
+        return f"Set status to {action['status']}"
+    if kind == "add_note":
+        return f"Add internal note: {render_message(action['body'], ticket)}"
+    if kind == "send_saved_reply":
+        return f"Send saved reply “{action['saved_reply']}” to the customer"
+    if kind == "notify_channel":
+        return f"Post in #{action['channel']}"
+    if kind == "escalate":
+        target = action.get("team") or action.get("user")
+        return f"Escalate to {target}: {render_message(action['reason'], ticket)}"
+    if kind == "add_tags":
+        return f"Add tags {', '.join(action['tags'])}"
+    return f"Unknown action {kind}"

@@ -1,12 +1,14 @@
 """Automation reads shared by pages, the API, tasks and the socket."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from analytics.models import CustomerSatisfaction
-from automation.models import RuleRun, SlaMetric, TicketSla
+from automation.models import Rule, RuleRun, SlaMetric, TicketSla
+from core.errors import NotFound
 from tickets.models import Ticket, TicketMessage, TicketStatus
 
 
@@ -105,3 +107,29 @@ def get_sla_panel(*, ticket: Ticket) -> SlaPanel:
         )
     runs = list(RuleRun.objects.filter(ticket=ticket).order_by("-created_at", "-pk")[:20])
     return SlaPanel(sla=sla, deadlines=deadlines, runs=runs)
+
+
+def list_rules_with_run_stats(*, now: datetime | None = None) -> list[Rule]:
+    """Every rule, by event and position, with `last_run_at` and `runs_7d` (runs in 7 days)."""
+    since = (now or timezone.now()) - timedelta(days=7)
+    return list(
+        Rule.objects.annotate(
+            last_run_at=Max("runs__created_at"),
+            runs_7d=Count("runs", filter=Q(runs__created_at__gte=since)),
+        ).order_by("event", "position", "pk")
+    )
+
+
+def get_rule(*, rule_id: int) -> Rule:
+    rule = Rule.objects.filter(pk=rule_id).first()
+    if rule is None:
+        raise NotFound("No such rule.")
+    return rule
+
+
+def list_recent_rule_runs(*, rule: Rule | None = None, limit: int = 50) -> list[RuleRun]:
+    """The newest rule runs (of one rule, or of all), with their tickets."""
+    runs = RuleRun.objects.select_related("ticket").order_by("-created_at", "-pk")
+    if rule is not None:
+        runs = runs.filter(rule=rule)
+    return list(runs[:limit])

@@ -2,20 +2,28 @@
 services (never writing their models directly), round-robin assignment, reply collisions."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from accounts.audit import record_audit
 from accounts.models import Role, Team, User
-from accounts.permissions import Action, can
+from accounts.permissions import Action, can, require
 from accounts.services import get_automation_actor
 from analytics.services import record_event
 from automation.calendar import is_business_time, schedule_for
 from automation.dispatch import MAX_DEPTH, rule_origin
 from automation.models import BusinessCalendar, Rule, RuleRun, WebhookDelivery
-from automation.rules import TicketFacts, conditions_hold, render_message
+from automation.rules import (
+    TicketFacts,
+    condition_holds,
+    conditions_hold,
+    describe_action,
+    render_message,
+)
 from comms.models import Channel, PresenceStatus
 from comms.services import post_message
 from core.errors import ApplicationError
@@ -70,6 +78,28 @@ def default_calendar() -> BusinessCalendar | None:
 # Rules -----------------------------------------------------------------------------------------
 
 
+def facts_builder() -> Callable[[Ticket], TicketFacts]:
+    """What rules see of a ticket: one VIP lookup per customer and the default calendar's hours.
+
+    Shared by `run_rules` and the staff pages' dry run, so a test shows what a run would do.
+    """
+    schedule = schedule_for(default_calendar())
+    vip_cache: dict[int, tuple[bool, str]] = {}
+
+    def vip(ticket: Ticket) -> tuple[bool, str]:
+        if ticket.customer_id not in vip_cache:
+            vip_cache[ticket.customer_id] = lookup_vip(ticket)
+        return vip_cache[ticket.customer_id]
+
+    def in_business_hours() -> bool:
+        return is_business_time(schedule, timezone.now())
+
+    def build(ticket: Ticket) -> TicketFacts:
+        return TicketFacts(ticket=ticket, vip_lookup=vip, business_hours_check=in_business_hours)
+
+    return build
+
+
 @dataclass(frozen=True)
 class RunResult:
     runs: list[RuleRun]
@@ -95,19 +125,9 @@ def run_rules(
     )
     if not rules:
         return RunResult(runs=[])
-    schedule = schedule_for(default_calendar())
+    facts_for = facts_builder()
     chain = set(skip_rule_ids or [])
     runs = []
-    vip_cache: dict[int, tuple[bool, str]] = {}
-
-    def vip(ticket: Ticket) -> tuple[bool, str]:
-        if ticket.customer_id not in vip_cache:
-            vip_cache[ticket.customer_id] = lookup_vip(ticket)
-        return vip_cache[ticket.customer_id]
-
-    def in_business_hours() -> bool:
-        return is_business_time(schedule, timezone.now())
-
     for rule in rules:
         ticket = (
             Ticket.objects.select_related("customer", "assignee", "team")
@@ -116,12 +136,7 @@ def run_rules(
         )
         if ticket is None or ticket.status == TicketStatus.CLOSED:
             break
-        facts = TicketFacts(
-            ticket=ticket,
-            vip_lookup=vip,
-            business_hours_check=in_business_hours,
-        )
-        if not conditions_hold(rule.conditions, facts):
+        if not conditions_hold(rule.conditions, facts_for(ticket)):
             continue
         runs.append(
             _fire(rule=rule, ticket=ticket, event=event, depth=depth, chain=chain | {rule.pk})
@@ -175,6 +190,75 @@ def _fire(*, rule: Rule, ticket: Ticket, event: str, depth: int, chain: set[int]
         )
         ticket_services.publish_ticket_updated_on_commit(ticket)
     return run
+
+
+@dataclass(frozen=True)
+class ConditionCheck:
+    condition: dict
+    holds: bool
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What `rule` would do to a ticket now: nothing is performed or recorded."""
+
+    checks: list[ConditionCheck]
+    matches: bool
+    would_run: list[str]
+    skipped_because: str
+
+
+def dry_run_rule(*, rule: Rule, ticket: Ticket) -> DryRun:
+    """Evaluate `rule` on `ticket` with the engine's own facts and condition code, without
+    performing its actions (the "Test against a ticket" page).
+
+    Every condition is evaluated (the engine stops at the first that fails) so the page can
+    show each one. A VIP condition may refresh the stored PERP context, as a real run would.
+    """
+    facts = facts_builder()(ticket)
+    checks = [ConditionCheck(condition=c, holds=condition_holds(c, facts)) for c in rule.conditions]
+    matches = all(check.holds for check in checks)
+    skipped_because = ""
+    if ticket.status == TicketStatus.CLOSED:
+        skipped_because = "Rules do not run on closed tickets."
+    elif not rule.is_active:
+        skipped_because = "The rule is inactive: it runs only once activated."
+    would_run = (
+        [describe_action(a, ticket) for a in rule.actions]
+        if matches and not skipped_because
+        else []
+    )
+    return DryRun(
+        checks=checks, matches=matches, would_run=would_run, skipped_because=skipped_because
+    )
+
+
+@transaction.atomic
+def save_rule(*, actor: User, rule: Rule) -> Rule:
+    """Create or update a rule validated by `automation.forms.RuleForm` (the staff pages)."""
+    require(actor, Action.MANAGE_AUTOMATION)
+    created = rule.pk is None
+    rule.save()
+    record_audit(
+        action="automation.rule_created" if created else "automation.rule_changed",
+        actor=actor,
+        target=rule,
+        details={"event": rule.event, "is_active": rule.is_active},
+    )
+    return rule
+
+
+@transaction.atomic
+def set_rule_active(*, actor: User, rule: Rule, is_active: bool) -> Rule:
+    require(actor, Action.MANAGE_AUTOMATION)
+    rule.is_active = is_active
+    rule.save(update_fields=["is_active", "updated_at"])
+    record_audit(
+        action="automation.rule_activated" if is_active else "automation.rule_deactivated",
+        actor=actor,
+        target=rule,
+    )
+    return rule
 
 
 class ObjectMissing(Exception):

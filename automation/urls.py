@@ -6,4 +6,20 @@ app_name = "automation"
 
 urlpatterns = [
     path("tickets/<str:reference>/sla/", views.ticket_sla_panel, name="ticket-sla"),
+    path("automation/rules/", views.rule_list, name="rule-list"),
+    path("automation/rules/new/", views.rule_create, name="rule-create"),
+    path("automation/rules/<int:rule_id>/", views.rule_edit, name="rule-edit"),
+    path(
+        "automation/rules/<int:rule_id>/activate/",
+        views.rule_set_active,
+        {"is_active": True},
+        name="rule-activate",
+    ),
+    path(
+        "automation/rules/<int:rule_id>/deactivate/",
+        views.rule_set_active,
+        {"is_active": False},
+        name="rule-deactivate",
+    ),
+    path("automation/rules/<int:rule_id>/test/", views.rule_test, name="rule-test"),
 ]

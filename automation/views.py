@@ -1,12 +1,20 @@
-"""Automation pages: the SLA countdown and rule-log panel on the ticket page (an htmx partial)."""
+"""Automation pages: the SLA countdown and rule-log panel on the ticket page (an htmx partial),
+and the staff pages for rules (Managers and Admins, `automation.manage_automation`)."""
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.permissions import Action, require
+from automation import selectors, services
+from automation.forms import RuleForm
 from automation.selectors import get_sla_panel
+from core.decorators import staff_page
+from core.errors import NotFound
 from tickets.selectors import get_ticket_for_user
-from tickets.views import staff_page
+
+RECENT_RUNS = 50
 
 
 @staff_page
@@ -18,3 +26,82 @@ def ticket_sla_panel(request: HttpRequest, reference: str) -> HttpResponse:
         "automation/_ticket_sla.html",
         {"ticket": ticket, "panel": get_sla_panel(ticket=ticket)},
     )
+
+
+# Rules -----------------------------------------------------------------------------------------
+
+
+@staff_page
+@require_GET
+def rule_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.MANAGE_AUTOMATION)
+    return render(
+        request,
+        "automation/rule_list.html",
+        {
+            "rules": selectors.list_rules_with_run_stats(),
+            "runs": selectors.list_recent_rule_runs(limit=RECENT_RUNS),
+        },
+    )
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def rule_create(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.MANAGE_AUTOMATION)
+    form = RuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rule = services.save_rule(actor=request.user, rule=form.save(commit=False))
+        messages.success(request, f"Created rule “{rule}”.")
+        return redirect("automation:rule-edit", rule_id=rule.pk)
+    return render(request, "automation/rule_form.html", {"form": form, "rule": None})
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
+    require(request.user, Action.MANAGE_AUTOMATION)
+    rule = selectors.get_rule(rule_id=rule_id)
+    form = RuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        services.save_rule(actor=request.user, rule=form.save(commit=False))
+        messages.success(request, f"Saved rule “{rule}”.")
+        return redirect("automation:rule-edit", rule_id=rule.pk)
+    return render(
+        request,
+        "automation/rule_form.html",
+        {
+            "form": form,
+            "rule": rule,
+            "runs": selectors.list_recent_rule_runs(rule=rule, limit=RECENT_RUNS),
+        },
+    )
+
+
+@staff_page
+@require_POST
+def rule_set_active(request: HttpRequest, rule_id: int, is_active: bool) -> HttpResponse:
+    require(request.user, Action.MANAGE_AUTOMATION)
+    rule = selectors.get_rule(rule_id=rule_id)
+    services.set_rule_active(actor=request.user, rule=rule, is_active=is_active)
+    messages.success(request, f"{'Activated' if is_active else 'Deactivated'} rule “{rule}”.")
+    return redirect("automation:rule-list")
+
+
+@staff_page
+@require_POST
+def rule_test(request: HttpRequest, rule_id: int) -> HttpResponse:
+    """Dry run against a ticket (an htmx partial): which conditions hold, which actions would
+    run. POST because a VIP condition may refresh the stored PERP context, as a run would."""
+    require(request.user, Action.MANAGE_AUTOMATION)
+    rule = selectors.get_rule(rule_id=rule_id)
+    reference = request.POST.get("reference", "").strip().upper()
+    context = {"rule": rule, "reference": reference, "result": None, "error": ""}
+    try:
+        ticket = get_ticket_for_user(user=request.user, reference=reference)
+    except NotFound:
+        context["error"] = f"No ticket “{reference}”." if reference else "Enter a ticket reference."
+    else:
+        context["ticket"] = ticket
+        context["result"] = services.dry_run_rule(rule=rule, ticket=ticket)
+    return render(request, "automation/_rule_test.html", context)
