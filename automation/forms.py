@@ -1,11 +1,19 @@
-"""Forms for rules, shared by Django admin and the staff pages: one validation (the model's
-`clean`, i.e. `automation.rules.validate_conditions/validate_actions`) for both."""
+"""Forms of the automation staff pages. The rule form is shared with Django admin: one validation
+(the model's `clean`, i.e. `automation.rules.validate_conditions/validate_actions`) for both."""
 
 import json
+from itertools import pairwise
 
 from django import forms
 
-from automation.models import Rule
+from automation.models import (
+    BusinessCalendar,
+    Holiday,
+    Rule,
+    SlaPolicy,
+    Weekday,
+    WorkingHours,
+)
 from automation.rules import ACTIONS_HELP, FORMAT_HELP
 
 CONDITIONS_EXAMPLE = [
@@ -51,3 +59,81 @@ class RuleForm(forms.ModelForm):
 
     def clean_conditions(self):
         return self.cleaned_data.get("conditions") or []
+
+
+class SlaPolicyForm(forms.ModelForm):
+    """Targets for one priority (optionally one channel); the model's constraint keeps one policy
+    per priority and channel."""
+
+    class Meta:
+        model = SlaPolicy
+        fields = [
+            "name",
+            "priority",
+            "channel",
+            "calendar",
+            "first_response_minutes",
+            "next_response_minutes",
+            "resolution_minutes",
+            "warn_before_minutes",
+            "ship_date_margin_minutes",
+            "is_active",
+        ]
+
+
+class BusinessCalendarForm(forms.ModelForm):
+    class Meta:
+        model = BusinessCalendar
+        fields = ["name", "timezone", "is_default"]
+        help_texts = {
+            "timezone": "An IANA time zone, e.g. Europe/London.",
+            "is_default": "Rules' business-hours condition uses the default calendar; making "
+            "this one the default unsets the previous one.",
+        }
+
+    def _get_validation_exclusions(self):
+        # The one-default constraint is kept by `save_calendar`, which moves the default here.
+        exclusions = super()._get_validation_exclusions()
+        exclusions.add("is_default")
+        return exclusions
+
+
+class BaseWorkingHoursFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        """Shifts of one weekday must not overlap (the calendar sums them as business time)."""
+        super().clean()
+        by_day: dict[int, list[tuple]] = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE") or not data.get("start") or not data.get("end"):
+                continue
+            by_day.setdefault(data["weekday"], []).append((data["start"], data["end"]))
+        for weekday, shifts in by_day.items():
+            shifts.sort()
+            for (_, end), (start, _) in pairwise(shifts):
+                if start < end:
+                    day = Weekday(weekday).label
+                    raise forms.ValidationError(f"{day}: working hours overlap.")
+
+
+WorkingHoursFormSet = forms.inlineformset_factory(
+    BusinessCalendar,
+    WorkingHours,
+    formset=BaseWorkingHoursFormSet,
+    fields=["weekday", "start", "end"],
+    widgets={
+        "start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        "end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    },
+    extra=1,
+    can_delete=True,
+)
+
+HolidayFormSet = forms.inlineformset_factory(
+    BusinessCalendar,
+    Holiday,
+    fields=["date", "name"],
+    widgets={"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")},
+    extra=1,
+    can_delete=True,
+)

@@ -133,7 +133,11 @@ class WorkingHours(models.Model):
         ordering = ["weekday", "start"]
         verbose_name_plural = "working hours"
         constraints = [
-            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="hours_end_after")
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")),
+                name="hours_end_after",
+                violation_error_message="The end of working hours must be after the start.",
+            )
         ]
 
     def __str__(self) -> str:

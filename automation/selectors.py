@@ -7,7 +7,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from analytics.models import CustomerSatisfaction
-from automation.models import Rule, RuleRun, SlaMetric, TicketSla
+from automation.models import BusinessCalendar, Rule, RuleRun, SlaMetric, SlaPolicy, TicketSla
 from core.errors import NotFound
 from tickets.models import Ticket, TicketMessage, TicketStatus
 
@@ -133,3 +133,25 @@ def list_recent_rule_runs(*, rule: Rule | None = None, limit: int = 50) -> list[
     if rule is not None:
         runs = runs.filter(rule=rule)
     return list(runs[:limit])
+
+
+def list_sla_policies() -> list[SlaPolicy]:
+    return list(SlaPolicy.objects.select_related("calendar").order_by("priority", "channel"))
+
+
+def get_sla_policy(*, policy_id: int) -> SlaPolicy:
+    policy = SlaPolicy.objects.filter(pk=policy_id).first()
+    if policy is None:
+        raise NotFound("No such SLA policy.")
+    return policy
+
+
+def list_calendars() -> list[BusinessCalendar]:
+    return list(BusinessCalendar.objects.prefetch_related("hours", "holidays").order_by("name"))
+
+
+def get_calendar(*, calendar_id: int) -> BusinessCalendar:
+    calendar = BusinessCalendar.objects.filter(pk=calendar_id).first()
+    if calendar is None:
+        raise NotFound("No such business calendar.")
+    return calendar

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.forms import BaseModelFormSet
 from django.utils import timezone
 
 from accounts.audit import record_audit
@@ -16,7 +17,7 @@ from accounts.services import get_automation_actor
 from analytics.services import record_event
 from automation.calendar import is_business_time, schedule_for
 from automation.dispatch import MAX_DEPTH, rule_origin
-from automation.models import BusinessCalendar, Rule, RuleRun, WebhookDelivery
+from automation.models import BusinessCalendar, Rule, RuleRun, SlaPolicy, WebhookDelivery
 from automation.rules import (
     TicketFacts,
     condition_holds,
@@ -259,6 +260,60 @@ def set_rule_active(*, actor: User, rule: Rule, is_active: bool) -> Rule:
         target=rule,
     )
     return rule
+
+
+# SLA policies and business calendars (staff pages) -------------------------------------------
+
+
+@transaction.atomic
+def save_sla_policy(*, actor: User, policy: SlaPolicy) -> SlaPolicy:
+    """Create or update a policy validated by `automation.forms.SlaPolicyForm`.
+
+    Like an admin edit, new targets apply when a ticket's SLA is next refreshed.
+    """
+    require(actor, Action.MANAGE_AUTOMATION)
+    created = policy.pk is None
+    policy.save()
+    record_audit(
+        action="automation.sla_policy_created" if created else "automation.sla_policy_changed",
+        actor=actor,
+        target=policy,
+        details={
+            "priority": policy.priority,
+            "channel": policy.channel,
+            "first_response_minutes": policy.first_response_minutes,
+            "next_response_minutes": policy.next_response_minutes,
+            "resolution_minutes": policy.resolution_minutes,
+        },
+    )
+    return policy
+
+
+@transaction.atomic
+def save_calendar(
+    *, actor: User, calendar: BusinessCalendar, hours: BaseModelFormSet, holidays: BaseModelFormSet
+) -> BusinessCalendar:
+    """Save a calendar with its validated working-hours and holiday formsets.
+
+    Making it the default takes the mark from the previous default (one default calendar).
+    """
+    require(actor, Action.MANAGE_AUTOMATION)
+    created = calendar.pk is None
+    if calendar.is_default:
+        BusinessCalendar.objects.filter(is_default=True).exclude(pk=calendar.pk).update(
+            is_default=False
+        )
+    calendar.save()
+    for formset in (hours, holidays):
+        formset.instance = calendar
+        formset.save()
+    record_audit(
+        action="automation.calendar_created" if created else "automation.calendar_changed",
+        actor=actor,
+        target=calendar,
+        details={"timezone": calendar.timezone, "is_default": calendar.is_default},
+    )
+    return calendar
 
 
 class ObjectMissing(Exception):

@@ -22,4 +22,9 @@ urlpatterns = [
         name="rule-deactivate",
     ),
     path("automation/rules/<int:rule_id>/test/", views.rule_test, name="rule-test"),
+    path("automation/sla/", views.sla_overview, name="sla"),
+    path("automation/sla/policies/new/", views.sla_policy_create, name="sla-policy-create"),
+    path("automation/sla/policies/<int:policy_id>/", views.sla_policy_edit, name="sla-policy-edit"),
+    path("automation/sla/calendars/new/", views.calendar_create, name="calendar-create"),
+    path("automation/sla/calendars/<int:calendar_id>/", views.calendar_edit, name="calendar-edit"),
 ]

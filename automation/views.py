@@ -1,5 +1,6 @@
 """Automation pages: the SLA countdown and rule-log panel on the ticket page (an htmx partial),
-and the staff pages for rules (Managers and Admins, `automation.manage_automation`)."""
+and the staff pages for rules, SLA policies and business calendars (Managers and Admins,
+`automation.manage_automation`)."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -8,7 +9,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import Action, require
 from automation import selectors, services
-from automation.forms import RuleForm
+from automation.forms import (
+    BusinessCalendarForm,
+    HolidayFormSet,
+    RuleForm,
+    SlaPolicyForm,
+    WorkingHoursFormSet,
+)
+from automation.models import BusinessCalendar, SlaPolicy
 from automation.selectors import get_sla_panel
 from core.decorators import staff_page
 from core.errors import NotFound
@@ -105,3 +113,73 @@ def rule_test(request: HttpRequest, rule_id: int) -> HttpResponse:
         context["ticket"] = ticket
         context["result"] = services.dry_run_rule(rule=rule, ticket=ticket)
     return render(request, "automation/_rule_test.html", context)
+
+
+# SLA policies and business calendars -----------------------------------------------------------
+
+
+@staff_page
+@require_GET
+def sla_overview(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.MANAGE_AUTOMATION)
+    return render(
+        request,
+        "automation/sla_list.html",
+        {"policies": selectors.list_sla_policies(), "calendars": selectors.list_calendars()},
+    )
+
+
+def _sla_policy_form(request: HttpRequest, policy: SlaPolicy | None) -> HttpResponse:
+    form = SlaPolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        saved = services.save_sla_policy(actor=request.user, policy=form.save(commit=False))
+        messages.success(request, f"Saved SLA policy “{saved}”.")
+        return redirect("automation:sla")
+    return render(request, "automation/sla_policy_form.html", {"form": form, "policy": policy})
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def sla_policy_create(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.MANAGE_AUTOMATION)
+    return _sla_policy_form(request, None)
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def sla_policy_edit(request: HttpRequest, policy_id: int) -> HttpResponse:
+    require(request.user, Action.MANAGE_AUTOMATION)
+    return _sla_policy_form(request, selectors.get_sla_policy(policy_id=policy_id))
+
+
+def _calendar_form(request: HttpRequest, calendar: BusinessCalendar | None) -> HttpResponse:
+    data = request.POST or None
+    form = BusinessCalendarForm(data, instance=calendar)
+    instance = calendar or BusinessCalendar()
+    hours = WorkingHoursFormSet(data, instance=instance, prefix="hours")
+    holidays = HolidayFormSet(data, instance=instance, prefix="holidays")
+    if request.method == "POST" and all([form.is_valid(), hours.is_valid(), holidays.is_valid()]):
+        saved = services.save_calendar(
+            actor=request.user, calendar=form.save(commit=False), hours=hours, holidays=holidays
+        )
+        messages.success(request, f"Saved calendar “{saved}”.")
+        return redirect("automation:calendar-edit", calendar_id=saved.pk)
+    return render(
+        request,
+        "automation/calendar_form.html",
+        {"form": form, "hours": hours, "holidays": holidays, "calendar": calendar},
+    )
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def calendar_create(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.MANAGE_AUTOMATION)
+    return _calendar_form(request, None)
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def calendar_edit(request: HttpRequest, calendar_id: int) -> HttpResponse:
+    require(request.user, Action.MANAGE_AUTOMATION)
+    return _calendar_form(request, selectors.get_calendar(calendar_id=calendar_id))

@@ -1,8 +1,9 @@
 """`automation.manage_automation`: the staff pages for rules, SLA policies, calendars and
-webhooks (issue 23), granted to Admins and Managers (docs/permissions.md). Idempotent."""
+webhooks (issue 23), granted to Admins and Managers (docs/permissions.md), and a readable message
+for working hours that end before they start. Idempotent."""
 
 from django.contrib.auth.management import create_permissions
-from django.db import migrations
+from django.db import migrations, models
 
 
 def grant(apps, schema_editor):
@@ -35,6 +36,15 @@ class Migration(migrations.Migration):
                     )
                 ],
             },
+        ),
+        migrations.AlterConstraint(
+            model_name="workinghours",
+            name="hours_end_after",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))),
+                name="hours_end_after",
+                violation_error_message="The end of working hours must be after the start.",
+            ),
         ),
         migrations.RunPython(grant, migrations.RunPython.noop),
     ]

@@ -1,9 +1,9 @@
 """Automation rows of the project-wide permission matrix (see accounts/tests/matrix.py).
 
-Rules, SLA policies, calendars and webhooks are edited in Django admin (Admin role only) and,
-rules so far, on the staff pages under /automation/ (`automation.manage_automation`: Admins and
-Managers; the rule form posted empty re-renders with its errors). The ticket's SLA panel and its
-API follow ticket visibility.
+Rules, SLA policies, calendars and webhooks are edited in Django admin (Admin role only); rules,
+SLA policies and calendars also on the staff pages under /automation/
+(`automation.manage_automation`: Admins and Managers; a form posted empty re-renders with its
+errors, 200). The ticket's SLA panel and its API follow ticket visibility.
 """
 
 EVERY_STAFF = {"Admin": 200, "Manager": 200, "Agent": 200, "Viewer": 200, "anonymous": 302}
@@ -31,4 +31,10 @@ ROWS = [
     row("GET", "/automation/rules/0/", MANAGERS_NOT_FOUND),
     row("POST", "/automation/rules/0/deactivate/", MANAGERS_NOT_FOUND, data={}),
     row("POST", "/automation/rules/0/test/", MANAGERS_NOT_FOUND, data={"reference": "{ticket}"}),
+    row("GET", "/automation/sla/", MANAGERS),
+    row("GET", "/automation/sla/policies/new/", MANAGERS),
+    row("POST", "/automation/sla/policies/new/", MANAGERS, data={"name": ""}),
+    row("GET", "/automation/sla/policies/0/", MANAGERS_NOT_FOUND),
+    row("GET", "/automation/sla/calendars/new/", MANAGERS),
+    row("GET", "/automation/sla/calendars/0/", MANAGERS_NOT_FOUND),
 ]
