@@ -1,11 +1,8 @@
 """Admin: rules (validated JSON with the format shown), SLA policies, calendars, webhooks, logs."""
 
-import secrets
-
-from django import forms
 from django.contrib import admin
 
-from automation.forms import RuleForm
+from automation.forms import RuleForm, WebhookEndpointForm
 from automation.models import (
     BusinessCalendar,
     Holiday,
@@ -15,7 +12,6 @@ from automation.models import (
     TicketSla,
     WebhookDelivery,
     WebhookEndpoint,
-    WebhookEventType,
     WorkingHours,
 )
 from automation.webhooks import retry_deliveries
@@ -94,32 +90,6 @@ class TicketSlaAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
-
-
-class WebhookEndpointForm(forms.ModelForm):
-    url = forms.URLField(max_length=500, assume_scheme="https")
-    events = forms.MultipleChoiceField(
-        choices=WebhookEventType.choices, widget=forms.CheckboxSelectMultiple
-    )
-
-    class Meta:
-        model = WebhookEndpoint
-        fields = ["name", "url", "events", "secret", "is_active"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.instance.pk:
-            self.initial.setdefault("secret", secrets.token_hex(32))
-
-    def save(self, commit=True):
-        endpoint = super().save(commit=False)
-        if endpoint.is_active and endpoint.disabled_at is not None:
-            # Re-activated by an admin: start counting failures afresh.
-            endpoint.disabled_at = None
-            endpoint.failure_count = 0
-        if commit:
-            endpoint.save()
-        return endpoint
 
 
 @admin.register(WebhookEndpoint)

@@ -2,15 +2,19 @@
 (the model's `clean`, i.e. `automation.rules.validate_conditions/validate_actions`) for both."""
 
 import json
+import secrets
 from itertools import pairwise
 
 from django import forms
+from django.core.validators import URLValidator
 
 from automation.models import (
     BusinessCalendar,
     Holiday,
     Rule,
     SlaPolicy,
+    WebhookEndpoint,
+    WebhookEventType,
     Weekday,
     WorkingHours,
 )
@@ -137,3 +141,44 @@ HolidayFormSet = forms.inlineformset_factory(
     extra=1,
     can_delete=True,
 )
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        choices=WebhookEventType.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["name", "url", "events", "secret", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.initial.setdefault("secret", secrets.token_hex(32))
+
+    def save(self, commit=True):
+        endpoint = super().save(commit=False)
+        if endpoint.is_active and endpoint.disabled_at is not None:
+            # Re-activated by an admin: start counting failures afresh.
+            endpoint.disabled_at = None
+            endpoint.failure_count = 0
+        if commit:
+            endpoint.save()
+        return endpoint
+
+
+class StaffWebhookEndpointForm(WebhookEndpointForm):
+    """The staff page's form: the secret is generated and rotated by the server, never typed,
+    and only web URLs are accepted."""
+
+    url = forms.URLField(
+        max_length=500,
+        assume_scheme="https",
+        validators=[URLValidator(schemes=["https", "http"])],
+        help_text="Where Printdesk POSTs signed JSON, e.g. https://example.com/hooks/printdesk.",
+    )
+
+    class Meta(WebhookEndpointForm.Meta):
+        fields = ["name", "url", "events", "is_active"]

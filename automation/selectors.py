@@ -7,7 +7,16 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from analytics.models import CustomerSatisfaction
-from automation.models import BusinessCalendar, Rule, RuleRun, SlaMetric, SlaPolicy, TicketSla
+from automation.models import (
+    BusinessCalendar,
+    Rule,
+    RuleRun,
+    SlaMetric,
+    SlaPolicy,
+    TicketSla,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from core.errors import NotFound
 from tickets.models import Ticket, TicketMessage, TicketStatus
 
@@ -155,3 +164,18 @@ def get_calendar(*, calendar_id: int) -> BusinessCalendar:
     if calendar is None:
         raise NotFound("No such business calendar.")
     return calendar
+
+
+def list_webhook_endpoints() -> list[WebhookEndpoint]:
+    return list(WebhookEndpoint.objects.order_by("name", "pk"))
+
+
+def get_webhook_endpoint(*, endpoint_id: int) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
+    if endpoint is None:
+        raise NotFound("No such webhook endpoint.")
+    return endpoint
+
+
+def list_recent_deliveries(*, endpoint: WebhookEndpoint, limit: int = 50) -> list[WebhookDelivery]:
+    return list(endpoint.deliveries.order_by("-created_at", "-pk")[:limit])

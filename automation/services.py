@@ -2,6 +2,7 @@
 services (never writing their models directly), round-robin assignment, reply collisions."""
 
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,7 +18,14 @@ from accounts.services import get_automation_actor
 from analytics.services import record_event
 from automation.calendar import is_business_time, schedule_for
 from automation.dispatch import MAX_DEPTH, rule_origin
-from automation.models import BusinessCalendar, Rule, RuleRun, SlaPolicy, WebhookDelivery
+from automation.models import (
+    BusinessCalendar,
+    Rule,
+    RuleRun,
+    SlaPolicy,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from automation.rules import (
     TicketFacts,
     condition_holds,
@@ -314,6 +322,45 @@ def save_calendar(
         details={"timezone": calendar.timezone, "is_default": calendar.is_default},
     )
     return calendar
+
+
+# Outbound webhook endpoints (staff pages) -------------------------------------------------------
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_hex(32)
+
+
+@transaction.atomic
+def save_webhook_endpoint(*, actor: User, endpoint: WebhookEndpoint) -> tuple[WebhookEndpoint, str]:
+    """Create or update an endpoint validated by `StaffWebhookEndpointForm`.
+
+    A new endpoint gets a generated secret, returned once for the page to show (it stays
+    stored: signing needs it). Returns the endpoint and that secret ("" on updates).
+    """
+    require(actor, Action.MANAGE_AUTOMATION)
+    created = endpoint.pk is None
+    secret = new_webhook_secret() if created else ""
+    if created:
+        endpoint.secret = secret
+    endpoint.save()
+    record_audit(
+        action="automation.webhook_created" if created else "automation.webhook_changed",
+        actor=actor,
+        target=endpoint,
+        details={"url": endpoint.url, "events": endpoint.events, "is_active": endpoint.is_active},
+    )
+    return endpoint, secret
+
+
+@transaction.atomic
+def rotate_webhook_secret(*, actor: User, endpoint: WebhookEndpoint) -> str:
+    """A new signing secret, effective for the next delivery; returned once for the page."""
+    require(actor, Action.MANAGE_AUTOMATION)
+    endpoint.secret = new_webhook_secret()
+    endpoint.save(update_fields=["secret"])
+    record_audit(action="automation.webhook_secret_rotated", actor=actor, target=endpoint)
+    return endpoint.secret
 
 
 class ObjectMissing(Exception):

@@ -27,4 +27,17 @@ urlpatterns = [
     path("automation/sla/policies/<int:policy_id>/", views.sla_policy_edit, name="sla-policy-edit"),
     path("automation/sla/calendars/new/", views.calendar_create, name="calendar-create"),
     path("automation/sla/calendars/<int:calendar_id>/", views.calendar_edit, name="calendar-edit"),
+    path("automation/webhooks/", views.webhook_list, name="webhook-list"),
+    path("automation/webhooks/new/", views.webhook_create, name="webhook-create"),
+    path("automation/webhooks/<int:endpoint_id>/", views.webhook_edit, name="webhook-edit"),
+    path(
+        "automation/webhooks/<int:endpoint_id>/rotate-secret/",
+        views.webhook_rotate_secret,
+        name="webhook-rotate-secret",
+    ),
+    path(
+        "automation/webhooks/<int:endpoint_id>/test/",
+        views.webhook_send_test,
+        name="webhook-test",
+    ),
 ]

@@ -1,6 +1,6 @@
 """Automation pages: the SLA countdown and rule-log panel on the ticket page (an htmx partial),
-and the staff pages for rules, SLA policies and business calendars (Managers and Admins,
-`automation.manage_automation`)."""
+and the staff pages for rules, SLA policies, business calendars and outbound webhooks (Managers
+and Admins, `automation.manage_automation`)."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -14,12 +14,14 @@ from automation.forms import (
     HolidayFormSet,
     RuleForm,
     SlaPolicyForm,
+    StaffWebhookEndpointForm,
     WorkingHoursFormSet,
 )
-from automation.models import BusinessCalendar, SlaPolicy
+from automation.models import BusinessCalendar, SlaPolicy, WebhookEndpoint
 from automation.selectors import get_sla_panel
+from automation.webhooks import send_test_event
 from core.decorators import staff_page
-from core.errors import NotFound
+from core.errors import ApplicationError, NotFound
 from tickets.selectors import get_ticket_for_user
 
 RECENT_RUNS = 50
@@ -183,3 +185,93 @@ def calendar_create(request: HttpRequest) -> HttpResponse:
 def calendar_edit(request: HttpRequest, calendar_id: int) -> HttpResponse:
     require(request.user, Action.MANAGE_AUTOMATION)
     return _calendar_form(request, selectors.get_calendar(calendar_id=calendar_id))
+
+
+# Outbound webhooks -----------------------------------------------------------------------------
+
+
+def mask_secret(secret: str) -> str:
+    return f"••••••••{secret[-4:]}" if len(secret) > 8 else "••••••••"
+
+
+@staff_page
+@require_GET
+def webhook_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.MANAGE_AUTOMATION)
+    return render(
+        request, "automation/webhook_list.html", {"endpoints": selectors.list_webhook_endpoints()}
+    )
+
+
+def _webhook_page(
+    request: HttpRequest, endpoint: WebhookEndpoint, form: StaffWebhookEndpointForm, secret: str
+) -> HttpResponse:
+    return render(
+        request,
+        "automation/webhook_form.html",
+        {
+            "form": form,
+            "endpoint": endpoint if endpoint.pk else None,
+            "new_secret": secret,
+            "masked_secret": mask_secret(endpoint.secret) if endpoint.pk else "",
+            "deliveries": (
+                selectors.list_recent_deliveries(endpoint=endpoint, limit=RECENT_RUNS)
+                if endpoint.pk
+                else []
+            ),
+        },
+    )
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def webhook_create(request: HttpRequest) -> HttpResponse:
+    """On success the page shows the generated secret once (in this response, like API tokens)."""
+    require(request.user, Action.MANAGE_AUTOMATION)
+    form = StaffWebhookEndpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        endpoint, secret = services.save_webhook_endpoint(
+            actor=request.user, endpoint=form.save(commit=False)
+        )
+        messages.success(request, f"Created webhook endpoint “{endpoint}”.")
+        return _webhook_page(request, endpoint, StaffWebhookEndpointForm(instance=endpoint), secret)
+    return _webhook_page(request, WebhookEndpoint(), form, "")
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def webhook_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    require(request.user, Action.MANAGE_AUTOMATION)
+    endpoint = selectors.get_webhook_endpoint(endpoint_id=endpoint_id)
+    form = StaffWebhookEndpointForm(request.POST or None, instance=endpoint)
+    if request.method == "POST" and form.is_valid():
+        services.save_webhook_endpoint(actor=request.user, endpoint=form.save(commit=False))
+        messages.success(request, f"Saved webhook endpoint “{endpoint}”.")
+        return redirect("automation:webhook-edit", endpoint_id=endpoint.pk)
+    return _webhook_page(request, endpoint, form, "")
+
+
+@staff_page
+@require_POST
+def webhook_rotate_secret(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    require(request.user, Action.MANAGE_AUTOMATION)
+    endpoint = selectors.get_webhook_endpoint(endpoint_id=endpoint_id)
+    secret = services.rotate_webhook_secret(actor=request.user, endpoint=endpoint)
+    messages.success(request, "New secret: update the receiver before the next delivery.")
+    return _webhook_page(request, endpoint, StaffWebhookEndpointForm(instance=endpoint), secret)
+
+
+@staff_page
+@require_POST
+def webhook_send_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    require(request.user, Action.MANAGE_AUTOMATION)
+    endpoint = selectors.get_webhook_endpoint(endpoint_id=endpoint_id)
+    try:
+        delivery = send_test_event(actor=request.user, endpoint=endpoint)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"Test event queued (delivery {delivery.pk}); its status shows below."
+        )
+    return redirect("automation:webhook-edit", endpoint_id=endpoint.pk)

@@ -20,10 +20,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.permissions import Action, require
 from automation.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from automation.services import list_admins
 from comms.models import NotificationKind
 from comms.services import notify_user
+from core.errors import ApplicationError
 from core.tasks import Backoff
 from integrations.clients import is_retryable_status
 from integrations.http_retry import ProviderHttpClient, ProviderUnreachable
@@ -189,10 +192,34 @@ def _count_failure(*, endpoint: WebhookEndpoint, now) -> None:
                 title=f"Webhook endpoint “{endpoint.name}” was disabled",
                 body=(
                     f"{endpoint.failure_count} deliveries in a row failed to {endpoint.url}. "
-                    "Fix the receiver, then re-activate the endpoint in admin."
+                    "Fix the receiver, then re-activate the endpoint."
                 ),
-                url=f"/admin/automation/webhookendpoint/{endpoint.pk}/change/",
+                url=f"/automation/webhooks/{endpoint.pk}/",
             )
+
+
+TEST_EVENT = "webhook.test"
+
+
+@transaction.atomic
+def send_test_event(*, actor: User, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """Queue a signed `webhook.test` delivery to one endpoint ("Send a test event" on the staff
+    page): receivers can check their signature code without a real ticket event."""
+    require(actor, Action.MANAGE_AUTOMATION)
+    if not endpoint.is_active:
+        raise ApplicationError(
+            "Activate the endpoint first: inactive endpoints receive nothing.",
+            code="endpoint_inactive",
+        )
+    from automation.tasks import deliver_webhook
+
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event=TEST_EVENT,
+        payload={"test": True, "endpoint": endpoint.name, "sent_by": actor.get_username()},
+    )
+    transaction.on_commit(partial(deliver_webhook.enqueue, delivery_id=delivery.pk))
+    return delivery
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 
 from accounts.models import Role
 from accounts.tests.factories import TeamFactory, UserFactory
+from automation.tests.webhook_receiver import Receiver
 from comms.models import PresenceStatus, StaffPresence
 from integrations.fakes.perp import FakePerp
 
@@ -44,3 +45,11 @@ def manager(db):
     user = UserFactory(role=Role.MANAGER)
     assert Group.objects.get(name=Role.MANAGER) in user.groups.all()
     return user
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()

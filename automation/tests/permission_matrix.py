@@ -1,7 +1,7 @@
 """Automation rows of the project-wide permission matrix (see accounts/tests/matrix.py).
 
-Rules, SLA policies, calendars and webhooks are edited in Django admin (Admin role only); rules,
-SLA policies and calendars also on the staff pages under /automation/
+Rules, SLA policies, calendars and webhooks are edited in Django admin (Admin role only) and on
+the staff pages under /automation/
 (`automation.manage_automation`: Admins and Managers; a form posted empty re-renders with its
 errors, 200). The ticket's SLA panel and its API follow ticket visibility.
 """
@@ -37,4 +37,10 @@ ROWS = [
     row("GET", "/automation/sla/policies/0/", MANAGERS_NOT_FOUND),
     row("GET", "/automation/sla/calendars/new/", MANAGERS),
     row("GET", "/automation/sla/calendars/0/", MANAGERS_NOT_FOUND),
+    row("GET", "/automation/webhooks/", MANAGERS),
+    row("GET", "/automation/webhooks/new/", MANAGERS),
+    row("POST", "/automation/webhooks/new/", MANAGERS, data={"name": ""}),
+    row("GET", "/automation/webhooks/0/", MANAGERS_NOT_FOUND),
+    row("POST", "/automation/webhooks/0/rotate-secret/", MANAGERS_NOT_FOUND, data={}),
+    row("POST", "/automation/webhooks/0/test/", MANAGERS_NOT_FOUND, data={}),
 ]
