@@ -793,3 +793,34 @@ def test_a_note_mention_shows_a_desktop_notification_only_in_a_hidden_tab(new_co
     assert shown["body"] == "@ana the customer wants matte, can you check the bleed?"
     expect(manager_page.locator("#ticket-timeline a.mention").last).to_have_text("@ana")
     assert csp_violations(ana_context) == []
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_automation_pages_fit_the_screen_and_a_rule_test_runs(new_context, width):
+    """A manager's automation pages (issue 23): nothing wider than a 390 px screen, and the rule
+    test answers in place over htmx (CSRF header from the layout) without a reload."""
+    context = new_context(viewport={"width": width, "height": 900 if width > 400 else 844})
+    page = context.new_page()
+    log_in(page, "manager", next_url="/automation/rules/")
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Automation"))
+    page.screenshot(path=SCREENSHOT_DIR / f"automation-rules-{width}.png")
+    assert overflowing(page) == []
+
+    page.locator("#rules tbody a").first.click()
+    reference = "PD-1001"
+    page.locator("#rule-test-reference").fill(reference)
+    page.get_by_role("button", name="Test", exact=True).click()
+    expect(page.locator("#rule-test-outcome")).to_contain_text(reference)
+    page.screenshot(path=SCREENSHOT_DIR / f"automation-rule-{width}.png")
+    assert overflowing(page) == []
+
+    for path in ("/automation/sla/", "/automation/webhooks/", "/automation/webhooks/new/"):
+        page.goto(path)
+        assert overflowing(page) == [], path
+    page.goto("/automation/sla/")
+    page.locator("#calendars tbody a").first.click()
+    expect(page.locator("#hours-table")).to_be_visible()
+    page.screenshot(path=SCREENSHOT_DIR / f"automation-calendar-{width}.png")
+    assert overflowing(page) == []
+    assert csp_violations(context) == []
