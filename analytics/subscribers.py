@@ -58,6 +58,16 @@ def record_consent_changed(event: events.ConsentChanged) -> None:
     )
 
 
+def record_customer_field_changed(event: events.CustomerFieldChanged) -> None:
+    record(
+        name="customer.field_changed",
+        actor_id=event.actor_id,
+        subject_type=_label(Customer),
+        subject_id=event.customer_id,
+        properties={"field": event.key, "from": event.previous, "to": event.value},
+    )
+
+
 def record_customers_merged(event: events.CustomersMerged) -> None:
     record(
         name="customer.merged",
@@ -295,6 +305,7 @@ IN_TRANSACTION = {
     events.CustomerCreated: record_customer_created,
     events.CustomerLinked: record_customer_linked,
     events.CustomersMerged: record_customers_merged,
+    events.CustomerFieldChanged: record_customer_field_changed,
     events.ConsentChanged: record_consent_changed,
     events.TicketCreated: record_ticket_created,
     events.MessageReceived: record_message_received,

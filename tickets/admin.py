@@ -108,9 +108,11 @@ class InternalNoteAdmin(admin.ModelAdmin):
 
 @admin.register(CustomField)
 class CustomFieldAdmin(admin.ModelAdmin):
-    """Managers define ticket fields here; the ticket page edits their values."""
+    """Managers define ticket and customer fields here; the ticket and customer pages edit
+    their values."""
 
-    list_display = ("label", "key", "kind", "position", "is_active")
+    list_display = ("label", "key", "kind", "applies_to", "position", "is_active")
+    list_filter = ("applies_to", "kind", "is_active")
     list_editable = ("position", "is_active")
     prepopulated_fields = {"key": ("label",)}
 

@@ -17,7 +17,16 @@ from rest_framework.views import APIView
 
 from accounts.permissions import Action, require
 from core.api_schema import ERROR
-from tickets import bulk, consent, merges, routing, saved_replies, selectors, services
+from tickets import (
+    bulk,
+    consent,
+    custom_fields,
+    merges,
+    routing,
+    saved_replies,
+    selectors,
+    services,
+)
 from tickets.models import (
     AttachmentState,
     ChannelKind,
@@ -778,6 +787,9 @@ class CustomerOutputSerializer(serializers.Serializer):
     identities = IdentityOutputSerializer(many=True, source="identities.all")
     shopify_customer_id = serializers.CharField()
     perp_customer_id = serializers.CharField()
+    custom_fields = serializers.DictField(
+        child=serializers.CharField(), help_text="Customer field values by key."
+    )
     created_at = serializers.DateTimeField()
     url = serializers.SerializerMethodField()
 
@@ -789,6 +801,9 @@ class CustomerListApi(APIView):
     class FilterSerializer(serializers.Serializer):
         q = serializers.CharField(
             required=False, default="", help_text="Name, email, phone or platform id."
+        )
+        field = serializers.CharField(
+            required=False, default="", max_length=250, help_text="A customer field: key:value."
         )
         limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
 
@@ -802,7 +817,7 @@ class CustomerListApi(APIView):
     def get(self, request: Request) -> Response:
         params = _validated(self.FilterSerializer, request.query_params)
         customers = selectors.search_customers(
-            user=request.user, q=params["q"], limit=params["limit"]
+            user=request.user, q=params["q"], field=params["field"], limit=params["limit"]
         )
         return Response(CustomerOutputSerializer(customers, many=True).data)
 
@@ -822,6 +837,28 @@ class CustomerDetailApi(APIView):
         customer = selectors.get_customer_for_user(user=request.user, customer_id=customer_id)
         customer.recent_tickets = selectors.list_customer_tickets(customer=customer)
         return Response(self.OutputSerializer(customer).data)
+
+    class InputSerializer(serializers.Serializer):
+        # Named as on tickets (`fields` would shadow DRF's Serializer.fields).
+        custom_fields = serializers.DictField(
+            child=serializers.CharField(allow_blank=True, allow_null=True),
+            help_text="Customer field values by key; blank or null clears one.",
+        )
+
+    @extend_schema(
+        operation_id="customers_partial_update",
+        tags=["customers"],
+        summary="Set a customer's custom fields",
+        request=InputSerializer,
+        responses={200: OutputSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request: Request, customer_id: int) -> Response:
+        customer = selectors.get_customer_for_user(user=request.user, customer_id=customer_id)
+        data = _validated(self.InputSerializer, request.data)
+        custom_fields.set_customer_fields(
+            customer=customer, actor=request.user, values=data["custom_fields"]
+        )
+        return self.get(request, customer_id)
 
 
 class CustomerMergeApi(APIView):

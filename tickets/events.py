@@ -36,6 +36,17 @@ class CustomersMerged:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CustomerFieldChanged:
+    """A customer's custom field was set (`value`) or cleared (`value` None)."""
+
+    customer_id: int
+    actor_id: int | None
+    key: str
+    previous: str | None
+    value: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ConsentChanged:
     """A customer opted out at an identity (SMS STOP, an email suppression) or back in."""
 

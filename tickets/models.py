@@ -56,6 +56,9 @@ class Customer(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
     )
+    custom_fields = models.JSONField(
+        default=dict, blank=True, help_text="Values of the customer fields (CustomField) by key."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -149,13 +152,23 @@ class CustomFieldKind(models.TextChoices):
     DATE = "date", "Date"
 
 
+class CustomFieldTarget(models.TextChoices):
+    TICKET = "ticket", "Tickets"
+    CUSTOMER = "customer", "Customers"
+
+
 class CustomField(models.Model):
-    """An admin-defined field on tickets (job type, substrate, reprint reason); a ticket's values
-    live in `Ticket.custom_fields` under `key`, as text (`tickets.custom_fields` checks them)."""
+    """An admin-defined field on tickets (job type, substrate, reprint reason) or on customers
+    (account type, preferred substrate); the values live in `Ticket.custom_fields` or
+    `Customer.custom_fields` under `key`, as text (`tickets.field_types` checks them). Keys are
+    unique across both, so a rule's `field.<key>` or `customer_field.<key>` names one field."""
 
     key = models.SlugField(max_length=40, unique=True, help_text="Used in filters and rules.")
     label = models.CharField(max_length=80)
     kind = models.CharField(max_length=8, choices=CustomFieldKind.choices)
+    applies_to = models.CharField(
+        max_length=8, choices=CustomFieldTarget.choices, default=CustomFieldTarget.TICKET
+    )
     choices = models.JSONField(default=list, blank=True, help_text="For a choice: the options.")
     position = models.PositiveSmallIntegerField(default=100)
     is_active = models.BooleanField(default=True)

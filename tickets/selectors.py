@@ -26,6 +26,7 @@ from tickets.models import (
     Customer,
     CustomerIdentity,
     CustomField,
+    CustomFieldTarget,
     DeliveryStatus,
     HandoffState,
     HistoryKind,
@@ -566,7 +567,10 @@ def list_saved_views(*, user: User) -> list[SavedView]:
         SavedView.objects.filter(Q(owner=user) | Q(is_shared=True)).select_related("owner")
     )
     fields = (
-        {field.key: field for field in CustomField.objects.all()}
+        {
+            field.key: field
+            for field in CustomField.objects.filter(applies_to=CustomFieldTarget.TICKET)
+        }
         if any(view.filters.get("field") for view in views)
         else {}
     )
@@ -601,18 +605,28 @@ def get_saved_view(*, user: User, saved_view_id: int) -> SavedView:
     return view
 
 
-def list_custom_fields() -> list[CustomField]:
-    return list(CustomField.objects.filter(is_active=True))
+def list_custom_fields(applies_to: str = CustomFieldTarget.TICKET) -> list[CustomField]:
+    return list(CustomField.objects.filter(applies_to=applies_to, is_active=True))
 
 
-def field_filter_q(spec: str, *, custom_fields: dict[str, CustomField] | None = None) -> Q:
-    """`key:value`: tickets whose custom field `key` is `value`; an unknown key or a value the
-    field cannot hold matches nothing."""
+def field_values(fields: list[CustomField], values: dict | None) -> list[tuple[CustomField, str]]:
+    """Each field with its value on one ticket or customer ("" when unset), for a page."""
+    return [(field, (values or {}).get(field.key, "")) for field in fields]
+
+
+def field_filter_q(
+    spec: str,
+    *,
+    custom_fields: dict[str, CustomField] | None = None,
+    applies_to: str = CustomFieldTarget.TICKET,
+) -> Q:
+    """`key:value`: tickets (or customers) whose custom field `key` is `value`; an unknown key,
+    a field of the other target or a value the field cannot hold matches nothing."""
     key, _, raw = spec.partition(":")
     if custom_fields is not None:
         field = custom_fields.get(key.strip())
     else:
-        field = CustomField.objects.filter(key=key.strip()).first()
+        field = CustomField.objects.filter(key=key.strip(), applies_to=applies_to).first()
     if field is None:
         return Q(pk__in=[])
     try:
@@ -747,10 +761,15 @@ def get_saved_reply(*, saved_reply_id: int) -> SavedReply:
 # Customers -------------------------------------------------------------------------------------
 
 
-def search_customers(*, user: User, q: str = "", limit: int = 50) -> list[Customer]:
-    """Customers by name or any identity (email, phone, platform id), merged ones hidden."""
+def search_customers(
+    *, user: User, q: str = "", field: str = "", limit: int = 50
+) -> list[Customer]:
+    """Customers by name or any identity (email, phone, platform id) and by a customer field
+    (`key:value`), merged ones hidden."""
     require(user, Action.VIEW_CUSTOMERS)
     query = Customer.objects.filter(merged_into__isnull=True)
+    if field.strip():
+        query = query.filter(field_filter_q(field, applies_to=CustomFieldTarget.CUSTOMER))
     q = q.strip()
     if q:
         identity_match = CustomerIdentity.objects.filter(

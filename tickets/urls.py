@@ -86,4 +86,5 @@ urlpatterns = [
     path("customers/", views.customer_list, name="customers"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer"),
     path("customers/<int:customer_id>/merge/", views.customer_merge, name="customer_merge"),
+    path("customers/<int:customer_id>/fields/", views.customer_fields, name="customer_fields"),
 ]

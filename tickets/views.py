@@ -33,7 +33,7 @@ from tickets import (
     snooze,
     tags,
 )
-from tickets.models import ChannelKind, Ticket, TicketPriority, TicketStatus
+from tickets.models import ChannelKind, CustomFieldTarget, Ticket, TicketPriority, TicketStatus
 from tickets.policy import list_send_decisions, pick_reply_channel
 from tickets.rendering import timeline_context
 
@@ -170,10 +170,13 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict:
         "managers": selectors.list_managers(),
         "teams": selectors.list_teams(),
         "saved_replies": selectors.list_saved_replies(),
-        "custom_fields": [
-            (field, (ticket.custom_fields or {}).get(field.key, ""))
-            for field in selectors.list_custom_fields()
-        ],
+        "custom_fields": selectors.field_values(
+            selectors.list_custom_fields(), ticket.custom_fields
+        ),
+        "customer_fields": selectors.field_values(
+            selectors.list_custom_fields(CustomFieldTarget.CUSTOMER), ticket.customer.custom_fields
+        ),
+        "can_edit_customer": can(user, Action.EDIT_CUSTOMERS),
         "macros": [reply for reply in selectors.list_saved_replies() if reply.has_actions],
         "pending_handoffs": [
             (handoff, selectors.can_answer_handoff(handoff=handoff, user=user))
@@ -675,8 +678,15 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:200]
-    customers = selectors.search_customers(user=request.user, q=q)
-    return render(request, "customers/list.html", {"customers": customers, "q": q})
+    field = request.GET.get("field", "")[:250]
+    customers = selectors.search_customers(user=request.user, q=q, field=field)
+    context = {
+        "customers": customers,
+        "q": q,
+        "field": field,
+        "customer_fields": selectors.list_custom_fields(CustomFieldTarget.CUSTOMER),
+    }
+    return render(request, "customers/list.html", context)
 
 
 @staff_page
@@ -685,12 +695,49 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = selectors.get_customer_for_user(user=request.user, customer_id=customer_id)
     if customer.merged_into_id is not None:
         return redirect("tickets:customer", customer_id=customer.merged_into_id)
-    context = {
+    return render(request, "customers/detail.html", _customer_context(request, customer))
+
+
+def _customer_context(request: HttpRequest, customer, *, error=None) -> dict:
+    return {
         "customer": customer,
         "tickets": selectors.list_customer_tickets(customer=customer),
         "can_merge": can(request.user, Action.MERGE),
+        "customer_fields": selectors.field_values(
+            selectors.list_custom_fields(CustomFieldTarget.CUSTOMER), customer.custom_fields
+        ),
+        "can_edit_customer": can(request.user, Action.EDIT_CUSTOMERS),
+        "error": error,
     }
-    return render(request, "customers/detail.html", context)
+
+
+@staff_page
+@require_POST
+def customer_fields(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Save one customer field from the customer page, or from a ticket's customer card
+    (`ticket`: back to that ticket's page, where an error shows like any ticket action's)."""
+    customer = selectors.get_customer_for_user(user=request.user, customer_id=customer_id)
+    reference = request.POST.get("ticket", "")
+    # Looked up before saving: only a ticket the user may see is a place to return to.
+    ticket = (
+        selectors.get_ticket_for_user(user=request.user, reference=reference) if reference else None
+    )
+    try:
+        custom_fields.set_customer_fields(
+            customer=customer,
+            actor=request.user,
+            values={request.POST.get("key", ""): request.POST.get("value", "")},
+        )
+    except PermissionDenied:
+        raise
+    except ApplicationError as exc:
+        if ticket is not None:
+            return _render_ticket(request, ticket, error=exc)
+        context = _customer_context(request, customer, error=exc)
+        return render(request, "customers/detail.html", context, status=exc.status)
+    if ticket is not None:
+        return redirect(reverse("tickets:detail", args=[ticket.reference]), permanent=False)
+    return redirect("tickets:customer", customer_id=customer.pk)
 
 
 @staff_page
@@ -706,12 +753,7 @@ def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
     except PermissionDenied:
         raise
     except ApplicationError as exc:
-        context = {
-            "customer": target,
-            "tickets": selectors.list_customer_tickets(customer=target),
-            "can_merge": can(request.user, Action.MERGE),
-            "error": exc,
-        }
+        context = _customer_context(request, target, error=exc)
         return render(request, "customers/detail.html", context, status=exc.status)
     return redirect("tickets:customer", customer_id=target.pk)
 
