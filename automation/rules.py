@@ -14,9 +14,11 @@ from django.core.exceptions import ValidationError
 from accounts.models import Team, User
 from comms.models import Channel
 from core.errors import ApplicationError
+from tickets.field_types import clean_value
 from tickets.models import (
     ChannelKind,
     CustomField,
+    CustomFieldTarget,
     MessageDirection,
     SavedReply,
     Ticket,
@@ -30,6 +32,7 @@ TEXT_OPS = ("contains", "not_contains", "equals")
 REF_OPS = ("equals", "not_equals", "is_set", "is_unset")
 BOOL_OPS = ("equals",)
 TAG_OPS = ("contains", "not_contains")
+FIELD_OPS = ("equals", "not_equals", "contains", "not_contains", "is_set", "is_unset")
 
 # field -> (ops, allowed values or None for free text / references, kind)
 CONDITION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None, str]] = {
@@ -58,13 +61,16 @@ ACTION_TYPES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "notify_channel": ({"channel": "channel"}, {"message": "text"}),
     "escalate": ({"reason": "text"}, {"team": "team", "user": "user", "priority": "priority"}),
     "add_tags": ({"tags": "tags"}, {}),
+    "set_field": ({"field": "ticket_field", "value": "field_value"}, {}),
 }
 
 FORMAT_HELP = (
     'Conditions: a JSON list of {"field", "op", "value"}. Fields: '
     + ", ".join(CONDITION_FIELDS)
+    + ", field.<key> (a ticket field), customer_field.<key> (a customer field)"
     + ". Ops: equals, not_equals, in, not_in (lists), contains, not_contains (text), "
-    "is_set, is_unset (assignee, team). Users by username, teams and channels by slug."
+    "is_set, is_unset (assignee, team, custom fields). Users by username, teams and channels "
+    "by slug."
 )
 ACTIONS_HELP = (
     'Actions: a JSON list of {"type", ...}. Types: '
@@ -72,7 +78,8 @@ ACTIONS_HELP = (
         f"{name}({', '.join([*req, *(o + '?' for o in opt)])})"
         for name, (req, opt) in ACTION_TYPES.items()
     )
-    + ". Saved replies by title; tags as a list of names. Messages may use {reference}, "
+    + ". Saved replies by title; tags as a list of names; set_field takes a ticket field's key "
+    "and a value (empty clears it). Messages may use {reference}, "
     "{subject} and {url}."
 )
 
@@ -94,6 +101,10 @@ def _check_reference(index: int, kind: str, value: Any) -> None:
         except ApplicationError as exc:
             _fail(index, exc.message)
         return
+    if kind == "field_value":
+        if not isinstance(value, str):
+            _fail(index, "expected the field's value as a string (empty clears it).")
+        return
     if not isinstance(value, str) or not value.strip():
         _fail(index, f"expected a non-empty {kind}.")
     lookups: dict[str, Callable[[str], bool]] = {
@@ -104,21 +115,52 @@ def _check_reference(index: int, kind: str, value: Any) -> None:
         "priority": lambda v: v in TicketPriority.values,
         "status": lambda v: v in TicketStatus.values,
         "text": lambda v: True,
+        "ticket_field": lambda v: custom_field_named(f"{TICKET_FIELD_PREFIX}{v}") is not None,
     }
     if not lookups[kind](value):
         _fail(index, f"no {kind.replace('_', ' ')} '{value}'.")
 
 
-CUSTOM_FIELD_PREFIX = "field."
+TICKET_FIELD_PREFIX = "field."
+CUSTOMER_FIELD_PREFIX = "customer_field."
+FIELD_PREFIXES = {
+    TICKET_FIELD_PREFIX: CustomFieldTarget.TICKET,
+    CUSTOMER_FIELD_PREFIX: CustomFieldTarget.CUSTOMER,
+}
+
+
+def is_custom_field(name: str) -> bool:
+    return name.startswith(tuple(FIELD_PREFIXES))
+
+
+def custom_field_named(name: Any) -> CustomField | None:
+    """The active field behind `field.<key>` (a ticket's) or `customer_field.<key>`."""
+    if not isinstance(name, str):
+        return None
+    for prefix, target in FIELD_PREFIXES.items():
+        if name.startswith(prefix):
+            key = name.removeprefix(prefix)
+            return CustomField.objects.filter(key=key, applies_to=target, is_active=True).first()
+    return None
 
 
 def condition_spec(name: Any) -> tuple[tuple[str, ...], tuple[str, ...] | None, str] | None:
-    """A fixed condition field, or `field.<key>` for an active custom field (text ops)."""
-    if isinstance(name, str) and name.startswith(CUSTOM_FIELD_PREFIX):
-        key = name.removeprefix(CUSTOM_FIELD_PREFIX)
-        exists = CustomField.objects.filter(key=key, is_active=True).exists()
-        return (TEXT_OPS, None, "text") if exists else None
+    """A fixed condition field, or a custom field (`field.<key>`, `customer_field.<key>`)."""
+    if isinstance(name, str) and is_custom_field(name):
+        return (FIELD_OPS, None, "text") if custom_field_named(name) is not None else None
     return CONDITION_FIELDS.get(name)
+
+
+def _check_field_value(index: int, field: CustomField, value: Any) -> None:
+    """A value a field can hold, written as it is stored (rules compare stored text)."""
+    if not isinstance(value, str):
+        _fail(index, "expected the field's value as a string.")
+    try:
+        canonical = clean_value(field, value)
+    except ApplicationError as exc:
+        _fail(index, f"{field.key}: {exc.message}")
+    if value and canonical != value:
+        _fail(index, f"{field.key}: write '{canonical}', as the field stores it.")
 
 
 def validate_conditions(conditions: Any) -> None:
@@ -137,6 +179,9 @@ def validate_conditions(conditions: Any) -> None:
         if op in ("is_set", "is_unset"):
             continue
         value = condition.get("value")
+        custom_field = custom_field_named(condition["field"])
+        if custom_field is not None and op in ("equals", "not_equals"):
+            _check_field_value(index, custom_field, value)
         values = value if op in ("in", "not_in") else [value]
         if op in ("in", "not_in") and (not isinstance(value, list) or not value):
             _fail(index, f"'{op}' takes a non-empty list.")
@@ -170,6 +215,9 @@ def validate_actions(actions: Any) -> None:
                 _check_reference(index, kind, action[name])
         if action["type"] == "escalate" and not (action.get("team") or action.get("user")):
             _fail(index, "escalate needs a 'team' or a 'user' (a Manager).")
+        if action["type"] == "set_field":
+            field = custom_field_named(f"{TICKET_FIELD_PREFIX}{action['field']}")
+            _check_field_value(index, field, action["value"])
 
 
 # Matching --------------------------------------------------------------------------------------
@@ -213,8 +261,11 @@ class TicketFacts:
             return self.business_hours_check()
         if name == "tags":
             return list(ticket.tags.values_list("name", flat=True))
-        if name.startswith(CUSTOM_FIELD_PREFIX):
-            return (ticket.custom_fields or {}).get(name.removeprefix(CUSTOM_FIELD_PREFIX), "")
+        if name.startswith(TICKET_FIELD_PREFIX):
+            return (ticket.custom_fields or {}).get(name.removeprefix(TICKET_FIELD_PREFIX), "")
+        if name.startswith(CUSTOMER_FIELD_PREFIX):
+            key = name.removeprefix(CUSTOMER_FIELD_PREFIX)
+            return (ticket.customer.custom_fields or {}).get(key, "")
         raise KeyError(name)
 
 
@@ -226,7 +277,7 @@ def condition_holds(condition: dict, facts: TicketFacts) -> bool:
     if op == "is_unset":
         return not actual
     is_text = condition["field"] in ("subject", "body", "customer_identity")
-    if isinstance(actual, str) and (is_text or condition["field"].startswith(CUSTOM_FIELD_PREFIX)):
+    if isinstance(actual, str) and (is_text or is_custom_field(condition["field"])):
         actual, expected = actual.casefold(), str(expected).casefold()
     elif condition["field"] == "tags":
         expected = str(expected).strip().lstrip("#").casefold()

@@ -41,6 +41,7 @@ from integrations.context_refresh import refresh_customer_context
 from integrations.selectors import get_customer_context
 from tickets import routing
 from tickets import services as ticket_services
+from tickets.custom_fields import set_ticket_fields
 from tickets.history import record_ticket_event
 from tickets.models import (
     DeliveryStatus,
@@ -433,6 +434,10 @@ def perform_action(*, action: dict, ticket: Ticket, actor: User, rule: Rule) -> 
     if kind == "add_tags":
         names = add_ticket_tags(ticket=ticket, actor=actor, tags=action["tags"])
         return f"Tags: {', '.join(names)}"
+    if kind == "set_field":
+        key, value = action["field"], action["value"]
+        set_ticket_fields(ticket=ticket, actor=actor, values={key: value})
+        return f"{key} set to {value}" if value else f"{key} cleared"
     raise ObjectMissing(f"unknown action type {kind}")
 
 
