@@ -1,10 +1,12 @@
 """Macros: a saved reply applied in one step — the reply goes out and the macro's status,
-priority, tags and assignee are set, all or nothing; each change is on the ticket's history."""
+priority, tags, ticket fields and assignee are set, all or nothing; each change is on the
+ticket's history."""
 
 from django.db import transaction
 
 from accounts.models import User
 from accounts.permissions import Action, require
+from tickets.custom_fields import set_ticket_fields
 from tickets.history import record_ticket_event
 from tickets.models import HistoryKind, SavedReply, Ticket, TicketMessage
 from tickets.saved_replies import render_saved_reply
@@ -45,6 +47,8 @@ def apply_macro(
     )
     if saved_reply.add_tags:
         add_ticket_tags(ticket=ticket, actor=actor, tags=saved_reply.add_tags)
+    if saved_reply.set_fields:
+        set_ticket_fields(ticket=ticket, actor=actor, values=saved_reply.set_fields)
     if saved_reply.set_priority:
         change_priority(ticket=ticket, actor=actor, priority=saved_reply.set_priority)
     if saved_reply.set_assignee_id is not None:

@@ -493,6 +493,9 @@ class SavedReply(models.Model):
     set_status = models.CharField(max_length=16, choices=TicketStatus.choices, blank=True)
     set_priority = models.CharField(max_length=16, choices=TicketPriority.choices, blank=True)
     add_tags = models.JSONField(default=list, blank=True)
+    set_fields = models.JSONField(
+        default=dict, blank=True, help_text="Ticket field values to set, by key (canonical text)."
+    )
     set_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -509,7 +512,13 @@ class SavedReply(models.Model):
 
     @property
     def has_actions(self) -> bool:
-        return bool(self.set_status or self.set_priority or self.add_tags or self.set_assignee_id)
+        return bool(
+            self.set_status
+            or self.set_priority
+            or self.add_tags
+            or self.set_fields
+            or self.set_assignee_id
+        )
 
 
 class HistoryKind(models.TextChoices):

@@ -10,6 +10,8 @@ from accounts.permissions import Action, require
 from core.errors import ApplicationError
 from core.events import publish_on_commit
 from tickets import events
+from tickets.custom_fields import get_custom_field
+from tickets.field_types import clean_value
 from tickets.models import SavedReply, Ticket, TicketPriority, TicketStatus
 from tickets.services import ensure_can_work_tickets
 from tickets.tags import normalize_tags
@@ -24,6 +26,7 @@ PLACEHOLDERS = (
     "order.total",
 )
 ORDER_NUMBER = re.compile(r"#\s?(\d{4,})")
+SET_FIELD_PREFIX = "set_field."  # the form's name for a ticket field the macro sets
 
 
 def _clean(*, title: str, body: str) -> tuple[str, str]:
@@ -48,6 +51,7 @@ class MacroActions:
     set_status: str = ""
     set_priority: str = ""
     add_tags: list[str] = field(default_factory=list)
+    set_fields: dict[str, str] = field(default_factory=dict)  # ticket field key -> value
     set_assignee: User | None = None
 
     def cleaned(self) -> dict:
@@ -60,6 +64,15 @@ class MacroActions:
             tags = normalize_tags(self.add_tags)
         except ApplicationError as exc:
             fields.update(add_tags=exc.fields["tags"])
+        set_fields = {}
+        for key, raw in self.set_fields.items():
+            try:
+                value = clean_value(get_custom_field(key), raw)
+            except ApplicationError as exc:
+                fields[f"{SET_FIELD_PREFIX}{key}"] = exc.fields[key]
+                continue
+            if value is not None:  # blank: the macro leaves that field alone
+                set_fields[key] = value
         if self.set_assignee is not None:
             try:
                 ensure_can_work_tickets(self.set_assignee, "set_assignee")
@@ -73,6 +86,7 @@ class MacroActions:
             "set_status": self.set_status,
             "set_priority": self.set_priority,
             "add_tags": tags,
+            "set_fields": set_fields,
             "set_assignee": self.set_assignee,
         }
 

@@ -766,6 +766,11 @@ def _macro_actions(request: HttpRequest) -> saved_replies.MacroActions:
         set_status=request.POST.get("set_status", ""),
         set_priority=request.POST.get("set_priority", ""),
         add_tags=tags.parse_tag_text(request.POST.get("add_tags", "")),
+        set_fields={
+            name.removeprefix(saved_replies.SET_FIELD_PREFIX): value
+            for name, value in request.POST.items()
+            if name.startswith(saved_replies.SET_FIELD_PREFIX)
+        },
         set_assignee=selectors.get_staff_by_id(
             user_id=request.POST.get("set_assignee"), field="set_assignee"
         ),
@@ -782,6 +787,9 @@ def _saved_reply_page(request: HttpRequest, *, error=None, editing=None, status=
         "statuses": TicketStatus.choices,
         "priorities": TicketPriority.choices,
         "staff": selectors.list_assignable_staff(),
+        "macro_fields": selectors.field_values(
+            selectors.list_custom_fields(), editing.set_fields if editing else None
+        ),
         "error": error,
         "editing": editing,
         "form": request.POST,

@@ -5,7 +5,7 @@ import pytest
 
 from core.errors import ApplicationError, Conflict
 from tickets import macros, saved_replies
-from tickets.models import MessageDirection, SavedReply, TicketEvent, TicketStatus
+from tickets.models import CustomField, MessageDirection, SavedReply, TicketEvent, TicketStatus
 from tickets.tests.factories import TicketFactory, TicketMessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +92,54 @@ def test_the_saved_replies_page_edits_macro_actions(client, manager, agent):
     ticket = TicketFactory(status=TicketStatus.OPEN)
     page = client.get(f"/tickets/{ticket.reference}/").content.decode()
     assert "Apply macro" in page and "tag proof, rush" in page
+
+
+@pytest.fixture
+def reprint_fields():
+    CustomField.objects.create(
+        key="reprint_reason", label="Reprint reason", kind="choice", choices=["misprint", "late"]
+    )
+    CustomField.objects.create(key="copies", label="Copies", kind="number")
+
+
+def test_a_macro_sets_ticket_fields_from_the_saved_replies_page(client, manager, reprint_fields):
+    client.force_login(manager)
+    page = client.get("/saved-replies/").content.decode()
+    assert 'name="set_field.reprint_reason"' in page and 'name="set_field.copies"' in page
+    response = client.post(
+        "/saved-replies/",
+        {
+            "title": "Misprint reprint",
+            "body": "Sorry, we are reprinting it.",
+            "set_field.reprint_reason": "misprint",
+            "set_field.copies": "",
+        },
+    )
+    assert response.status_code == 302
+    macro = SavedReply.objects.get(title="Misprint reprint")
+    assert macro.set_fields == {"reprint_reason": "misprint"} and macro.has_actions
+
+    ticket = TicketFactory(status=TicketStatus.OPEN)
+    TicketMessageFactory(ticket=ticket)
+    assert "reprint_reason misprint" in client.get(f"/tickets/{ticket.reference}/").content.decode()
+    client.post(f"/tickets/{ticket.reference}/macro/", {"saved_reply": macro.pk})
+    ticket.refresh_from_db()
+    assert ticket.custom_fields == {"reprint_reason": "misprint"}
+    history = TicketEvent.objects.filter(ticket=ticket).values_list("kind", "name")
+    assert list(history) == [("macro", "Misprint reprint"), ("field", "reprint_reason")]
+
+
+def test_a_macro_refuses_a_field_value_of_the_wrong_kind(client, manager, reprint_fields):
+    with pytest.raises(ApplicationError) as excinfo:
+        saved_replies.create_saved_reply(
+            actor=manager,
+            title="Bad",
+            body="x",
+            actions=saved_replies.MacroActions(set_fields={"copies": "many", "nope": "1"}),
+        )
+    assert set(excinfo.value.fields) == {"set_field.copies", "set_field.nope"}
+    client.force_login(manager)
+    refused = client.post(
+        "/saved-replies/", {"title": "Bad", "body": "x", "set_field.copies": "many"}
+    )
+    assert refused.status_code == 400 and "Not a number." in refused.content.decode()
