@@ -1,7 +1,7 @@
 """REST API of the analytics app: the report summary and one endpoint per metric.
 
-Every endpoint takes the page's filters (`from`, `to`, `channel`, `team`) and returns the same
-numbers as /analytics/ (both call analytics.selectors). Durations are whole seconds, rates are
+Every endpoint takes the page's filters (`from`, `to`, `channel`, `team`, `field`) and returns the
+same numbers as /analytics/ (both call analytics.selectors). Durations are whole seconds, rates are
 fractions 0..1 (null when there is nothing to divide by).
 """
 
@@ -26,6 +26,9 @@ FILTER_PARAMETERS = [
     OpenApiParameter("to", OpenApiTypes.DATE, description="Last day, inclusive (default: today)"),
     OpenApiParameter("channel", OpenApiTypes.STR, description="email, sms, whatsapp, ..."),
     OpenApiParameter("team", OpenApiTypes.INT, description="Team id"),
+    OpenApiParameter(
+        "field", OpenApiTypes.STR, description="A ticket custom field: key:value (job_type:banner)"
+    ),
 ]
 
 

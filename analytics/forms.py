@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from analytics.selectors import ReportFilters
 from core.errors import ApplicationError
-from tickets.models import ChannelKind
+from tickets.field_types import clean_value
+from tickets.models import ChannelKind, CustomField, CustomFieldTarget
 
 CSAT_QUESTION = "How satisfied are you with the help you got?"
 RATING_CHOICES = [
@@ -41,7 +42,8 @@ DEFAULT_RANGE_DAYS = 30
 
 
 def parse_report_filters(*, data: Mapping[str, str]) -> ReportFilters:
-    """Report scope from query parameters `from`, `to` (YYYY-MM-DD), `channel`, `team`.
+    """Report scope from query parameters `from`, `to` (YYYY-MM-DD), `channel`, `team` and
+    `field` (`key:value`, a ticket custom field).
 
     Defaults to the last 30 days up to today. Bad input raises `ApplicationError` (400) with
     per-field messages, for the page and the API alike.
@@ -71,11 +73,40 @@ def parse_report_filters(*, data: Mapping[str, str]) -> ReportFilters:
     team = (data.get("team") or "").strip()
     if team and not team.isdigit():
         errors["team"] = ["Unknown team."]
+    field_key, field_value = parse_field_filter(data.get("field") or "", errors)
     if errors:
         raise ApplicationError("Invalid report filters.", code="invalid", fields=errors)
     return ReportFilters(
-        date_from=date_from, date_to=date_to, channel=channel, team_id=int(team) if team else None
+        date_from=date_from,
+        date_to=date_to,
+        channel=channel,
+        team_id=int(team) if team else None,
+        field_key=field_key,
+        field_value=field_value,
     )
+
+
+def parse_field_filter(spec: str, errors: dict[str, list[str]]) -> tuple[str, str]:
+    """`key:value` of a ticket field -> (key, canonical value); blank -> no filter. Unlike the
+    inbox (where a bad value lists nothing), a report says what is wrong with it."""
+    if not spec.strip():
+        return "", ""
+    key, _, raw = spec.partition(":")
+    field = CustomField.objects.filter(
+        key=key.strip(), applies_to=CustomFieldTarget.TICKET, is_active=True
+    ).first()
+    if field is None:
+        errors["field"] = ["Unknown ticket field: use key:value."]
+        return "", ""
+    try:
+        value = clean_value(field, raw)
+    except ApplicationError as exc:
+        errors["field"] = exc.fields[field.key]
+        return "", ""
+    if value is None:
+        errors["field"] = [f"Give a value: {field.key}:value."]
+        return "", ""
+    return field.key, value
 
 
 def range_presets() -> list[tuple[str, date, date]]:

@@ -77,6 +77,9 @@ class ReportFilters:
     date_to: date
     channel: str = ""
     team_id: int | None = None
+    # A ticket custom field and its canonical value (`field=key:value`), checked by the parser.
+    field_key: str = ""
+    field_value: str = ""
 
     @property
     def start(self) -> datetime:
@@ -94,12 +97,14 @@ class ReportFilters:
         ]
 
     def scope(self, prefix: str = "") -> Q:
-        """Channel and team conditions on the ticket reached through `prefix`."""
+        """Channel, team and custom field conditions on the ticket reached through `prefix`."""
         q = Q()
         if self.channel:
             q &= Q(**{f"{prefix}channel": self.channel})
         if self.team_id:
             q &= Q(**{f"{prefix}team_id": self.team_id})
+        if self.field_key:
+            q &= Q(**{f"{prefix}custom_fields__{self.field_key}": self.field_value})
         return q
 
 

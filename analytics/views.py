@@ -19,6 +19,7 @@ from analytics.services import answer_csat_survey
 from core.errors import ApplicationError, Conflict
 from core.ratelimit import client_ip, rate_limited
 from tickets.models import ChannelKind
+from tickets.selectors import list_custom_fields
 
 CSAT_RATE_LIMIT = 30  # requests per client address per minute
 
@@ -61,6 +62,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "teams": list_teams(),
         "channels": ChannelKind.choices,
+        "ticket_fields": list_custom_fields(),
         "params": request.GET,
         "presets": range_presets(),
     }
