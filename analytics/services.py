@@ -282,13 +282,24 @@ def answer_csat_survey(
 def redact_customer_analytics(
     *, customer_ids: list[int], ticket_ids: list[int], needles: list[str]
 ) -> int:
-    """Erasure (docs/privacy.md): CSAT comments go, scores and times stay; any personal value in
-    an event's properties is masked. Returns how many rows changed."""
+    """Erasure (docs/privacy.md): CSAT comments go, scores and times stay; customer field values
+    go from their change rows; any personal value in an event's properties is masked. Returns
+    how many rows changed."""
     changed = (
         CustomerSatisfaction.objects.filter(customer_id__in=customer_ids)
         .exclude(comment="")
         .update(comment="")
     )
+    # The customer's field history: which field changed and when stays, the values go.
+    field_changes = AnalyticsEvent.objects.filter(
+        name="customer.field_changed",
+        subject_type="tickets.customer",
+        subject_id__in=[str(pk) for pk in customer_ids],
+    )
+    for event in field_changes:
+        event.properties = {**event.properties, "from": None, "to": None}
+        event.save(update_fields=["properties"])
+        changed += 1
     if not needles:
         return changed
     for event in AnalyticsEvent.objects.filter(mentions_any(["properties"], needles)):

@@ -601,6 +601,40 @@ def test_a_macro_replies_tags_and_solves_in_one_step(new_context, demo_server):
     expect(page.locator(".ticket-meta .status-solved")).to_be_visible()
 
 
+CUSTOMER_FIELD = """
+from tickets.models import CustomField
+CustomField.objects.update_or_create(
+    key="account_type",
+    defaults={
+        "label": "Account type", "kind": "choice", "choices": ["retail", "wholesale"],
+        "applies_to": "customer",
+    },
+)
+"""
+
+
+def test_the_ticket_customer_card_sets_a_customer_field(new_context, demo_server):
+    """Account type chosen in the ticket's customer card is saved in place (htmx swap) and
+    shows on the customer's page."""
+    demo_server.manage("shell", "-c", CUSTOMER_FIELD)
+    reference = open_email_ticket(
+        demo_server, email="fields@example.com", subject="Wholesale price for 500 flyers?"
+    )
+    page = new_context().new_page()
+    log_in(page, "ana", next_url=f"/tickets/{reference}/")
+    card = page.locator('#customer-fields [data-field="account_type"]')
+    card.locator("select").select_option("wholesale")
+    with page.expect_response(lambda response: "/fields/" in response.url) as saved:
+        card.get_by_role("button", name="Save").click()
+    assert saved.value.status == 302  # saved, then the ticket page for the swap
+    expect(page.locator(".action-error")).to_have_count(0)
+    page.reload()
+    expect(card.locator("select")).to_have_value("wholesale")
+    page.locator(".ws-context").get_by_role("link", name="E2E Customer").click()
+    expect(page.locator("#customer-field-account_type")).to_have_value("wholesale")
+    assert csp_violations(page.context) == []
+
+
 def test_a_reply_sent_later_waits_on_the_timeline_and_goes_on_send_now(new_context, demo_server):
     """ "Send later → In 1 hour" stores the reply after the conversation as "Scheduled for …"
     (nothing sent); Cancel removes it, and "Send now" on another sends it as a reply."""

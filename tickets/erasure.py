@@ -124,6 +124,7 @@ def erase_customer_records(*, customer: Customer, extra_needles: list[str] = ())
     for member in family:
         member.name = f"Erased customer {member.pk}"
         member.notes = ""
+        member.custom_fields = {}  # a text field may hold anything staff typed about them
         member.external_data = {}
         member.external_synced_at = None
         member.shopify_customer_id = member.perp_customer_id = ""

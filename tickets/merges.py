@@ -48,6 +48,11 @@ def merge_customers(*, source: Customer, target: Customer, actor: User) -> Custo
     if source.notes:
         target.notes = f"{target.notes}\n\n{source.notes}".strip()
         update_fields.append("notes")
+    # The target's own field values win; the duplicate's fill the fields the target lacks.
+    merged_fields = {**(source.custom_fields or {}), **(target.custom_fields or {})}
+    if merged_fields != (target.custom_fields or {}):
+        target.custom_fields = merged_fields
+        update_fields.append("custom_fields")
     target.save(update_fields=update_fields)
     source.merged_into = target
     source.save(update_fields=["merged_into", "updated_at"])

@@ -890,6 +890,7 @@ def get_customer_personal_data(*, customer: Customer) -> dict:
             "id": customer.pk,
             "name": customer.name,
             "notes": customer.notes,
+            "custom_fields": customer.custom_fields,
             "shopify_customer_id": customer.shopify_customer_id,
             "perp_customer_id": customer.perp_customer_id,
             "created_at": customer.created_at.isoformat(),

@@ -6,10 +6,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
 from analytics.models import AnalyticsEvent
 from core.errors import ApplicationError, PermissionDenied
+from privacy.services import erase_customer
 from tickets.custom_fields import set_customer_fields, set_ticket_fields
+from tickets.merges import merge_customers
 from tickets.models import CustomField, CustomFieldTarget, TicketStatus
+from tickets.selectors import get_customer_personal_data
 from tickets.tests.factories import CustomerFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +183,25 @@ def test_customer_page_and_ticket_sidebar_do_not_grow_per_field(
     for url in pages:
         with django_assert_max_num_queries(baseline[url]):
             assert client.get(url).status_code == 200
+
+
+def test_a_merge_keeps_the_targets_values_and_fills_gaps_from_the_duplicate(manager, fields):
+    target = CustomerFactory(custom_fields={"account": "wholesale"})
+    duplicate = CustomerFactory(custom_fields={"account": "retail", "credit": "500"})
+    merge_customers(source=duplicate, target=target, actor=manager)
+    target.refresh_from_db()
+    assert target.custom_fields == {"account": "wholesale", "credit": "500"}
+
+
+def test_erasure_clears_the_customers_fields_and_their_recorded_values(agent, manager, fields):
+    customer = CustomerFactory(name="Ada Print")
+    set_customer_fields(customer=customer, actor=agent, values={"account": "wholesale"})
+    customer.refresh_from_db()
+    assert get_customer_personal_data(customer=customer)["profile"]["custom_fields"] == {
+        "account": "wholesale"
+    }
+    erase_customer(customer=customer, actor=UserFactory(role=Role.ADMIN))
+    customer.refresh_from_db()
+    assert customer.custom_fields == {}
+    recorded = AnalyticsEvent.objects.get(name="customer.field_changed")
+    assert recorded.properties == {"field": "account", "from": None, "to": None}
