@@ -174,7 +174,7 @@ def test_dry_run_shows_conditions_and_actions_and_writes_nothing(manager_client)
         )
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.count("✓ holds") == 3
+    assert html.count('<li class="holds">holds:') == 3
     assert "Set priority to urgent" in html
     assert f"Add internal note: Rush job {ticket.reference}" in html
     assert "Add tags rush" in html
@@ -199,8 +199,8 @@ def test_dry_run_names_the_condition_that_fails(manager_client):
     html = manager_client.post(
         f"/automation/rules/{rule.pk}/test/", {"reference": ticket.reference}
     ).content.decode()
-    assert "✓ holds: <code>channel equals email</code>" in html
-    assert "✗ does not hold: <code>subject contains rush</code>" in html
+    assert '<li class="holds">holds: <code>channel equals email</code>' in html
+    assert '<li class="fails">does not hold: <code>subject contains rush</code>' in html
     assert "Does not match: no action would run." in html
     assert "Set priority" not in html
 
