@@ -227,6 +227,7 @@ class HandoffOutputSerializer(serializers.Serializer):
     from_agent = StaffRefSerializer(allow_null=True)
     to_agent = StaffRefSerializer(allow_null=True)
     to_team = TeamRefSerializer(allow_null=True)
+    is_open = serializers.BooleanField(help_text="Addressed to no one: the first taker wins.")
     reason = serializers.CharField()
     context_summary = serializers.CharField()
     state = serializers.ChoiceField(choices=HandoffState.choices)

@@ -453,6 +453,9 @@ class AgentHandoff(models.Model):
     to_team = models.ForeignKey(
         "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="handoffs"
     )
+    # Addressed to no agent or team: the first agent who takes it gets the ticket (comms offers
+    # it in a team channel, "I'll take it"); tickets knows nothing of where it is offered.
+    is_open = models.BooleanField(default=False)
     reason = models.CharField(max_length=255)
     context_summary = models.TextField(blank=True)
     state = models.CharField(
@@ -469,7 +472,7 @@ class AgentHandoff(models.Model):
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(to_agent__isnull=False) | Q(to_team__isnull=False),
+                condition=Q(to_agent__isnull=False) | Q(to_team__isnull=False) | Q(is_open=True),
                 name="handoff_has_target",
             ),
         ]

@@ -130,15 +130,20 @@ def request_handoff(
     reason: str,
     to_agent: User | None = None,
     to_team: Team | None = None,
+    is_open: bool = False,
     context_summary: str = "",
 ) -> AgentHandoff:
-    """Ask another agent (or a team) to take over, with a summary of where things stand."""
+    """Ask another agent (or a team) to take over, with a summary of where things stand. An
+    open handoff names no one: the first agent who accepts it gets the ticket."""
     require(actor, Action.HANDOFF_TICKET)
     reason = (reason or "").strip()
     fields: dict[str, list[str]] = {}
     if not reason:
         fields["reason"] = ["Say why you are handing off."]
-    if (to_agent is None) == (to_team is None):
+    if is_open:
+        if to_agent is not None or to_team is not None:
+            fields["to_agent"] = ["An open handoff names no agent or team."]
+    elif (to_agent is None) == (to_team is None):
         fields["to_agent"] = ["Hand off to one agent or one team."]
     elif to_agent is not None and to_agent.pk == actor.pk:
         fields["to_agent"] = ["You cannot hand a ticket off to yourself."]
@@ -160,6 +165,7 @@ def request_handoff(
         from_agent=actor,
         to_agent=to_agent,
         to_team=to_team,
+        is_open=is_open,
         reason=reason[:255],
         context_summary=(context_summary or "").strip(),
     )
@@ -184,8 +190,10 @@ def _lock_pending_handoff(*, handoff: AgentHandoff, actor: User) -> AgentHandoff
         .select_related("ticket", "from_agent", "to_team")
         .get(pk=handoff.pk)
     )
-    is_target = handoff.to_agent_id == actor.pk or (
-        handoff.to_team_id is not None and handoff.to_team.members.filter(pk=actor.pk).exists()
+    is_target = (
+        handoff.is_open
+        or handoff.to_agent_id == actor.pk
+        or (handoff.to_team_id is not None and handoff.to_team.members.filter(pk=actor.pk).exists())
     )
     if not is_target:
         raise PermissionDenied(
@@ -198,7 +206,8 @@ def _lock_pending_handoff(*, handoff: AgentHandoff, actor: User) -> AgentHandoff
 
 @transaction.atomic
 def accept_handoff(*, handoff: AgentHandoff, actor: User) -> AgentHandoff:
-    """The recipient takes the ticket over: it is reassigned to them."""
+    """The recipient (for an open handoff, the first agent to take it) takes the ticket over:
+    it is reassigned to them."""
     handoff = _lock_pending_handoff(handoff=handoff, actor=actor)
     ticket = lock_ticket(handoff.ticket)
     handoff.state = HandoffState.ACCEPTED
@@ -223,8 +232,11 @@ def accept_handoff(*, handoff: AgentHandoff, actor: User) -> AgentHandoff:
 
 @transaction.atomic
 def decline_handoff(*, handoff: AgentHandoff, actor: User, note: str = "") -> AgentHandoff:
-    """The recipient says no; the ticket stays where it was."""
+    """The recipient says no; the ticket stays where it was. An open handoff has no recipient
+    to refuse it: it waits for a taker."""
     handoff = _lock_pending_handoff(handoff=handoff, actor=actor)
+    if handoff.is_open:
+        raise Conflict("An open handoff is taken, not declined.", code="handoff_open")
     ticket = lock_ticket(handoff.ticket)
     handoff.state = HandoffState.DECLINED
     handoff.responded_by = actor

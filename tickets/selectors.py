@@ -735,6 +735,9 @@ def list_pending_handoffs(*, ticket: Ticket) -> list[AgentHandoff]:
 def can_answer_handoff(*, handoff: AgentHandoff, user: User) -> bool:
     if handoff.state != HandoffState.PENDING:
         return False
+    if handoff.is_open:
+        # Taken where it is offered (a team channel's "I'll take it"), not from the ticket page.
+        return False
     if handoff.to_agent_id == user.pk:
         return True
     return handoff.to_team_id is not None and handoff.to_team.members.filter(pk=user.pk).exists()
