@@ -9,6 +9,7 @@ from accounts.models import User
 from comms.attachments import serialize_attachment
 from comms.models import ChannelMessage, TicketDiscussion
 from core.realtime import channel_group, group_send, ticket_group
+from tickets.models import AgentHandoff, HandoffState
 
 
 def serialize_user(user: User) -> dict:
@@ -42,6 +43,18 @@ def serialize_ticket_card(discussion: TicketDiscussion) -> dict:
         # printshop's order links, read through the reverse relation as the inbox's order filter
         # does (tickets.selectors): comms sits below printshop and never imports it.
         "orders": [{"number": o.number, "source": o.source} for o in ticket.orders.all()],
+        "handoff": serialize_card_handoff(discussion.handoff) if discussion.handoff_id else None,
+    }
+
+
+def serialize_card_handoff(handoff: AgentHandoff) -> dict:
+    """A handoff offered to the channel: "I'll take it" while pending, then who took it."""
+    return {
+        "id": handoff.pk,
+        "state": handoff.state,
+        "is_pending": handoff.state == HandoffState.PENDING,
+        "taken_by": handoff.responded_by.short_name if handoff.responded_by_id else None,
+        "take_url": f"/chat/handoffs/{handoff.pk}/take/",
     }
 
 

@@ -319,6 +319,15 @@ class TicketDiscussion(models.Model):
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A handoff offered to the channel ("Hand off to #channel"): the card carries "I'll take it"
+    # until someone takes the ticket. The handoff itself is tickets' open handoff.
+    handoff = models.OneToOneField(
+        "tickets.AgentHandoff",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="chat_discussion",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

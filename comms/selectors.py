@@ -115,7 +115,11 @@ def list_channels_for_user(*, user: User) -> QuerySet[Channel]:
 
 
 # A discussion root's ticket card (comms.live.serialize_ticket_card) in the same queries.
-_CARD_JOINS = ("ticket_discussion__ticket__customer", "ticket_discussion__ticket__assignee")
+_CARD_JOINS = (
+    "ticket_discussion__ticket__customer",
+    "ticket_discussion__ticket__assignee",
+    "ticket_discussion__handoff__responded_by",
+)
 _CARD_ORDERS = "ticket_discussion__ticket__orders"
 
 

@@ -42,7 +42,8 @@ from core.mentions import parse_mentions
 from core.realtime import group_send, user_group
 from core.redaction import mask_json, mentions_any
 from core.tasks import enqueue_on_commit_after
-from tickets.models import Attachment, Ticket
+from tickets import routing
+from tickets.models import AgentHandoff, Attachment, Ticket
 from tickets.selectors import list_shareable_attachments
 
 MAX_BODY_LENGTH = 4000
@@ -285,9 +286,11 @@ def _post_message(
     thread_root_id: int | None,
     stored: list[attachments.ChatFile],
     discussed_ticket: Ticket | None,
+    offered_handoff: AgentHandoff | None = None,
 ) -> ChannelMessage:
     """`discussed_ticket` makes the message the root of that ticket's discussion (before it is
-    announced, so its first frame already carries the ticket's card)."""
+    announced, so its first frame already carries the ticket's card, and with `offered_handoff`
+    the card's "I'll take it")."""
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
     _check_can_post(channel=channel, user=author)
     now = timezone.now()
@@ -314,7 +317,10 @@ def _post_message(
     files = attachments.create_chat_attachments(message=message, stored=stored, uploaded_by=author)
     if discussed_ticket is not None:
         TicketDiscussion.objects.create(
-            ticket=discussed_ticket, root_message=message, started_by=author
+            ticket=discussed_ticket,
+            root_message=message,
+            started_by=author,
+            handoff=offered_handoff,
         )
     channel.last_message_at = message.created_at
     channel.save(update_fields=["last_message_at"])
@@ -413,6 +419,93 @@ def _start_ticket_discussion(
         properties={"ticket_id": ticket.pk, "channel": channel.slug, "files": len(stored)},
     )
     return message.ticket_discussion
+
+
+def hand_off_to_channel(
+    *,
+    ticket: Ticket,
+    channel: Channel | None,
+    author: User,
+    reason: str,
+    context_summary: str = "",
+) -> TicketDiscussion:
+    """Hand off to #channel: tickets' open handoff (no agent or team named), offered in a team
+    channel as a discussion whose root says who asks and why, with "I'll take it" on the card.
+    The handoff rules (reason required, one pending handoff, closed tickets refused, only the
+    assignee or a Manager) are tickets' own."""
+    require(author, Action.VIEW_TICKETS)
+    require(author, Action.POST_CHAT)
+    channel = _check_open_team_channel(
+        channel=channel, field="channel", code="invalid_handoff_channel"
+    )
+    return _hand_off_to_channel(
+        ticket=ticket,
+        channel=channel,
+        author=author,
+        reason=reason,
+        context_summary=context_summary,
+    )
+
+
+@transaction.atomic
+def _hand_off_to_channel(
+    *, ticket: Ticket, channel: Channel, author: User, reason: str, context_summary: str
+) -> TicketDiscussion:
+    handoff = routing.request_handoff(
+        ticket=ticket,
+        actor=author,
+        reason=reason,
+        is_open=True,
+        context_summary=context_summary,
+    )
+    message = _post_message(
+        channel=channel,
+        author=author,
+        body=_clean_body(f"Handoff requested by {author.short_name}: {handoff.reason}"),
+        thread_root_id=None,
+        stored=[],
+        discussed_ticket=ticket,
+        offered_handoff=handoff,
+    )
+    _announce(
+        name="chat.handoff_offered",
+        actor=author,
+        subject=message.ticket_discussion,
+        properties={"ticket_id": ticket.pk, "channel": channel.slug, "handoff_id": handoff.pk},
+    )
+    return message.ticket_discussion
+
+
+def take_channel_handoff(*, handoff_id: int, actor: User) -> TicketDiscussion:
+    """ "I'll take it": the first agent who may accept handoffs (as a team's member accepts a
+    team handoff) and sees the channel becomes the assignee, through tickets' accept path (which
+    writes the ticket's history and re-sends the card). Later presses get 409."""
+    require(actor, Action.HANDOFF_TICKET)
+    discussion = (
+        TicketDiscussion.objects.select_related("root_message__channel", "handoff", "ticket")
+        .filter(handoff_id=handoff_id)
+        .first()
+    )
+    if discussion is None or not can_view_channel(
+        user=actor, channel=discussion.root_message.channel
+    ):
+        raise NotFound("Handoff not found.", code="handoff_not_found")
+    try:
+        routing.accept_handoff(handoff=discussion.handoff, actor=actor)
+    except Conflict as exc:
+        if exc.code != "handoff_answered":
+            raise
+        taker = AgentHandoff.objects.select_related("responded_by").get(pk=handoff_id).responded_by
+        name = taker.short_name if taker is not None else "someone else"
+        raise Conflict(f"Already taken by {name}.", code="handoff_taken") from exc
+    _announce(
+        name="chat.handoff_taken",
+        actor=actor,
+        subject=discussion,
+        properties={"ticket_id": discussion.ticket_id, "handoff_id": handoff_id},
+    )
+    discussion.handoff.refresh_from_db()
+    return discussion
 
 
 def share_ticket_files(

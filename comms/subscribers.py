@@ -97,7 +97,10 @@ def notify_handoff_answered(event: events.HandoffAnswered) -> None:
 
 
 def refresh_discussion_cards(
-    event: events.TicketStatusChanged | events.TicketPriorityChanged | events.TicketAssigned,
+    event: events.TicketStatusChanged
+    | events.TicketPriorityChanged
+    | events.TicketAssigned
+    | events.HandoffAnswered,
 ) -> None:
     """Chat shows the ticket's card on each discussion root: re-send the roots so open chat
     pages re-render the card (the frame reads the ticket as committed)."""
@@ -140,6 +143,8 @@ AFTER_COMMIT = {
     events.TicketStatusChanged: refresh_discussion_cards,
     events.TicketPriorityChanged: refresh_discussion_cards,
     events.TicketAssigned: refresh_discussion_cards,
+    # A handoff offered in a channel was taken: its card turns to "Taken by …".
+    events.HandoffAnswered: refresh_discussion_cards,
 }
 
 

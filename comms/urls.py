@@ -16,6 +16,11 @@ urlpatterns = [
         api.ChatFilePreviewApi.as_view(),
         name="file-preview",
     ),
+    path(
+        "chat/handoffs/<int:handoff_id>/take/",
+        views.take_channel_handoff,
+        name="handoff-take",
+    ),
     path("chat/<slug:slug>/", views.channel_page, name="channel"),
     path("chat/<slug:slug>/post/", views.post_message, name="post"),
     path("chat/<slug:slug>/messages/<int:message_id>/edit/", views.edit_message, name="edit"),
@@ -33,6 +38,11 @@ urlpatterns = [
         "tickets/<str:reference>/discussions/start/",
         views.ticket_discussion_start,
         name="ticket-discussion-start",
+    ),
+    path(
+        "tickets/<str:reference>/handoff-to-channel/",
+        views.ticket_handoff_to_channel,
+        name="ticket-handoff-to-channel",
     ),
     path(
         "tickets/<str:reference>/files/<int:attachment_id>/share/",

@@ -13,7 +13,7 @@ from accounts.permissions import Action, can
 from comms import selectors, services
 from comms.models import Channel, ChannelKind
 from core.decorators import staff_page
-from core.errors import ApplicationError, NotFound, PermissionDenied
+from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from tickets.models import Attachment, Ticket
 from tickets.selectors import get_attachment_for_user, get_ticket_for_user, list_ticket_files
 
@@ -325,6 +325,65 @@ def ticket_discussion_start(request: HttpRequest, reference: str) -> HttpRespons
     if _is_htmx(request):
         return _render_discussions(request, ticket)
     return redirect(f"/tickets/{ticket.reference}/#team-discussion")
+
+
+# Hand off to #channel (a choice of the ticket page's "Hand off" form) ----------------------------
+
+
+def _render_channel_handoff(
+    request: HttpRequest, ticket: Ticket, *, error: ApplicationError | None = None
+) -> HttpResponse:
+    context = {
+        "ticket": ticket,
+        "channels": selectors.list_discussion_channels(user=request.user),
+        "error": error,
+        # A refused form keeps what was typed.
+        "form": request.POST if error is not None else {},
+    }
+    template = (
+        "comms/_handoff_to_channel.html" if _is_htmx(request) else "comms/handoff_to_channel.html"
+    )
+    return render(request, template, context, status=error.status if error else 200)
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def ticket_handoff_to_channel(request: HttpRequest, reference: str) -> HttpResponse:
+    """GET: the form (loaded into the ticket page's "Hand off" section); POST: offer the
+    ticket in the channel, then back to the ticket, whose banner and timeline show it."""
+    ticket = get_ticket_for_user(user=request.user, reference=reference)
+    _require(request, Action.HANDOFF_TICKET)
+    _require(request, Action.POST_CHAT)
+    if request.method == "GET":
+        return _render_channel_handoff(request, ticket)
+    channel = selectors.find_channel(slug=request.POST.get("channel", ""))
+    try:
+        discussion = services.hand_off_to_channel(
+            ticket=ticket,
+            channel=channel,
+            author=request.user,
+            reason=request.POST.get("reason", ""),
+            context_summary=request.POST.get("context_summary", ""),
+        )
+    except (NotFound, PermissionDenied):
+        raise
+    except ApplicationError as exc:
+        return _render_channel_handoff(request, ticket, error=exc)
+    messages.success(request, f"Handoff offered in #{discussion.root_message.channel.slug}.")
+    return redirect(f"/tickets/{ticket.reference}/")
+
+
+@staff_page
+@require_POST
+def take_channel_handoff(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    """The card's "I'll take it": the ticket is the presser's, unless someone was first (409)."""
+    try:
+        discussion = services.take_channel_handoff(handoff_id=handoff_id, actor=request.user)
+    except Conflict as exc:
+        context = {"status": exc.status, "detail": exc.message}
+        return render(request, "http_error.html", context, status=exc.status)
+    messages.success(request, f"{discussion.ticket.reference} is yours now.")
+    return redirect(f"/tickets/{discussion.ticket.reference}/")
 
 
 def _ids(values: list[str]) -> list[int]:

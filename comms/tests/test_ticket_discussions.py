@@ -90,6 +90,7 @@ def test_starting_a_discussion_posts_a_root_with_the_ticket_card(
         "priority_label": ticket.get_priority_display(),
         "assignee": None,
         "orders": [{"number": "JOB-4411", "source": "perp"}],
+        "handoff": None,
     }
     # Its first frame already carries the card, to the channel and to the ticket's page.
     assert [group for group, _ in sent] == ["channel.graphic-design", f"ticket.{ticket.reference}"]

@@ -119,6 +119,20 @@
         assignee
       );
       card.append(head, facts);
+      if (ticket.handoff) {
+        var handoff = document.createElement("div");
+        handoff.className = "ticket-card-handoff";
+        handoff.dataset.cardHandoff = "";
+        if (ticket.handoff.is_pending) {
+          var take = postForm(ticket.handoff.take_url);
+          take.appendChild(text("button", "primary", "I'll take it"));
+          handoff.appendChild(take);
+        } else {
+          handoff.appendChild(text("span", "badge handoff-" + ticket.handoff.state,
+            "Taken by " + (ticket.handoff.taken_by || "someone")));
+        }
+        card.append(handoff);
+      }
       if (ticket.orders.length) {
         var orders = document.createElement("p");
         orders.className = "ticket-card-orders";
