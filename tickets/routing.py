@@ -233,10 +233,16 @@ def accept_handoff(*, handoff: AgentHandoff, actor: User) -> AgentHandoff:
 @transaction.atomic
 def decline_handoff(*, handoff: AgentHandoff, actor: User, note: str = "") -> AgentHandoff:
     """The recipient says no; the ticket stays where it was. An open handoff has no recipient
-    to refuse it: it waits for a taker."""
+    to refuse it: whoever asked (or someone who may assign tickets) withdraws it instead, so an
+    offer nobody takes does not block the next handoff."""
     handoff = _lock_pending_handoff(handoff=handoff, actor=actor)
-    if handoff.is_open:
-        raise Conflict("An open handoff is taken, not declined.", code="handoff_open")
+    if handoff.is_open and not (
+        handoff.from_agent_id == actor.pk or can(actor, Action.ASSIGN_TICKET)
+    ):
+        raise Conflict(
+            "An open handoff is taken, not declined; whoever asked can withdraw it.",
+            code="handoff_open",
+        )
     ticket = lock_ticket(handoff.ticket)
     handoff.state = HandoffState.DECLINED
     handoff.responded_by = actor

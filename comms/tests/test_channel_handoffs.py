@@ -165,11 +165,24 @@ def test_tickets_handoff_rules_apply_to_a_channel_handoff(ticket, design, agent,
     assert TicketDiscussion.objects.count() == 1
 
 
-def test_an_open_handoff_cannot_be_declined(ticket, design, agent, colleague):
+def test_an_open_handoff_is_not_declined_by_others_but_withdrawn_by_who_asked(
+    ticket, design, agent, colleague
+):
     discussion = offer(ticket, design, agent)
     with pytest.raises(Conflict):
         routing.decline_handoff(handoff=discussion.handoff, actor=colleague)
     assert AgentHandoff.objects.get().state == HandoffState.PENDING
+    page = logged_in(agent).get(f"/tickets/{ticket.reference}/").content.decode()
+    assert ">Withdraw</button>" in page
+    assert (
+        ">Withdraw</button>"
+        not in logged_in(colleague).get(f"/tickets/{ticket.reference}/").content.decode()
+    )
+    routing.decline_handoff(handoff=discussion.handoff, actor=agent, note="Withdrawn")
+    assert AgentHandoff.objects.get().state == HandoffState.DECLINED
+    # Nothing pending blocks the next handoff.
+    offer(ticket, design, agent, reason="Still out: anyone?")
+    assert AgentHandoff.objects.filter(state=HandoffState.PENDING).count() == 1
 
 
 # Timeline ----------------------------------------------------------------------------------------
