@@ -374,6 +374,7 @@ def gunicorn_cmd(
     workers: int = CORES,
     app: str = "helpdesk.wsgi:application",
     config: Path | None = GUNICORN_CONFIG,
+    host: str = "127.0.0.1",
 ) -> list[str]:
     """gunicorn as deployed (deploy/gunicorn.conf.py), on a bench port with bench workers."""
     return [
@@ -381,7 +382,7 @@ def gunicorn_cmd(
         app,
         *(["--config", str(config)] if config and config.exists() else []),
         "--bind",
-        f"127.0.0.1:{port}",
+        f"{host}:{port}",
         "--workers",
         str(workers),
         "--worker-class",

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,8 +45,19 @@ async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
         writer.close()
 
 
-async def serve_router(port: int, http_port: int, ws_ports: list[int]) -> None:
-    next_ws = itertools.cycle(ws_ports)
+Upstream = tuple[str, int]
+
+
+async def serve_router(
+    listen: Upstream,
+    http_upstreams: list[Upstream],
+    ws_upstreams: list[Upstream],
+    *,
+    on_route: Callable[[Upstream, Upstream], None] | None = None,
+) -> None:
+    """Forward each connection on `listen` to the next upstream (round robin): /ws/ to a
+    daphne, anything else to a gunicorn. `on_route(client, upstream)` hears every decision."""
+    next_http, next_ws = itertools.cycle(http_upstreams), itertools.cycle(ws_upstreams)
 
     async def handle(client_reader, client_writer):
         try:
@@ -55,9 +67,11 @@ async def serve_router(port: int, http_port: int, ws_ports: list[int]) -> None:
             return
         parts = first_line.split(b" ")
         path = parts[1] if len(parts) > 1 else b"/"
-        upstream_port = next(next_ws) if path.startswith(b"/ws/") else http_port
+        upstream = next(next_ws) if path.startswith(b"/ws/") else next(next_http)
+        if on_route is not None:
+            on_route(client_writer.get_extra_info("peername")[:2], upstream)
         try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", upstream_port)
+            up_reader, up_writer = await asyncio.open_connection(*upstream)
         except OSError:
             client_writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
             client_writer.close()
@@ -65,8 +79,8 @@ async def serve_router(port: int, http_port: int, ws_ports: list[int]) -> None:
         up_writer.write(first_line)
         await asyncio.gather(pipe(client_reader, up_writer), pipe(up_reader, client_writer))
 
-    server = await asyncio.start_server(handle, "127.0.0.1", port)
-    print(f"[serve-prod] http://127.0.0.1:{port}/ (router)", flush=True)
+    server = await asyncio.start_server(handle, *listen)
+    print(f"[serve-prod] http://{listen[0]}:{listen[1]}/ (router)", flush=True)
     async with server:
         await server.serve_forever()
 
@@ -164,7 +178,13 @@ def main() -> None:
     ]
     signal.signal(signal.SIGTERM, _stop)
     try:
-        asyncio.run(serve_router(options.port, http_port, ws_ports))
+        asyncio.run(
+            serve_router(
+                ("127.0.0.1", options.port),
+                [("127.0.0.1", http_port)],
+                [("127.0.0.1", port) for port in ws_ports],
+            )
+        )
     except KeyboardInterrupt:
         pass
     finally:

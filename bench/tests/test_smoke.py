@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from bench.__main__ import BENCHMARKS, databases, parse_args, run_benchmarks
+from bench.__main__ import DEFAULT_BENCHMARKS, databases, parse_args, run_benchmarks
 from bench.core import Sizes, has_gunicorn
 
 pytestmark = pytest.mark.skipif(
@@ -23,7 +23,7 @@ def smoke_results(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bench")
     lines: list[str] = []
     results = run_benchmarks(
-        list(BENCHMARKS),
+        DEFAULT_BENCHMARKS,
         Sizes.for_smoke(),
         databases(parse_args(["--smoke"]), tmp),
         log=lines.append,
