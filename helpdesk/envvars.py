@@ -75,6 +75,9 @@ DESCRIPTIONS = {
     "(burst 2).",
     "STAFF_SOCKET_MAX_PER_USER": "Open staff sockets per user, across processes; a new one "
     "closes the oldest.",
+    "WORKER_HEARTBEAT_SECONDS": "How often each task worker records that it is alive.",
+    "WORKER_HEARTBEAT_TIMEOUT_SECONDS": "A task worker silent this long counts as dead: the "
+    "task it was running goes back to its queue for another worker.",
     "TASKS_BACKEND": "Background task backend (default: database queue run by `db_worker`).",
     "SHOPIFY_API_URL": "Shopify Admin API base URL (`https://<shop>.myshopify.com`).",
     "SHOPIFY_ACCESS_TOKEN": "Shopify Admin API token (empty = sandbox).",

@@ -41,9 +41,10 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Before django_tasks_db: its `db_worker` command is replaced by ours (with a heartbeat).
+    "helpdesk",
     "django_tasks",
     "django_tasks_db",
-    "helpdesk",
     "accounts",
     "tickets",
     "comms",
@@ -191,6 +192,10 @@ CACHES = {
 }
 
 # Queues by urgency (core/queues.py); production runs a db_worker per queue (docs/deploy.md).
+# Each worker beats every WORKER_HEARTBEAT_SECONDS; a RUNNING task whose worker has not beaten
+# for WORKER_HEARTBEAT_TIMEOUT_SECONDS goes back to its queue (helpdesk/task_workers.py).
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=5.0)
+WORKER_HEARTBEAT_TIMEOUT_SECONDS = env.float("WORKER_HEARTBEAT_TIMEOUT_SECONDS", default=60.0)
 TASKS = {
     "default": {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),

@@ -21,6 +21,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from core import queues
 from helpdesk.asgi import application
+from helpdesk.task_workers import Heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,13 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, worker_interval: float, **options):
         use_listening_address(host=host, port=port)
         workers = start_queue_workers(interval=worker_interval)
+        # A task the previous run was killed in the middle of goes back to its queue.
+        heartbeats = [
+            Heartbeat(worker_id=worker.worker_id, queues=",".join(worker.queue_names))
+            for worker, _ in workers
+        ]
+        for heartbeat in heartbeats:
+            heartbeat.start()
         self.stdout.write(self.style.SUCCESS(f"Printdesk is running on http://{host}:{port}/"))
         self.stdout.write(
             f"Task workers running in this process ({', '.join(queues.QUEUES)}). "
@@ -50,6 +58,8 @@ class Command(BaseCommand):
         finally:
             for worker, _ in workers:
                 worker.running = False
+            for heartbeat in heartbeats:
+                heartbeat.stop()
 
 
 # A server bound to every interface is reached on loopback from this machine.
