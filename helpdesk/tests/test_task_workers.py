@@ -28,9 +28,14 @@ def claimed(task_id: str, *, by: str, ago: timedelta) -> DBTaskResult:
     return row
 
 
-def alive(worker_id: str, *, beat_ago: timedelta = timedelta(0)) -> None:
+def alive(
+    worker_id: str, *, beat_ago: timedelta = timedelta(0), started_ago: timedelta = timedelta(0)
+) -> None:
+    """A heartbeat row: the worker's process started `started_ago`, last beat `beat_ago`."""
     now = timezone.now()
-    task_workers.beat(worker_id=worker_id, queues="realtime", started_at=now, now=now - beat_ago)
+    task_workers.beat(
+        worker_id=worker_id, queues="realtime", started_at=now - started_ago, now=now - beat_ago
+    )
 
 
 def test_db_worker_is_the_command_with_a_heartbeat():
