@@ -70,7 +70,8 @@ KILL_AFTER_POSTED = 100
 # The workers' heartbeat timeout (helpdesk/task_workers.py): the product's default is a minute;
 # the bench shortens it so the recovery shows within its time bound.
 HEARTBEAT_TIMEOUT_SECONDS = 10
-DRAIN_SECONDS = 120
+DRAIN_SECONDS = 180  # 400 webhook tasks took 87-108 s at load average 10-15
+STARTUP_SECONDS = 180  # per wait: Django processes starting on a machine at load average 15+
 # deploy/systemd/printdesk-worker@.service has Restart=always: the killed worker comes back (as a
 # new process with a new random id; the fixed ids here only name the bench's processes).
 RESTART_DELAY_SECONDS = 1.0
@@ -214,14 +215,36 @@ def spawn(host: Host, name: str, command: list[str], *, env: dict[str, str], log
     )
 
 
-def start_host(host: Host, *, env: dict[str, str], logs: Path) -> None:
+def start_web(host: Host, *, env: dict[str, str], logs: Path) -> None:
     gunicorn = gunicorn_cmd(HTTP_PORT, workers=GUNICORN_WORKERS, host="0.0.0.0")  # noqa: S104
     spawn(host, "gunicorn", gunicorn, env=env, logs=logs)
     daphne = [str(BIN / "daphne"), "-b", "0.0.0.0", "-p", str(WS_PORT), APP]  # noqa: S104
     spawn(host, "daphne", daphne, env=env, logs=logs)
+
+
+def start_workers(host: Host, *, env: dict[str, str], logs: Path) -> None:
     for queue in QUEUES:
         worker = [*worker_command(queue), "--worker-id", host.worker_id(queue)]
         spawn(host, f"worker-{queue}", worker, env=env, logs=logs)
+
+
+def wait_for_heartbeats(db: Database, worker_ids: list[str], *, timeout: float) -> None:
+    """Every worker has written its first heartbeat: it is up and about to claim tasks."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.connect() as conn:
+            beating = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT worker_id FROM helpdesk_workerheartbeat WHERE worker_id = ANY(%s)",
+                    [worker_ids],
+                )
+            }
+        if beating == set(worker_ids):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"workers not up in {timeout:.0f}s: {set(worker_ids) - beating}")
+        time.sleep(0.5)
 
 
 APP = "helpdesk.asgi:application"
@@ -240,7 +263,7 @@ def stop_processes(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
-def wait_ready(url: str, *, headers: dict[str, str], timeout: float = 90) -> None:
+def wait_ready(url: str, *, headers: dict[str, str], timeout: float = STARTUP_SECONDS) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -253,7 +276,7 @@ def wait_ready(url: str, *, headers: dict[str, str], timeout: float = 90) -> Non
         time.sleep(0.2)
 
 
-def wait_listening(address: str, port: int, *, timeout: float = 90) -> None:
+def wait_listening(address: str, port: int, *, timeout: float = STARTUP_SECONDS) -> None:
     import socket
 
     deadline = time.monotonic() + timeout
@@ -690,12 +713,21 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
             )
         )
         wait_listening(BRIDGE_ADDRESS, REDIS_PORT)
+        # Web processes first, workers once they answer: a dozen Django processes importing at
+        # once on a loaded 2-core machine take minutes to come up.
         for host in hosts:
-            start_host(host, env=env, logs=logs)
+            start_web(host, env=env, logs=logs)
         try:
             for host in hosts:
                 wait_ready(f"{host.http}/healthz", headers={"Host": urlparse(public).netloc})
                 wait_listening(host.address, WS_PORT)
+            for host in hosts:
+                start_workers(host, env=env, logs=logs)
+            wait_for_heartbeats(
+                db,
+                [host.worker_id(queue) for host in hosts for queue in QUEUES],
+                timeout=STARTUP_SECONDS,
+            )
             log(f"  hosts up: A {hosts[0].address}, B {hosts[1].address}; router {public}")
             return measure(
                 public=public, hosts=hosts, db=db, users=users, env=env, logs=logs, log=log
