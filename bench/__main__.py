@@ -82,6 +82,7 @@ def databases(args: argparse.Namespace, tmp: Path) -> dict[str, Database]:
         "ingest": Database(base + "_ingest"),
         "realtime": Database(base + "_ws"),
         "search": Database(base + "_search"),
+        "quality_postgres": Database(base + "_quality"),
         "peer": Database(base + "_peer"),
         "queues": Database(base + "_queues"),
         "two_hosts": Database(base + "_hosts"),

@@ -1,9 +1,10 @@
 """Product search quality: recall@1/@3 per mode and question kind on knowledge/eval.
 
-Runs `manage.py search_quality --load-catalog` on a SQLite file of its own (the 150-product
-catalog fixture; quality does not depend on the volume). Computed vectors are kept in
-bench/results/embeddings.sqlite3 between runs, so only changed passages are embedded again.
-Smoke runs evaluate a slice of the set in lexical mode only.
+Runs `manage.py search_quality --load-catalog` (the 150-product catalog fixture; quality does not
+depend on the volume) on a SQLite file of its own and, in full runs, on a PostgreSQL database of
+its own (`<BENCH_DATABASE_URL>_quality`): the keyword half is ranked by each database. Computed
+vectors are kept in bench/results/embeddings.sqlite3 between runs, so only changed passages are
+embedded again. Smoke runs evaluate a slice of the set in lexical mode only, on SQLite.
 """
 
 import json
@@ -36,11 +37,21 @@ def _meets_goals(by_kind: dict) -> bool:
 
 
 def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
-    db = dbs.get("quality") or Database(f"sqlite:///{RESULTS / 'search-quality.sqlite3'}")
+    """On SQLite (FTS5 bm25) and, when the run has PostgreSQL, on it too (its own ranking of
+    the keyword half: knowledge/ranking.py)."""
+    sqlite = dbs.get("quality") or Database(f"sqlite:///{RESULTS / 'search-quality.sqlite3'}")
+    results = _evaluate(sqlite, sizes, log=log)
+    if "quality_postgres" in dbs and not sizes.smoke:
+        results += _evaluate(dbs["quality_postgres"], sizes, log=log)
+    return results
+
+
+def _evaluate(db: Database, sizes: Sizes, *, log) -> list[Result]:
+    engine = "PostgreSQL" if db.is_postgres else "SQLite"
     if not db.is_postgres and not sizes.smoke:
         Path(db.path).unlink(missing_ok=True)  # a fresh catalog every full run
     migrate(db)
-    args = ["search_quality", "--load-catalog", "--json"]
+    args = ["search_quality", "--load-catalog", "--json"]  # an upsert: a kept database is fine
     if sizes.smoke:
         args += ["--modes", "lexical", "--limit", str(SMOKE_SLICE)]
     else:
@@ -51,10 +62,12 @@ def run(sizes: Sizes, dbs: dict[str, Database], *, log) -> list[Result]:
         .strip()
         .splitlines()[-1]
     )
-    log(f"  catalog loaded in {out['load_seconds']}s, evaluated in {out['eval_seconds']}s")
+    log(
+        f"  {engine}: catalog loaded in {out['load_seconds']}s, evaluated in {out['eval_seconds']}s"
+    )
     results = []
     for mode in ("lexical", "semantic", "hybrid"):
-        label = f"{NAME} {mode}"
+        label = f"{NAME} {mode} ({engine})"
         by_kind = out["report"].get(mode)
         if by_kind is None:
             reason = "smoke mode" if sizes.smoke else "ML extra not installed"

@@ -12,14 +12,19 @@
 Only products whose status is in `statuses` (active by default) are ranked.
 """
 
+import bisect
 import difflib
+import functools
 import json
+import math
+import operator
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Value
 
 from knowledge import embeddings, revision
 from knowledge.models import ProductKnowledge, ProductStatus, SuggestionUse
@@ -33,6 +38,15 @@ LEARNED_MIN_SIMILARITY = 0.75  # cosine between the new and a recorded question
 LEARNED_MIN_OVERLAP = 0.6  # Jaccard of keyword terms, when semantic search is unavailable
 ACTIVE_ONLY = (ProductStatus.ACTIVE.value,)
 BM25_WEIGHTS = (4.0, 2.0, 1.0)  # FTS5 columns: title, keywords (type, tags, vendor), body
+STEM_CACHE_SIZE = 4096
+IDF_FLOOR = 1e-6  # FTS5's floor for the idf of a word in half the documents or more
+# ts_rank per word on PostgreSQL: weights of the D, C (body), B (keywords), A (title) labels, and
+# normalisation 32 (rank / (rank + 1)): a word's evidence saturates as in bm25, so one word
+# repeated in a long description cannot outweigh the question's other words. Chosen on the
+# evaluation set (docs/knowledge-search.md): the default weights (0.1, 0.2, 0.4, 1.0) without
+# saturation gave hybrid meaning recall@3 0.70 there, these 0.80.
+TS_RANK_WEIGHTS = [0.1, 0.5, 0.7, 1.0]
+RANK_SATURATION = 32
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,7 @@ class _Examples:
 
 _cache: dict[str, Any] = {}
 _cache_lock = threading.Lock()
+_stem_cache: "OrderedDict[str, str]" = OrderedDict()  # word -> PostgreSQL lexeme ("" = stop word)
 
 
 def reset() -> None:
@@ -140,15 +155,128 @@ def _fts5_scores(terms: tuple[str, ...], statuses: tuple[str, ...], limit: int) 
         return dict(cursor.fetchall())
 
 
-def _postgres_scores(terms: tuple[str, ...], statuses: tuple[str, ...], limit: int) -> dict:
+@dataclass(frozen=True)
+class _LexemeStats:
+    """How many products hold each lexeme of the PostgreSQL keyword index: the idf of bm25."""
+
+    version: tuple
+    products: int
+    lexemes: tuple[str, ...]  # sorted, for prefix ranges
+    counts: tuple[int, ...]  # products holding lexemes[i]
+
+
+def _build_lexeme_stats(version: tuple) -> _LexemeStats:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM knowledge_productknowledge")
+        (products,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT word, ndoc FROM ts_stat("
+            "'SELECT search_vector FROM knowledge_productknowledge "
+            'WHERE search_vector IS NOT NULL\') ORDER BY word COLLATE "C"'
+        )
+        rows = cursor.fetchall()
+    return _LexemeStats(
+        version=version,
+        products=products,
+        lexemes=tuple(word for word, _ in rows),
+        counts=tuple(count for _, count in rows),
+    )
+
+
+def _idf(stats: _LexemeStats, lexeme: str, *, prefix: bool) -> float:
+    """bm25's idf, ln((N - n + 0.5) / (n + 0.5)), floored like FTS5's at 1e-6: a word in half the
+    catalog or more ("business" among business cards) says nothing about which product is meant.
+    A prefix's n counts each matching lexeme's products (capped at N)."""
+    start = bisect.bisect_left(stats.lexemes, lexeme)
+    if prefix:
+        end = bisect.bisect_left(stats.lexemes, lexeme + "\U0010ffff", lo=start)
+    else:
+        end = start + 1 if stats.lexemes[start : start + 1] == (lexeme,) else start
+    holding = min(sum(stats.counts[start:end]), stats.products)
+    if not holding:
+        return 0.0
+    ratio = (stats.products - holding + 0.5) / (holding + 0.5)
+    return max(math.log(ratio), IDF_FLOOR)
+
+
+def _stems(terms: tuple[str, ...]) -> dict[str, str]:
+    """Each term's lexeme in the index's `english` configuration (stop words have none). The
+    stemmer's answers are kept per process (STEM_CACHE_SIZE words), so a repeated word costs no
+    query."""
+    missing = [term for term in terms if term not in _stem_cache]
+    if missing:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT t, (ts_lexize('english_stem', t))[1] FROM unnest(%s::text[]) AS t",
+                [missing],
+            )
+            found = dict(cursor.fetchall())
+        with _cache_lock:
+            for term in missing:
+                _stem_cache[term] = found.get(term) or ""
+            while len(_stem_cache) > STEM_CACHE_SIZE:
+                _stem_cache.popitem(last=False)
+    with _cache_lock:
+        for term in terms:
+            if term in _stem_cache:
+                _stem_cache.move_to_end(term)  # least recently used words go first
+        return {term: _stem_cache[term] for term in terms if _stem_cache.get(term)}
+
+
+def _postgres_scores(
+    terms: tuple[str, ...], statuses: tuple[str, ...], limit: int, *, version: tuple
+) -> dict:
+    """bm25's shape on the persisted `search_vector`: ts_rank per query word, saturating, weighted
+    by the word's idf and summed. ts_rank alone has no idf, so a product matching the common
+    words of a question outranked the one matching its rare word (hybrid meaning recall@3 0.68
+    against 0.88 on SQLite's bm25).
+
+    Words in half the catalog or more weigh next to nothing (FTS5's idf floor), so they are ranked
+    only when the telling words leave places free: a question of common words still finds
+    products, and a broad word never makes every product a candidate to rank."""
+    stats = _cached("lexemes", version, _build_lexeme_stats)
+    telling, common, seen = [], [], set()
+    for term, stem in _stems(terms).items():
+        prefix = len(term) >= PREFIX_MIN_LENGTH
+        if (stem, prefix) in seen:  # "card" and "cards"
+            continue
+        seen.add((stem, prefix))
+        idf = _idf(stats, stem, prefix=prefix)
+        if idf:
+            (telling if idf > IDF_FLOOR else common).append((idf, f"{term}:*" if prefix else term))
+    scores = _ranked(telling, statuses, limit)
+    if len(scores) < limit and common:
+        for pk, score in _ranked(common, statuses, limit).items():
+            scores.setdefault(pk, score)
+    return dict(sorted(scores.items(), key=lambda item: -item[1])[:limit])
+
+
+def _ranked(words: list[tuple[float, str]], statuses: tuple[str, ...], limit: int) -> dict:
+    """The `limit` best products matching any of `words` ((idf, tsquery word) pairs)."""
     from django.contrib.postgres.search import SearchQuery, SearchRank
 
-    # Terms are [^\W_]+ words, so the raw tsquery syntax cannot be injected.
-    raw = " | ".join(f"{t}:*" if len(t) >= PREFIX_MIN_LENGTH else t for t in terms)
-    query = SearchQuery(raw, search_type="raw", config="english")
+    if not words:
+        return {}
+    # Words are [^\W_]+ (with a prefix mark), so the raw tsquery syntax cannot be injected.
+    queries = [SearchQuery(word, search_type="raw", config="english") for _, word in words]
+    score = functools.reduce(
+        operator.add,
+        (
+            Value(idf)
+            * SearchRank(
+                F("search_vector"),
+                query,
+                normalization=Value(RANK_SATURATION),
+                weights=TS_RANK_WEIGHTS,
+            )
+            for (idf, _), query in zip(words, queries, strict=True)
+        ),
+    )
     return dict(
-        ProductKnowledge.objects.filter(search_vector=query, status__in=statuses)
-        .annotate(rank=SearchRank(F("search_vector"), query))
+        ProductKnowledge.objects.filter(
+            search_vector=functools.reduce(operator.or_, queries), status__in=statuses
+        )
+        .annotate(rank=score)
         .order_by("-rank", "pk")
         .values_list("pk", "rank")[:limit]
     )
@@ -162,7 +290,7 @@ def lexical_scores(
         return {}
     terms = corrected_terms(terms, version=version)
     if connection.vendor == "postgresql":
-        raw = _postgres_scores(terms, statuses, limit)
+        raw = _postgres_scores(terms, statuses, limit, version=version)
     else:
         raw = _fts5_scores(terms, statuses, limit)
     best = max(raw.values(), default=0.0)

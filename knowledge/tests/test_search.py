@@ -102,6 +102,40 @@ def test_postgres_searches_the_persisted_weighted_vector_through_its_gin_index(c
     assert "search_vector" in sql and "to_tsvector" not in sql
 
 
+def test_a_rare_word_outweighs_words_every_product_shares():
+    """bm25's idf, on both databases: "business" and "cards" are in every card product, "gloss"
+    in one, so that one leads clearly rather than by a hair (PostgreSQL's ts_rank has no idf of
+    its own; knowledge.ranking weighs each word by it)."""
+    for title, finish in [("Classic", "matte"), ("Premium", "high-gloss"), ("Linen", "linen")]:
+        services.upsert_product(
+            product=make_product(
+                title=f"{title} Business Cards",
+                description_html=f"<p>Business cards on 16pt {finish} card stock.</p>",
+            )
+        )
+    services.upsert_product(product=make_product(title="Vinyl Banners"))
+    results = search_products(query="glossy business cards", mode="lexical")
+    assert titles(results)[0] == "Premium Business Cards"
+    others = [p for p in results.products if p.title != "Premium Business Cards"]
+    assert others and all(results.scores[p.pk] < 0.5 for p in others)
+
+
+def test_a_question_of_common_words_still_finds_products():
+    for title in ("Classic Business Cards", "Premium Business Cards"):
+        services.upsert_product(product=make_product(title=title))
+    results = search_products(query="business cards", mode="lexical")
+    assert set(titles(results)) == {"Classic Business Cards", "Premium Business Cards"}
+
+
+@pytest.mark.postgres
+def test_postgres_stems_a_repeated_word_once(catalog):
+    search_products(query="matte business cards", mode="lexical")
+    with CaptureQueriesContext(connection) as queries:
+        again = search_products(query="matte business cards", mode="lexical")
+    assert titles(again)[0] == "Classic Business Cards"
+    assert not [q for q in queries.captured_queries if "ts_lexize" in q["sql"]]
+
+
 def test_sqlite_fts_table_follows_writes(catalog):
     if connection.vendor != "sqlite":
         pytest.skip("the FTS5 table exists only on SQLite")

@@ -1,7 +1,6 @@
 """Semantic and hybrid search with the real all-MiniLM-L6-v2 model (the ML extra)."""
 
 import pytest
-from django.db import connection
 
 from accounts.tests.factories import UserFactory
 from knowledge import catalog_sync, services
@@ -44,21 +43,7 @@ def test_unchanged_product_is_not_re_embedded(small_catalog):
     assert services.embed_products() == 0
 
 
-def expect_postgres_ranking_gap(request) -> None:
-    """Known gap (issue 24, left open): PostgreSQL's ts_rank has no idf, so "business cards"
-    scores both card products alike there, while FTS5's bm25 separates them on "gloss"; the
-    semantic half alone prefers the matte card. Strict: it fails once PostgreSQL ranks right."""
-    request.applymarker(
-        pytest.mark.xfail(
-            connection.vendor == "postgresql",
-            reason="ts_rank without idf lets the semantic half decide between the two cards",
-            strict=True,
-        )
-    )
-
-
-def test_hybrid_ranking_finds_high_gloss_cards(small_catalog, request):
-    expect_postgres_ranking_gap(request)
+def test_hybrid_ranking_finds_high_gloss_cards(small_catalog):
     results = search_products(query="glossy business cards", mode=SearchMode.HYBRID, limit=3)
     assert results.mode == SearchMode.HYBRID
     assert results.products[0].title == "Premium Business Cards"
@@ -99,9 +84,8 @@ def test_semantic_search_sees_products_changed_after_the_matrix_was_cached(
 
 
 def test_recorded_question_boosts_its_product_in_hybrid_search(
-    small_catalog, django_capture_on_commit_callbacks, request
+    small_catalog, django_capture_on_commit_callbacks
 ):
-    expect_postgres_ranking_gap(request)
     question = "hi, do you have glossy business cards?"
     before = search_products(query="glossy business cards", limit=2)
     assert before.products[0].title == "Premium Business Cards"
