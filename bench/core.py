@@ -238,13 +238,18 @@ def migrate(db: Database) -> None:
     db.is_migrated = True
 
 
+def volume_record(db: Database) -> Path:
+    """Where the generation of `db`'s volume is recorded (time, disk use, load average)."""
+    return RESULTS / f"data-{db.name}.json" if db.is_postgres else Path(db.path + ".json")
+
+
 def ensure_bench_data(db: Database, sizes: Sizes, *, log) -> float:
     """Make `db` hold exactly the requested volume; returns the generation time in seconds.
 
     Generating 100k tickets takes minutes, so the volume is kept between runs and regenerated
     only when it differs; the time it took is kept next to it in bench/results/.
     """
-    record = RESULTS / f"data-{db.name}.json" if db.is_postgres else Path(db.path + ".json")
+    record = volume_record(db)
     wanted = {"tickets": sizes.tickets, "messages": sizes.tickets * sizes.messages_per_ticket}
     if db.table_exists("tickets_ticket") and record.exists():
         have = {

@@ -45,11 +45,23 @@ def search_term(db: Database) -> str:
     )
 
 
+def order_term(db: Database) -> str:
+    """An order number from the middle of the data (`#10234` or a PERP `PD-ORD-…`), as an agent
+    pastes it from a customer's message into the search box."""
+    middle = db.scalar("SELECT max(id) FROM printshop_ticketorder") // 2
+    return str(
+        db.scalar(
+            "SELECT number FROM printshop_ticketorder WHERE id >= %s ORDER BY id LIMIT 1", [middle]
+        )
+    )
+
+
 def targets(db: Database) -> dict[str, str]:
     return {
         "/tickets/ (default view)": "/tickets/",
         "/tickets/ filtered (status+channel)": "/tickets/?view=all&status=open&channel=email",
         "/tickets/ search (customer email)": f"/tickets/?view=all&q={quote(search_term(db))}",
+        "/tickets/ search (order number)": f"/tickets/?view=all&q={quote(order_term(db))}",
         "/api/tickets/": "/api/tickets/",
     }
 

@@ -1,6 +1,8 @@
 """Order references on inbound messages: linking, cross-channel threading, the order API."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts.models import Role
@@ -175,6 +177,35 @@ def test_api_lists_a_tickets_orders_and_proofs(customer):
     assert response.json()["orders"][0]["number"] == "#1001"
     assert response.json()["proofs"] == []
     assert client.get("/api/tickets/PD-0/proofs/").status_code == 404
+
+
+def test_inbox_search_for_an_order_number_lists_the_tickets_linked_to_it(customer):
+    about_order = email("Where is my order #10234?", mid="m1").ticket
+    perp = email("Proof for PD-ORD-20042 please", mid="m2", sender="al@example.com").ticket
+    # Names a longer number, and the order only in an outbound-looking subject: not linked.
+    TicketFactory(status=TicketStatus.OPEN, subject="Reorder of #102345")
+    TicketFactory(status=TicketStatus.OPEN, subject="Our note: #10234 ships Friday")
+    agent = UserFactory(role=Role.AGENT)
+
+    def found(q: str) -> list:
+        return list_inbox(user=agent, filters=InboxFilters(view=InboxView.ALL, q=q)).tickets
+
+    assert found("#10234") == [about_order]
+    assert found(" pd-ord-20042 ") == [perp]
+    assert found("#99999") == []
+    # Text around the number is a free-text search again (subjects, bodies, names).
+    assert {t.reference for t in found("order #10234")} == {about_order.reference}
+
+
+def test_inbox_order_search_reads_the_order_index_not_the_messages(customer, client):
+    email("Where is my order #10234?", mid="m1")
+    client.force_login(UserFactory(role=Role.AGENT))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/tickets/?view=all&q=%2310234").status_code == 200
+    listing = [q["sql"] for q in queries.captured_queries if "printshop_ticketorder" in q["sql"]]
+    assert len(listing) == 1
+    # No substring match (`LIKE`) over bodies, subjects or names: only the number's index.
+    assert "LIKE" not in listing[0].upper()
 
 
 def test_inbox_filters_by_order_number(customer, client):

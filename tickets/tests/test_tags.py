@@ -2,11 +2,14 @@
 tag box and the inbox filter; each change is on the ticket's history."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from core.errors import PermissionDenied
 from tickets import tags
-from tickets.models import TicketEvent, TicketStatus
+from tickets.models import Tag, TicketEvent, TicketStatus
+from tickets.selectors import list_tags
 from tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +77,16 @@ def test_tags_are_edited_on_the_ticket_page_and_filter_the_inbox(client, agent):
     inbox = client.get("/tickets/", {"tag": "rush"}).content.decode()
     assert inbox.count('data-ticket="PD-') == 1 and f'data-ticket="{ticket.reference}"' in inbox
     assert 'data-tag="rush"' in inbox
+
+
+def test_tags_in_use_are_listed_once_each_with_a_semi_join_not_a_distinct(agent):
+    for _ in range(3):
+        tags.set_ticket_tags(ticket=TicketFactory(), actor=agent, tags=["rush", "proof"])
+    Tag.objects.create(name="unused")
+
+    with CaptureQueriesContext(connection) as queries:
+        listed = [tag.name for tag in list_tags()]
+
+    assert listed == ["proof", "rush"]
+    assert len(queries) == 1 and "DISTINCT" not in queries[0]["sql"].upper()
+    assert "EXISTS" in queries[0]["sql"].upper()
