@@ -9,6 +9,7 @@ the table between the `bench:sizes` markers of bench/README.md).
 
 import argparse
 import os
+import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -35,8 +36,11 @@ def database_for(tickets: int) -> Database:
 
 
 def cell(result: Result) -> str:
+    """The figure, with the app's CPU time per request when the benchmark measured it: on a
+    shared machine the wall time moves with the load, the CPU time much less."""
     verdict = "" if result.passed is not False else " **FAIL**"
-    return f"{result.figure}{verdict}"
+    cpu = re.search(r"app CPU p50 [\d.]+ ms", result.note)
+    return f"{result.figure}{f'; {cpu.group(0)}' if cpu else ''}{verdict}"
 
 
 def size_table(columns: dict[int, list[Result]], loads: dict[int, tuple[float, float]]) -> str:

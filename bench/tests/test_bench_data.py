@@ -4,6 +4,7 @@ import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import User
 from helpdesk.management.commands.bench_data import LOADED, CopyStream, RowWriter, bulk_load
@@ -89,6 +90,10 @@ def schema(tables: list[str]) -> list[tuple]:
         return cursor.fetchall()
 
 
+def timestamps() -> dict:
+    return {"created_at": timezone.now(), "updated_at": timezone.now()}
+
+
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the COPY path is PostgreSQL's"
 )
@@ -113,11 +118,10 @@ def test_copy_path_leaves_the_same_indexes_and_keys_and_sequences_past_the_rows(
 @postgres_only
 def test_copy_text_keeps_tabs_newlines_backslashes_and_json():
     name = "Tab\there\nnew line \\N back\\slash"
+    row = {"id": 9001, "name": name, "external_data": {"note": "a\tb"}, "merged_into_id": None}
     with bulk_load(Customer, log=print) as stream:
         assert isinstance(stream, CopyStream)
-        RowWriter(Customer, stream).write(
-            [{"id": 9001, "name": name, "external_data": {"note": "a\tb"}, "merged_into_id": None}]
-        )
+        RowWriter(Customer, stream).write([{**row, **timestamps()}])
 
     customer = Customer.objects.get(pk=9001)
     assert (customer.name, customer.external_data) == (name, {"note": "a\tb"})
@@ -129,7 +133,9 @@ def test_a_failed_copy_rolls_back_rows_and_restores_the_dropped_indexes():
     before = schema(tables)
 
     with pytest.raises(psycopg.errors.UniqueViolation), bulk_load(Customer, log=print) as stream:
-        RowWriter(Customer, stream).write([{"id": 7, "name": "A"}, {"id": 7, "name": "B"}])
+        RowWriter(Customer, stream).write(
+            [{"id": 7, "name": "A", **timestamps()}, {"id": 7, "name": "B", **timestamps()}]
+        )
 
     assert schema(tables) == before
     assert not Customer.objects.filter(pk=7).exists()
