@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.permissions import Action, can
 from tickets.models import Ticket
+from tickets.selectors import count_label as capped_count_label
 from tickets.selectors import (
     count_tickets_for_dashboard,
     list_next_due_tickets,
@@ -24,6 +25,10 @@ class Tile:
     count: int
     url: str
     tone: str = ""  # "danger", "warning" or "" (CSS modifier)
+
+    @property
+    def count_label(self) -> str:
+        return capped_count_label(self.count)  # "999+" past the cap
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class DashboardSummary:
     mine: list[Tile]
     team: list[Tile]
     today: list[Tile]
-    all_open: int
+    all_open: str  # a capped count's label
     next_due: list[Ticket]
     load: list[AgentLoad]  # managers (who may assign) only
 
@@ -102,7 +107,7 @@ def get_dashboard_summary(*, user: User, now: datetime | None = None) -> Dashboa
             Tile("New today", counts["opened"], _inbox_url({"view": "all", "sort": "-created"})),
             Tile("Solved today", counts["solved"], _inbox_url({"view": "all", "status": "solved"})),
         ],
-        all_open=counts["all_open"],
+        all_open=capped_count_label(counts["all_open"]),
         next_due=list_next_due_tickets(user=user),
         load=load,
     )
