@@ -1,8 +1,9 @@
 """REST API of the analytics app: the report summary and one endpoint per metric.
 
 Every endpoint takes the page's filters (`from`, `to`, `channel`, `team`, `field`) and returns the
-same numbers as /analytics/ (both call analytics.selectors). Durations are whole seconds, rates are
-fractions 0..1 (null when there is nothing to divide by).
+same numbers as /analytics/ (both read `analytics.rollup_selectors.get_report`: the daily
+rollups, or live queries when the rollups cannot answer, e.g. with a `field` filter). Durations
+are whole seconds, rates are fractions 0..1 (null when there is nothing to divide by).
 """
 
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from accounts.permissions import Action, require
 from analytics import selectors
 from analytics.forms import parse_report_filters
 from analytics.reports import SLA_TABLE_LIMIT, WEEKDAYS
+from analytics.rollup_selectors import get_report
 from analytics.selectors import ReportFilters
 from core.api_schema import ERROR
 
@@ -153,13 +155,13 @@ class HeatmapSerializer(serializers.Serializer):
 
 def _sla_breaches(filters: ReportFilters) -> dict:
     return {
-        **selectors.get_sla_breaches(filters=filters),
+        **get_report(filters=filters).sla_breaches(),
         "tickets": selectors.list_sla_breaches(filters=filters, limit=SLA_TABLE_LIMIT * 2),
     }
 
 
 def _heatmap(filters: ReportFilters) -> dict:
-    return {"weekdays": WEEKDAYS, "counts": selectors.get_busiest_hours(filters=filters)}
+    return {"weekdays": WEEKDAYS, "counts": get_report(filters=filters).busiest_hours()}
 
 
 def report_api(
@@ -188,37 +190,37 @@ def report_api(
 AnalyticsSummaryApi = report_api(
     "summary",
     "Key figures of the report",
-    lambda f: selectors.get_summary(filters=f),
+    lambda f: get_report(filters=f).summary(),
     SummarySerializer(),
 )
 AnalyticsVolumeApi = report_api(
     "volume",
     "Tickets created per local day and channel (days without tickets are omitted)",
-    lambda f: selectors.list_volume_by_day(filters=f),
+    lambda f: get_report(filters=f).volume_by_day(),
     VolumeRowSerializer(many=True),
 )
 AnalyticsFirstResponseApi = report_api(
     "first_response",
     "First response time, calendar and business hours",
-    lambda f: selectors.get_first_response_times(filters=f),
+    lambda f: get_report(filters=f).first_response_times(),
     FirstResponseSerializer(),
 )
 AnalyticsResolutionApi = report_api(
     "resolution",
     "Full resolution time of tickets solved in range",
-    lambda f: selectors.get_resolution_times(filters=f),
+    lambda f: get_report(filters=f).resolution_times(),
     ResolutionSerializer(),
 )
 AnalyticsReopensApi = report_api(
     "reopens",
     "Reopen rate of tickets solved in range",
-    lambda f: selectors.get_reopen_rate(filters=f),
+    lambda f: get_report(filters=f).reopen_rate(),
     ReopenSerializer(),
 )
 AnalyticsCsatApi = report_api(
     "csat",
     "CSAT score (% rating 4-5) and response rate of surveys sent in range",
-    lambda f: selectors.get_csat(filters=f),
+    lambda f: get_report(filters=f).csat(),
     CsatSerializer(),
 )
 AnalyticsCsatAnswersApi = report_api(
@@ -236,13 +238,13 @@ AnalyticsSlaBreachesApi = report_api(
 AnalyticsBacklogApi = report_api(
     "backlog",
     "Unresolved tickets now, per status",
-    lambda f: selectors.count_backlog_by_status(filters=f),
+    lambda f: get_report(filters=f).backlog_by_status(),
     BacklogRowSerializer(many=True),
 )
 AnalyticsAgentsApi = report_api(
     "agents",
     "Per-agent assigned, solved, median first response and CSAT",
-    lambda f: selectors.list_agent_stats(filters=f),
+    lambda f: get_report(filters=f).agent_stats(),
     AgentRowSerializer(many=True),
 )
 AnalyticsHeatmapApi = report_api(

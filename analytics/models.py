@@ -95,3 +95,103 @@ class CustomerSatisfaction(models.Model):
 
     def __str__(self) -> str:
         return f"CSAT for {self.ticket_id}: {self.rating or '-'}"
+
+
+# Daily rollups (docs/metrics.md, "Rollups") ----------------------------------------------------
+
+
+class DailyRollup(models.Model):
+    """The report's counts for one local day (TIME_ZONE) and one (channel, team, assignee).
+
+    Each count sits on the day its metric uses: tickets created and first responses on the
+    creation day, solves and reopens on the solve day, surveys on the day they were sent, SLA
+    deadlines on the day they fall. Rebuilt a whole day at a time by `analytics.rollups`.
+    Team and assignee are plain ids, not foreign keys: deleting a user or a team must not write
+    here, and the reports only group by them.
+    """
+
+    day = models.DateField()
+    channel = models.CharField(max_length=16)
+    team_id = models.PositiveIntegerField(null=True, blank=True)
+    assignee_id = models.PositiveIntegerField(null=True, blank=True)
+    tickets_created = models.PositiveIntegerField(default=0)
+    first_responses = models.PositiveIntegerField(default=0)
+    tickets_solved = models.PositiveIntegerField(default=0)
+    tickets_reopened = models.PositiveIntegerField(default=0)
+    surveys_sent = models.PositiveIntegerField(default=0)
+    surveys_answered = models.PositiveIntegerField(default=0)
+    rating_1 = models.PositiveIntegerField(default=0)
+    rating_2 = models.PositiveIntegerField(default=0)
+    rating_3 = models.PositiveIntegerField(default=0)
+    rating_4 = models.PositiveIntegerField(default=0)
+    rating_5 = models.PositiveIntegerField(default=0)
+    sla_due = models.PositiveIntegerField(default=0)
+    sla_breached = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "channel"], name="rollup_day_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} team={self.team_id} agent={self.assignee_id}"
+
+
+class RollupMetric(models.TextChoices):
+    FIRST_RESPONSE = "frt", "First response (calendar)"
+    FIRST_RESPONSE_BUSINESS = "frt_business", "First response (business hours)"
+    RESOLUTION = "resolution", "Resolution"
+    INBOUND_HOUR = "inbound_hour", "Customer messages by local hour"
+
+
+class RollupBucket(models.Model):
+    """A histogram cell of one day and (channel, team, assignee): how many values of `metric`
+    fell in `bucket` (`analytics.histograms` for durations; the local hour 0-23 for
+    `inbound_hour`). Sparse: empty cells are not stored. Only first response keeps the
+    assignee (the agents table shows its median); other metrics store assignee NULL."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=16)
+    team_id = models.PositiveIntegerField(null=True, blank=True)
+    assignee_id = models.PositiveIntegerField(null=True, blank=True)
+    metric = models.CharField(max_length=16, choices=RollupMetric.choices)
+    bucket = models.PositiveSmallIntegerField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["metric", "day"], name="rollup_bucket_metric_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.metric}[{self.bucket}] = {self.count}"
+
+
+class RollupDay(models.Model):
+    """A day whose rollup rows were computed, and when. Its row is also the lock that keeps two
+    workers from rebuilding the same day at once (SELECT ... FOR UPDATE)."""
+
+    day = models.DateField(primary_key=True)
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.day} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class RollupDirt(models.Model):
+    """A ticket (or a day) whose rollup days must be recomputed: written by the subscribers in
+    the changing transaction, consumed by the `refresh_analytics_rollups` task."""
+
+    ticket_id = models.PositiveIntegerField(null=True, blank=True)
+    day = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"dirty ticket={self.ticket_id} day={self.day}"
+
+
+class RollupCoverage(models.Model):
+    """One row: rollups are complete from `covered_from` on (set by a rebuild through today);
+    reports starting earlier, or before any rebuild, are computed live."""
+
+    covered_from = models.DateField()
+    rebuilt_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"rollups from {self.covered_from}"

@@ -1,4 +1,6 @@
-"""Report tables: the rows the page shows and the CSV exports, built once from the selectors.
+"""Report tables: the rows the page shows and the CSV exports, built once from the report
+reader (`analytics.rollup_selectors.get_report`: the daily rollups, or live when they cannot
+answer).
 
 The page and `?format=csv&table=<name>` both call `build_table`, so an export always holds the
 numbers on screen.
@@ -8,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from analytics import selectors
+from analytics.rollup_selectors import LiveReport, RollupReport, get_report
 from analytics.selectors import ReportFilters
 from tickets.models import ChannelKind, TicketStatus
 
@@ -31,8 +34,11 @@ def percent(ratio: float | None) -> float | None:
     return None if ratio is None else round(ratio * 100, 1)
 
 
-def kpi_table(filters: ReportFilters, summary: dict | None = None) -> Table:
-    s = summary or selectors.get_summary(filters=filters)
+Report = LiveReport | RollupReport
+
+
+def kpi_table(report: Report, summary: dict | None = None) -> Table:
+    s = summary or report.summary()
     frt, res = s["first_response"], s["resolution"]
     rows = [
         ["Tickets created", s["tickets_created"]],
@@ -53,21 +59,18 @@ def kpi_table(filters: ReportFilters, summary: dict | None = None) -> Table:
     return Table("kpis", "Key figures", ["Metric", "Value"], rows)
 
 
-def volume_table(filters: ReportFilters) -> Table:
-    counts = {
-        (row["day"], row["channel"]): row["count"]
-        for row in selectors.list_volume_by_day(filters=filters)
-    }
+def volume_table(report: Report) -> Table:
+    counts = {(row["day"], row["channel"]): row["count"] for row in report.volume_by_day()}
     channels = ChannelKind.values
     rows = []
-    for day in filters.days():
+    for day in report.filters.days():
         per_channel = [counts.get((day, channel), 0) for channel in channels]
         rows.append([day.isoformat(), *per_channel, sum(per_channel)])
     header = ["Day", *[label for label in ChannelKind.labels], "Total"]
     return Table("volume", "Tickets created per day", header, rows)
 
 
-def agents_table(filters: ReportFilters) -> Table:
+def agents_table(report: Report) -> Table:
     rows = [
         [
             row["name"],
@@ -77,7 +80,7 @@ def agents_table(filters: ReportFilters) -> Table:
             row["csat_answered"],
             percent(row["csat_score"]),
         ]
-        for row in selectors.list_agent_stats(filters=filters)
+        for row in report.agent_stats()
     ]
     header = [
         "Agent",
@@ -90,16 +93,13 @@ def agents_table(filters: ReportFilters) -> Table:
     return Table("agents", "Agents", header, rows)
 
 
-def backlog_table(filters: ReportFilters) -> Table:
+def backlog_table(report: Report) -> Table:
     labels = dict(TicketStatus.choices)
-    rows = [
-        [labels[row["status"]], row["count"]]
-        for row in selectors.count_backlog_by_status(filters=filters)
-    ]
+    rows = [[labels[row["status"]], row["count"]] for row in report.backlog_by_status()]
     return Table("backlog", "Backlog by status (now)", ["Status", "Tickets"], rows)
 
 
-def sla_table(filters: ReportFilters, *, limit: int | None = None) -> Table:
+def sla_table(report: Report, *, limit: int | None = None) -> Table:
     rows = [
         [
             row["reference"],
@@ -112,7 +112,7 @@ def sla_table(filters: ReportFilters, *, limit: int | None = None) -> Table:
             row["resolved_at"],
             row["assignee_name"] or "",
         ]
-        for row in selectors.list_sla_breaches(filters=filters, limit=limit)
+        for row in selectors.list_sla_breaches(filters=report.filters, limit=limit)
     ]
     header = [
         "Ticket",
@@ -128,7 +128,7 @@ def sla_table(filters: ReportFilters, *, limit: int | None = None) -> Table:
     return Table("sla_breaches", "SLA breaches", header, rows)
 
 
-def csat_answers_table(filters: ReportFilters, *, limit: int | None = None) -> Table:
+def csat_answers_table(report: Report, *, limit: int | None = None) -> Table:
     rows = [
         [
             row["reference"],
@@ -138,13 +138,13 @@ def csat_answers_table(filters: ReportFilters, *, limit: int | None = None) -> T
             row["answered_at"],
             row["assignee_name"] or "",
         ]
-        for row in selectors.list_csat_answers(filters=filters, limit=limit)
+        for row in selectors.list_csat_answers(filters=report.filters, limit=limit)
     ]
     header = ["Ticket", "Rating", "Comment", "Channel", "Answered", "Assignee"]
     return Table("csat_answers", "Survey answers (lowest first)", header, rows)
 
 
-def order_remedies_table(filters: ReportFilters) -> Table:
+def order_remedies_table(report: Report) -> Table:
     rows = [
         [
             row["product"],
@@ -154,19 +154,19 @@ def order_remedies_table(filters: ReportFilters) -> Table:
             row["refunds"],
             f"{row['refunded']:.2f} {row['currency']}".strip(),
         ]
-        for row in selectors.list_order_remedies(filters=filters)
+        for row in selectors.list_order_remedies(filters=report.filters)
     ]
     header = ["Product", "Reason", "Reprints", "Items reprinted", "Refunds", "Refunded"]
     return Table("order_remedies", "Reprints and refunds by product and reason", header, rows)
 
 
-def heatmap_table(filters: ReportFilters) -> Table:
-    grid = selectors.get_busiest_hours(filters=filters)
+def heatmap_table(report: Report) -> Table:
+    grid = report.busiest_hours()
     rows = [[WEEKDAYS[i], *counts] for i, counts in enumerate(grid)]
     return Table("heatmap", "Customer messages by hour", ["Day", *map(str, range(24))], rows)
 
 
-TABLES: dict[str, Callable[[ReportFilters], Table]] = {
+TABLES: dict[str, Callable[[Report], Table]] = {
     "kpis": kpi_table,
     "volume": volume_table,
     "agents": agents_table,
@@ -179,7 +179,7 @@ TABLES: dict[str, Callable[[ReportFilters], Table]] = {
 
 
 def build_table(name: str, *, filters: ReportFilters) -> Table:
-    return TABLES[name](filters)
+    return TABLES[name](get_report(filters=filters))
 
 
 def _heat_level(count: int, peak: int) -> int:
@@ -188,10 +188,11 @@ def _heat_level(count: int, peak: int) -> int:
 
 def build_report_page(*, filters: ReportFilters) -> dict:
     """Everything /analytics/ shows: KPI summary, tables, chart data and the heatmap grid."""
-    summary = selectors.get_summary(filters=filters)
-    volume = volume_table(filters)
-    backlog = backlog_table(filters)
-    heatmap = heatmap_table(filters)
+    report = get_report(filters=filters)
+    summary = report.summary()
+    volume = volume_table(report)
+    backlog = backlog_table(report)
+    heatmap = heatmap_table(report)
     peak = max((max(row[1:]) for row in heatmap.rows), default=0)
     channel_labels = volume.header[1:-1]
     charts = {
@@ -215,13 +216,14 @@ def build_report_page(*, filters: ReportFilters) -> dict:
     return {
         "filters": filters,
         "summary": summary,
-        "kpis": kpi_table(filters, summary),
+        "source": report,
+        "kpis": kpi_table(report, summary),
         "volume": volume,
         "backlog": backlog,
-        "agents": agents_table(filters),
-        "sla": sla_table(filters, limit=SLA_TABLE_LIMIT),
-        "csat_answers": csat_answers_table(filters, limit=SLA_TABLE_LIMIT),
-        "order_remedies": order_remedies_table(filters),
+        "agents": agents_table(report),
+        "sla": sla_table(report, limit=SLA_TABLE_LIMIT),
+        "csat_answers": csat_answers_table(report, limit=SLA_TABLE_LIMIT),
+        "order_remedies": order_remedies_table(report),
         "csat_note": f"The page lists at most {SLA_TABLE_LIMIT}; the CSV has them all.",
         "sla_note": (
             "Tickets due in this range that were answered or solved after their deadline, or "

@@ -20,6 +20,7 @@ from accounts.models import Role, User
 from analytics import events
 from analytics.conf import csat_survey_delay_minutes, csat_survey_expiry_days
 from analytics.models import AnalyticsEvent, ConversationLog, CustomerSatisfaction
+from analytics.rollups import mark_day_dirty
 from comms.services import notify_user
 from core.errors import ApplicationError, Conflict, NotFound
 from core.events import publish_on_commit
@@ -97,6 +98,12 @@ def refresh_conversation_log(*, ticket: models.Model) -> ConversationLog:
     resolution metrics until the ticket is solved again; reopens are counted from the
     `ticket.reopened` events, so a second solve reports the full history.
     """
+    # The day it was last solved loses it (a reopen) or gets it back: its rollup must follow.
+    previous_solved_at = (
+        ConversationLog.objects.filter(ticket=ticket).values_list("solved_at", flat=True).first()
+    )
+    if previous_solved_at is not None:
+        mark_day_dirty(day=timezone.localdate(previous_solved_at))
     counts = ticket.messages.aggregate(
         inbound=Count("pk", filter=Q(direction=MessageDirection.INBOUND)),
         outbound=Count("pk", filter=Q(direction=MessageDirection.OUTBOUND, is_automated=False)),

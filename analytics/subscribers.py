@@ -1,10 +1,17 @@
 """How analytics reacts to the domain events of the apps below it: each event becomes a row of
 the analytics trail inside the publisher's transaction (so it commits or rolls back with the
 change), conversation logs follow a ticket to and from solved/closed, and a solved ticket gets
-its CSAT survey scheduled after commit. Registered in `AnalyticsConfig.ready()`."""
+its CSAT survey scheduled after commit. The events that change a report figure also mark their
+tickets for the daily rollups, in the same transaction, and enqueue the bulk task that
+recomputes those days after commit (analytics.rollups). Registered in `AnalyticsConfig.ready()`."""
+
+from django.db import transaction
 
 from accounts.events import StaffActionTaken
+from analytics import events as analytics_events
+from analytics.rollups import mark_tickets_dirty
 from analytics.services import record, refresh_conversation_log, schedule_csat_survey
+from analytics.tasks import refresh_analytics_rollups
 from comms.events import ChatActivity
 from core import events as bus
 from tickets import events
@@ -299,6 +306,35 @@ def record_activity(event: StaffActionTaken | ChatActivity) -> None:
     )
 
 
+def _enqueue_rollup_refresh() -> None:
+    refresh_analytics_rollups.enqueue()
+
+
+def mark_rollups_dirty(event) -> None:
+    """Queue the ticket's rollup days for recomputation (idempotent: a day is recomputed whole)."""
+    if isinstance(event, events.TicketMerged):
+        ticket_ids = [event.source_id, event.target_id]
+    else:
+        ticket_ids = [event.ticket_id]
+    mark_tickets_dirty(ticket_ids=ticket_ids)
+    transaction.on_commit(_enqueue_rollup_refresh, robust=True)
+
+
+# Events that move a report figure: creation, customer messages (heatmap), the first reply,
+# status (solves, reopens, SLA), priority (the SLA deadline), team and assignee, merges, surveys.
+ROLLUP_EVENTS = [
+    events.TicketCreated,
+    events.MessageReceived,
+    events.MessageQueued,
+    events.TicketStatusChanged,
+    events.TicketPriorityChanged,
+    events.TicketAssigned,
+    events.TicketEscalated,
+    events.TicketMerged,
+    analytics_events.CsatSurveySent,
+    analytics_events.CsatAnswered,
+]
+
 IN_TRANSACTION = {
     StaffActionTaken: record_activity,
     ChatActivity: record_activity,
@@ -330,4 +366,6 @@ IN_TRANSACTION = {
 def register() -> None:
     for event_type, handler in IN_TRANSACTION.items():
         bus.subscribe(event_type, handler, in_transaction=True)
+    for event_type in ROLLUP_EVENTS:
+        bus.subscribe(event_type, mark_rollups_dirty, in_transaction=True)
     bus.subscribe(events.TicketSolved, schedule_survey)

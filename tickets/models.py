@@ -359,6 +359,12 @@ class TicketMessage(models.Model):
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
             models.Index(fields=["delivery_status"], name="message_delivery_status"),
+            # Customer messages of a day: the analytics heatmap and its daily rollups.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(direction="in"),
+                name="message_inbound_created",
+            ),
         ]
 
     def __str__(self) -> str:
