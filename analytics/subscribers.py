@@ -6,10 +6,11 @@ tickets for the daily rollups, in the same transaction, and enqueue the bulk tas
 recomputes those days after commit (analytics.rollups). Registered in `AnalyticsConfig.ready()`."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.events import StaffActionTaken
 from analytics import events as analytics_events
-from analytics.rollups import mark_tickets_dirty
+from analytics.rollups import mark_day_dirty, mark_tickets_dirty
 from analytics.services import record, refresh_conversation_log, schedule_csat_survey
 from analytics.tasks import refresh_analytics_rollups
 from comms.events import ChatActivity
@@ -317,17 +318,19 @@ def mark_rollups_dirty(event) -> None:
     else:
         ticket_ids = [event.ticket_id]
     mark_tickets_dirty(ticket_ids=ticket_ids)
+    if isinstance(event, events.TicketDueChanged) and event.previous_due_at is not None:
+        mark_day_dirty(day=timezone.localdate(event.previous_due_at))
     transaction.on_commit(_enqueue_rollup_refresh, robust=True)
 
 
 # Events that move a report figure: creation, customer messages (heatmap), the first reply,
-# status (solves, reopens, SLA), priority (the SLA deadline), team and assignee, merges, surveys.
+# status (solves, reopens, SLA), the SLA deadline, team and assignee, merges, surveys.
 ROLLUP_EVENTS = [
     events.TicketCreated,
+    events.TicketDueChanged,
     events.MessageReceived,
     events.MessageQueued,
     events.TicketStatusChanged,
-    events.TicketPriorityChanged,
     events.TicketAssigned,
     events.TicketEscalated,
     events.TicketMerged,

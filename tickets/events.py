@@ -7,6 +7,7 @@ the facts of the change, never model instances, and this module imports nothing 
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,6 +134,15 @@ class TicketStatusChanged:
 class TicketSolved:
     ticket_id: int
     actor_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketDueChanged:
+    """The SLA deadline kept on the ticket moved (automation's policy engine sets it)."""
+
+    ticket_id: int
+    previous_due_at: datetime | None
+    due_at: datetime | None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -686,10 +686,14 @@ def set_sla_due_at(*, ticket: Ticket, due_at: datetime | None) -> bool:
     A derived value: `updated_at` stays, so the inbox order does not move.
     """
     rows = Ticket.objects.filter(pk=ticket.pk)
-    if rows.values_list("due_at", flat=True).first() == due_at:
+    previous = rows.values_list("due_at", flat=True).first()
+    if previous == due_at:
         return False
     rows.update(due_at=due_at)
     ticket.due_at = due_at
+    publish_on_commit(
+        events.TicketDueChanged(ticket_id=ticket.pk, previous_due_at=previous, due_at=due_at)
+    )
     publish_ticket_updated_on_commit(ticket)
     return True
 
