@@ -195,3 +195,16 @@ class RollupCoverage(models.Model):
 
     def __str__(self) -> str:
         return f"rollups from {self.covered_from}"
+
+
+class BacklogCount(models.Model):
+    """Unresolved tickets now, per (channel, team, status): the backlog tile without counting
+    the tickets table on every report. Recounted whole by the rollup refresh (analytics.rollups)."""
+
+    channel = models.CharField(max_length=16)
+    team_id = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16)
+    count = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.channel} team={self.team_id}: {self.count}"

@@ -3,11 +3,11 @@ answer, live (analytics.selectors) when they cannot (docs/metrics.md, "Rollups")
 
 `get_report(filters=...)` returns an object with one method per figure; `LiveReport` forwards to
 the selectors, `RollupReport` reads a few grouped queries over `DailyRollup`/`RollupBucket`
-whatever the range. Counts equal the live ones; medians and p90s are estimated from the
-duration buckets (analytics.histograms: within a factor 2^(1/8)). Three figures stay live in
-both: the backlog (a snapshot of now), SLA deadlines falling today (they depend on the clock)
-and the row lists (SLA breaches, survey answers, reprints and refunds), which are indexed
-range reads of at most a page.
+whatever the range, and the backlog from `BacklogCount`. Counts equal the live ones; medians and
+p90s are estimated from the duration buckets (analytics.histograms: within a factor 2^(1/8)).
+Live in both: SLA deadlines falling today (they depend on the clock) and the row lists (SLA
+breaches, survey answers, reprints and refunds), indexed range reads of at most a page on the
+page (the CSV of a list has every row).
 """
 
 from collections import Counter, defaultdict
@@ -15,15 +15,22 @@ from dataclasses import replace
 from datetime import date
 from functools import cached_property
 
-from django.db.models import Q, Sum
+from django.db.models import Q, Sum, Value
 from django.utils import timezone
 
 from accounts.models import User
 from analytics import selectors
 from analytics.histograms import estimate_percentile
-from analytics.models import DailyRollup, RollupBucket, RollupCoverage, RollupMetric
+from analytics.models import (
+    BacklogCount,
+    DailyRollup,
+    RollupBucket,
+    RollupCoverage,
+    RollupMetric,
+)
 from analytics.rollups import COUNT_FIELDS
 from analytics.selectors import SATISFIED_MIN, ReportFilters
+from tickets.models import TicketStatus
 
 LIVE_FIELD_FILTER = "a custom field filter cannot use the daily rollups"
 LIVE_NOT_COVERED = "the daily rollups do not cover this range yet (rebuild_analytics_rollups)"
@@ -96,24 +103,15 @@ class RollupReport:
         return model.objects.filter(q)
 
     @cached_property
-    def _counts(self) -> list[dict]:
-        """Sums per (day, channel, assignee)."""
-        return list(
-            self._rollups(DailyRollup)
-            .values("day", "channel", "assignee_id")
-            .annotate(**{f"sum_{name}": Sum(name) for name in COUNT_FIELDS})
-            .order_by()
-        )
-
-    @cached_property
-    def _totals(self) -> Counter:
-        totals: Counter = Counter()
-        for row in self._counts:
-            for name in COUNT_FIELDS:
-                if name.startswith("sla_") and row["day"] >= self.today:
-                    continue  # today's deadlines depend on the clock: read live
-                totals[name] += row[f"sum_{name}"]
-        return totals
+    def _totals(self) -> dict[str, int]:
+        """Every count summed over the range in SQL; today's SLA deadlines are read live."""
+        past = Q(day__lt=self.today)
+        sums = {
+            name: Sum(name, filter=past) if name.startswith("sla_") else Sum(name)
+            for name in COUNT_FIELDS
+        }
+        totals = self._rollups(DailyRollup).aggregate(**sums)
+        return {name: value or 0 for name, value in totals.items()}
 
     @cached_property
     def _durations(self) -> dict[tuple[str, int | None], Counter]:
@@ -121,15 +119,15 @@ class RollupReport:
         rows = (
             self._rollups(RollupBucket)
             .exclude(metric=RollupMetric.INBOUND_HOUR)
-            .values("metric", "assignee_id", "bucket")
+            .values_list("metric", "assignee_id", "bucket")
             .annotate(n=Sum("count"))
             .order_by()
         )
         histograms: dict[tuple[str, int | None], Counter] = defaultdict(Counter)
-        for row in rows:
-            histograms[row["metric"], None][row["bucket"]] += row["n"]
-            if row["assignee_id"] is not None:
-                histograms[row["metric"], row["assignee_id"]][row["bucket"]] += row["n"]
+        for metric, assignee, bucket, n in rows:
+            histograms[metric, None][bucket] += n
+            if assignee is not None:
+                histograms[metric, assignee][bucket] += n
         return histograms
 
     def _percentiles(self, metric: str) -> tuple[int | None, int | None]:
@@ -153,14 +151,13 @@ class RollupReport:
         }
 
     def volume_by_day(self) -> list[dict]:
-        per_day: Counter = Counter()
-        for row in self._counts:
-            per_day[row["day"], row["channel"]] += row["sum_tickets_created"]
-        return [
-            {"day": day, "channel": channel, "count": count}
-            for (day, channel), count in sorted(per_day.items())
-            if count
-        ]
+        return list(
+            self._rollups(DailyRollup)
+            .values("day", "channel")
+            .annotate(count=Sum("tickets_created"))
+            .filter(count__gt=0)
+            .order_by("day", "channel")
+        )
 
     def first_response_times(self) -> dict:
         median, p90 = self._percentiles(RollupMetric.FIRST_RESPONSE)
@@ -207,26 +204,41 @@ class RollupReport:
 
     @cached_property
     def _backlog(self) -> list[dict]:
-        return selectors.count_backlog_by_status(filters=self.filters)
+        q = Q()
+        if self.filters.channel:
+            q &= Q(channel=self.filters.channel)
+        if self.filters.team_id:
+            q &= Q(team_id=self.filters.team_id)
+        counts = dict(
+            BacklogCount.objects.filter(q).values_list("status").annotate(n=Sum("count")).order_by()
+        )
+        return [
+            {"status": status, "count": counts.get(status, 0)}
+            for status in TicketStatus.OPEN_STATES
+        ]
 
     def backlog_by_status(self) -> list[dict]:
         return self._backlog
 
     def agent_stats(self) -> list[dict]:
-        per_agent: dict[int, Counter] = defaultdict(Counter)
-        for row in self._counts:
-            if row["assignee_id"] is None:
-                continue
-            for name in ("tickets_created", "tickets_solved", "surveys_sent", "surveys_answered"):
-                per_agent[row["assignee_id"]][name] += row[f"sum_{name}"]
-            for n in range(SATISFIED_MIN, 6):
-                per_agent[row["assignee_id"]]["satisfied"] += row[f"sum_rating_{n}"]
-        ids = [
-            pk
-            for pk, counts in per_agent.items()
-            if counts["tickets_created"] or counts["tickets_solved"] or counts["surveys_sent"]
-        ]
-        users = User.objects.filter(pk__in=ids).order_by("username")
+        per_agent = {
+            row["assignee_id"]: row
+            for row in self._rollups(DailyRollup)
+            .exclude(assignee_id=None)
+            .values("assignee_id")
+            .annotate(
+                assigned=Sum("tickets_created"),
+                solved=Sum("tickets_solved"),
+                sent=Sum("surveys_sent"),
+                answered=Sum("surveys_answered"),
+                satisfied=sum(
+                    (Sum(f"rating_{n}") for n in range(SATISFIED_MIN, 6)), start=Value(0)
+                ),
+            )
+            .filter(Q(assigned__gt=0) | Q(solved__gt=0) | Q(sent__gt=0))
+            .order_by()
+        }
+        users = User.objects.filter(pk__in=list(per_agent)).order_by("username")
         rows = []
         for user in users:
             counts = per_agent[user.pk]
@@ -236,11 +248,11 @@ class RollupReport:
                     "agent_id": user.pk,
                     "agent": user.username,
                     "name": str(user),
-                    "assigned": counts["tickets_created"],
-                    "solved": counts["tickets_solved"],
+                    "assigned": counts["assigned"],
+                    "solved": counts["solved"],
                     "median_frt_seconds": _whole(estimate_percentile(frt, 0.5)),
-                    "csat_answered": counts["surveys_answered"],
-                    "csat_score": _ratio(counts["satisfied"], counts["surveys_answered"]),
+                    "csat_answered": counts["answered"],
+                    "csat_score": _ratio(counts["satisfied"], counts["answered"]),
                 }
             )
         return rows

@@ -4,8 +4,9 @@ A day is always recomputed whole from the source tables (tickets, conversation l
 customer messages), never patched by increments, so recomputing is idempotent and a rollup day
 always equals what the live queries say for it. What changes a figure marks its ticket (or a day)
 dirty inside the changing transaction (`mark_tickets_dirty`, called by `analytics.subscribers`);
-the `refresh_analytics_rollups` task (bulk queue) turns dirty tickets into their days and
-recomputes those. `rebuild_analytics_rollups --since/--until` recomputes a range.
+the `refresh_analytics_rollups` task (bulk queue) turns dirty tickets into their days,
+recomputes those and recounts the backlog (a snapshot of now, so it is simply counted again).
+`rebuild_analytics_rollups --since/--until` recomputes a range.
 """
 
 from collections import Counter, defaultdict
@@ -13,13 +14,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Q
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
 from analytics.histograms import bucket_of
 from analytics.models import (
+    BacklogCount,
     ConversationLog,
     CustomerSatisfaction,
     DailyRollup,
@@ -30,8 +32,10 @@ from analytics.models import (
     RollupMetric,
 )
 from analytics.selectors import DurationSeconds, ReportFilters, business_seconds, sla_breached
-from tickets.models import MessageDirection, Ticket, TicketMessage
+from tickets.models import MessageDirection, Ticket, TicketMessage, TicketStatus
 
+# Any constant: the PostgreSQL advisory lock that serialises backlog recounts.
+BACKLOG_LOCK = 26_001
 # Days recomputed in one transaction (and held in memory): a month of a busy shop.
 CHUNK_DAYS = 31
 DIRT_BATCH = 2000
@@ -240,6 +244,7 @@ def rebuild_rollups(*, since: date, until: date | None = None) -> RebuildReport:
     range that joins the covered one extends it backwards."""
     until = until or last_rollup_day()
     report = recompute_rollup_days(since=since, until=until)
+    recount_backlog()
     coverage = RollupCoverage.objects.first()
     joins = coverage is not None and until >= coverage.covered_from - timedelta(days=1)
     if until >= timezone.localdate() or joins:
@@ -249,6 +254,26 @@ def rebuild_rollups(*, since: date, until: date | None = None) -> RebuildReport:
             defaults={"covered_from": covered_from, "rebuilt_at": timezone.now()},
         )
     return report
+
+
+@transaction.atomic
+def recount_backlog() -> int:
+    """Replace the backlog counts by a fresh count of the unresolved tickets."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [BACKLOG_LOCK])
+    rows = (
+        Ticket.objects.filter(status__in=TicketStatus.OPEN_STATES)
+        .values_list("channel", "team_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    BacklogCount.objects.all().delete()
+    created = BacklogCount.objects.bulk_create(
+        BacklogCount(channel=channel, team_id=team, status=status, count=n)
+        for channel, team, status, n in rows
+    )
+    return len(created)
 
 
 def mark_tickets_dirty(*, ticket_ids: Iterable[int]) -> None:
@@ -314,5 +339,6 @@ def refresh_dirty_rollups() -> int:
     days = {day for _, _, day in dirt if day is not None} | _ticket_days(ticket_ids)
     for since, until in _runs(days):
         recompute_rollup_days(since=since, until=until)
+    recount_backlog()
     RollupDirt.objects.filter(pk__in=[pk for pk, _, _ in dirt]).delete()
     return len(days)

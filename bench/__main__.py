@@ -31,6 +31,7 @@ BENCHMARKS = {
     "peer": "bench.versus_peer",
     "queues": "bench.queues",
     "widget": "bench.widget",
+    "analytics": "bench.analytics",
     "two-hosts": "bench.two_hosts",
 }
 # Run only when named in --only: it needs root (network namespaces), so no default run has it.
@@ -73,12 +74,16 @@ def make_sizes(args: argparse.Namespace) -> Sizes:
 def databases(args: argparse.Namespace, tmp: Path) -> dict[str, Database]:
     """One database per concern, so a benchmark's writes never change another's volume."""
     if args.smoke:
-        return smoke_databases(tmp, ["main", "ingest", "realtime", "search", "quality"]) | {
+        names = ["main", "ingest", "realtime", "search", "quality", "analytics"]
+        return smoke_databases(tmp, names) | {
             "peer": Database(f"sqlite:///{tmp / 'peer.sqlite3'}", SMOKE_ENV)
         }
     base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pd_bench")
     return {
         "main": Database(base),
+        # The same volume: the analytics benchmark adds logs, surveys and rollups to it, never
+        # tickets or messages.
+        "analytics": Database(base),
         "ingest": Database(base + "_ingest"),
         "realtime": Database(base + "_ws"),
         "search": Database(base + "_search"),

@@ -40,7 +40,16 @@ def test_no_benchmark_breaks(smoke_results):
 def test_every_benchmark_reports(smoke_results):
     results, _ = smoke_results
     prefixes = {r.benchmark.split(":")[0].split(" ")[0] for r in results}
-    assert {"data", "webhook", "inbox", "realtime", "product", "search", "peer"} <= prefixes
+    assert {
+        "data",
+        "webhook",
+        "inbox",
+        "realtime",
+        "product",
+        "search",
+        "peer",
+        "analytics",
+    } <= prefixes
 
 
 @pytest.mark.skipif(not has_gunicorn() or not shutil.which("wrk"), reason="needs gunicorn+wrk")
