@@ -1,16 +1,19 @@
 """Demo analytics for `seed_demo`: conversation logs, a few reopens and CSAT answers.
 
 Runs after the demo tickets exist (with their backdated history), so the dashboard's charts and
-tiles have something to show on a fresh install.
+tiles have something to show on a fresh install; then rebuilds the daily rollups over the demo's
+days, so the reports read them (the backdated rows were written without domain events).
 """
 
 import random
 import secrets
 from datetime import timedelta
 
+from django.db.models import Min
 from django.utils import timezone
 
 from analytics.models import AnalyticsEvent, CustomerSatisfaction
+from analytics.rollups import rebuild_rollups
 from analytics.services import record_event, refresh_conversation_log
 from tickets.models import Ticket, TicketStatus
 
@@ -44,3 +47,6 @@ def seed_analytics_demo(*, rng: random.Random) -> None:
             if survey.rating <= 2:
                 survey.comment = "The print colours were not what I expected."
             survey.save(update_fields=["rating", "answered_at", "comment"])
+    first = Ticket.objects.aggregate(first=Min("created_at"))["first"]
+    if first is not None:
+        rebuild_rollups(since=timezone.localdate(first))

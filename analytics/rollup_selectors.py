@@ -32,6 +32,11 @@ from analytics.rollups import COUNT_FIELDS
 from analytics.selectors import SATISFIED_MIN, ReportFilters
 from tickets.models import TicketStatus
 
+DURATION_METRICS = [
+    RollupMetric.FIRST_RESPONSE,
+    RollupMetric.FIRST_RESPONSE_BUSINESS,
+    RollupMetric.RESOLUTION,
+]
 LIVE_FIELD_FILTER = "a custom field filter cannot use the daily rollups"
 LIVE_NOT_COVERED = "the daily rollups do not cover this range yet (rebuild_analytics_rollups)"
 
@@ -118,7 +123,7 @@ class RollupReport:
         """Histogram per (metric, assignee): assignee None sums over everyone."""
         rows = (
             self._rollups(RollupBucket)
-            .exclude(metric=RollupMetric.INBOUND_HOUR)
+            .filter(metric__in=DURATION_METRICS)
             .values_list("metric", "assignee_id", "bucket")
             .annotate(n=Sum("count"))
             .order_by()

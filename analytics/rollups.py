@@ -245,6 +245,10 @@ def rebuild_rollups(*, since: date, until: date | None = None) -> RebuildReport:
     until = until or last_rollup_day()
     report = recompute_rollup_days(since=since, until=until)
     recount_backlog()
+    if connection.vendor == "postgresql":
+        # A rebuild may replace most rows: fresh statistics let the reads hash-aggregate.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE analytics_dailyrollup, analytics_rollupbucket")
     coverage = RollupCoverage.objects.first()
     joins = coverage is not None and until >= coverage.covered_from - timedelta(days=1)
     if until >= timezone.localdate() or joins:

@@ -4,20 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0003_daily_rollups'),
+        ("analytics", "0003_daily_rollups"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BacklogCount',
+            name="BacklogCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(max_length=16)),
-                ('team_id', models.PositiveIntegerField(blank=True, null=True)),
-                ('status', models.CharField(max_length=16)),
-                ('count', models.PositiveIntegerField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("channel", models.CharField(max_length=16)),
+                ("team_id", models.PositiveIntegerField(blank=True, null=True)),
+                ("status", models.CharField(max_length=16)),
+                ("count", models.PositiveIntegerField()),
             ],
         ),
     ]
