@@ -188,36 +188,49 @@ def _range_rows(since: date, until: date) -> tuple[dict, Counter]:
     return counts, cells
 
 
+def _insert_rows(model, fields: list[str], rows: Iterable[tuple]) -> int:
+    """Insert plain tuples: COPY on PostgreSQL, executemany elsewhere. A rebuild writes hundreds
+    of thousands of rows, where model instances (bulk_create) or SQL text cost more than the
+    database does."""
+    rows = list(rows)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(fields))
+            # Table and column names come from the model, never from input.
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+            cursor.executemany(sql, rows)
+    return len(rows)
+
+
 @transaction.atomic
 def _recompute_chunk(since: date, until: date) -> RebuildReport:
     _lock_days(since, until)
     counts, cells = _range_rows(since, until)
     DailyRollup.objects.filter(day__range=(since, until)).delete()
     RollupBucket.objects.filter(day__range=(since, until)).delete()
-    rows = DailyRollup.objects.bulk_create(
-        [
-            DailyRollup(day=day, channel=channel, team_id=team, assignee_id=assignee, **values)
-            for (day, channel, team, assignee), values in counts.items()
-        ],
-        batch_size=2000,
+    day = connection.ops.adapt_datefield_value
+    rows = _insert_rows(
+        DailyRollup,
+        ["day", "channel", "team_id", "assignee_id", *COUNT_FIELDS],
+        (
+            (day(key[0]), *key[1:], *(values[name] for name in COUNT_FIELDS))
+            for key, values in counts.items()
+        ),
     )
-    buckets = RollupBucket.objects.bulk_create(
-        [
-            RollupBucket(
-                day=day,
-                channel=channel,
-                team_id=team,
-                assignee_id=assignee,
-                metric=metric,
-                bucket=bucket,
-                count=count,
-            )
-            for (day, channel, team, assignee, metric, bucket), count in cells.items()
-        ],
-        batch_size=2000,
+    buckets = _insert_rows(
+        RollupBucket,
+        ["day", "channel", "team_id", "assignee_id", "metric", "bucket", "count"],
+        ((day(key[0]), *key[1:], count) for key, count in cells.items()),
     )
     RollupDay.objects.filter(day__range=(since, until)).update(computed_at=timezone.now())
-    return RebuildReport(days=(until - since).days + 1, rows=len(rows), buckets=len(buckets))
+    return RebuildReport(days=(until - since).days + 1, rows=rows, buckets=buckets)
 
 
 def recompute_rollup_days(*, since: date, until: date) -> RebuildReport:
@@ -240,8 +253,8 @@ def last_rollup_day() -> date:
 
 def rebuild_rollups(*, since: date, until: date | None = None) -> RebuildReport:
     """Recompute a range (the management command; `until` defaults to `last_rollup_day()`).
-    A rebuild that reaches today makes the rollups cover everything from `since` on; an older
-    range that joins the covered one extends it backwards."""
+    A rebuild that reaches today makes the rollups cover everything from `since` on (every day,
+    when no ticket is older); an older range that joins the covered one extends it backwards."""
     until = until or last_rollup_day()
     report = recompute_rollup_days(since=since, until=until)
     recount_backlog()
@@ -250,9 +263,14 @@ def rebuild_rollups(*, since: date, until: date | None = None) -> RebuildReport:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE analytics_dailyrollup, analytics_rollupbucket")
     coverage = RollupCoverage.objects.first()
-    joins = coverage is not None and until >= coverage.covered_from - timedelta(days=1)
+    joins = coverage is not None and until + timedelta(days=1) >= coverage.covered_from
     if until >= timezone.localdate() or joins:
         covered_from = min(since, coverage.covered_from) if coverage else since
+        first_day = ReportFilters(date_from=covered_from, date_to=covered_from)
+        if not Ticket.objects.filter(created_at__lt=first_day.start).exists():
+            # Nothing happened before it (every figure belongs to a ticket created earlier):
+            # the rollups of those empty days are complete too.
+            covered_from = date.min
         RollupCoverage.objects.update_or_create(
             pk=coverage.pk if coverage else None,
             defaults={"covered_from": covered_from, "rebuilt_at": timezone.now()},

@@ -262,7 +262,7 @@ def test_page_and_csv_read_the_rollups_and_fall_back_to_live(
     filters = ReportFilters(date_from=FIRST_DAY, date_to=date(2026, 3, 14))
     assert get_report(filters=filters).reason == LIVE_NOT_COVERED  # never rebuilt
     call_command("rebuild_analytics_rollups", "--since", "2025-12-01")
-    assert RollupCoverage.objects.get().covered_from == date(2025, 12, 1)
+    assert RollupCoverage.objects.get().covered_from == date.min  # no older ticket
     client.force_login(shop["manager"])
     query = {"from": "2026-03-02", "to": "2026-03-14"}
     assert 'data-report-source="rollups"' in client.get("/analytics/", query).content.decode()
@@ -295,8 +295,14 @@ def test_page_and_csv_read_the_rollups_and_fall_back_to_live(
         assert client.get("/analytics/", quarter).status_code == 200
 
 
-def test_coverage_grows_with_rebuilds_that_reach_it(settings):
+def test_coverage_grows_with_rebuilds_that_reach_it(settings, time_machine):
     settings.TIME_ZONE = "UTC"
+    rebuild_rollups(since=date(2026, 3, 5))  # nothing older: every day is covered
+    assert RollupCoverage.objects.get().covered_from == date.min
+    RollupCoverage.objects.all().delete()
+    time_machine.move_to(datetime(2025, 6, 1, tzinfo=UTC), tick=False)
+    TicketFactory()
+    time_machine.move_to(datetime(2026, 3, 14, tzinfo=UTC), tick=False)
     filters = ReportFilters(date_from=date(2026, 3, 2), date_to=date(2026, 3, 9))
     rebuild_rollups(since=date(2026, 3, 5))  # through today (and any later deadline)
     assert get_report(filters=filters).reason == LIVE_NOT_COVERED  # starts before coverage
