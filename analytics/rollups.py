@@ -266,11 +266,12 @@ def rebuild_rollups(*, since: date, until: date | None = None) -> RebuildReport:
     joins = coverage is not None and until + timedelta(days=1) >= coverage.covered_from
     if until >= timezone.localdate() or joins:
         covered_from = min(since, coverage.covered_from) if coverage else since
-        first_day = ReportFilters(date_from=covered_from, date_to=covered_from)
-        if not Ticket.objects.filter(created_at__lt=first_day.start).exists():
-            # Nothing happened before it (every figure belongs to a ticket created earlier):
-            # the rollups of those empty days are complete too.
-            covered_from = date.min
+        if covered_from != date.min:
+            start = ReportFilters(date_from=covered_from, date_to=covered_from).start
+            if not Ticket.objects.filter(created_at__lt=start).exists():
+                # Nothing happened before it (every figure belongs to a ticket created earlier):
+                # the rollups of those empty days are complete too.
+                covered_from = date.min
         RollupCoverage.objects.update_or_create(
             pk=coverage.pk if coverage else None,
             defaults={"covered_from": covered_from, "rebuilt_at": timezone.now()},
