@@ -345,23 +345,36 @@ def _runs(days: Iterable[date]) -> Iterator[tuple[date, date]]:
         yield first, last
 
 
-def refresh_dirty_rollups() -> int:
-    """Recompute the days of what was marked dirty; returns how many days.
-
-    Dirt rows are read first and deleted by id at the end: a change that commits meanwhile left
-    its own row, which the next run handles, so nothing is missed. Two runs at once may both
-    recompute a day; the day lock makes them take turns and either result is current.
-    """
+def _refresh_batch() -> tuple[int, int]:
+    """One batch of dirt: (dirt rows handled, days recomputed)."""
     dirt = list(
         RollupDirt.objects.order_by("pk").values_list("pk", "ticket_id", "day")[:DIRT_BATCH]
     )
     if not dirt:
-        return 0
+        return 0, 0
     ticket_ids = [ticket_id for _, ticket_id, _ in dirt if ticket_id is not None]
     # Future days too: a ticket counts on the day its SLA deadline falls.
     days = {day for _, _, day in dirt if day is not None} | _ticket_days(ticket_ids)
     for since, until in _runs(days):
         recompute_rollup_days(since=since, until=until)
-    recount_backlog()
     RollupDirt.objects.filter(pk__in=[pk for pk, _, _ in dirt]).delete()
-    return len(days)
+    return len(dirt), len(days)
+
+
+def refresh_dirty_rollups() -> int:
+    """Recompute the days of what was marked dirty, then recount the backlog; returns how many
+    days were recomputed.
+
+    Dirt rows are read first and deleted by id at the end: a change that commits meanwhile left
+    its own row, which the next batch or run handles, so nothing is missed. Two runs at once may
+    both recompute a day; the day lock makes them take turns and either result is current.
+    """
+    total = days = 0
+    while True:
+        handled, recomputed = _refresh_batch()
+        total, days = total + handled, days + recomputed
+        if handled < DIRT_BATCH:
+            break
+    if total:
+        recount_backlog()
+    return days

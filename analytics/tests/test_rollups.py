@@ -16,6 +16,7 @@ from accounts.models import Role
 from accounts.tests.factories import TeamFactory, UserFactory
 from analytics import histograms
 from analytics.models import (
+    BacklogCount,
     CustomerSatisfaction,
     DailyRollup,
     RollupBucket,
@@ -29,7 +30,7 @@ from analytics.rollup_selectors import (
     RollupReport,
     get_report,
 )
-from analytics.rollups import rebuild_rollups, refresh_dirty_rollups
+from analytics.rollups import mark_tickets_dirty, rebuild_rollups, refresh_dirty_rollups
 from analytics.selectors import ReportFilters, percentile
 from analytics.services import answer_csat_survey
 from analytics.subscribers import mark_rollups_dirty
@@ -222,6 +223,17 @@ def test_rollups_kept_by_the_subscribers_equal_a_rebuild_and_the_live_figures(sh
     day = ReportFilters(date_from=FIRST_DAY, date_to=FIRST_DAY)
     assert get_report(filters=day).reopen_rate() == LiveReport(day, "").reopen_rate()
     assert get_report(filters=day).reopen_rate()["solved"] == 0
+
+
+def test_the_refresh_drains_every_batch_and_recounts_the_backlog(monkeypatch, settings):
+    settings.TIME_ZONE = "UTC"
+    monkeypatch.setattr("analytics.rollups.DIRT_BATCH", 2)
+    tickets = [TicketFactory(status=TicketStatus.OPEN) for _ in range(5)]
+    mark_tickets_dirty(ticket_ids=[ticket.pk for ticket in tickets])
+    refresh_dirty_rollups()  # three batches of two
+    assert not RollupDirt.objects.exists()
+    assert sum(DailyRollup.objects.values_list("tickets_created", flat=True)) == 5
+    assert sum(BacklogCount.objects.values_list("count", flat=True)) == 5
 
 
 def test_the_subscriber_marks_the_ticket_and_the_deadline_it_left():
