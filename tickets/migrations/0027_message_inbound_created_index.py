@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0025_agenthandoff_is_open"),
+        ("tickets", "0026_ticket_resolved_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
