@@ -32,6 +32,23 @@ logger = logging.getLogger(__name__)
 PRESENCE_STATUSES = ("online", "away", "busy")
 # When this process last swept stale sockets (a throttle only; the state itself is in the DB).
 _last_sweep_at = float("-inf")
+# Offline announcements waiting out their grace; held so the event loop keeps them. If this
+# process dies first, another process's sweep sends them (services.expire_stale_connections).
+_pending_offline: set[asyncio.Task] = set()
+
+
+def _settle_offline_after_grace(channel_layer, user_id: int) -> None:
+    """The user's last socket here closed: announce them offline unless one reopens in time."""
+
+    async def settle() -> None:
+        await asyncio.sleep(services.realtime_setting("PRESENCE_OFFLINE_GRACE_SECONDS"))
+        change = await database_sync_to_async(services.settle_offline)(user_id=user_id)
+        if change is not None:
+            await channel_layer.group_send(services.PRESENCE_GROUP, change.as_event())
+
+    task = asyncio.create_task(settle())
+    _pending_offline.add(task)
+    task.add_done_callback(_pending_offline.discard)
 
 
 def _target(content: dict) -> tuple[str, str]:
@@ -88,10 +105,11 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
         for group in [*self.static_groups, *self.subscriptions]:
             await self.channel_layer.group_discard(group, self.channel_name)
         left = await database_sync_to_async(viewing.stop_viewing)(channel_name=self.channel_name)
-        change = await database_sync_to_async(services.unregister_connection)(
+        last_of_user = await database_sync_to_async(services.unregister_connection)(
             channel_name=self.channel_name
         )
-        await self._announce([change] if change else [])
+        if last_of_user is not None:
+            _settle_offline_after_grace(self.channel_layer, last_of_user)
         for reference in left:
             await self._announce_viewers(reference)
 

@@ -56,6 +56,7 @@ REALTIME_DEFAULTS = {
     "PRESENCE_HEARTBEAT_SECONDS": 15.0,
     "PRESENCE_TIMEOUT_SECONDS": 45.0,
     "TYPING_TTL_SECONDS": 6.0,
+    "PRESENCE_OFFLINE_GRACE_SECONDS": 5.0,
 }
 
 
@@ -768,9 +769,17 @@ def _set_status(*, user: User, status: str, only_from: list[str] | None) -> Pres
     return PresenceChange(user_id=user.pk, username=user.username, status=status)
 
 
+def _lock_presence(*, user_id: int) -> None:
+    """Serialise one user's socket opening against their going offline in another process, so a
+    socket that opens while the last one's grace ends never leaves its user shown offline."""
+    StaffPresence.objects.select_for_update().get_or_create(user_id=user_id)
+
+
 @transaction.atomic
 def register_connection(*, user: User, channel_name: str) -> PresenceChange | None:
-    """A socket opened: online unless the user was already around (then nothing changes)."""
+    """A socket opened: online unless the user was already around (then nothing changes), which
+    includes a socket that reopens within the offline grace (a page load, a server restart)."""
+    _lock_presence(user_id=user.pk)
     PresenceConnection.objects.update_or_create(
         channel_name=channel_name, defaults={"user": user, "last_heartbeat_at": timezone.now()}
     )
@@ -778,17 +787,31 @@ def register_connection(*, user: User, channel_name: str) -> PresenceChange | No
 
 
 @transaction.atomic
-def unregister_connection(*, channel_name: str) -> PresenceChange | None:
-    """A socket closed: offline when it was the user's last live one."""
-    connection = (
-        PresenceConnection.objects.select_related("user").filter(channel_name=channel_name).first()
-    )
+def unregister_connection(*, channel_name: str) -> int | None:
+    """A socket closed. Returns its user's id when it was their last live one: they go offline
+    through `settle_offline` once `PRESENCE_OFFLINE_GRACE_SECONDS` pass without a new socket.
+
+    Every page load closes the staff socket and opens another (one per tab), so announcing the
+    close at once would send every staff socket an offline and an online frame per navigation:
+    with n agents, n² frames for what is no change (bench/README.md, "Fan-out at 1,000").
+    """
+    connection = PresenceConnection.objects.filter(channel_name=channel_name).first()
     if connection is None:
         return None
-    user = connection.user
+    user_id = connection.user_id
     connection.delete()
-    if _has_live_connection(user_id=user.pk):
-        StaffPresence.objects.filter(user=user).update(last_seen_at=timezone.now())
+    StaffPresence.objects.filter(user_id=user_id).update(last_seen_at=timezone.now())
+    return None if _has_live_connection(user_id=user_id) else user_id
+
+
+@transaction.atomic
+def settle_offline(*, user_id: int) -> PresenceChange | None:
+    """The grace after a user's last socket closed is over: offline, unless one opened since."""
+    _lock_presence(user_id=user_id)
+    if _has_live_connection(user_id=user_id):
+        return None
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
         return None
     return _set_status(user=user, status=PresenceStatus.OFFLINE, only_from=None)
 
@@ -833,9 +856,12 @@ def expire_stale_connections(*, now: datetime | None = None) -> list[PresenceCha
     user_ids = set(stale.values_list("user_id", flat=True))
     stale.delete()
     # Users marked present but with no socket row at all (e.g. a crash before any sweep ran).
+    # Those still within their offline grace are left to the process that closed their socket.
+    grace = timedelta(seconds=realtime_setting("PRESENCE_OFFLINE_GRACE_SECONDS"))
     orphaned = (
         StaffPresence.objects.exclude(status=PresenceStatus.OFFLINE)
         .exclude(user__presence_connections__isnull=False)
+        .exclude(last_seen_at__gte=(now or timezone.now()) - grace)
         .values_list("user_id", flat=True)
     )
     user_ids.update(orphaned)

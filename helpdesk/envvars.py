@@ -68,6 +68,8 @@ DESCRIPTIONS = {
     "REDIS_URL": "Redis for the channel layer and cache; required with more than one process.",
     "PRESENCE_HEARTBEAT_SECONDS": "How often each socket process refreshes presence.",
     "PRESENCE_TIMEOUT_SECONDS": "A socket silent this long counts as gone.",
+    "PRESENCE_OFFLINE_GRACE_SECONDS": "A user whose last socket closed is shown offline after "
+    "this, unless a new one opens (a page load, a server restart).",
     "TYPING_TTL_SECONDS": "Typing indicators expire after this.",
     "STAFF_SOCKET_TYPING_PER_SECOND": "Typing frames a staff socket may send per second "
     "(burst 5); the excess is dropped with one error frame.",

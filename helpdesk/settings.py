@@ -163,6 +163,9 @@ else:
 # (its process died), so the user goes offline. Typing indicators expire after the TTL.
 PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=15.0)
 PRESENCE_TIMEOUT_SECONDS = env.float("PRESENCE_TIMEOUT_SECONDS", default=45.0)
+# A user whose last socket closed goes offline only after this, so a page load or a server
+# restart (the socket closes, the next page or the retry reopens it) announces nothing.
+PRESENCE_OFFLINE_GRACE_SECONDS = env.float("PRESENCE_OFFLINE_GRACE_SECONDS", default=5.0)
 TYPING_TTL_SECONDS = env.float("TYPING_TTL_SECONDS", default=6.0)
 # Staff socket limits (comms/socket_limits.py, docs/security.md): per socket, (frames per second,
 # burst) per frame type, excess dropped with one error frame; per user, open sockets across all

@@ -250,7 +250,8 @@ async def test_typing_expires_without_a_stop_frame(settings):
     await bob_socket.disconnect()
 
 
-async def test_presence_counts_every_tab():
+async def test_presence_counts_every_tab(settings):
+    settings.PRESENCE_OFFLINE_GRACE_SECONDS = 0.1
     ana, bob = await database_sync_to_async(lambda: (make_user(), make_user()))()
     watcher = await open_socket(bob)
     first_tab = await open_socket(ana)
@@ -267,6 +268,28 @@ async def test_presence_counts_every_tab():
     assert await status_of(ana) == "online"
     await second_tab.disconnect()
     assert (await receive(watcher))["status"] == "offline"
+    assert await status_of(ana) == "offline"
+    await watcher.disconnect()
+
+
+async def test_a_page_load_within_the_grace_announces_nothing(settings):
+    # Each page load closes the staff socket and opens the next page's: no offline/online pair
+    # to every staff socket for it (bench/README.md, "Fan-out at 1,000").
+    settings.PRESENCE_OFFLINE_GRACE_SECONDS = 0.4
+    ana, bob = await database_sync_to_async(lambda: (make_user(), make_user()))()
+    watcher = await open_socket(bob)
+    page = await open_socket(ana)
+    assert (await receive(watcher))["status"] == "online"
+    await page.disconnect()
+    next_page = await open_socket(ana)
+    assert await watcher.receive_nothing(timeout=0.6)
+    assert await status_of(ana) == "online"
+    # Closing for good: offline once the grace is over, not before.
+    await next_page.disconnect()
+    assert await watcher.receive_nothing(timeout=0.2)
+    assert await status_of(ana) == "online"
+    offline = await receive(watcher)
+    assert offline["user"]["id"] == ana.pk and offline["status"] == "offline"
     assert await status_of(ana) == "offline"
     await watcher.disconnect()
 

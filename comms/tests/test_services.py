@@ -1,10 +1,20 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from comms import live, selectors, services
 from comms.markup import render_markup
-from comms.models import Channel, ChannelKind, ChannelMember, Mention, Notification
+from comms.models import (
+    Channel,
+    ChannelKind,
+    ChannelMember,
+    Mention,
+    Notification,
+    StaffPresence,
+)
 from comms.tests.factories import ChannelFactory, ChannelMemberFactory, ChannelMessageFactory
 from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 
@@ -205,6 +215,32 @@ def test_presence_status_validation(agent):
     change = services.set_presence_status(user=agent, status="away")
     assert change.as_event()["status"] == "away"
     assert services.set_presence_status(user=agent, status="away") is None
+
+
+def test_the_last_socket_closing_leaves_the_user_online_until_the_grace_settles(agent):
+    assert services.register_connection(user=agent, channel_name="tab-1").status == "online"
+    services.register_connection(user=agent, channel_name="tab-2")
+    assert services.unregister_connection(channel_name="tab-1") is None  # another tab is open
+    assert services.unregister_connection(channel_name="tab-2") == agent.pk
+    assert StaffPresence.objects.get(user=agent).status == "online"
+    # A socket reopened within the grace: still online, and nothing to announce either way.
+    assert services.register_connection(user=agent, channel_name="tab-3") is None
+    assert services.settle_offline(user_id=agent.pk) is None
+    assert services.unregister_connection(channel_name="tab-3") == agent.pk
+    change = services.settle_offline(user_id=agent.pk)
+    assert change.as_event()["status"] == "offline"
+    assert services.settle_offline(user_id=agent.pk) is None  # announced once
+
+
+def test_the_sweep_leaves_a_user_within_the_grace_to_their_process(agent, settings):
+    settings.PRESENCE_OFFLINE_GRACE_SECONDS = 5.0
+    services.register_connection(user=agent, channel_name="tab-1")
+    services.unregister_connection(channel_name="tab-1")
+    assert services.expire_stale_connections() == []
+    # That process died before settling: the sweep announces it once the grace is over.
+    later = timezone.now() + timedelta(seconds=6)
+    assert [c.user_id for c in services.expire_stale_connections(now=later)] == [agent.pk]
+    assert StaffPresence.objects.get(user=agent).status == "offline"
 
 
 def test_managers_see_private_channels_but_not_direct_messages(agent):
