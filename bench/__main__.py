@@ -26,6 +26,7 @@ BENCHMARKS = {
     "ingest": "bench.ingest",
     "inbox": "bench.inbox",
     "realtime": "bench.realtime",
+    "visitors": "bench.visitors",
     "search": "bench.search",
     "search-quality": "bench.search_quality",
     "peer": "bench.versus_peer",
@@ -48,7 +49,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--tickets", type=int)
     parser.add_argument("--messages-per-ticket", type=int)
     parser.add_argument("--products", type=int)
-    parser.add_argument("--ws-clients", type=int)
+    parser.add_argument("--ws-clients", type=int, help="staff sockets (fan-out)")
+    parser.add_argument("--ws-rate", type=float, help="typing frames per second (fan-out)")
+    parser.add_argument("--ws-frames", type=int, help="typing frames per measurement (fan-out)")
+    parser.add_argument("--visitors", type=int, help="web-chat visitor sockets")
     parser.add_argument("--repeats", type=int)
     parser.add_argument("--seconds", type=float, help="one load measurement (max 30)")
     parser.add_argument(
@@ -65,6 +69,9 @@ def make_sizes(args: argparse.Namespace) -> Sizes:
         "messages_per_ticket": args.messages_per_ticket,
         "products": args.products,
         "ws_clients": args.ws_clients,
+        "ws_rate": args.ws_rate,
+        "ws_frames": args.ws_frames,
+        "visitors": args.visitors,
         "repeats": args.repeats,
         "seconds": min(args.seconds, 30.0) if args.seconds else None,
     }

@@ -64,6 +64,8 @@ class Sizes:
     peer_requests: int = 50  # per side and repeat (bounded by `seconds`)
     workers: int = CORES  # gunicorn workers (DESIGN.md: workers = cores)
     settle: float = 1.0  # seconds of quiet between a fan-out warm-up and its measurement
+    visitors: int = 1000  # web-chat visitor sockets, each its own conversation
+    visitor_rate: float = 100.0  # agent replies published per second, one per visitor
 
     @classmethod
     def for_smoke(cls) -> "Sizes":
@@ -83,6 +85,8 @@ class Sizes:
             peer_requests=2,
             workers=1,
             settle=0.2,
+            visitors=4,
+            visitor_rate=50.0,
         )
 
 
@@ -166,6 +170,16 @@ class Database:
                 "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=%s", [table]
             )
         )
+
+
+def raise_open_files_limit() -> None:
+    """The soft RLIMIT_NOFILE up to the hard one: 1,000 sockets pass the usual default of 1,024
+    once the process's own files are counted. Servers started afterwards inherit it."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def redis_url() -> str:

@@ -34,7 +34,12 @@ class InvalidToken(ApplicationError):
 def new_visitor_token(*, inbox: WebChatInbox) -> tuple[str, str]:
     """(visitor id, token) for a first-time visitor."""
     visitor_id = secrets.token_hex(16)
-    return visitor_id, signing.dumps({"v": visitor_id, "i": inbox.key}, salt=TOKEN_SALT)
+    return visitor_id, visitor_token(inbox=inbox, visitor_id=visitor_id)
+
+
+def visitor_token(*, inbox: WebChatInbox, visitor_id: str) -> str:
+    """The widget's credential for a visitor of this inbox (what `/session/` hands out)."""
+    return signing.dumps({"v": visitor_id, "i": inbox.key}, salt=TOKEN_SALT)
 
 
 def read_visitor_token(*, inbox: WebChatInbox, token: str) -> str:
