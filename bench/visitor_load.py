@@ -1,4 +1,4 @@
-"""`python -m bench.visitor_load CONFIG_JSON`: the web-chat visitor load generator (own process).
+"""`python -m bench.visitor_load < CONFIG_JSON`: the web-chat visitor load generator (own process).
 
 Config: {"urls": [...one per visitor...], "origin": "...", "tokens": [... or null],
 "events": [{"group": ..., "event": {...}, "id": n}, ...one per visitor...], "redis": url,
@@ -123,4 +123,4 @@ async def run(config: dict) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(run(json.loads(sys.argv[1])))))
+    print(json.dumps(asyncio.run(run(json.load(sys.stdin)))))

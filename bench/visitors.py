@@ -56,7 +56,8 @@ def visitors(db: Database, count: int) -> dict:
 
 def load(config: dict, sizes: Sizes) -> dict:
     done = subprocess.run(
-        [PYTHON, "-m", "bench.visitor_load", json.dumps(config)],
+        [PYTHON, "-m", "bench.visitor_load"],
+        input=json.dumps(config),  # 1,000 tokens or cookies pass the 128 KB limit of one argument
         cwd=ROOT,
         capture_output=True,
         text=True,

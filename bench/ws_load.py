@@ -1,4 +1,4 @@
-"""`python -m bench.ws_load CONFIG_JSON`: the fan-out load generator (its own process).
+"""`python -m bench.ws_load < CONFIG_JSON`: the fan-out load generator (its own process).
 
 Config: {"sides": {name: {"urls": [...one per client...], "cookies": [... or null], "origin":
 "...", "subscribe": frame or null, "typing": frame, "page_load": bool}, ...}, "frames": N,
@@ -200,4 +200,4 @@ async def run(config: dict) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(run(json.loads(sys.argv[1])))))
+    print(json.dumps(asyncio.run(run(json.load(sys.stdin)))))
