@@ -21,6 +21,7 @@ def main(count: int) -> dict:
     django.setup()
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
+    from django.db.models import Min
 
     from accounts.models import Role, User
     from integrations.models import WebChatConversation, WebChatInbox
@@ -53,22 +54,25 @@ def main(count: int) -> dict:
                 inbox=inbox, visitor_id=visitor_id, ticket_id=message.ticket_id
             )
         )
+    replies = dict(
+        TicketMessage.objects.filter(
+            ticket__in=[c.ticket_id for c in conversations], direction=MessageDirection.OUTBOUND
+        )
+        .values("ticket_id")
+        .annotate(first=Min("pk"))
+        .values_list("ticket_id", "first")
+    )
     visitors = []
     for conversation in conversations:
-        reply = (
-            TicketMessage.objects.filter(
-                ticket=conversation.ticket, direction=MessageDirection.OUTBOUND
-            )
-            .order_by("pk")
-            .first()
-        ) or reply_to_ticket(
-            ticket=conversation.ticket, author=agent, body="It ships today, tracking follows."
-        )
+        if conversation.ticket_id not in replies:
+            replies[conversation.ticket_id] = reply_to_ticket(
+                ticket=conversation.ticket, author=agent, body="It ships today, tracking follows."
+            ).pk
         visitors.append(
             {
                 "token": identity.visitor_token(inbox=inbox, visitor_id=conversation.visitor_id),
                 "ticket": conversation.ticket.reference,
-                "reply": reply.pk,
+                "reply": replies[conversation.ticket_id],
             }
         )
     return {"inbox": inbox.key, "origin": f"http://{SHOP_HOST}", "visitors": visitors}
