@@ -43,7 +43,7 @@ def load(config: dict, sizes: Sizes) -> dict:
         capture_output=True,
         text=True,
         # Connecting 1,000 staff sockets and the presence frames it sends take minutes when loaded.
-        timeout=600 + 2 * sizes.repeats * (sizes.ws_frames / sizes.ws_rate + 15),
+        timeout=1200 + 2 * sizes.repeats * (sizes.ws_frames / sizes.ws_rate + 15),
     )
     if done.returncode != 0:
         raise RuntimeError(f"ws_load failed:\n{done.stderr[-2000:]}")
