@@ -19,15 +19,15 @@ import json
 import random
 import sys
 import time
+from functools import partial
 
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidHandshake
 
 from bench.core import raise_open_files_limit
+from bench.ws_load import open_with_retries
 
 CONNECT_AT_ONCE = 20
-CONNECT_ATTEMPTS = 6
 STALL = 3.0
 GRACE_CAP = 10.0
 
@@ -56,26 +56,14 @@ async def open_visitor(url: str, origin: str, token: str | None):
 
 
 async def open_all(config: dict) -> tuple[list, int]:
-    limit, retries = asyncio.Semaphore(CONNECT_AT_ONCE), 0
     tokens = config.get("tokens") or [None] * len(config["urls"])
-
-    async def opened(url: str, token: str | None):
-        nonlocal retries
-        for attempt in range(CONNECT_ATTEMPTS):
-            async with limit:
-                try:
-                    return await open_visitor(url, config["origin"], token)
-                except (InvalidHandshake, OSError, TimeoutError):
-                    if attempt == CONNECT_ATTEMPTS - 1:
-                        raise
-            retries += 1
-            await asyncio.sleep(min(8.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2))
-        raise AssertionError("unreachable")
-
-    sockets = await asyncio.gather(
-        *(opened(url, token) for url, token in zip(config["urls"], tokens, strict=True))
+    return await open_with_retries(
+        [
+            partial(open_visitor, url, config["origin"], token)
+            for url, token in zip(config["urls"], tokens, strict=True)
+        ],
+        at_once=CONNECT_AT_ONCE,
     )
-    return sockets, retries
 
 
 async def run(config: dict) -> dict:

@@ -30,6 +30,7 @@ import json
 import random
 import sys
 import time
+from functools import partial
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidHandshake
@@ -77,15 +78,27 @@ async def open_client(url: str, cookie: str | None, origin: str, subscribe: dict
 
 async def open_all(config: dict) -> tuple[list, int]:
     """Every client's socket, in config order, and how many handshakes had to be retried."""
-    limit, retries = asyncio.Semaphore(CONNECT_AT_ONCE), 0
+    cookies = config.get("cookies") or [None] * len(config["urls"])
+    return await open_with_retries(
+        [
+            partial(open_client, url, cookie, config["origin"], config["subscribe"])
+            for url, cookie in zip(config["urls"], cookies, strict=True)
+        ],
+        at_once=CONNECT_AT_ONCE,
+    )
 
-    async def opened(i: int, url: str):
+
+async def open_with_retries(openers: list, *, at_once: int) -> tuple[list, int]:
+    """Await every opener, `at_once` handshakes in flight, retrying a refused or dropped one
+    with jittered backoff; their sockets in order, and how many retries it took."""
+    limit, retries = asyncio.Semaphore(at_once), 0
+
+    async def opened(open_socket):
         nonlocal retries
-        cookie = config["cookies"][i] if config.get("cookies") else None
         for attempt in range(CONNECT_ATTEMPTS):
             async with limit:
                 try:
-                    return await open_client(url, cookie, config["origin"], config["subscribe"])
+                    return await open_socket()
                 except (InvalidHandshake, OSError, TimeoutError):
                     if attempt == CONNECT_ATTEMPTS - 1:
                         raise
@@ -93,8 +106,8 @@ async def open_all(config: dict) -> tuple[list, int]:
             await asyncio.sleep(min(8.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2))
         raise AssertionError("unreachable")
 
-    sockets = await asyncio.gather(*(opened(i, url) for i, url in enumerate(config["urls"])))
-    return sockets, retries
+    sockets = await asyncio.gather(*(opened(open_socket) for open_socket in openers))
+    return list(sockets), retries
 
 
 def quiet_for(receivers: list[Receiver]) -> float:
