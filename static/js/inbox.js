@@ -219,17 +219,23 @@
     var ref = ticket && (ticket.reference || ticket);
     if (!ref || pending[ref] || !(inboxResults || conversationList)) return;
     // Rows already shown refresh in place (realtime.js); a later page gets no new tickets.
-    if (document.getElementById("ticket-row-" + ref) || document.getElementById("conv-" + ref)) return;
+    if (isShown(ref)) return;
     var params = viewParams();
     if (params.get("cursor")) return;
     params.set("in_view", "1");
     fetch("/tickets/" + encodeURIComponent(ref) + "/row/?" + params.toString(), { credentials: "same-origin" })
       .then(function (response) {
-        if (response.status !== 200) return;
+        // The list may have been refreshed (by "show") while this was asked: a row it now
+        // shows is not new.
+        if (response.status !== 200 || isShown(ref)) return;
         pending[ref] = true;
         renderNewBar();
       });
   });
+
+  function isShown(ref) {
+    return Boolean(document.getElementById("ticket-row-" + ref) || document.getElementById("conv-" + ref));
+  }
 
   // Saved-view counts: refreshed when tickets change, debounced (a burst of updates, e.g. a
   // bulk action, costs one request a couple of seconds after it settles, and a steady stream
